@@ -1,0 +1,1 @@
+"""Sub-commands of the ``opnode`` CLI, one module each."""

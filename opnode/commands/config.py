@@ -1,0 +1,31 @@
+"""``opnode config``: inspect rollup configurations."""
+
+import json
+
+import click
+
+from ..networks import NETWORKS, ConfigError, load_rollup_config
+
+
+@click.group("config")
+def config_group():
+    """Show rollup configurations (named networks or rollup.json files)."""
+
+
+@config_group.command("show")
+@click.option("--network", type=click.Choice(NETWORKS), help="A bundled network.")
+@click.option("--rollup.config", "rollup_config", type=click.Path(dir_okay=False), help="A rollup.json file.")
+def show(network, rollup_config):
+    """Print the rollup.json (op-node's format) of a network or file, after validation."""
+    try:
+        cfg = load_rollup_config(network, rollup_config)
+    except ConfigError as e:
+        raise click.UsageError(str(e)) from None
+    click.echo(json.dumps(cfg.to_json(), indent=2))
+
+
+@config_group.command("networks")
+def networks():
+    """List the bundled networks."""
+    for n in NETWORKS:
+        click.echo(n)

@@ -1,0 +1,1 @@
+"""Bundled rollup.json files of the named networks (from the superchain registry)."""
