@@ -114,3 +114,51 @@ class L2BlockRef:
 
 
 ZERO_L2_REF = L2BlockRef(ZERO_HASH, 0, ZERO_HASH, 0, ZERO_BLOCK_ID, 0)
+
+
+# ------------------------------------------------------------------------------------------------ L1 data values
+
+
+@dataclass(frozen=True, slots=True)
+class L1BlockInfo:
+    """The fields of an L1 header that derivation reads (the L1-info deposit, prevRandao, beacon root, blobs).
+
+    ``base_fee``/``excess_blob_gas``/``parent_beacon_root`` are None on headers from before London/Cancun.
+    """
+
+    hash: bytes
+    number: int
+    parent_hash: bytes
+    time: int
+    base_fee: int | None = None
+    mix_digest: bytes = ZERO_HASH  # prevRandao after the merge
+    excess_blob_gas: int | None = None
+    blob_gas_used: int | None = None
+    parent_beacon_root: bytes | None = None
+    receipts_root: bytes = ZERO_HASH
+    gas_limit: int = 0
+
+    @property
+    def ref(self) -> L1BlockRef:
+        return L1BlockRef(self.hash, self.number, self.parent_hash, self.time)
+
+    @property
+    def id(self) -> BlockID:
+        return BlockID(self.hash, self.number)
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    address: bytes
+    topics: tuple[bytes, ...]
+    data: bytes
+    log_index: int  # index among all logs of the block (block-wide), as eth_getLogs reports it
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    tx_type: int
+    status: int  # 1 success, 0 failure
+    cumulative_gas_used: int
+    logs: tuple[Log, ...]
+    logs_bloom: bytes = b""
