@@ -8,8 +8,9 @@ PYTEST  := $(BIN)/python -m pytest
 
 install: $(BIN)/opnode
 
-$(BIN)/opnode: pyproject.toml scripts/install-system-deps.sh
+$(BIN)/opnode: pyproject.toml scripts/install-system-deps.sh scripts/install-npm-deps.sh
 	./scripts/install-system-deps.sh
+	./scripts/install-npm-deps.sh
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
