@@ -93,7 +93,8 @@ def opaque_data_from_log_data(data: bytes) -> bytes:
     """The ABI ``bytes opaqueData`` of the event: offset word 32, length word, content zero-padded to 32 bytes.
 
     As op-node (deposit_log.go): data is a whole number of words, the offset is exactly 32 and the length
-    leaves less than one word of padding (``L <= len-64 < L+32``).
+    leaves less than one word of padding (``L <= len-64 < L+32``). As kona, the padding must be zero: op-node
+    does not look at it, but the portal's ABI encoding always writes zeros, so no real log tells them apart.
     """
     n = len(data)
     if n < 64:
@@ -109,6 +110,8 @@ def opaque_data_from_log_data(data: bytes) -> bytes:
         raise DepositLogError(f"opaqueData length {length} exceeds the {avail} bytes of log data")
     if length + 32 <= avail:
         raise DepositLogError(f"opaqueData length {length} leaves more than 31 bytes of padding ({avail} available)")
+    if any(data[64 + length:]):
+        raise DepositLogError("opaqueData padding is not zero")
     return bytes(data[64:64 + length])
 
 
