@@ -176,3 +176,27 @@ def decode_bool(b) -> bool:
     if v > 1:
         raise RLPError(f"invalid boolean value {v}")
     return v == 1
+
+
+def list_spans(data: bytes, pos: int = 0) -> tuple[list[tuple[int, int]], int]:
+    """The (start, end) byte ranges of the direct children of the list at ``pos``, and the list's end.
+
+    Children are checked for canonical headers and bounds; their payloads are not decoded (callers that re-use
+    the raw encodings of fields validate each field themselves).
+    """
+    is_list, start, ln = header(data, pos)
+    end = start + ln
+    if not is_list:
+        raise RLPError("expected an RLP list")
+    if end > len(data):
+        raise RLPError("list size exceeds available input length")
+    spans = []
+    p = start
+    while p < end:
+        _, s, n = header(data, p)
+        e = s + n
+        if e > end:
+            raise RLPError("list element exceeds the list's size")
+        spans.append((p, e))
+        p = e
+    return spans, end

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import rlp
-from .crypto import keccak256, recover_address
+from .crypto import keccak256, recover_address, sign_hash
 from .errors import ParseError
 
 LEGACY, ACCESS_LIST, DYNAMIC_FEE, BLOB, SET_CODE, DEPOSIT = 0x00, 0x01, 0x02, 0x03, 0x04, 0x7E
@@ -106,6 +106,18 @@ class Transaction:
                 fields += [self.chain_id, 0, 0]
             return keccak256(rlp.encode(fields))
         return keccak256(bytes((t,)) + rlp.encode(self._typed_fields()[:-3]))
+
+    def sign(self, private_key: bytes) -> Transaction:
+        """Sign in place (EIP-155 for legacy txs with a chain id) and encode; returns self."""
+        if self.type == DEPOSIT:
+            raise TxError("deposit transactions are not signed")
+        if self.type == LEGACY:
+            self.v = 27 if self.chain_id is None else 2 * self.chain_id + 35  # selects the signing payload
+        y, self.r, self.s = sign_hash(private_key, self.signing_hash())
+        self.v = self.v + y if self.type == LEGACY else y
+        self._sender = None
+        self.encode()
+        return self
 
     def sender(self) -> bytes:
         """The recovered (or, for deposits, declared) sender address."""
