@@ -1,6 +1,8 @@
 """L1 blob schedules and the EIP-4844 blob base fee, against go-ethereum's tables."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from derivation.errors import ParseError
 from derivation.l1_chain_config import (
@@ -88,3 +90,21 @@ def test_from_genesis_config_defaults_and_errors():
                 {"chainId": 1, "cancunTime": 0, "blobSchedule": {"cancun": {"baseFeeUpdateFraction": 0}}}):
         with pytest.raises(ParseError):
             L1ChainConfig.from_genesis_config(bad)
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers(-2, 2**70) | st.text(max_size=12),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                                       max_size=4), max_leaves=12)
+keys = st.sampled_from(["chainId", "cancunTime", "pragueTime", "osakaTime", "bpo1Time", "bpo3Time", "blobSchedule",
+                        "config"])
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(keys, json_values, max_size=6) | json_values)
+def test_random_genesis_configs_raise_only_parse_errors(config):
+    try:
+        cfg = L1ChainConfig.from_genesis_config(config)
+    except ParseError:
+        return
+    assert all(f.update_fraction > 0 for f in cfg.blob_schedule)
+    assert [f.time for f in cfg.blob_schedule] == sorted(f.time for f in cfg.blob_schedule)

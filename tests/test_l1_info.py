@@ -357,3 +357,15 @@ def test_random_and_mutated_calldata_raise_only_parse_errors(info, pos, byte, cu
         except ParseError:
             continue
         assert decoded.encode() == candidate
+
+
+@settings(max_examples=200)
+@given(data=st.binary(max_size=200), extra=st.binary(max_size=20), fork=st.sampled_from(
+    [dict(), dict(ecotone=0), dict(holocene=0), dict(isthmus=0), dict(jovian=0)]))
+def test_system_config_from_random_blocks_raises_only_parse_errors(data, extra, fork):
+    cfg = rollup_config(regolith=0, **fork)
+    for calldata in (data, SELECTORS[l1_info_format(cfg, 1_100)] + data):
+        try:
+            system_config_from_l2_block(cfg, calldata, 30_000_000, extra, 1_100)
+        except ParseError:
+            pass
