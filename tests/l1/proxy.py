@@ -37,6 +37,7 @@ class FaultProxy:
         self.faults: list[Fault] = []
         self.url: str | None = None
         self.requests = 0
+        self.last_headers: dict[bytes, bytes] = {}
         self._http: httpx.AsyncClient | None = None
 
     def add(self, fault: Fault) -> Fault:
@@ -70,6 +71,7 @@ class FaultProxy:
                     return
         body = await _read_body(receive)
         self.requests += 1
+        self.last_headers = dict(scope.get("headers") or [])
         if scope["method"] == "POST":
             doc = json.loads(body)
             what = [d["method"] for d in doc] if isinstance(doc, list) else [doc["method"]]
