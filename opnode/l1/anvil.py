@@ -60,7 +60,10 @@ def _die_with_parent() -> None:
 
 
 class Anvil:
-    """One anvil process. ``block_time=None`` mines a block per transaction (and on ``evm_mine``/``anvil_mine``)."""
+    """One anvil process. ``block_time=None`` mines a block per transaction (and on ``evm_mine``/``anvil_mine``);
+    those blocks are then stamped exactly one second apart (``anvil_setBlockTimestampInterval``), because anvil
+    would otherwise give blocks mined within one second the same timestamp, and a beacon slot (the beacon shim,
+    derivation's L1 origin rules) needs one block per timestamp."""
 
     def __init__(self, *, block_time: float | None = None, hardfork: str | None = None, chain_id: int = 900,
                  extra_args: tuple[str, ...] = (), binary: str | None = None):
@@ -72,6 +75,7 @@ class Anvil:
         self.port: int | None = None
         self.proc: subprocess.Popen | None = None
         self._logdir: tempfile.TemporaryDirectory | None = None
+        self._http: httpx.Client | None = None
 
     @property
     def url(self) -> str:
@@ -100,6 +104,8 @@ class Anvil:
             m = _LISTENING.search(self.log_path.read_bytes())
             if m:
                 self.port = int(m.group(1))
+                if self.block_time is None:
+                    self.rpc("anvil_setBlockTimestampInterval", 1)
                 return self
             if self.proc.poll() is not None:
                 break
@@ -109,6 +115,9 @@ class Anvil:
         raise AnvilError(f"anvil did not start: {tail}")
 
     def stop(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
             proc.terminate()
@@ -130,8 +139,10 @@ class Anvil:
 
     def rpc(self, method: str, *params):
         """A synchronous JSON-RPC call (set-up code and test traffic, not the node)."""
-        r = httpx.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
-                       timeout=30).json()
+        if self._http is None:
+            self._http = httpx.Client(timeout=30)
+        r = self._http.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method,
+                                            "params": list(params)}).json()
         if r.get("error"):
             raise AnvilError(f"{method}: {r['error']}")
         return r["result"]

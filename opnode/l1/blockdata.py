@@ -172,8 +172,12 @@ def tx_from_json(tx: dict) -> Transaction:
 def block_transactions(block: dict, *, verify: bool) -> list[Transaction]:
     """The block's transactions; with ``verify``, each hash and the transactions root are recomputed."""
     txs_json = _get(block, "transactions")
-    if not isinstance(txs_json, list) or any(not isinstance(t, dict) for t in txs_json):
-        raise BlockDataError("block was fetched without full transactions")
+    if not isinstance(txs_json, list):
+        raise BlockDataError(f"block {block.get('number')} has no transactions list")
+    for i, t in enumerate(txs_json):
+        if not isinstance(t, dict):
+            raise BlockDataError(f"block {block.get('number')}: transaction {i} is "
+                                 + ("null" if t is None else "a hash, not a full transaction"))
     txs = [tx_from_json(t) for t in txs_json]
     if verify:
         for i, (tj, tx) in enumerate(zip(txs_json, txs, strict=True)):
@@ -182,6 +186,31 @@ def block_transactions(block: dict, *, verify: bool) -> list[Transaction]:
                                      f"but encodes to 0x{tx.hash.hex()}")
         check_transactions_root(block, [tx.raw for tx in txs])
     return txs
+
+
+def check_withdrawals_root(block: dict) -> None:
+    """Shanghai+: the withdrawals list against ``withdrawalsRoot`` (op-node checks it; derivation does not read
+    withdrawals, but a provider that gets them wrong is not trusted with the rest of the block either)."""
+    if block.get("withdrawalsRoot") is None:
+        return
+    ws = block.get("withdrawals")
+    if not isinstance(ws, list):
+        raise BlockDataError(f"block {block.get('number')} has a withdrawals root but no withdrawals list")
+    try:
+        enc = []
+        for i, w in enumerate(ws):
+            if not isinstance(w, dict):
+                raise BlockDataError(f"block {block.get('number')}: withdrawal {i} is null")
+            enc.append(rlp.encode([_q(_get(w, "index")), _q(_get(w, "validatorIndex")),
+                                   from_hex(_get(w, "address"), 20), _q(_get(w, "amount"))]))
+    except BlockDataError:
+        raise
+    except ParseError as e:
+        raise BlockDataError(f"block {block.get('number')}: malformed withdrawal: {e}") from None
+    root = ordered_trie_root(enc)
+    if root != from_hex(block["withdrawalsRoot"], 32):
+        raise BlockDataError(f"withdrawals of block {_q(_get(block, 'number'))} have root 0x{root.hex()}, header "
+                             f"says {block['withdrawalsRoot']}")
 
 
 def check_transactions_root(block: dict, raws: list[bytes]) -> None:

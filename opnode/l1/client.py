@@ -253,6 +253,7 @@ class L1Client:
         verify = not self.cfg.trust_rpc
         if verify:
             blockdata.check_block_hash(block)
+            blockdata.check_withdrawals_root(block)
         info = blockdata.block_info(block)
         try:
             txs = tuple(blockdata.block_transactions(block, verify=verify))

@@ -65,6 +65,7 @@ class RpcStats:
     retries: int = 0
     calls: Counter = field(default_factory=Counter)
     seconds: Counter = field(default_factory=Counter)  # total latency of the HTTP requests carrying each method
+    bytes_by_method: Counter = field(default_factory=Counter)  # bytes of requests that carried only that method
 
     @property
     def total_calls(self) -> int:
@@ -193,6 +194,8 @@ class RpcClient:
             label = None
             try:
                 raw = await self._http_post(body)
+                if len(set(methods)) == 1:
+                    self.stats.bytes_by_method[methods[0]] += len(raw) + len(body)
                 return self._parse(raw, ids, single)
             except _Retryable as e:
                 label = e.label
