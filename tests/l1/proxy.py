@@ -38,6 +38,9 @@ class FaultProxy:
         self.url: str | None = None
         self.requests = 0
         self.last_headers: dict[bytes, bytes] = {}
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.delay = 0.0  # seconds added to every answer
         self._http: httpx.AsyncClient | None = None
 
     def add(self, fault: Fault) -> Fault:
@@ -83,6 +86,16 @@ class FaultProxy:
             return
         if fault is not None and fault.action == "timeout":
             await trio.sleep(30)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await self._forward(scope, send, body, fault)
+        finally:
+            self.in_flight -= 1
+
+    async def _forward(self, scope, send, body, fault):
+        if self.delay:
+            await trio.sleep(self.delay)
         url = self.upstream + scope["path"]
         qs = scope.get("query_string", b"").decode()
         if qs:

@@ -4,12 +4,13 @@ refetched once and then reported; nothing wrong reaches the caller or the caches
 from __future__ import annotations
 
 import pytest
+import trio
 
 from derivation.hexutil import from_hex
 from opnode.l1.client import L1Client
 from opnode.l1.config import L1Config, RetryPolicy
 from opnode.l1.errors import L1DataError
-from opnode.l1.rpc import TransportError
+from opnode.l1.rpc import RpcClient, TransportError
 
 from .proxy import Fault
 
@@ -160,3 +161,20 @@ async def test_a_prefetched_block_failing_verification_is_not_cached(l1_chain, r
         info = await client.block_info_by_number(0)
         want = l1_chain.anvil.rpc("eth_getBlockByNumber", "0x0", False)
         assert info.hash == from_hex(want["hash"])
+
+
+async def test_concurrency_and_batch_size_limits(l1_chain, rpc_proxy):
+    rpc_proxy.delay = 0.05
+    async with L1Client.open(cfg(rpc_proxy, max_concurrency=2, rpc_max_batch_size=3)) as client:
+        await client.prefetch(range(0, 12))  # 12 blocks: 4 HTTP batches of 3, at most 2 at a time
+        assert client.rpc.stats.calls["eth_getBlockByNumber"] == 12
+    assert rpc_proxy.max_in_flight == 2
+
+
+async def test_rate_limit_paces_calls(l1_chain, rpc_proxy):
+    async with RpcClient(rpc_proxy.url, max_batch_size=1, rate_limit=20) as rpc:
+        start = trio.current_time()
+        for _ in range(6):
+            await rpc.call("eth_chainId")
+        # burst of 1, then 20 calls/s: five waits of 50 ms
+        assert trio.current_time() - start >= 0.2
