@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from eth.db.account import AccountDB
 
 from derivation import rlp
+from derivation.crypto import keccak256
 from derivation.rollup_config import Fork
 from derivation.transactions import Transaction, decode
 
@@ -22,8 +23,9 @@ from .evm.base_fee import ExtraDataError, decode_extra_data
 from .evm.block import BlockAttributes, BlockBuilder, SealedBlock
 from .evm.executor import GasLimitReached, InvalidTransaction
 from .evm.fees import CostData, da_footprint
-from .evm.header import EMPTY_ROOT, Header
+from .evm.header import EMPTY_REQUESTS_HASH, EMPTY_ROOT, Header
 from .evm.receipts import Receipt
+from .evm.roots import ordered_root
 from .genesis import Genesis, artifact_code
 from .store import Store
 
@@ -85,7 +87,7 @@ class Chain:
     def __init__(self, genesis: Genesis, store: Store | None = None):
         self.genesis = genesis
         self.spec = genesis.spec
-        self.store = store or Store()
+        self.store = store if store is not None else Store()
         self._headers: OrderedDict[bytes, Header] = OrderedDict()
         self.create2deployer = artifact_code("Create2Deployer")
         known = self.store.get_meta("genesis")
@@ -178,6 +180,8 @@ class Chain:
             for r in results]
         body = rlp.encode([raw_txs, b"\x01" if has_withdrawals else b""])
         self.store.put_block(header.hash, header.number, header.encode(), body, rlp.encode(receipts))
+        for i, raw in enumerate(raw_txs):
+            self.store.put_tx(keccak256(raw), header.hash, i)
         self._headers[header.hash] = header
 
     def builder(self, parent_hash: bytes, attrs: BlockAttributes) -> BlockBuilder:
@@ -246,6 +250,9 @@ class Chain:
             min_base_fee = m if jovian else None
         elif len(p.extra_data) > 32:
             raise InvalidBlock("extraData longer than 32 bytes")
+        claimed = payload_header(spec, p)
+        if claimed.hash != p.block_hash:
+            raise InvalidBlock(f"blockhash mismatch: computed 0x{claimed.hash.hex()}, payload says 0x{p.block_hash.hex()}")
         attrs = BlockAttributes(timestamp=p.timestamp, prev_randao=p.prev_randao, fee_recipient=p.fee_recipient,
                                 gas_limit=p.gas_limit, parent_beacon_root=p.parent_beacon_root,
                                 eip1559_params=eip1559, min_base_fee=min_base_fee)
@@ -322,3 +329,31 @@ def _receipt_extra(r) -> dict:
     for k, v in r.extra.items():
         out[k] = v
     return out
+
+
+def payload_header(spec, p: Payload) -> Header:
+    """The header a payload describes (what its ``blockHash`` must be the hash of)."""
+    t = p.timestamp
+    rules_shanghai = spec.is_active(Fork.CANYON, t)
+    cancun = spec.is_active(Fork.ECOTONE, t)
+    prague = spec.is_active(Fork.ISTHMUS, t)
+    wroot = None
+    if rules_shanghai:
+        wroot = p.withdrawals_root if prague and p.withdrawals_root is not None else EMPTY_ROOT
+    return Header(parent_hash=p.parent_hash, coinbase=p.fee_recipient, state_root=p.state_root,
+                  transactions_root=ordered_root(list(p.transactions)), receipts_root=p.receipts_root,
+                  logs_bloom=p.logs_bloom, number=p.number, gas_limit=p.gas_limit, gas_used=p.gas_used,
+                  timestamp=t, extra_data=p.extra_data, mix_hash=p.prev_randao, base_fee=p.base_fee,
+                  withdrawals_root=wroot, blob_gas_used=p.blob_gas_used if cancun else None,
+                  excess_blob_gas=p.excess_blob_gas if cancun else None,
+                  parent_beacon_root=p.parent_beacon_root if cancun else None,
+                  requests_hash=EMPTY_REQUESTS_HASH if prague else None)
+
+
+def find_transaction(chain: Chain, tx_hash: bytes) -> tuple[StoredBlock, int] | None:
+    """The canonical block holding ``tx_hash`` and its index, if any."""
+    for block_hash, idx in chain.store.tx_locations(tx_hash):
+        h = chain.header(block_hash)
+        if h is not None and chain.is_canonical(h):
+            return chain.block(block_hash), idx
+    return None

@@ -56,6 +56,7 @@ class Store:
             self._blocks: dict[bytes, tuple[bytes, bytes, bytes]] = {}
             self._canonical: dict[int, bytes] = {}
             self._meta: dict[str, bytes] = {}
+            self._txs: dict[bytes, list[tuple[bytes, int]]] = {}
             return
         os.makedirs(path, exist_ok=True)
         self.conn = sqlite3.connect(os.path.join(path, "engine.sqlite"), isolation_level=None,
@@ -68,6 +69,8 @@ class Store:
                                                body BLOB NOT NULL, receipts BLOB NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS canonical (number INTEGER PRIMARY KEY, hash BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS txs (hash BLOB NOT NULL, block BLOB NOT NULL, idx INTEGER NOT NULL,
+                                            PRIMARY KEY (hash, block)) WITHOUT ROWID;
         """)
         self.state_db = AtomicDB(_SqliteKV(self.conn, self.lock))
         self._depth = 0
@@ -165,3 +168,20 @@ class Store:
             return
         with self.lock:
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # ------------------------------------------------------------------------------------------------ tx index
+
+    def put_tx(self, tx_hash: bytes, block_hash: bytes, index: int) -> None:
+        if self.conn is None:
+            self._txs.setdefault(tx_hash, []).append((block_hash, index))
+            return
+        with self.lock:
+            self.conn.execute("INSERT OR REPLACE INTO txs VALUES (?, ?, ?)", (tx_hash, block_hash, index))
+
+    def tx_locations(self, tx_hash: bytes) -> list[tuple[bytes, int]]:
+        """Every known block containing the transaction (canonical or not) with its index."""
+        if self.conn is None:
+            return list(self._txs.get(tx_hash, ()))
+        with self.lock:
+            return [(r[0], r[1]) for r in
+                    self.conn.execute("SELECT block, idx FROM txs WHERE hash = ?", (tx_hash,)).fetchall()]

@@ -26,6 +26,10 @@ def _register_optional_commands() -> None:
 
     cli.add_command(decode_group)
 
+    from .commands.engine import engine_command
+
+    cli.add_command(engine_command)
+
 
 def main(argv: list[str] | None = None) -> None:
     _register_optional_commands()

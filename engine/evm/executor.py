@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from eth._utils.address import generate_contract_address
 from eth._utils.state import code_is_delegation_designation
-from eth.exceptions import VMError
+from eth.exceptions import Revert, VMError
 from eth.vm.execution_context import ExecutionContext
 from eth.vm.forks.prague.transactions import Authorization
 from eth.vm.forks.spurious_dragon._utils import collect_touched_accounts
@@ -403,3 +403,38 @@ class _Auths:
             Authorization(int.from_bytes(a[0], "big"), bytes(a[1]), int.from_bytes(a[2], "big"),
                           int.from_bytes(a[3], "big"), int.from_bytes(a[4], "big"), int.from_bytes(a[5], "big"))
             for a in auths]
+
+
+@dataclass(slots=True)
+class CallResult:
+    success: bool
+    output: bytes
+    gas_used: int
+    error: str | None
+    reverted: bool = False
+
+
+def call_message(spec: ChainSpec, db, header, sender: bytes, to: bytes | None, value: int, data: bytes, gas: int,
+                 gas_price: int = 0) -> CallResult:
+    """``eth_call`` semantics (geth ``DoCall``): run a message on the state of ``header`` in that block's context,
+    no nonce check, no fees charged unless a gas price is given, nothing persisted."""
+    env = BlockEnv(number=header.number, timestamp=header.timestamp, coinbase=header.coinbase,
+                   gas_limit=header.gas_limit, base_fee=header.base_fee or 0, prev_randao=header.mix_hash,
+                   chain_id=spec.chain_id)
+    ex = BlockExecutor(spec, db, header.state_root, env)
+    st = ex.state
+    need = intrinsic_gas(data, to is None, (), 0, ex.rules.shanghai)
+    if gas < need:
+        return CallResult(False, b"", gas, f"intrinsic gas too low: have {gas}, want {need}")
+    if st.get_balance(sender) < value + gas * gas_price:
+        return CallResult(False, b"", 0, "insufficient funds for gas * price + value")
+    st.delta_balance(sender, -gas * gas_price)
+    nonce = st.get_nonce(sender)
+    st.increment_nonce(sender)
+    initcode = 2 * ((len(data) + 31) // 32) if to is None and ex.rules.shanghai else 0
+    msg, _ = ex._message(sender, to, value, data, gas - need + initcode, nonce)
+    comp = ex._run(msg, sender, gas_price)
+    used = gas - comp.get_gas_remaining()
+    used -= min(comp.get_gas_refund(), used // 5)
+    err = None if comp.is_success else str(comp._error)
+    return CallResult(comp.is_success, bytes(comp.output), used, err, isinstance(comp._error, Revert))
