@@ -33,7 +33,8 @@ def decode_batch(data: bytes) -> SingularBatch | RawSpanBatch:
 
 class BatchReader:
     """Yields the decoded batches of a channel (SingularBatch or RawSpanBatch); ``error`` says why reading stopped
-    early. ``last_size`` is the batch data length of the batch just returned."""
+    early (None when the stream simply ended). ``last_size`` is the batch data length of the batch just returned;
+    ``unterminated`` tells that the compressed stream had no proper end (real channels do that)."""
 
     def __init__(self, channel_data: bytes, max_rlp_bytes: int, brotli_allowed: bool):
         self._dec = Decompressor(channel_data, brotli_allowed)  # raises CompressionError
@@ -79,8 +80,7 @@ class BatchReader:
 
     def _next_item(self) -> bytes | None:
         if not self._fill(1):
-            if self._dec.error:
-                self.error = self._dec.error
+            self.error = self._dec.error
             return None
         self._fill(_MAX_HEADER)  # a short stream may end within the header: header() reports it
         view = self._buf
@@ -92,11 +92,16 @@ class BatchReader:
         if is_list:
             raise ParseError("expected an RLP byte string holding a batch, found a list")
         if not self._fill(total):
-            raise ParseError(f"channel ends inside a batch ({self._dec.error or 'stream exhausted'})")
+            why = self._dec.error or ("compressed stream truncated" if self._dec.unterminated else "stream ended")
+            raise ParseError(f"channel ends inside a batch ({why})")
         item = bytes(view[self._pos + start:self._pos + total])
         self._pos += total
         self.consumed += total
         return item
+
+    @property
+    def unterminated(self) -> bool:
+        return self._dec.unterminated
 
     def drain(self, limit: int) -> int:
         """Decompress the rest of the stream (at most ``limit`` more bytes), for reporting; returns the total."""

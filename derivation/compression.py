@@ -42,7 +42,8 @@ class Decompressor:
 
     def __init__(self, data: bytes, brotli_allowed: bool):
         self.algorithm = compression_of(data, brotli_allowed)
-        self.error: str | None = None  # why the stream ended early, if it did
+        self.error: str | None = None  # the stream is corrupt: why
+        self.unterminated = False  # the input ended before the stream's end (no final block / trailer)
         self._done = False
         if self.algorithm == ZLIB:
             self._zlib_header(data)
@@ -83,7 +84,7 @@ class Decompressor:
         out = z.decompress(self._tail, n)
         self._tail = z.unconsumed_tail
         if not out and not z.eof and not self._tail:
-            self.error = self.error or "zlib stream ends without a final block"
+            self.unterminated = True
         return out
 
     def _read_brotli(self, n: int) -> bytes:
@@ -96,7 +97,7 @@ class Decompressor:
             return b""
         out = b.process(b"", output_buffer_limit=n)
         if not out and self._pending is None and not b.is_finished():
-            self.error = "brotli stream ends before its last meta-block"
+            self.unterminated = True
         return out
 
 

@@ -200,8 +200,10 @@ def _decode_legacy(raw: bytes) -> Transaction:
 
 def _decode_typed(t: int, raw: bytes) -> Transaction:
     body = rlp.decode(raw[1:])
-    if t == BLOB and isinstance(body, list) and len(body) == 4 and isinstance(body[0], list):
-        body = body[0]  # network form: [tx_payload_body, blobs, commitments, proofs]
+    if t == BLOB and isinstance(body, list) and len(body) in (4, 5) and isinstance(body[0], list):
+        # Network forms: [tx_payload_body, blobs, commitments, proofs] (EIP-4844) and
+        # [tx_payload_body, wrapper_version, blobs, commitments, cell_proofs] (EIP-7594).
+        body = body[0]
         raw = bytes((t,)) + rlp.encode(body)
     if not isinstance(body, list):
         raise TxError("typed transaction payload must be an RLP list")

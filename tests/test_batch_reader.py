@@ -43,7 +43,7 @@ def test_real_channels_decompress(data, vec):
     assert "0x" + keccak256(out).hex() == exp["decompressed_keccak"]
     assert sha256(out).hex() == exp["decompressed_sha256"]
     # The first channel has no final deflate block: the stream just ends (op-node reads it the same way).
-    assert (d.error is None) == exp["zlib_stream_terminated"]
+    assert d.error is None and d.unterminated != exp["zlib_stream_terminated"]
 
 
 @pytest.mark.parametrize("data, vec", [(_unterminated_channel, 0), (lambda: blob("op_mainnet_channel_zlib_span143.hex"), 1)])
@@ -51,8 +51,7 @@ def test_real_channels_hold_one_span_batch(data, vec):
     exp = V["vectors"][vec]["expected"]["batches"]
     reader = BatchReader(data(), FJORD_LIMIT, brotli_allowed=True)
     items = list(reader)
-    assert len(items) == len(exp) == 1
-    assert (reader.error is None) == V["vectors"][vec]["expected"]["channel"]["zlib_stream_terminated"]
+    assert len(items) == len(exp) == 1 and reader.error is None
     assert reader.last_size == exp[0]["batch_len"] and exp[0]["batch_type"] == 1
     assert reader.consumed == exp[0]["rlp_header_len"] + exp[0]["batch_len"]
 

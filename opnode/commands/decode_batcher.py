@@ -98,6 +98,8 @@ def channel_cmd(data: str, network: str | None, rollup_config: str | None) -> di
            "batches": batches}
     if reader.error:
         out["error"] = reader.error
+    if reader.unterminated:
+        out["note"] = f"the {reader.compression} stream has no final block (read up to where it ends)"
     return out
 
 

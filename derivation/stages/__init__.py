@@ -1,0 +1,1 @@
+"""The derivation stages, one module each, named after the spec's stages (specs: derivation.md)."""

@@ -1,0 +1,46 @@
+"""Attributes queue (specs: derivation.md "Payload Attributes Derivation"): one accepted batch → payload attributes
+on top of the current pending safe head."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..attributes import AttributesWithParent
+from ..batches import SingularBatch
+from ..errors import ResetError
+from ..types import BlockID, L1BlockRef, L2BlockRef
+from .attributes_builder import AttributesBuilder
+
+
+class AttributesQueue:
+    def __init__(self, builder: AttributesBuilder, prev):
+        self.builder = builder
+        self.prev = prev  # the batch queue or, from Holocene, the batch stage (swapped by the pipeline)
+        self.batch: SingularBatch | None = None
+        self.concluding = False
+
+    @property
+    def origin(self) -> L1BlockRef:
+        return self.prev.prev.origin
+
+    def next_attributes(self, parent: L2BlockRef) -> AttributesWithParent:
+        if self.batch is None:
+            self.batch, self.concluding = self.prev.next_batch(parent)
+        batch = self.batch
+        if batch.parent_hash != parent.hash:
+            self.batch = None
+            raise ResetError(f"valid batch has parent {batch.parent_hash.hex()[:12]}, expected {parent.hash.hex()[:12]}")
+        if batch.timestamp != parent.time + self.builder.cfg.block_time:
+            self.batch = None
+            raise ResetError(f"valid batch has timestamp {batch.timestamp}, expected "
+                             f"{parent.time + self.builder.cfg.block_time}")
+        attrs = self.builder.prepare(parent, BlockID(batch.epoch_hash, batch.epoch_num))  # NeedData keeps the batch
+        attrs = dataclasses.replace(attrs, transactions=attrs.transactions + tuple(batch.transactions))
+        out = AttributesWithParent(attrs, parent, self.origin, self.concluding)
+        self.batch = None
+        self.concluding = False
+        return out
+
+    def reset(self) -> None:
+        self.batch = None
+        self.concluding = False

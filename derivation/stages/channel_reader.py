@@ -1,0 +1,85 @@
+"""Channel reader (specs: derivation.md "Channel Format", fjord/ and delta/ derivation.md).
+
+Decompresses the current channel with the RLP byte limit and brotli allowance of its L1 origin (Fjord), and reads
+its batches one at a time. A batch that does not decode ends the channel; a span batch whose L1 origin is before
+Delta is skipped (op-node drops it early by the reader's origin time; the batch queue checks again by the span's
+L1 origin); a span batch whose transactions cannot be rebuilt is skipped and the channel read on (op-node treats
+that error as temporary and reads the next batch). ``flush`` drops the rest of the channel (Holocene fast channel
+invalidation).
+"""
+
+from __future__ import annotations
+
+from ..batch_reader import BatchReader
+from ..batches import SingularBatch
+from ..compression import CompressionError
+from ..errors import ParseError
+from ..events import BatchRead, Dropped, DropReason
+from ..rollup_config import Fork, RollupConfig
+from ..span_batch import SpanBatch
+from ..types import L1BlockRef
+from .flow import Emit, NotEnoughData
+
+
+class ChannelReader:
+    def __init__(self, cfg: RollupConfig, prev, emit: Emit):
+        self.cfg = cfg
+        self.prev = prev  # ChannelBank or ChannelAssembler
+        self.emit = emit
+        self.reader: BatchReader | None = None
+        self.channel_id = b""
+
+    @property
+    def origin(self) -> L1BlockRef:
+        return self.prev.origin
+
+    def next_batch(self) -> SingularBatch | SpanBatch:
+        origin = self.origin
+        if self.reader is None:
+            ch, data = self.prev.next_data()  # EOF and NotEnoughData pass through
+            self.channel_id = ch.id
+            try:
+                self.reader = BatchReader(data, self.cfg.max_rlp_bytes_per_channel(origin.time),
+                                          self.cfg.is_active(Fork.FJORD, origin.time))
+            except CompressionError as e:
+                self._channel_dropped(DropReason.CHANNEL_INVALID, str(e))
+                raise NotEnoughData from None
+        try:
+            batch = next(self.reader)
+        except StopIteration:
+            if self.reader.error:
+                self._channel_dropped(DropReason.BATCH_UNDECODABLE, self.reader.error)
+            self.reader = None
+            raise NotEnoughData from None
+        size = self.reader.last_size
+        if isinstance(batch, SingularBatch):
+            self.emit(BatchRead(origin, "singular", batch.timestamp, 1, len(batch.transactions), size, self.channel_id,
+                                self.reader.compression))
+            return batch
+        if not self.cfg.is_active(Fork.DELTA, origin.time):
+            self._batch_dropped(DropReason.SPAN_BATCH_BEFORE_DELTA,
+                                f"span batch read in L1 block {origin.number} before Delta")
+            raise NotEnoughData
+        try:
+            span = batch.derive(self.cfg.block_time, self.cfg.genesis.l2_time, self.cfg.l2_chain_id)
+        except ParseError as e:
+            self._batch_dropped(DropReason.BATCH_UNDECODABLE, f"span batch: {e}")
+            raise NotEnoughData from None
+        self.emit(BatchRead(origin, "span", span.timestamp, span.block_count, batch.total_txs, size, self.channel_id,
+                            self.reader.compression))
+        return span
+
+    def _channel_dropped(self, reason: DropReason, message: str) -> None:
+        self.emit(Dropped(self.origin, "channel", reason, f"channel {self.channel_id.hex()}: {message}",
+                          {"channel_id": self.channel_id.hex()}))
+
+    def _batch_dropped(self, reason: DropReason, message: str) -> None:
+        self.emit(Dropped(self.origin, "batch", reason, message, {"channel_id": self.channel_id.hex()}))
+
+    def flush(self) -> None:
+        if self.reader is not None:
+            self._channel_dropped(DropReason.CHANNEL_FLUSHED, "rest of the channel dropped after an invalid batch")
+        self.reader = None
+
+    def reset(self) -> None:
+        self.reader = None
