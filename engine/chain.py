@@ -8,6 +8,7 @@ every header field, both keep the block as a known, non-canonical block; ``set_f
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -204,6 +205,27 @@ class Chain:
 
     def build(self, parent_hash: bytes, attrs: BlockAttributes, forced: list[Transaction],
               pool_txs=None) -> SealedBlock:
+        with self._transaction():
+            return self._build(parent_hash, attrs, forced, pool_txs)
+
+    def import_payload(self, p: Payload) -> SealedBlock:
+        """Execute a received block on its (known) parent; raise :class:`InvalidBlock` naming the broken rule."""
+        with self._transaction():
+            return self._import_payload(p)
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        """State nodes, block and index of one block land in one store transaction (or none of them)."""
+        self.store.begin()
+        try:
+            yield
+        except BaseException:
+            self.store.rollback()
+            raise
+        self.store.commit()
+
+    def _build(self, parent_hash: bytes, attrs: BlockAttributes, forced: list[Transaction],
+               pool_txs=None) -> SealedBlock:
         """Forced transactions must all apply (else :class:`InvalidTransaction`); pool transactions that do not
         fit or fail validation are skipped. The block is sealed and saved, not made canonical."""
         b = self.builder(parent_hash, attrs)
@@ -226,8 +248,7 @@ class Chain:
         self.save(sealed)
         return sealed
 
-    def import_payload(self, p: Payload) -> SealedBlock:
-        """Execute a received block on its (known) parent; raise :class:`InvalidBlock` naming the broken rule."""
+    def _import_payload(self, p: Payload) -> SealedBlock:
         parent = self.header(p.parent_hash)
         if parent is None:
             raise UnknownBlock(p.parent_hash)

@@ -94,8 +94,9 @@ class Store:
     def rollback(self) -> None:
         if self.conn is not None:
             with self.lock:
-                self._depth = 0
-                self.conn.execute("ROLLBACK")
+                if self._depth:
+                    self._depth = 0
+                    self.conn.execute("ROLLBACK")
 
     def close(self) -> None:
         if self.conn is not None:
