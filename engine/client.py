@@ -1,0 +1,264 @@
+"""The async Engine API client the node drives its execution engine with (trio + httpx, JWT per request).
+
+Method versions follow op-node (spec-checklist §15, Z-17; op-node ``eth.EngineAPIVersions``), chosen by the
+timestamp of the payload concerned:
+- ``forkchoiceUpdated``: V3 from Ecotone, V2 from Canyon, V1 before (geth rejects V2 before Shanghai); without
+  attributes V3, as op-node.
+- ``getPayload``: V4 from Isthmus, V3 from Ecotone, else V2.
+- ``newPayload``: V4 from Isthmus (``executionRequests = []``), V3 from Ecotone (``expectedBlobVersionedHashes =
+  []`` and the beacon root), else V2.
+Transport failures (connection, timeout, HTTP errors) are :class:`EngineTransportError`, a ``TemporaryError``:
+retry. Engine API errors keep their code as typed exceptions.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from derivation.errors import TemporaryError
+from derivation.hexutil import from_hex, parse_quantity, quantity, to_hex
+from derivation.rollup_config import Fork, RollupConfig
+
+from .jwt import make_token
+
+
+class EngineTransportError(TemporaryError):
+    """The engine could not be reached or did not answer in time; retry later."""
+
+
+class EngineAuthError(EngineTransportError):
+    """The engine refused the JWT (HTTP 401): the secrets differ or the clocks are more than 60 s apart."""
+
+
+class EngineRPCError(Exception):
+    code = 0
+
+    def __init__(self, code: int, message: str, data=None):
+        super().__init__(f"engine error {code}: {message}")
+        self.code = code
+        self.message = message
+        self.data = data
+
+
+class UnknownPayload(EngineRPCError):
+    code = -38001
+
+
+class InvalidForkchoiceState(EngineRPCError):
+    code = -38002
+
+
+class InvalidPayloadAttributes(EngineRPCError):
+    code = -38003
+
+
+class TooLargeRequest(EngineRPCError):
+    code = -38004
+
+
+class UnsupportedFork(EngineRPCError):
+    code = -38005
+
+
+_ERRORS = {c.code: c for c in (UnknownPayload, InvalidForkchoiceState, InvalidPayloadAttributes, TooLargeRequest,
+                               UnsupportedFork)}
+
+
+@dataclass(frozen=True, slots=True)
+class ForkchoiceState:
+    head: bytes
+    safe: bytes
+    finalized: bytes
+
+    def to_json(self) -> dict:
+        return {"headBlockHash": to_hex(self.head), "safeBlockHash": to_hex(self.safe),
+                "finalizedBlockHash": to_hex(self.finalized)}
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadAttributes:
+    timestamp: int
+    prev_randao: bytes
+    fee_recipient: bytes
+    transactions: tuple[bytes, ...]
+    no_tx_pool: bool
+    gas_limit: int
+    parent_beacon_root: bytes | None = None
+    eip1559_params: bytes | None = None
+    min_base_fee: int | None = None
+
+    def to_json(self, cfg: RollupConfig) -> dict:
+        """The fork's shape: withdrawals ``[]`` from Canyon, beacon root from Ecotone, ``eip1559Params`` from
+        Holocene, ``minBaseFee`` from Jovian (each absent before)."""
+        t = self.timestamp
+        out = {"timestamp": quantity(t), "prevRandao": to_hex(self.prev_randao),
+               "suggestedFeeRecipient": to_hex(self.fee_recipient),
+               "transactions": [to_hex(tx) for tx in self.transactions], "noTxPool": self.no_tx_pool,
+               "gasLimit": quantity(self.gas_limit)}
+        if cfg.is_active(Fork.CANYON, t):
+            out["withdrawals"] = []
+        if cfg.is_active(Fork.ECOTONE, t):
+            out["parentBeaconBlockRoot"] = to_hex(self.parent_beacon_root or bytes(32))
+        if cfg.is_active(Fork.HOLOCENE, t):
+            out["eip1559Params"] = to_hex(self.eip1559_params or bytes(8))
+        if cfg.is_active(Fork.JOVIAN, t):
+            out["minBaseFee"] = quantity(self.min_base_fee or 0)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadStatus:
+    status: str  # VALID, INVALID, SYNCING, ACCEPTED, INVALID_BLOCK_HASH
+    latest_valid_hash: bytes | None
+    validation_error: str | None
+
+    @classmethod
+    def from_json(cls, d: dict) -> PayloadStatus:
+        lvh = d.get("latestValidHash")
+        return cls(d["status"], None if lvh is None else from_hex(lvh, 32), d.get("validationError"))
+
+    @property
+    def valid(self) -> bool:
+        return self.status == "VALID"
+
+
+@dataclass(frozen=True, slots=True)
+class ForkchoiceResult:
+    payload_status: PayloadStatus
+    payload_id: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionPayloadEnvelope:
+    """``executionPayload`` as JSON plus the fields the node reads from it."""
+
+    payload: dict = field(repr=False)
+    parent_beacon_root: bytes | None
+    block_value: int
+
+    @property
+    def block_hash(self) -> bytes:
+        return from_hex(self.payload["blockHash"], 32)
+
+    @property
+    def parent_hash(self) -> bytes:
+        return from_hex(self.payload["parentHash"], 32)
+
+    @property
+    def number(self) -> int:
+        return parse_quantity(self.payload["blockNumber"])
+
+    @property
+    def timestamp(self) -> int:
+        return parse_quantity(self.payload["timestamp"])
+
+    @property
+    def transactions(self) -> list[bytes]:
+        return [from_hex(t) for t in self.payload["transactions"]]
+
+
+class EngineClient:
+    def __init__(self, url: str, secret: bytes, cfg: RollupConfig, *, timeout: float = 10.0,
+                 transport: httpx.AsyncBaseTransport | None = None):
+        self.url = url
+        self.secret = secret
+        self.cfg = cfg
+        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._token: tuple[float, str] | None = None
+        self._id = 0
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> EngineClient:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.aclose()
+
+    def _bearer(self) -> str:
+        now = time.time()
+        if self._token is None or now - self._token[0] > 30:
+            self._token = (now, make_token(self.secret, int(now)))
+        return self._token[1]
+
+    async def call(self, method: str, *params):
+        self._id += 1
+        try:
+            r = await self._client.post(self.url, json={"jsonrpc": "2.0", "id": self._id, "method": method,
+                                                        "params": list(params)},
+                                        headers={"Authorization": f"Bearer {self._bearer()}"})
+        except httpx.TimeoutException as e:
+            raise EngineTransportError(f"{method}: engine timed out: {e}") from None
+        except httpx.HTTPError as e:
+            raise EngineTransportError(f"{method}: engine unreachable: {e}") from None
+        if r.status_code == 401:
+            raise EngineAuthError(f"{method}: engine rejected the JWT ({r.text.strip()[:200]})")
+        if r.status_code != 200:
+            raise EngineTransportError(f"{method}: engine answered HTTP {r.status_code}")
+        try:
+            body = r.json()
+        except ValueError:
+            raise EngineTransportError(f"{method}: engine answered non-JSON") from None
+        if not isinstance(body, dict):
+            raise EngineTransportError(f"{method}: unexpected JSON-RPC response")
+        err = body.get("error")
+        if err is not None:
+            code = err.get("code", 0) if isinstance(err, dict) else 0
+            raise _ERRORS.get(code, EngineRPCError)(code, err.get("message", "") if isinstance(err, dict) else str(err),
+                                                    err.get("data") if isinstance(err, dict) else None)
+        return body.get("result")
+
+    # ------------------------------------------------------------------------------------------------ versions
+
+    def forkchoice_method(self, attrs: PayloadAttributes | None) -> str:
+        if attrs is None or self.cfg.is_active(Fork.ECOTONE, attrs.timestamp):
+            return "engine_forkchoiceUpdatedV3"
+        if self.cfg.is_active(Fork.CANYON, attrs.timestamp):
+            return "engine_forkchoiceUpdatedV2"
+        return "engine_forkchoiceUpdatedV1"
+
+    def get_payload_method(self, timestamp: int) -> str:
+        if self.cfg.is_active(Fork.ISTHMUS, timestamp):
+            return "engine_getPayloadV4"
+        if self.cfg.is_active(Fork.ECOTONE, timestamp):
+            return "engine_getPayloadV3"
+        return "engine_getPayloadV2"
+
+    # ------------------------------------------------------------------------------------------------ methods
+
+    async def exchange_capabilities(self, ours: list[str]) -> list[str]:
+        return await self.call("engine_exchangeCapabilities", ours)
+
+    async def forkchoice_updated(self, state: ForkchoiceState, attrs: PayloadAttributes | None = None
+                                 ) -> ForkchoiceResult:
+        res = await self.call(self.forkchoice_method(attrs), state.to_json(),
+                              None if attrs is None else attrs.to_json(self.cfg))
+        pid = res.get("payloadId")
+        return ForkchoiceResult(PayloadStatus.from_json(res["payloadStatus"]), None if pid is None else from_hex(pid, 8))
+
+    async def get_payload(self, payload_id: bytes, timestamp: int) -> ExecutionPayloadEnvelope:
+        res = await self.call(self.get_payload_method(timestamp), to_hex(payload_id))
+        pbr = res.get("parentBeaconBlockRoot")
+        return ExecutionPayloadEnvelope(res["executionPayload"], None if pbr is None else from_hex(pbr, 32),
+                                        parse_quantity(res.get("blockValue", "0x0")))
+
+    async def new_payload(self, payload: dict, parent_beacon_root: bytes | None = None) -> PayloadStatus:
+        t = parse_quantity(payload["timestamp"])
+        if self.cfg.is_active(Fork.ISTHMUS, t):
+            res = await self.call("engine_newPayloadV4", payload, [], to_hex(parent_beacon_root or bytes(32)), [])
+        elif self.cfg.is_active(Fork.ECOTONE, t):
+            res = await self.call("engine_newPayloadV3", payload, [], to_hex(parent_beacon_root or bytes(32)))
+        else:
+            res = await self.call("engine_newPayloadV2", payload)
+        return PayloadStatus.from_json(res)
+
+    async def block(self, tag_or_hash: str | bytes | int, full: bool = False) -> dict | None:
+        """``eth_getBlockByHash``/``ByNumber`` on the engine (authrpc serves the eth namespace too)."""
+        if isinstance(tag_or_hash, bytes):
+            return await self.call("eth_getBlockByHash", to_hex(tag_or_hash), full)
+        tag = quantity(tag_or_hash) if isinstance(tag_or_hash, int) else tag_or_hash
+        return await self.call("eth_getBlockByNumber", tag, full)
