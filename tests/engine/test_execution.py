@@ -359,3 +359,18 @@ def test_jovian_bn256_pairing_input_limit():
     big, ok = s.results[1], s.results[2]
     assert big.receipt.status == 0 and big.gas_used == 2_000_000
     assert ok.receipt.status == 1 and ok.return_data == (1).to_bytes(32, "big")
+
+
+@pytest.mark.parametrize("n", [1, 2, 15, 16, 17, 127, 128, 129, 255, 256, 300])
+def test_ordered_root_equals_the_hexary_trie(n):
+    from trie import HexaryTrie
+
+    from derivation import rlp as r
+    from engine.evm.roots import ordered_root
+
+    items = [keccak256(i.to_bytes(4, "big")) * (1 + i % 3) for i in range(n)]
+    items[0] = b"\x01"  # a value shorter than 32 bytes: embedded nodes
+    t = HexaryTrie({})
+    for i, v in enumerate(items):
+        t[r.encode_uint(i)] = v
+    assert ordered_root(items) == t.root_hash
