@@ -49,9 +49,10 @@ class MemoryL1:
         self.by_hash[h] = block
         return info
 
-    def mine(self, txs=(), logs=(), blobs=None, n: int = 1) -> L1BlockInfo:
-        """Mine ``n`` blocks; the first carries ``txs``, ``logs`` (as successful receipts) and ``blobs``."""
-        info = self._mine(self.head.time + self.block_time, list(txs), list(logs), blobs or {})
+    def mine(self, txs=(), logs=(), blobs=None, n: int = 1, time: int | None = None) -> L1BlockInfo:
+        """Mine ``n`` blocks; the first carries ``txs``, ``logs`` (as successful receipts) and ``blobs`` and has
+        time ``time`` (default: one L1 block time after its parent)."""
+        info = self._mine(time or self.head.time + self.block_time, list(txs), list(logs), blobs or {})
         for _ in range(n - 1):
             info = self._mine(self.head.time + self.block_time, [], [], {})
         return info

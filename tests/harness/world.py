@@ -160,24 +160,34 @@ class World:
             txs.append(self._l1_tx(key, to, b"", hashes))
         return txs, blobs
 
-    def post(self, blocks: list[Sequenced] | None = None, *, da: str = "calldata", mine: bool = True, **kw):
+    def post(self, blocks: list[Sequenced] | None = None, *, da: str = "calldata", mine: bool = True,
+             l1_time: int | None = None, **kw):
         """Post a channel with ``blocks`` (default: all sequenced blocks) in the next L1 block."""
         blocks = self.blocks if blocks is None else blocks
         frames = self.channel_frames(blocks, **kw)
         txs, blobs = self.batcher_txs(frames, da=da)
         if mine:
-            self.l1.mine(txs, blobs=blobs)
+            self.l1.mine(txs, blobs=blobs, time=l1_time)
         return txs, blobs
 
     def post_frames(self, frames: list[Frame], *, da: str = "calldata", frames_per_tx: int = 1,
-                    key: bytes | None = None, to: bytes | None = None) -> None:
+                    key: bytes | None = None, to: bytes | None = None, l1_time: int | None = None) -> None:
         """One L1 block with batcher transactions carrying ``frames`` (in this order)."""
         txs, blobs = self.batcher_txs(frames, da=da, frames_per_tx=frames_per_tx, key=key, to=to)
-        self.l1.mine(txs, blobs=blobs)
+        self.l1.mine(txs, blobs=blobs, time=l1_time)
 
     def post_payloads(self, payloads: list[bytes], key: bytes | None = None, to: bytes | None = None) -> None:
         """One L1 block with raw calldata batcher payloads (garbage, hand-made frames)."""
         self.l1.mine([self._l1_tx(key or self.batcher_key, to or INBOX, p) for p in payloads])
+
+    def reorg_l1(self, depth: int) -> None:
+        """An L1 reorg of ``depth`` blocks; the sequencer drops L2 blocks whose L1 origin is gone."""
+        self.l1.reorg(depth)
+        canonical = {b.info.hash for b in self.l1.canonical}
+        keep = [b for b in self.blocks if b.batch.epoch_hash in canonical]
+        keep = self.blocks[:len(keep)] if keep == self.blocks[:len(keep)] else keep
+        self.blocks = keep
+        self.seq_l2.rewind(keep[-1].ref if keep else self.seq_l2.canonical[0].ref)
 
     def deposit(self, tx: Transaction) -> None:
         """An L1 block whose portal event deposits ``tx``."""

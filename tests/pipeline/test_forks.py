@@ -60,6 +60,15 @@ def test_all_activations(mode):
         (act,) = [b for b in w.blocks if cfg.is_activation_block(fork, b.attributes.timestamp)]
         upgrade = [t for t in act.attributes.transactions[1:] if t[0] == 0x7E]
         assert len(upgrade) >= count, fork
+    # Activation blocks use the previous fork's L1-info format (spec-checklist L-02).
+    from derivation.l1_info import decode_l1_info
+    from derivation.transactions import decode as decode_tx
+
+    for fork, fmt in ((Fork.ECOTONE, "bedrock"), (Fork.ISTHMUS, "ecotone"), (Fork.JOVIAN, "isthmus")):
+        act = next(b for b in w.blocks if cfg.is_activation_block(fork, b.attributes.timestamp))
+        nxt = w.blocks[w.blocks.index(act) + 1]
+        assert decode_l1_info(decode_tx(act.attributes.transactions[0]).data).format == fmt
+        assert decode_l1_info(decode_tx(nxt.attributes.transactions[0]).data).format == fork.label
     jovian = next(b for b in w.blocks if cfg.is_activation_block(Fork.JOVIAN, b.attributes.timestamp))
     assert all(t[0] == 0x7E for t in jovian.attributes.transactions)
     holocene = next(b for b in w.blocks if cfg.is_activation_block(Fork.HOLOCENE, b.attributes.timestamp))

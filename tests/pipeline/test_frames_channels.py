@@ -228,3 +228,33 @@ def test_holocene_activation_discards_buffered_frames():
     assert DropReason.HOLOCENE_ACTIVATION in {d.reason for d in r.drops()}
     assert _derived(w) == 0
     assert any(isinstance(e, Dropped) and e.reason is DropReason.FRAME_WITHOUT_CHANNEL for e in r.events)
+
+
+def test_undecodable_blob_is_skipped_alone():
+    from derivation.blobs import encode_blob
+    from derivation.kzg import blob_versioned_hash
+
+    w = _chain(POST)
+    txs, blobs = w.batcher_txs(w.channel_frames(w.blocks), da="blobs")
+    bad = bytearray(encode_blob(b"\x00hello"))
+    bad[1] = 1  # blob encoding version 1 does not exist
+    bad = bytes(bad)
+    vh = blob_versioned_hash(bad)
+    junk_tx = w._l1_tx(w.batcher_key, w.cfg.batch_inbox_address, b"", [vh])
+    w.l1.mine([junk_tx, *txs], blobs={**blobs, vh: bad})
+    w.l1.mine()
+    r = w.derive()
+    assert [d.reason for d in r.drops()] == [DropReason.INVALID_BLOB]
+    w.assert_safe_chain_matches()
+
+
+def test_missing_blob_is_waited_for_never_skipped():
+    w = _chain(POST)
+    txs, blobs = w.batcher_txs(w.channel_frames(w.blocks), da="blobs")
+    w.l1.mine(txs)  # the beacon node does not have the blobs (yet)
+    w.l1.mine()
+    with pytest.raises(AssertionError, match="l1_blobs"):
+        w.derive()
+    w.l1.canonical[-2].blobs.update(blobs)  # now it has them
+    w.derive()
+    w.assert_safe_chain_matches()
