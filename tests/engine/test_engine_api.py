@@ -331,3 +331,55 @@ async def test_get_proof_gives_the_message_passer_root_and_verifies(node):
     assert rlp.decode(acct)[2] == from_hex(proof["storageHash"])
     sp = proof["storageProof"][0]
     assert sp["value"] == "0x0"
+
+
+async def test_ecotone_to_holocene_chain_uses_v3_payloads(nursery):
+    g = build_op_genesis(901, GENESIS_TIME, {Fork.HOLOCENE: 0}, funded={addr(0): 10**22})
+    svc = EngineService(g, SECRET, http_port=0, auth_port=0)
+    ports = await nursery.start(svc.run)
+    async with httpx.AsyncClient(timeout=30) as client:
+        auth = Rpc(client, f"http://127.0.0.1:{ports.auth}", SECRET)
+        head = await auth.call("eth_getBlockByNumber", "latest", False)
+        a = attrs_json(head, [l1_info(fmt="ecotone"), transfer(key(0), 0, addr(1), 3)], min_base_fee=None,
+                       eip1559="0x0000003200000004")
+        with pytest.raises(RpcFailure) as e:  # minBaseFee before Jovian
+            await auth.call("engine_forkchoiceUpdatedV3", fcs(head["hash"]), {**a, "minBaseFee": "0x0"})
+        assert e.value.code == -38003
+        res = await auth.call("engine_forkchoiceUpdatedV3", fcs(head["hash"]), a)
+        with pytest.raises(RpcFailure) as e:
+            await auth.call("engine_getPayloadV4", res["payloadId"])
+        assert e.value.code == -38005
+        env = await auth.call("engine_getPayloadV3", res["payloadId"])
+        p = env["executionPayload"]
+        assert "withdrawalsRoot" not in p and p["blobGasUsed"] == "0x0" and "executionRequests" not in env
+        assert p["extraData"] == "0x000000003200000004"
+        with pytest.raises(RpcFailure) as e:
+            await auth.call("engine_newPayloadV4", {**p, "withdrawalsRoot": "0x" + "00" * 32}, [],
+                            env["parentBeaconBlockRoot"], [])
+        assert e.value.code == -38005
+        st = await auth.call("engine_newPayloadV3", p, [], env["parentBeaconBlockRoot"])
+        assert st["status"] == "VALID"
+        blob_hash = "0x01" + "00" * 31
+        st = await auth.call("engine_newPayloadV3", p, [blob_hash], env["parentBeaconBlockRoot"])
+        assert st["status"] == "INVALID" and "versionedHashes" in st["validationError"]
+    svc.shutdown.set()
+
+
+async def test_forkchoice_reorgs_to_a_sibling_block(node):
+    _svc, auth, http = node
+    head = await auth.call("eth_getBlockByNumber", "latest", False)
+    tx_a = transfer(key(0), 0, addr(1), 1)
+    ids = []
+    for txs, dt in (([l1_info(), tx_a], 2), ([l1_info()], 4)):
+        res = await auth.call("engine_forkchoiceUpdatedV3", fcs(head["hash"]), attrs_json(head, txs, dt=dt))
+        env = await auth.call("engine_getPayloadV4", res["payloadId"])
+        st = await auth.call("engine_newPayloadV4", env["executionPayload"], [], env["parentBeaconBlockRoot"], [])
+        assert st["status"] == "VALID"
+        ids.append(env["executionPayload"]["blockHash"])
+    await auth.call("engine_forkchoiceUpdatedV3", fcs(ids[0]), None)
+    assert (await http.call("eth_getBlockByNumber", "0x1", False))["hash"] == ids[0]
+    assert (await http.call("eth_getTransactionReceipt", to_hex(tx_a.hash)))["blockHash"] == ids[0]
+    await auth.call("engine_forkchoiceUpdatedV3", fcs(ids[1]), None)
+    assert (await http.call("eth_getBlockByNumber", "0x1", False))["hash"] == ids[1]
+    assert await http.call("eth_getTransactionReceipt", to_hex(tx_a.hash)) is None
+    assert await http.call("eth_getTransactionCount", to_hex(addr(0)), "latest") == "0x0"

@@ -75,3 +75,19 @@ def test_blocks_from_one_engine_import_into_another_and_el_sync(procs):
     assert c.head()["hash"] == target and c.rpc("eth_blockNumber", auth=False) == "0x3"
     assert c.rpc("eth_getBalance", "0x" + addr(4).hex(), "latest") == a.rpc("eth_getBalance", "0x" + addr(4).hex(),
                                                                            "latest")
+
+
+def test_new_payload_with_unknown_parent_syncs_its_ancestors(procs):
+    a = procs("a").start()
+    envs = [a.build([transfer(key(5), i, addr(6), 1)]) for i in range(3)]
+    d = procs("d", "--sync.peers", a.http).start()
+    st = d.insert(envs[-1])
+    assert st["status"] == "SYNCING" and st["latestValidHash"] is None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and d.insert(envs[-1])["status"] != "VALID":
+        time.sleep(0.2)
+    assert d.insert(envs[-1])["status"] == "VALID"
+    # newPayload does not move the head; the FCU that follows does
+    assert d.head()["number"] == "0x0"
+    assert d.forkchoice(envs[-1]["executionPayload"]["blockHash"])["payloadStatus"]["status"] == "VALID"
+    assert d.rpc("eth_blockNumber", auth=False) == "0x3"
