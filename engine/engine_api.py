@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from derivation.errors import ParseError
@@ -56,6 +57,7 @@ CAPABILITIES = [
     "engine_signalSuperchainV1",
 ]
 MAX_KEPT_PAYLOADS = 64
+MAX_KEPT_INVALID = 1024
 
 
 @dataclass(slots=True)
@@ -72,7 +74,7 @@ class EngineAPI:
         self.txpool = txpool if txpool is not None else TxPool(chain.spec.chain_id)
         self.syncer = syncer
         self.payloads: dict[bytes, BuiltPayload] = {}
-        self.invalid: dict[bytes, bytes] = {}  # bad block -> its last valid ancestor
+        self.invalid: OrderedDict[bytes, bytes] = OrderedDict()  # bad block -> its last valid ancestor
         self.lock = threading.RLock()
 
     # ------------------------------------------------------------------------------------------------ helpers
@@ -125,8 +127,10 @@ class EngineAPI:
         elif a.min_base_fee is not None:
             raise RpcError(INVALID_PAYLOAD_ATTRIBUTES, "minBaseFee must be null before Jovian")
 
-    def _latest_valid_for(self, block_hash: bytes) -> bytes | None:
-        return self.invalid.get(block_hash)
+    def _remember_invalid(self, block_hash: bytes, latest_valid: bytes) -> None:
+        self.invalid[block_hash] = latest_valid
+        while len(self.invalid) > MAX_KEPT_INVALID:
+            self.invalid.popitem(last=False)
 
     # ------------------------------------------------------------------------------------------------ methods
 
@@ -288,7 +292,7 @@ class EngineAPI:
             if p.block_hash in self.invalid:
                 return status("INVALID", self.invalid[p.block_hash], "block was previously rejected")
             if p.parent_hash in self.invalid:
-                self.invalid[p.block_hash] = self.invalid[p.parent_hash]
+                self._remember_invalid(p.block_hash, self.invalid[p.parent_hash])
                 return status("INVALID", self.invalid[p.parent_hash], "links to a previously rejected block")
             if not self.chain.has_block(p.parent_hash):
                 if self.syncer is not None:
@@ -298,7 +302,7 @@ class EngineAPI:
                 self.chain.import_payload(p)
             except InvalidBlock as e:
                 log.warning("invalid payload 0x%s: %s", p.block_hash.hex(), e)
-                self.invalid[p.block_hash] = p.parent_hash
+                self._remember_invalid(p.block_hash, p.parent_hash)
                 return status("INVALID", p.parent_hash, str(e))
             except UnknownBlock:
                 return status("SYNCING")

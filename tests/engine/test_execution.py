@@ -374,3 +374,40 @@ def test_ordered_root_equals_the_hexary_trie(n):
     for i, v in enumerate(items):
         t[r.encode_uint(i)] = v
     assert ordered_root(items) == t.root_hash
+
+
+def test_granite_genesis_through_holocene_isthmus_jovian_activation_blocks():
+    """The devnet path: genesis at Granite, later forks activated by the upgrade deposits derivation supplies."""
+    from derivation.l1_info import l1_info_format
+    from derivation.upgrades import upgrade_txs_for_block
+    from engine.genesis import rollup_config_for
+
+    t0 = GENESIS_TIME
+    times = {Fork.GRANITE: 0, Fork.HOLOCENE: t0 + 2, Fork.ISTHMUS: t0 + 4, Fork.JOVIAN: t0 + 6}
+    g = build_op_genesis(901, t0, times, funded={addr(0): 10**22})
+    c = Chain(g)
+    cfg = rollup_config_for(g, c.genesis_hash)
+    assert c.head.extra_data == b"" and c.head.requests_hash is None
+    gpo = bytes.fromhex("420000000000000000000000000000000000000f")
+    headers = []
+    for n in range(1, 5):
+        parent = c.head
+        t = parent.timestamp + 2
+        fmt = l1_info_format(cfg, t)
+        txs = [l1_info(number=n, fmt=fmt), *upgrade_txs_for_block(cfg, t), transfer(key(0), n - 1, addr(1), 1)]
+        s = c.build(parent.hash, BlockAttributes(t, keccak256(parent.hash), SEQ_VAULT, 30_000_000,
+                                                 keccak256(b"beacon%d" % n), bytes(8) if t >= t0 + 2 else None,
+                                                 0 if t >= t0 + 6 else None), txs)
+        assert all(r.receipt.status == 1 for r in s.results), [(r.error, r.receipt.status) for r in s.results]
+        c.set_forkchoice(s.hash)
+        headers.append(s.header)
+    h1, h2, h3, h4 = headers
+    assert h1.extra_data == b"\x00" + (250).to_bytes(4, "big") + (6).to_bytes(4, "big")  # Holocene activation
+    assert h2.requests_hash is not None and h2.withdrawals_root == c.withdrawals_storage_root(h2)  # Isthmus
+    assert h1.requests_hash is None and h1.withdrawals_root == EMPTY_ROOT
+    assert h3.extra_data[:1] == b"\x01" and len(h3.extra_data) == 17  # Jovian
+    assert h4.blob_gas_used > 0 and h3.blob_gas_used > 0 and h2.blob_gas_used == 0
+    flags = c.account_db(h4).get_storage(gpo, 0).to_bytes(32, "big")
+    assert flags[-4:] == b"\x01\x01\x01\x01"  # isEcotone, isFjord, isIsthmus, isJovian
+    history = bytes.fromhex("0000f90827f1c53a10cb7a02335b175320002935")
+    assert c.account_db(h4).get_storage(history, h3.number % 8191) == int.from_bytes(h3.hash, "big")
