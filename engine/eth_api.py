@@ -42,10 +42,11 @@ def _storage_key(k) -> int:
 
 
 class EthAPI:
-    def __init__(self, chain: Chain, txpool: TxPool, lock):
+    def __init__(self, chain: Chain, txpool: TxPool, lock, syncer=None):
         self.chain = chain
         self.txpool = txpool
         self.lock = lock
+        self.syncer = syncer
 
     # ------------------------------------------------------------------------------------------------ blocks
 
@@ -212,7 +213,7 @@ class EthAPI:
             if r.deposit_receipt_version is not None:
                 out["depositReceiptVersion"] = quantity(r.deposit_receipt_version)
             return out
-        names = {"l1BaseFee": "l1GasPrice", "l1Fee": "l1Fee", "l1BlobBaseFee": "l1BlobBaseFee",
+        names = {"l1BaseFee": "l1GasPrice", "l1Fee": "l1Fee", "l1GasUsed": "l1GasUsed", "l1BlobBaseFee": "l1BlobBaseFee",
                  "l1BaseFeeScalar": "l1BaseFeeScalar", "l1BlobBaseFeeScalar": "l1BlobBaseFeeScalar",
                  "l1FeeScalar": "l1FeeScalar", "operatorFeeScalar": "operatorFeeScalar",
                  "operatorFeeConstant": "operatorFeeConstant", "daFootprintGasScalar": "daFootprintGasScalar",
@@ -345,5 +346,11 @@ class EthAPI:
         return quantity(10**6)
 
     def syncing(self):
-        return False
+        """False, or geth's progress object while EL sync chases a target."""
+        syncer = self.syncer
+        if syncer is None or not syncer.active:
+            return False
+        head = self.chain.head.number
+        return {"startingBlock": quantity(head), "currentBlock": quantity(head), "highestBlock": quantity(head),
+                "syncedBlocks": quantity(syncer.synced)}
 

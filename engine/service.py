@@ -38,7 +38,7 @@ class EngineService:
         self.txpool = TxPool(genesis.spec.chain_id)
         self.syncer = Syncer(self.chain, sync_peers or [], self.lock) if sync_peers else None
         self.engine = EngineAPI(self.chain, self.txpool, self.syncer)
-        self.eth = EthAPI(self.chain, self.txpool, self.lock)
+        self.eth = EthAPI(self.chain, self.txpool, self.lock, self.syncer)
         self.shutdown = trio.Event()
 
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:

@@ -74,6 +74,10 @@ class Syncer:
         self.last_error: str | None = None
         self.synced = 0
 
+    @property
+    def active(self) -> bool:
+        return self.target is not None
+
     # Called from the API worker thread.
     def request(self, head: bytes) -> None:
         self.target, self.set_head = head, True
@@ -92,6 +96,7 @@ class Syncer:
 
     async def run(self) -> None:
         self._trio_token = trio.lowlevel.current_trio_token()
+        backoff = 0.5
         async with httpx.AsyncClient(timeout=self.timeout) as client:
             while True:
                 await self._wake.wait()
@@ -102,11 +107,14 @@ class Syncer:
                 try:
                     await self._sync_to(client, target, set_head)
                     self.last_error = None
+                    backoff = 0.5
                 except (SyncError, InvalidBlock) as e:
                     self.last_error = str(e)
-                    log.warning("EL sync to 0x%s failed: %s", target.hex(), e)
-                    await trio.sleep(0.5)
+                    log.warning("EL sync to 0x%s failed (retrying in %.1fs): %s", target.hex(), backoff, e)
+                    await trio.sleep(backoff)
+                    backoff = min(backoff * 2, 8.0)
                     self._wake.set()
+                    continue
                 if self.target == target:
                     self.target = None
 

@@ -381,9 +381,10 @@ class BlockExecutor:
         logs = self._logs(comp)
         receipt = self._receipt(tx, 0 if comp.is_error else 1, gas_used, logs)
         p = self.l1_fee_params()
-        extra = {"effectiveGasPrice": price, "l1Fee": l1_fee, "l1BaseFee": p.l1_base_fee}
+        extra = {"effectiveGasPrice": price, "l1Fee": l1_fee, "l1BaseFee": p.l1_base_fee,
+                 "l1GasUsed": p.l1_gas_used(cost_data)}
         if p.kind == "bedrock":
-            extra.update(l1FeeScalar=p.scalar, l1GasUsed=None)
+            extra.update(l1FeeScalar=p.scalar)
         else:
             extra.update(l1BlobBaseFee=p.blob_base_fee, l1BaseFeeScalar=p.base_fee_scalar,
                          l1BlobBaseFeeScalar=p.blob_base_fee_scalar)

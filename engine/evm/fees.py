@@ -66,6 +66,16 @@ class L1FeeParams:
                              self.blob_base_fee_scalar)
 
 
+    def l1_gas_used(self, cd: CostData) -> int:
+        """The deprecated ``l1GasUsed`` receipt field, as op-geth's cost functions report it."""
+        if self.kind == "bedrock":
+            ones = cd.ones if self.regolith else cd.ones + 68
+            return cd.zeroes * 4 + ones * 16 + self.overhead
+        if self.kind == "ecotone":
+            return cd.zeroes * 4 + cd.ones * 16
+        return fjord_estimated_size_scaled(cd.fastlz_size) * 16 // 1_000_000
+
+
 def fjord_estimated_size_scaled(fastlz_size: int) -> int:
     """``max(minTransactionSize * 1e6, intercept + fastlzCoef * fastlzSize)``."""
     return max(MIN_TX_SIZE_SCALED, L1_COST_INTERCEPT + L1_COST_FASTLZ_COEF * fastlz_size)

@@ -136,6 +136,11 @@ def test_l1_cost_functions_match_op_geth():
     eco = dict(l1_base_fee=p["base_fee"], blob_base_fee=p["blob_base_fee"], base_fee_scalar=p["base_fee_scalar"],
                blob_base_fee_scalar=p["blob_base_fee_scalar"])
     assert L1FeeParams("ecotone", **eco).l1_cost(cd) == exp["ecotone"]
+    gas = v["empty_tx_l1_gas_used"]
+    assert L1FeeParams("bedrock", regolith=False, **bedrock).l1_gas_used(cd) == gas["bedrock"]
+    assert L1FeeParams("bedrock", regolith=True, **bedrock).l1_gas_used(cd) == gas["regolith"]
+    assert L1FeeParams("ecotone", **eco).l1_gas_used(cd) == gas["ecotone"]
+    assert L1FeeParams("fjord", **eco).l1_gas_used(CostData(0, 0, 100)) == gas["fjord_minimum"]
     for size in v["fjord_min_bound_fastlz_sizes"]:
         assert L1FeeParams("fjord", **eco).l1_cost(CostData(0, 0, size)) == exp["fjord"]
     s = v["fjord_solidity_parity"]
@@ -258,6 +263,7 @@ def test_user_tx_fees_reach_the_vaults_and_l1_fee_follows_the_fjord_formula():
     est = max(100 * 10**6, -42_585_600 + 836_500 * size)
     want_l1 = est * (2000 * 9 * 10**9 * 16 + 700_000 * 17) // 10**12
     assert r.l1_fee == want_l1 > 0
+    assert r.extra["l1GasUsed"] == est * 16 // 10**6
     op_fee = 21_000 * 3 * 100 + 1000  # Jovian operator fee formula
     after = c.account_db(s.header)
     assert after.get_balance(SEQ_VAULT) - before.get_balance(SEQ_VAULT) == 21_000 * 2 * 10**6
