@@ -1,0 +1,90 @@
+"""Where to start after a restart or a reset (op-node ``sync.FindL2Heads``; spec-checklist K-02).
+
+Walking back from the engine's unsafe head: the new unsafe head is the first block whose L1 origin is plausible
+(canonical, or ahead of what L1 shows yet); the new safe head is the parent of the first block at or below the old
+safe head, with sequence number 0, whose L1 origin is a full sequencing window behind the highest canonical origin
+seen; reaching the finalized head stops the walk. Inconsistent chains are errors, not resets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import CriticalError
+from .providers import L1Source, L2Source
+from .rollup_config import RollupConfig
+from .types import L1BlockRef, L2BlockRef
+
+MAX_REORG_SEQ_WINDOWS = 5
+RECOVER_MIN_SEQ_WINDOWS = 14
+
+
+class SyncStartError(CriticalError):
+    """The engine's chain cannot be reconciled with the rollup (wrong chain, finalized block reorged, too deep)."""
+
+
+@dataclass(frozen=True, slots=True)
+class L2Heads:
+    unsafe: L2BlockRef
+    safe: L2BlockRef
+    finalized: L2BlockRef
+
+
+def find_l2_heads(cfg: RollupConfig, l1: L1Source, l1_head_number: int, l2: L2Source, current: L2Heads) -> L2Heads:
+    """``current`` are the engine's unsafe/safe/finalized heads (safe and finalized default to genesis).
+    Lookups may raise NeedData; the walk is restartable from scratch."""
+    unsafe, safe, finalized = current.unsafe, current.safe, current.finalized
+    g = cfg.genesis
+    if (finalized.hash == g.l2.hash and safe.hash == g.l2.hash and unsafe.number > g.l2.number
+            and unsafe.l1_origin.number > g.l1.number + RECOVER_MIN_SEQ_WINDOWS * cfg.seq_window_size):
+        return L2Heads(unsafe, unsafe, unsafe)  # EL synced without finality: trust its head
+    if unsafe.number < finalized.number or unsafe.number < safe.number:
+        return L2Heads(unsafe, unsafe, unsafe)  # the engine was rewound under the forkchoice: start from its head
+    prev_unsafe = unsafe
+    new_unsafe: L2BlockRef | None = None
+    highest: L2BlockRef | None = None
+    ready = False
+    n = unsafe
+    l1_block: L1BlockRef | None = None
+    while True:
+        ahead = n.l1_origin.number > l1_head_number
+        if not ahead and (l1_block is None or l1_block.number != n.l1_origin.number):
+            l1_block = l1.block_by_number(n.l1_origin.number).ref
+        if n.number == g.l2.number:
+            if n.hash != g.l2.hash:
+                raise SyncStartError(f"wrong L2 chain: genesis is {g.l2.hash.hex()[:16]}, engine has {n.hash.hex()[:16]}")
+            if not ahead and l1_block.hash != g.l1.hash:
+                raise SyncStartError(f"wrong L1 chain: genesis is {g.l1.hash.hex()[:16]}, L1 has {l1_block.hash.hex()[:16]}")
+        if n.number == finalized.number and n.hash != finalized.hash:
+            raise SyncStartError(f"cannot reorg the finalized block {finalized.number}")
+        if new_unsafe is None:
+            new_unsafe = n
+            if n.l1_origin.number + MAX_REORG_SEQ_WINDOWS * cfg.seq_window_size < prev_unsafe.l1_origin.number:
+                raise SyncStartError(f"reorg too deep: walked back to L2 block {n.number} from {prev_unsafe.number}")
+        if ahead:
+            highest = None
+        elif l1_block.hash == n.l1_origin.hash:
+            if highest is None:
+                highest = n
+        else:
+            new_unsafe = None
+            highest = None
+        if (highest is not None and n.number <= safe.number and n.sequence_number == 0
+                and n.l1_origin.number + cfg.seq_window_size < highest.l1_origin.number):
+            ready = True
+        if n.number == finalized.number:
+            return L2Heads(new_unsafe or n, n, finalized)
+        parent = l2.block_ref_by_hash(n.parent_hash)
+        if parent.l1_origin != n.l1_origin:
+            if parent.l1_origin.number + 1 != n.l1_origin.number:
+                raise SyncStartError(f"L2 block {parent.number} has L1 origin {parent.l1_origin.number}, not just "
+                                     f"before {n.number}'s {n.l1_origin.number}")
+            if n.sequence_number != 0:
+                raise SyncStartError(f"L2 block {n.number} starts an epoch with sequence number {n.sequence_number}")
+            if not ahead and l1_block.hash == n.l1_origin.hash and l1_block.parent_hash != parent.l1_origin.hash:
+                raise SyncStartError(f"L2 block {parent.number}'s L1 origin is not the parent of {n.number}'s")
+        elif parent.sequence_number + 1 != n.sequence_number:
+            raise SyncStartError(f"sequence numbers of L2 blocks {parent.number} and {n.number} are not consecutive")
+        n = parent
+        if ready:
+            return L2Heads(new_unsafe, n, finalized)
