@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from derivation.attributes import PayloadAttributes
 from derivation.errors import TemporaryError
 from derivation.hexutil import from_hex, parse_quantity, quantity, to_hex
 from derivation.rollup_config import Fork, RollupConfig
@@ -76,37 +77,6 @@ class ForkchoiceState:
     def to_json(self) -> dict:
         return {"headBlockHash": to_hex(self.head), "safeBlockHash": to_hex(self.safe),
                 "finalizedBlockHash": to_hex(self.finalized)}
-
-
-@dataclass(frozen=True, slots=True)
-class PayloadAttributes:
-    timestamp: int
-    prev_randao: bytes
-    fee_recipient: bytes
-    transactions: tuple[bytes, ...]
-    no_tx_pool: bool
-    gas_limit: int
-    parent_beacon_root: bytes | None = None
-    eip1559_params: bytes | None = None
-    min_base_fee: int | None = None
-
-    def to_json(self, cfg: RollupConfig) -> dict:
-        """The fork's shape: withdrawals ``[]`` from Canyon, beacon root from Ecotone, ``eip1559Params`` from
-        Holocene, ``minBaseFee`` from Jovian (each absent before)."""
-        t = self.timestamp
-        out = {"timestamp": quantity(t), "prevRandao": to_hex(self.prev_randao),
-               "suggestedFeeRecipient": to_hex(self.fee_recipient),
-               "transactions": [to_hex(tx) for tx in self.transactions], "noTxPool": self.no_tx_pool,
-               "gasLimit": quantity(self.gas_limit)}
-        if cfg.is_active(Fork.CANYON, t):
-            out["withdrawals"] = []
-        if cfg.is_active(Fork.ECOTONE, t):
-            out["parentBeaconBlockRoot"] = to_hex(self.parent_beacon_root or bytes(32))
-        if cfg.is_active(Fork.HOLOCENE, t):
-            out["eip1559Params"] = to_hex(self.eip1559_params or bytes(8))
-        if cfg.is_active(Fork.JOVIAN, t):
-            out["minBaseFee"] = quantity(self.min_base_fee or 0)
-        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,8 +205,7 @@ class EngineClient:
 
     async def forkchoice_updated(self, state: ForkchoiceState, attrs: PayloadAttributes | None = None
                                  ) -> ForkchoiceResult:
-        res = await self.call(self.forkchoice_method(attrs), state.to_json(),
-                              None if attrs is None else attrs.to_json(self.cfg))
+        res = await self.call(self.forkchoice_method(attrs), state.to_json(), None if attrs is None else attrs.to_json())
         pid = res.get("payloadId")
         return ForkchoiceResult(PayloadStatus.from_json(res["payloadStatus"]), None if pid is None else from_hex(pid, 8))
 

@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from derivation.attributes import PayloadAttributes
 from derivation.crypto import keccak256
 from derivation.errors import TemporaryError
 from derivation.rollup_config import Fork
@@ -15,7 +16,6 @@ from engine.client import (
     EngineClient,
     EngineTransportError,
     ForkchoiceState,
-    PayloadAttributes,
     UnknownPayload,
 )
 from engine.genesis import rollup_config_for
@@ -56,6 +56,16 @@ def _recording_transport(calls: list):
     return httpx.MockTransport(handler)
 
 
+def _attrs(cfg, t, randao, recipient, txs, beacon_root) -> PayloadAttributes:
+    """Attributes shaped for the fork at ``t``, as the attributes builder makes them."""
+    return PayloadAttributes(
+        timestamp=t, prev_randao=randao, suggested_fee_recipient=recipient, transactions=txs, gas_limit=30_000_000,
+        withdrawals=() if cfg.is_active(Fork.CANYON, t) else None,
+        parent_beacon_block_root=beacon_root if cfg.is_active(Fork.ECOTONE, t) else None,
+        eip1559_params=bytes(8) if cfg.is_active(Fork.HOLOCENE, t) else None,
+        min_base_fee=0 if cfg.is_active(Fork.JOVIAN, t) else None)
+
+
 @pytest.mark.parametrize("times,t,fcu,getp,newp", [
     ({Fork.REGOLITH: 0}, T0, "V1", "V2", "V2"),
     ({Fork.CANYON: 0}, T0, "V2", "V2", "V2"),
@@ -70,7 +80,7 @@ async def test_method_versions_follow_op_node(times, t, fcu, getp, newp):
     calls: list = []
     cfg = _config(times)
     async with EngineClient("http://engine", SECRET, cfg, transport=_recording_transport(calls)) as c:
-        attrs = PayloadAttributes(t, bytes(32), bytes(20), (), True, 30_000_000, bytes(32), bytes(8), 0)
+        attrs = _attrs(cfg, t, bytes(32), bytes(20), (), bytes(32))
         res = await c.forkchoice_updated(ForkchoiceState(b"\x01" * 32, bytes(32), bytes(32)), attrs)
         assert res.payload_id == bytes.fromhex("0300000000000001") and res.payload_status.valid
         env = await c.get_payload(res.payload_id, t)
@@ -98,8 +108,8 @@ async def test_client_drives_the_real_engine_and_maps_errors(nursery):
     cfg = rollup_config_for(genesis(), g.hash)
     url = f"http://127.0.0.1:{ports.auth}"
     async with EngineClient(url, SECRET, cfg) as c:
-        attrs = PayloadAttributes(g.timestamp + 2, keccak256(b"r"), bytes.fromhex("42" + "00" * 18 + "11"),
-                                  (l1_info().raw,), True, 30_000_000, keccak256(b"b"), bytes(8), 0)
+        attrs = _attrs(cfg, g.timestamp + 2, keccak256(b"r"), bytes.fromhex("42" + "00" * 18 + "11"),
+                       (l1_info().raw,), keccak256(b"b"))
         fc = await c.forkchoice_updated(ForkchoiceState(g.hash, g.hash, g.hash), attrs)
         env = await c.get_payload(fc.payload_id, attrs.timestamp)
         assert env.parent_hash == g.hash and env.transactions == [l1_info().raw]
