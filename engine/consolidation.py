@@ -7,6 +7,7 @@ from __future__ import annotations
 from derivation.attributes import PayloadAttributes
 from derivation.hexutil import from_hex, parse_quantity
 from derivation.rollup_config import Fork, RollupConfig
+from derivation.tx_json import tx_from_json
 
 EMPTY_ROOT = bytes.fromhex("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421")
 
@@ -26,7 +27,7 @@ def expected_extra_data(cfg: RollupConfig, attrs: PayloadAttributes) -> bytes | 
 
 
 def mismatch(cfg: RollupConfig, attrs: PayloadAttributes, parent_hash: bytes, block: dict) -> str | None:
-    """None when ``block`` (eth_getBlockBy* JSON with full transactions) matches ``attrs`` on ``parent_hash``;
+    """None when ``block`` (eth_getBlockBy* JSON with full transaction objects) matches ``attrs`` on ``parent_hash``;
     otherwise the first difference, for the log."""
     if from_hex(block["parentHash"], 32) != parent_hash:
         return "parent hash differs"
@@ -34,8 +35,7 @@ def mismatch(cfg: RollupConfig, attrs: PayloadAttributes, parent_hash: bytes, bl
         return f"timestamp {parse_quantity(block['timestamp'])} != {attrs.timestamp}"
     if from_hex(block["mixHash"], 32) != attrs.prev_randao:
         return "prevRandao differs"
-    txs = [from_hex(t) if isinstance(t, str) else from_hex(t["raw"]) if "raw" in t else None
-           for t in block["transactions"]]
+    txs = [tx_from_json(t).raw for t in block["transactions"]]
     if len(txs) != len(attrs.transactions):
         return f"{len(txs)} transactions in the block, {len(attrs.transactions)} derived"
     for i, (a, b) in enumerate(zip(txs, attrs.transactions, strict=True)):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-from dataclasses import dataclass
 
 import httpx
 import trio
@@ -22,6 +21,7 @@ import trio
 from derivation import kzg
 from derivation.errors import ParseError
 from derivation.hexutil import from_hex, to_hex
+from derivation.providers import IndexedBlobHash
 from derivation.types import L1BlockRef
 
 from ..metrics import Metrics
@@ -29,17 +29,11 @@ from .config import BeaconConfig
 from .errors import BlobUnavailableError
 from .rpc import RpcStats
 
+__all__ = ["BeaconClient", "IndexedBlobHash"]
+
 log = logging.getLogger("opnode.beacon")
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class IndexedBlobHash:
-    """A blob of an L1 block: its index among *all* blobs of the block, and its versioned hash."""
-
-    index: int
-    hash: bytes
 
 
 class BeaconHTTPError(Exception):

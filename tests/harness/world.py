@@ -76,14 +76,20 @@ class Derivation:
 
 
 class World:
-    def __init__(self, forks: dict[str, int] | None = None, **overrides):
+    def __init__(self, forks: dict[str, int] | None = None, *, make_cfg=None, **overrides):
+        """``make_cfg(l1_genesis, batcher_address)`` builds the rollup config instead (e.g. to match a real
+        engine's genesis)."""
         self.l1 = MemoryL1(GENESIS_TIME - 12)
         g1 = self.l1.head
-        cfg = test_config(forks, **overrides)
-        scalar = ECOTONE_SCALAR if cfg.is_active(Fork.ECOTONE, GENESIS_TIME) else (684_000).to_bytes(32, "big")
-        sys_cfg = SystemConfig(address_from_private_key(BATCHER_KEY), (188).to_bytes(32, "big"), scalar, 30_000_000)
-        self.cfg = dataclasses.replace(cfg, genesis=Genesis(g1.id, BlockID(keccak256(b"L2 genesis"), 0), GENESIS_TIME,
-                                                            sys_cfg))
+        if make_cfg is not None:
+            self.cfg = make_cfg(g1.id, address_from_private_key(BATCHER_KEY))
+        else:
+            cfg = test_config(forks, **overrides)
+            scalar = ECOTONE_SCALAR if cfg.is_active(Fork.ECOTONE, GENESIS_TIME) else (684_000).to_bytes(32, "big")
+            sys_cfg = SystemConfig(address_from_private_key(BATCHER_KEY), (188).to_bytes(32, "big"), scalar,
+                                   30_000_000)
+            self.cfg = dataclasses.replace(cfg, genesis=Genesis(g1.id, BlockID(keccak256(b"L2 genesis"), 0),
+                                                                GENESIS_TIME, sys_cfg))
         self.seq_l2 = MemoryL2(self.cfg)
         self.builder = AttributesBuilder(self.cfg, L1_CHAIN, self.l1, self.seq_l2)
         self.blocks: list[Sequenced] = []
@@ -144,7 +150,7 @@ class World:
 
     def batcher_txs(self, frames: list[Frame], *, da: str = "calldata", frames_per_tx: int = 1,
                     key: bytes | None = None, to: bytes | None = None) -> tuple[list[Transaction], dict]:
-        key, to = key or self.batcher_key, to or INBOX
+        key, to = key or self.batcher_key, to or self.cfg.batch_inbox_address
         if da == "calldata":
             return [self._l1_tx(key, to, p) for p in calldata_payloads(frames, frames_per_tx)], {}
         blobs = {}
@@ -178,7 +184,7 @@ class World:
 
     def post_payloads(self, payloads: list[bytes], key: bytes | None = None, to: bytes | None = None) -> None:
         """One L1 block with raw calldata batcher payloads (garbage, hand-made frames)."""
-        self.l1.mine([self._l1_tx(key or self.batcher_key, to or INBOX, p) for p in payloads])
+        self.l1.mine([self._l1_tx(key or self.batcher_key, to or self.cfg.batch_inbox_address, p) for p in payloads])
 
     def reorg_l1(self, depth: int) -> None:
         """An L1 reorg of ``depth`` blocks; the sequencer drops L2 blocks whose L1 origin is gone."""

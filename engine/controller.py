@@ -1,0 +1,267 @@
+"""The engine controller: the only owner of the L2 heads (specs: derivation.md "Engine Queue"; spec-checklist §16;
+op-node ``engine.EngineController`` and the attributes handler).
+
+Derivation, the sequencer, gossip and the follow source propose; this object decides and calls the engine:
+- derived attributes on the pending safe head either match the existing unsafe block (consolidation: promoted
+  without execution) or are built and inserted, replacing the unsafe chain above (the old head is kept as a backup);
+- the safe head moves only when a block concludes its batch (the last block of a span batch);
+- an invalid derived payload: before Holocene the attributes are dropped, the pending safe head goes back to the
+  safe head (a span batch is atomic) and the backup unsafe head is restored; from Holocene the block is built again
+  with the deposits only and the caller flushes the pipeline's channel; a deposit-only payload that is invalid is
+  a critical error either way;
+- unsafe payloads extend the unsafe chain when they build on its head;
+- forkchoice is synchronised after every change; an INVALID forkchoice state asks for a reset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import Enum
+
+from derivation.attributes import AttributesWithParent, PayloadAttributes
+from derivation.errors import CriticalError, ResetError, TemporaryError
+from derivation.hexutil import from_hex, parse_quantity
+from derivation.l2_refs import block_ref
+from derivation.rollup_config import Fork, RollupConfig
+from derivation.sync_start import L2Heads
+from derivation.tx_json import tx_from_json
+from derivation.types import ZERO_L2_REF, L2BlockRef
+
+from .client import (
+    EngineClient,
+    ExecutionPayloadEnvelope,
+    ForkchoiceState,
+    InvalidForkchoiceState,
+    InvalidPayloadAttributes,
+)
+from .consolidation import mismatch
+
+
+class Outcome(Enum):
+    CONSOLIDATED = "consolidated"  # matched the existing unsafe block
+    BUILT = "built"  # executed and inserted
+    DEPOSITS_ONLY = "deposits_only"  # Holocene: replaced by a deposit-only block; flush the pipeline's channel
+    DROPPED = "dropped"  # pre-Holocene: invalid payload, attributes dropped
+    STALE = "stale"  # the attributes do not build on the pending safe head
+
+
+class InvalidPayload(Exception):
+    def __init__(self, why: str):
+        super().__init__(why)
+
+
+@dataclass(frozen=True, slots=True)
+class Heads:
+    unsafe: L2BlockRef = ZERO_L2_REF
+    cross_unsafe: L2BlockRef = ZERO_L2_REF
+    pending_safe: L2BlockRef = ZERO_L2_REF
+    local_safe: L2BlockRef = ZERO_L2_REF
+    safe: L2BlockRef = ZERO_L2_REF
+    finalized: L2BlockRef = ZERO_L2_REF
+    backup_unsafe: L2BlockRef | None = None
+
+
+def ref_from_block(cfg: RollupConfig, block: dict) -> L2BlockRef:
+    """The L2BlockRef of an ``eth_getBlockBy*`` result (full transactions or hashes)."""
+    txs = block.get("transactions") or []
+    first = None
+    if txs and isinstance(txs[0], dict):
+        first = tx_from_json(txs[0]).raw
+    elif txs:
+        raise ValueError("need the block with full transactions")
+    return block_ref(cfg, from_hex(block["hash"], 32), parse_quantity(block["number"]), from_hex(block["parentHash"], 32),
+                     parse_quantity(block["timestamp"]), first)
+
+
+def ref_from_payload(cfg: RollupConfig, env: ExecutionPayloadEnvelope) -> L2BlockRef:
+    txs = env.transactions
+    return block_ref(cfg, env.block_hash, env.number, env.parent_hash, env.timestamp, txs[0] if txs else None)
+
+
+class EngineController:
+    def __init__(self, cfg: RollupConfig, client: EngineClient, *, on_change=None):
+        self.cfg = cfg
+        self.client = client
+        self.heads = Heads()
+        self._need_fcu = False
+        self._on_change = on_change or (lambda old, new: None)
+        self.el_syncing = False
+
+    # -------------------------------------------------------------------------------------------- state
+
+    def _set(self, **changes) -> None:
+        old = self.heads
+        self.heads = dataclasses.replace(old, **changes)
+        if any(k != "backup_unsafe" for k in changes):
+            self._need_fcu = True
+        self._on_change(old, self.heads)
+
+    @property
+    def unsafe(self) -> L2BlockRef:
+        return self.heads.unsafe
+
+    @property
+    def pending_safe(self) -> L2BlockRef:
+        return self.heads.pending_safe
+
+    @property
+    def safe(self) -> L2BlockRef:
+        return self.heads.safe
+
+    @property
+    def finalized(self) -> L2BlockRef:
+        return self.heads.finalized
+
+    async def block_ref(self, tag_or_hash) -> L2BlockRef | None:
+        b = await self.client.block(tag_or_hash, full=True)
+        return None if b is None else ref_from_block(self.cfg, b)
+
+    async def engine_heads(self) -> L2Heads:
+        """The engine's own forkchoice labels (finalized/safe default to genesis, as op-node)."""
+        genesis = await self.block_ref(self.cfg.genesis.l2.hash)
+        if genesis is None:
+            raise CriticalError("the execution engine does not have the rollup's L2 genesis block "
+                                f"{self.cfg.genesis.l2.hash.hex()}: wrong chain or wrong genesis")
+        unsafe = await self.block_ref("latest")
+        finalized = await self.block_ref("finalized") or genesis
+        safe = await self.block_ref("safe") or finalized
+        return L2Heads(unsafe, safe, finalized)
+
+    def force_heads(self, h: L2Heads) -> None:
+        """After a reset: every head as found by sync start; forkchoice is synced next."""
+        self._set(unsafe=h.unsafe, cross_unsafe=h.unsafe, pending_safe=h.safe, local_safe=h.safe, safe=h.safe,
+                  finalized=h.finalized, backup_unsafe=None)
+
+    # -------------------------------------------------------------------------------------------- forkchoice
+
+    async def sync_forkchoice(self) -> bool:
+        """Send the forkchoice if it changed. False while the engine is syncing towards the head."""
+        if not self._need_fcu:
+            return not self.el_syncing
+        h = self.heads
+        try:
+            res = await self.client.forkchoice_updated(ForkchoiceState(h.unsafe.hash, h.safe.hash, h.finalized.hash))
+        except InvalidForkchoiceState as e:
+            raise ResetError(f"engine rejected the forkchoice state: {e.message}") from None
+        st = res.payload_status.status
+        if st == "VALID":
+            self._need_fcu = False
+            self.el_syncing = False
+            return True
+        if st in ("SYNCING", "ACCEPTED"):
+            self.el_syncing = True
+            return False
+        raise ResetError(f"engine answered {st} to forkchoice head {h.unsafe.number}: "
+                         f"{res.payload_status.validation_error}")
+
+    # -------------------------------------------------------------------------------------------- derived blocks
+
+    async def process_attributes(self, a: AttributesWithParent) -> Outcome:
+        h = self.heads
+        if a.parent.hash != h.pending_safe.hash:
+            return Outcome.STALE
+        if h.unsafe.number > h.pending_safe.number:
+            block = await self.client.block(h.pending_safe.number + 1, full=True)
+            if block is not None and mismatch(self.cfg, a.attributes, h.pending_safe.hash, block) is None:
+                self._promote(ref_from_block(self.cfg, block), a.is_last_in_span)
+                return Outcome.CONSOLIDATED
+            if h.backup_unsafe is None:
+                self._set(backup_unsafe=h.unsafe)
+        try:
+            ref = await self._build_and_insert(h.pending_safe, a.attributes)
+        except InvalidPayload as e:
+            return await self._invalid(a, str(e))
+        self._set(unsafe=ref, cross_unsafe=ref, backup_unsafe=None)
+        self._promote(ref, a.is_last_in_span)
+        return Outcome.BUILT
+
+    def _promote(self, ref: L2BlockRef, concluding: bool) -> None:
+        changes = {"pending_safe": ref}
+        if concluding:
+            changes.update(local_safe=ref, safe=ref)
+        if ref.number > self.heads.unsafe.number:
+            changes.update(unsafe=ref, cross_unsafe=ref)
+        self._set(**changes)
+
+    async def _invalid(self, a: AttributesWithParent, why: str) -> Outcome:
+        attrs = a.attributes
+        if attrs.is_deposits_only:
+            raise CriticalError(f"deposit-only payload at {attrs.timestamp} is invalid: {why}")
+        if self.cfg.is_active(Fork.HOLOCENE, attrs.timestamp):
+            deposits = dataclasses.replace(a, attributes=attrs.deposits_only())
+            try:
+                ref = await self._build_and_insert(a.parent, deposits.attributes)
+            except InvalidPayload as e:
+                raise CriticalError(f"deposit-only replacement payload is invalid: {e}") from None
+            self._set(unsafe=ref, cross_unsafe=ref, backup_unsafe=None)
+            self._promote(ref, True)
+            return Outcome.DEPOSITS_ONLY
+        h = self.heads
+        changes = {"pending_safe": h.safe}
+        if h.backup_unsafe is not None:
+            changes.update(unsafe=h.backup_unsafe, cross_unsafe=h.backup_unsafe, backup_unsafe=None)
+        self._set(**changes)
+        return Outcome.DROPPED
+
+    async def _build_and_insert(self, parent: L2BlockRef, attrs: PayloadAttributes) -> L2BlockRef:
+        env = await self.build(parent, attrs)
+        return await self.insert(env)
+
+    async def build(self, parent: L2BlockRef, attrs: PayloadAttributes) -> ExecutionPayloadEnvelope:
+        """Have the engine build a payload for ``attrs`` on ``parent`` (also the sequencer's path)."""
+        h = self.heads
+        try:
+            res = await self.client.forkchoice_updated(ForkchoiceState(parent.hash, h.safe.hash, h.finalized.hash),
+                                                       attrs)
+        except InvalidPayloadAttributes as e:
+            raise InvalidPayload(f"payload attributes rejected: {e.message}") from None
+        except InvalidForkchoiceState as e:
+            raise ResetError(f"engine rejected the forkchoice state for building: {e.message}") from None
+        st = res.payload_status
+        if st.status == "INVALID":
+            raise InvalidPayload(f"parent {parent.number} is invalid: {st.validation_error}")
+        if res.payload_id is None:
+            raise TemporaryError(f"engine did not start building on {parent.number} ({st.status})")
+        self._need_fcu = True  # the engine's head moved to ``parent``
+        return await self.client.get_payload(res.payload_id, attrs.timestamp)
+
+    async def insert(self, env: ExecutionPayloadEnvelope) -> L2BlockRef:
+        """newPayload; the caller moves the heads and forkchoice follows."""
+        st = await self.client.new_payload(env.payload, env.parent_beacon_root)
+        if st.status in ("INVALID", "INVALID_BLOCK_HASH"):
+            raise InvalidPayload(f"payload {env.number} is {st.status}: {st.validation_error}")
+        if st.status != "VALID":
+            raise TemporaryError(f"engine answered {st.status} to payload {env.number}")
+        return ref_from_payload(self.cfg, env)
+
+    # -------------------------------------------------------------------------------------------- unsafe blocks
+
+    async def insert_unsafe(self, env: ExecutionPayloadEnvelope) -> bool:
+        """A payload from gossip or the sequencer: extends the unsafe chain if it builds on its head."""
+        h = self.heads
+        if env.number <= h.safe.number or env.parent_hash != h.unsafe.hash:
+            return False
+        try:
+            ref = await self.insert(env)
+        except InvalidPayload:
+            return False
+        self._set(unsafe=ref, cross_unsafe=ref)
+        return True
+
+    async def sequence(self, attrs: PayloadAttributes) -> tuple[ExecutionPayloadEnvelope, L2BlockRef]:
+        """The sequencer's block on the unsafe head (raises InvalidPayload if the engine refuses it)."""
+        env = await self.build(self.heads.unsafe, attrs)
+        ref = await self.insert(env)
+        self._set(unsafe=ref, cross_unsafe=ref)
+        return env, ref
+
+    # -------------------------------------------------------------------------------------------- finality
+
+    def finalize(self, ref: L2BlockRef) -> bool:
+        """Move the finalized head forward to ``ref`` (never backwards, never past safe)."""
+        h = self.heads
+        if ref.number <= h.finalized.number or ref.number > h.safe.number:
+            return False
+        self._set(finalized=ref)
+        return True

@@ -1,0 +1,191 @@
+"""The driver and the engine controller against real embedded engines: a sequencer builds blocks on engine A, a
+batcher posts them to (in-memory) L1, and a verifier derives them into engine B through the Engine API; the two
+engines end with the same block hashes. Also: consolidation of gossiped unsafe blocks, Holocene's deposit-only
+replacement of an invalid payload, finality, and restart from the engine's heads."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import trio
+
+from derivation.batches import SingularBatch
+from derivation.channel_out import ChannelOut
+from derivation.pipeline import Pipeline
+from derivation.providers import DataKind
+from derivation.rollup_config import Fork
+from derivation.stages.attributes_builder import AttributesBuilder
+from derivation.types import BlockID
+from engine.chain import Chain
+from engine.client import EngineClient
+from engine.controller import EngineController, Outcome
+from engine.genesis import build_op_genesis, rollup_config_for
+from engine.service import EngineService
+from opnode.runtime.driver import Driver
+from opnode.runtime.l1_data import NotYetOnL1
+from opnode.runtime.l2_data import NodeL2Source
+
+from ..engine.helpers import addr, key, transfer
+from ..harness import World
+from ..harness.world import DEPOSIT_CONTRACT, GENESIS_TIME, L1_CHAIN, SYSTEM_CONFIG
+
+SECRET = b"\x42" * 32
+
+
+class MemoryL1Source:
+    """The in-memory L1 behind the node's L1 provider interface."""
+
+    def __init__(self, l1):
+        self.l1 = l1
+
+    def __getattr__(self, name):
+        return getattr(self.l1, name)
+
+    def confirmed_head(self):
+        return self.l1.head.number
+
+    async def fetch(self, req):
+        if req.kind is DataKind.L1_BLOCK_BY_NUMBER and req.key > self.l1.head.number:
+            raise NotYetOnL1("beyond head")
+        raise AssertionError(f"in-memory L1 lacks {req}")
+
+    def forget_numbers(self):
+        pass
+
+
+def _world(forks):
+    """An in-memory L1 world whose rollup config matches a real engine genesis."""
+    built = {}
+
+    def make_cfg(l1_genesis: BlockID, batcher: bytes):
+        times = {f: GENESIS_TIME + t for f, t in forks.items()}
+        g = built["genesis"] = build_op_genesis(901, GENESIS_TIME, times, funded={addr(0): 10**24})
+        return rollup_config_for(g, Chain(g).head.hash, l1_genesis=l1_genesis, l1_chain_id=900, batcher=batcher,
+                                 deposit_contract=DEPOSIT_CONTRACT, system_config_address=SYSTEM_CONFIG)
+
+    w = World(make_cfg=make_cfg)
+    return w, built["genesis"]
+
+
+class Node:
+    def __init__(self, w: World, url: str, derive: bool):
+        self.client = EngineClient(url, SECRET, w.cfg)
+        self.ctrl = EngineController(w.cfg, self.client)
+        self.l2 = NodeL2Source(w.cfg, self.client)
+        self.l1 = MemoryL1Source(w.l1)
+        self.outcomes: list[Outcome] = []
+        self.events = []
+        self.pipeline = Pipeline(w.cfg, L1_CHAIN, self.l1, self.l2, self.events.append)
+        self.driver = Driver(w.cfg, pipeline=self.pipeline, ctrl=self.ctrl, l1=self.l1, l2=self.l2,
+                             l1_finalized=lambda: w.l1.canonical[max(0, len(w.l1.canonical) - 3)].info.ref,
+                             derive=derive, on_attributes=lambda a, o: self.outcomes.append(o))
+
+
+async def _sequence(w: World, seq: Node, n: int, txs_per_block: int, nonce: list[int]):
+    """Build ``n`` blocks on the sequencer's engine; returns their singular batches and sequence numbers."""
+    builder = AttributesBuilder(w.cfg, L1_CHAIN, w.l1, seq.l2)
+    out = []
+    for _ in range(n):
+        parent = seq.ctrl.unsafe
+        ts = parent.time + w.cfg.block_time
+        cur = w.l1.block_by_hash(parent.l1_origin.hash)
+        nxt = w.l1.canonical[cur.number + 1].info if cur.number + 1 < len(w.l1.canonical) else None
+        epoch = nxt if nxt is not None and nxt.time <= ts else cur
+        attrs = await seq.driver.resolve(lambda: builder.prepare(parent, BlockID(epoch.hash, epoch.number)))
+        user = []
+        if not w.cfg.is_activation_block(Fork.JOVIAN, ts):
+            for _ in range(txs_per_block):
+                user.append(transfer(key(0), nonce[0], b"\x55" * 20, 1).raw)
+                nonce[0] += 1
+        attrs = dataclasses.replace(attrs, transactions=attrs.transactions + tuple(user))
+        env, ref = await seq.ctrl.sequence(attrs)
+        await seq.ctrl.sync_forkchoice()
+        out.append((SingularBatch(parent.hash, epoch.number, epoch.hash, ts, tuple(user)), ref.sequence_number, env))
+    return out
+
+
+def _post(w: World, batches, span=True):
+    ch = ChannelOut(bytes([len(w.l1.canonical)]) * 16, span=span, chain_id=w.cfg.l2_chain_id,
+                    genesis_time=w.cfg.genesis.l2_time)
+    for b, seq, _ in batches:
+        ch.add_block(b, seq)
+    w.post_frames(ch.frames(100_000))
+
+
+async def _run_until(node: Node, predicate, timeout=60):
+    with trio.move_on_after(timeout):
+        while not predicate():
+            node.driver.wake()
+            await trio.sleep(0.05)
+        return
+    h = node.ctrl.heads
+    raise AssertionError(f"timed out: unsafe {h.unsafe.number} safe {h.safe.number} pending {h.pending_safe.number}, "
+                         f"origin {node.pipeline.origin}, outcomes {node.outcomes[-5:]}, events {[str(e)[:200] for e in node.events[-8:]]}")
+
+
+async def test_verifier_derives_the_sequencers_chain_into_its_own_engine(nursery):
+    w, genesis = _world({Fork.HOLOCENE: 0, Fork.ISTHMUS: 24, Fork.JOVIAN: 48})
+    pa = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
+    pb = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
+    seq = Node(w, f"http://127.0.0.1:{pa.auth}", derive=False)
+    ver = Node(w, f"http://127.0.0.1:{pb.auth}", derive=True)
+    await nursery.start(seq.driver.run)
+    nonce = [0]
+    all_batches = []
+    for _ in range(6):
+        w.l1.mine()
+        batches = await _sequence(w, seq, 6, 3, nonce)
+        all_batches += batches
+        _post(w, batches)
+    w.l1.mine(n=4)
+    await nursery.start(ver.driver.run)
+    target = all_batches[-1][2].block_hash
+    await _run_until(ver, lambda: ver.ctrl.safe.hash == target)
+    for _, _, env in all_batches:
+        got = await ver.client.block(env.number)
+        assert got["hash"] == "0x" + env.block_hash.hex()
+    assert Outcome.BUILT in ver.outcomes and ver.ctrl.finalized.number > 0
+    assert ver.ctrl.finalized.number <= ver.ctrl.safe.number
+
+
+async def test_gossiped_unsafe_blocks_are_consolidated_not_rebuilt(nursery):
+    w, genesis = _world({Fork.HOLOCENE: 0})
+    pa = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
+    pb = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
+    seq = Node(w, f"http://127.0.0.1:{pa.auth}", derive=False)
+    ver = Node(w, f"http://127.0.0.1:{pb.auth}", derive=True)
+    await nursery.start(seq.driver.run)
+    w.l1.mine()
+    batches = await _sequence(w, seq, 12, 2, [0])
+    await nursery.start(ver.driver.run)
+    for _, _, env in batches:  # the unsafe blocks arrive first, by gossip
+        ver.driver.submit_unsafe(env)
+    await _run_until(ver, lambda: ver.ctrl.unsafe.hash == batches[-1][2].block_hash)
+    assert ver.ctrl.safe.number == 0
+    _post(w, batches)
+    w.l1.mine()
+    await _run_until(ver, lambda: ver.ctrl.safe.hash == batches[-1][2].block_hash)
+    assert set(ver.outcomes) == {Outcome.CONSOLIDATED}
+
+
+async def test_holocene_invalid_payload_becomes_a_deposit_only_block(nursery):
+    w, genesis = _world({Fork.HOLOCENE: 0})
+    pa = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
+    pb = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
+    seq = Node(w, f"http://127.0.0.1:{pa.auth}", derive=False)
+    ver = Node(w, f"http://127.0.0.1:{pb.auth}", derive=True)
+    await nursery.start(seq.driver.run)
+    w.l1.mine()
+    batches = await _sequence(w, seq, 4, 1, [0])
+    # The batcher posts a block whose transaction cannot execute (nonce far in the future): invalid payload.
+    bad = transfer(key(0), 10_000, b"\x55" * 20, 1).raw
+    b2, seq2, env2 = batches[1]
+    batches[1] = (SingularBatch(b2.parent_hash, b2.epoch_num, b2.epoch_hash, b2.timestamp, (bad,)), seq2, env2)
+    _post(w, batches)
+    w.l1.mine()
+    await nursery.start(ver.driver.run)
+    await _run_until(ver, lambda: Outcome.DEPOSITS_ONLY in ver.outcomes and ver.ctrl.safe.number >= 2)
+    blk = await ver.client.block(2, full=True)
+    assert all(int(t["type"], 16) == 0x7E for t in blk["transactions"])
+    # The rest of the channel was flushed: block 3 did not come from it.
+    assert ver.ctrl.safe.number == 2
