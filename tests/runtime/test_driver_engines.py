@@ -91,7 +91,8 @@ async def _sequence(w: World, seq: Node, n: int, txs_per_block: int, nonce: list
         cur = w.l1.block_by_hash(parent.l1_origin.hash)
         nxt = w.l1.canonical[cur.number + 1].info if cur.number + 1 < len(w.l1.canonical) else None
         epoch = nxt if nxt is not None and nxt.time <= ts else cur
-        attrs = await seq.driver.resolve(lambda: builder.prepare(parent, BlockID(epoch.hash, epoch.number)))
+        epoch_id = BlockID(epoch.hash, epoch.number)
+        attrs = await seq.driver.resolve(lambda p=parent, e=epoch_id: builder.prepare(p, e))
         user = []
         if not w.cfg.is_activation_block(Fork.JOVIAN, ts):
             for _ in range(txs_per_block):
