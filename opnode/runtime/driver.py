@@ -55,9 +55,11 @@ class Driver:
         self.unsafe_queue: dict[bytes, ExecutionPayloadEnvelope] = {}
         self.reset_reason: str | None = "start-up"
         self.idle = False
+        self.iterations = 0  # loop iterations so far (tests wait on it)
         self.current_l1: L1BlockRef | None = None  # overridden by the follow source when deriving is off
         self._wake = trio.Event()
         self.hooks: list[Callable[[], Awaitable[None]]] = []  # extra per-iteration work (sequencer, follow source)
+        self.deadlines: list[Callable[[], float]] = []  # seconds until a hook wants to run again
 
     # -------------------------------------------------------------------------------------------- inputs
 
@@ -84,6 +86,7 @@ class Driver:
         started = False
         backoff = 0.25
         while True:
+            self.iterations += 1
             try:
                 if self.reset_reason is not None:
                     await self._reset()
@@ -98,7 +101,7 @@ class Driver:
                 worked = await self._derive() if self.derive else False
                 backoff = 0.25
                 if not worked:
-                    await self._sleep(1.0)
+                    await self._sleep(min([1.0, *(max(0.0, d()) for d in self.deadlines)]))
             except ResetError as e:
                 log.warning("reset needed: %s", e)
                 self.reset_reason = str(e)

@@ -11,74 +11,16 @@ import trio
 
 from derivation.batches import SingularBatch
 from derivation.channel_out import ChannelOut
-from derivation.pipeline import Pipeline
-from derivation.providers import DataKind
 from derivation.rollup_config import Fork
 from derivation.stages.attributes_builder import AttributesBuilder
 from derivation.types import BlockID
-from engine.chain import Chain
-from engine.client import EngineClient
-from engine.controller import EngineController, Outcome
-from engine.genesis import build_op_genesis, rollup_config_for
+from engine.controller import Outcome
 from engine.service import EngineService
-from opnode.runtime.driver import Driver
-from opnode.runtime.l1_data import NotYetOnL1
-from opnode.runtime.l2_data import NodeL2Source
 
-from ..engine.helpers import addr, key, transfer
+from ..engine.helpers import key, transfer
 from ..harness import World
-from ..harness.world import DEPOSIT_CONTRACT, GENESIS_TIME, L1_CHAIN, SYSTEM_CONFIG
-
-SECRET = b"\x42" * 32
-
-
-class MemoryL1Source:
-    """The in-memory L1 behind the node's L1 provider interface."""
-
-    def __init__(self, l1):
-        self.l1 = l1
-
-    def __getattr__(self, name):
-        return getattr(self.l1, name)
-
-    def confirmed_head(self):
-        return self.l1.head.number
-
-    async def fetch(self, req):
-        if req.kind is DataKind.L1_BLOCK_BY_NUMBER and req.key > self.l1.head.number:
-            raise NotYetOnL1("beyond head")
-        raise AssertionError(f"in-memory L1 lacks {req}")
-
-    def forget_numbers(self):
-        pass
-
-
-def _world(forks):
-    """An in-memory L1 world whose rollup config matches a real engine genesis."""
-    built = {}
-
-    def make_cfg(l1_genesis: BlockID, batcher: bytes):
-        times = {f: GENESIS_TIME + t for f, t in forks.items()}
-        g = built["genesis"] = build_op_genesis(901, GENESIS_TIME, times, funded={addr(0): 10**24})
-        return rollup_config_for(g, Chain(g).head.hash, l1_genesis=l1_genesis, l1_chain_id=900, batcher=batcher,
-                                 deposit_contract=DEPOSIT_CONTRACT, system_config_address=SYSTEM_CONFIG)
-
-    w = World(make_cfg=make_cfg)
-    return w, built["genesis"]
-
-
-class Node:
-    def __init__(self, w: World, url: str, derive: bool):
-        self.client = EngineClient(url, SECRET, w.cfg)
-        self.ctrl = EngineController(w.cfg, self.client)
-        self.l2 = NodeL2Source(w.cfg, self.client)
-        self.l1 = MemoryL1Source(w.l1)
-        self.outcomes: list[Outcome] = []
-        self.events = []
-        self.pipeline = Pipeline(w.cfg, L1_CHAIN, self.l1, self.l2, self.events.append)
-        self.driver = Driver(w.cfg, pipeline=self.pipeline, ctrl=self.ctrl, l1=self.l1, l2=self.l2,
-                             l1_finalized=lambda: w.l1.canonical[max(0, len(w.l1.canonical) - 3)].info.ref,
-                             derive=derive, on_attributes=lambda a, o: self.outcomes.append(o))
+from ..harness.world import L1_CHAIN
+from .support import SECRET, Node, make_world
 
 
 async def _sequence(w: World, seq: Node, n: int, txs_per_block: int, nonce: list[int]):
@@ -125,7 +67,7 @@ async def _run_until(node: Node, predicate, timeout=60):
 
 
 async def test_verifier_derives_the_sequencers_chain_into_its_own_engine(nursery):
-    w, genesis = _world({Fork.HOLOCENE: 0, Fork.ISTHMUS: 24, Fork.JOVIAN: 48})
+    w, genesis = make_world({Fork.HOLOCENE: 0, Fork.ISTHMUS: 24, Fork.JOVIAN: 48})
     pa = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
     pb = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
     seq = Node(w, f"http://127.0.0.1:{pa.auth}", derive=False)
@@ -150,7 +92,7 @@ async def test_verifier_derives_the_sequencers_chain_into_its_own_engine(nursery
 
 
 async def test_gossiped_unsafe_blocks_are_consolidated_not_rebuilt(nursery):
-    w, genesis = _world({Fork.HOLOCENE: 0})
+    w, genesis = make_world({Fork.HOLOCENE: 0})
     pa = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
     pb = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
     seq = Node(w, f"http://127.0.0.1:{pa.auth}", derive=False)
@@ -170,7 +112,7 @@ async def test_gossiped_unsafe_blocks_are_consolidated_not_rebuilt(nursery):
 
 
 async def test_holocene_invalid_payload_becomes_a_deposit_only_block(nursery):
-    w, genesis = _world({Fork.HOLOCENE: 0})
+    w, genesis = make_world({Fork.HOLOCENE: 0})
     pa = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
     pb = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
     seq = Node(w, f"http://127.0.0.1:{pa.auth}", derive=False)

@@ -1,0 +1,96 @@
+"""The sequencer on a real embedded engine: one block per block time from the engine's pool, L1 origins chosen as
+op-node does (adopt the next L1 block when due, hold within the drift, wait past it), admin start/stop."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import trio
+
+from derivation.rollup_config import Fork
+from derivation.stages.attributes_builder import AttributesBuilder
+from engine.service import EngineService
+from opnode.runtime.sequencer import Sequencer
+
+from ..engine.helpers import key, transfer
+from ..harness.world import L1_CHAIN
+from .support import SECRET, Node, make_world
+
+
+class Clock:
+    def __init__(self, t):
+        self.t = t
+
+    def __call__(self):
+        return self.t
+
+
+async def _setup(nursery, forks, overrides=None, **kw):
+    w, genesis = make_world(forks, **(overrides or {}))
+    ports = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
+    node = Node(w, f"http://127.0.0.1:{ports.auth}", derive=False)
+    clock = Clock(w.cfg.genesis.l2_time)
+    seq = Sequencer(w.cfg, node.ctrl, AttributesBuilder(w.cfg, L1_CHAIN, w.l1, node.l2), node.driver,
+                    l1_confs=0, clock=clock, l1_head=lambda: w.l1.head.number, **kw)
+    node.driver.hooks.append(seq.step)
+    node.driver.deadlines.append(seq.seconds_until_next)
+    await nursery.start(node.driver.run)
+    return w, node, seq, clock, ports
+
+
+async def _advance(node, seq, clock, seconds):
+    """Move the clock one second at a time; after each, let the driver run two full iterations."""
+    target = clock.t + seconds
+    while clock.t < target:
+        clock.t += 1
+        seen = node.driver.iterations
+        with trio.fail_after(10):
+            while node.driver.iterations < seen + 2:
+                node.driver.wake()
+                await trio.sleep(0.002)
+
+
+async def test_blocks_follow_the_clock_and_take_pool_transactions(nursery):
+    w, node, seq, clock, ports = await _setup(nursery, {Fork.HOLOCENE: 0})
+    w.l1.mine()
+    async with httpx.AsyncClient() as http:
+        for n in range(3):
+            raw = transfer(key(0), n, b"\x77" * 20, 5).raw
+            r = await http.post(f"http://127.0.0.1:{ports.http}", json={
+                "jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction", "params": ["0x" + raw.hex()]})
+            assert "result" in r.json(), r.json()
+    await _advance(node, seq, clock, 12)
+    assert node.ctrl.unsafe.number == 6 and seq.sealed == 6
+    blocks = [await node.client.block(n, full=True) for n in range(1, 7)]
+    user = sum(1 for b in blocks for t in b["transactions"] if t["type"] != "0x7e")
+    assert user == 3
+    # The L1 origin advanced to L1 block 1 once the L2 time reached it (L1 block 1 at genesis time).
+    assert node.ctrl.unsafe.l1_origin.number == 1
+
+
+async def test_origin_waits_past_the_drift_without_a_next_l1_block(nursery):
+    # Before Fjord the drift is the rollup config's (a short one here); from Fjord it is 1800 s.
+    w, node, seq, clock, _ = await _setup(nursery, {Fork.ECOTONE: 0}, {"max_sequencer_drift": 30})
+    await _advance(node, seq, clock, 50)
+    # No new L1 block: the sequencer cannot go past origin time + drift.
+    u = node.ctrl.unsafe
+    origin = w.l1.block_by_hash(u.l1_origin.hash)
+    assert u.time - origin.time <= w.cfg.max_sequencer_drift
+    assert u.time + w.cfg.block_time - origin.time > w.cfg.max_sequencer_drift
+    w.l1.mine(time=origin.time + 12)
+    await _advance(node, seq, clock, 4)
+    assert node.ctrl.unsafe.l1_origin.number == origin.number + 1
+
+
+async def test_admin_stop_and_start(nursery):
+    w, node, seq, clock, _ = await _setup(nursery, {Fork.HOLOCENE: 0})
+    w.l1.mine()
+    await _advance(node, seq, clock, 4)
+    head = seq.stop()
+    await _advance(node, seq, clock, 6)
+    assert node.ctrl.unsafe.hash == head
+    with pytest.raises(ValueError, match="does not match"):
+        seq.start(b"\x00" * 32)
+    seq.start(head)
+    await _advance(node, seq, clock, 4)
+    assert node.ctrl.unsafe.number > 2
