@@ -258,6 +258,54 @@ class EngineController:
 
     # -------------------------------------------------------------------------------------------- finality
 
+    # -------------------------------------------------------------------------------------------- follow source
+
+    async def follow_source(self, ext_safe: L2BlockRef, ext_local_safe: L2BlockRef, ext_finalized: L2BlockRef,
+                            sequencer: bool = False) -> FollowOutcome:
+        """Take safe/finalized from an upstream node (op-node ``EngineController.FollowSource``; follow-and-rpc.md
+        §1.7): the unsafe head moves only when the source is ahead or the chains diverged; local-safe and safe
+        only move forward; finalized only forward and never past safe. A sequencer that diverged is reset hard
+        onto the source's heads."""
+        if self.heads.unsafe.number < ext_local_safe.number:
+            self._follow_refs(ext_safe, ext_local_safe, ext_finalized, update_unsafe=True)
+            return FollowOutcome.AHEAD
+        ours = await self.block_ref(ext_local_safe.number)
+        if ours is None:
+            self._follow_refs(ext_safe, ext_local_safe, ext_finalized, update_unsafe=False)
+            return FollowOutcome.EL_SYNCING
+        if ours == ext_local_safe:
+            self._follow_refs(ext_safe, ext_local_safe, ext_finalized, update_unsafe=False)
+            return FollowOutcome.CONSOLIDATED
+        if sequencer:
+            self._set(unsafe=ext_local_safe, cross_unsafe=ext_local_safe, pending_safe=ext_local_safe,
+                      local_safe=ext_local_safe, safe=ext_safe, finalized=ext_finalized, backup_unsafe=None)
+        else:
+            self._follow_refs(ext_safe, ext_local_safe, ext_finalized, update_unsafe=True)
+        return FollowOutcome.REORG
+
+    def _follow_refs(self, ext_safe: L2BlockRef, ext_local_safe: L2BlockRef, ext_finalized: L2BlockRef,
+                     update_unsafe: bool) -> None:
+        h = self.heads
+        changes: dict = {}
+        if update_unsafe:
+            changes.update(unsafe=ext_local_safe, cross_unsafe=ext_local_safe)
+            if h.unsafe.number >= ext_local_safe.number:
+                changes["backup_unsafe"] = h.unsafe
+        local = h.local_safe
+        if _advances(h.local_safe, ext_local_safe):
+            local = ext_local_safe
+            changes.update(local_safe=local, pending_safe=local)
+        safe = h.safe
+        if _advances(h.safe, ext_safe):
+            safe = ext_safe
+            changes["safe"] = safe
+            if h.cross_unsafe.number < safe.number:
+                changes["cross_unsafe"] = safe
+        if h.finalized.number <= ext_finalized.number <= safe.number:
+            changes["finalized"] = ext_finalized
+        if changes:
+            self._set(**changes)
+
     def finalize(self, ref: L2BlockRef) -> bool:
         """Move the finalized head forward to ``ref`` (never backwards, never past safe)."""
         h = self.heads
@@ -265,3 +313,15 @@ class EngineController:
             return False
         self._set(finalized=ref)
         return True
+
+
+def _advances(cur: L2BlockRef, cand: L2BlockRef) -> bool:
+    """op-node ``L2BlockRefAdvances``: a non-zero candidate ahead of the current ref (or the current is unset)."""
+    return not cand.is_zero() and (cur.is_zero() or cand.number > cur.number)
+
+
+class FollowOutcome(Enum):
+    AHEAD = "external local safe ahead of unsafe"  # unsafe moved there: the engine syncs
+    EL_SYNCING = "block not in the engine yet"  # safe labels only
+    CONSOLIDATED = "consolidated"  # the engine has the same block
+    REORG = "reorg onto the source's chain"  # verifier: soft; sequencer: hard reset
