@@ -78,6 +78,7 @@ class Reason(Enum):
     MISSING_WITHDRAWALS_ROOT = "missing_withdrawals_root"
     TOO_MANY_BLOCKS = "too_many_blocks"
     SEEN = "seen"
+    VALIDATOR_ERROR = "validator_error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,19 @@ class BlockValidator:
             return Verdict(Outcome.IGNORE, Reason.SEEN, f"block 0x{block_hash.hex()} was already seen")
         seen.append(block_hash)
         return Verdict(Outcome.ACCEPT, Reason.ACCEPTED, envelope=env)
+
+
+def guarded(validate: Callable[..., Verdict]) -> Callable[..., Verdict]:
+    """op-node ``guardGossipValidator``: a validator that fails unexpectedly rejects the message instead of
+    taking the gossip loop down."""
+
+    def run(*args) -> Verdict:
+        try:
+            return validate(*args)
+        except Exception as e:  # any bug in validation must cost the message, not the node
+            return _reject(Reason.VALIDATOR_ERROR, f"validator failed: {type(e).__name__}: {e}")
+
+    return run
 
 
 def check_version_fields(cfg: RollupConfig, env: PayloadEnvelope, version: BlockVersion) -> Verdict | None:

@@ -12,7 +12,7 @@ from derivation.hexutil import from_hex
 from p2p.payload import Withdrawal
 from p2p.signing import LocalSigner
 from p2p.topics import BlockVersion
-from p2p.validation import SEEN_HEIGHTS, BlockValidator, Outcome, Reason, check_version_fields
+from p2p.validation import SEEN_HEIGHTS, BlockValidator, Outcome, Reason, check_version_fields, guarded
 from p2p.wire import encode_block_message, message_id
 
 from ..vectors import ROOT, load
@@ -51,8 +51,17 @@ def test_vector_sequence(sequence):
 
 def test_every_reason_is_covered_by_a_vector_or_a_constructed_envelope():
     in_vectors = {c["reason"] for c in CASES["cases"]} | {s["reason"] for q in CASES["sequences"] for s in q["steps"]}
-    constructed = {r.value for r, *_ in UNREACHABLE}
+    constructed = {r.value for r, *_ in UNREACHABLE} | {Reason.VALIDATOR_ERROR.value}  # see test_guarded_...
     assert in_vectors | constructed == {r.value for r in Reason}
+
+
+def test_guarded_validator_turns_a_crash_into_a_reject():
+    def broken(version, data):
+        raise KeyError("bug")
+
+    verdict = guarded(broken)(BlockVersion.V3, b"")
+    assert (verdict.outcome, verdict.reason) == (Outcome.REJECT, Reason.VALIDATOR_ERROR)
+    assert "KeyError" in verdict.detail
 
 
 V1T, V2T, V3T, V4T = 1_699_900_000, 1_703_000_000, 1_740_000_000, 1_763_600_000

@@ -1,0 +1,267 @@
+"""The ``opp2p_*`` JSON-RPC methods as plain functions over a :class:`~p2p.service.GossipService` (op-node
+p2p/rpc_server.go ``APIBackend``, JSON shapes of p2p/rpc_api.go). The RPC server maps ``METHODS[name](service,
+*params)`` (awaiting coroutines) and turns :class:`P2PApiError` into a JSON-RPC error with op-node's message.
+
+Shapes follow op-node's Go JSON: ``connectedness`` and ``direction`` are go-libp2p's integers (0 not connected /
+1 connected; 0 unknown / 1 inbound / 2 outbound), ``latency`` is nanoseconds, ``nodeID`` is the discovery id in
+hex without ``0x``. Peer scores are reported with op-node's field names; py-libp2p keeps no per-topic breakdown
+in op-node's form, so only the gossip total is filled.
+"""
+
+from __future__ import annotations
+
+import inspect
+import ipaddress
+
+from coincurve import PublicKey
+from libp2p.peer.id import ID
+
+from derivation.crypto import keccak256
+
+from .service import GossipService, P2PError
+from .topics import BlockVersion
+
+
+class P2PApiError(Exception):
+    """An ``opp2p_*`` call op-node would answer with an error; ``str()`` is op-node's message."""
+
+
+ERR_INVALID_REQUEST = "invalid request"
+ERR_DISABLED_DISCOVERY = "discovery disabled"
+_GO_DIRECTION = {"INBOUND": 1, "OUTBOUND": 2}  # go-libp2p network.Direction; py-libp2p numbers them -1/0/1
+
+
+def _peer(value) -> ID:
+    try:
+        return ID.from_base58(str(value))
+    except Exception:  # base58/multihash raise several unrelated types
+        raise P2PApiError(ERR_INVALID_REQUEST) from None
+
+
+def _ip(value) -> str:
+    try:
+        return str(ipaddress.ip_address(str(value)))
+    except ValueError:
+        raise P2PApiError(ERR_INVALID_REQUEST) from None
+
+
+def _subnet(value) -> str:
+    if isinstance(value, dict):  # Go's net.IPNet JSON: {"IP": "...", "Mask": "<base64>"}
+        import base64
+
+        try:
+            mask = base64.b64decode(value["Mask"])
+            prefix = sum(bin(b).count("1") for b in mask)
+            value = f"{value['IP']}/{prefix}"
+        except (KeyError, ValueError, TypeError):
+            raise P2PApiError(ERR_INVALID_REQUEST) from None
+    try:
+        return str(ipaddress.ip_network(str(value), strict=False))
+    except ValueError:
+        raise P2PApiError(ERR_INVALID_REQUEST) from None
+
+
+def _node_id(peer: ID) -> str:
+    try:
+        pub = peer.extract_public_key()
+        return keccak256(PublicKey(pub.to_bytes()).format(compressed=False)[1:]).hex()
+    except Exception:  # ids without an embedded secp256k1 key have no discovery id
+        return "00" * 32
+
+
+def _scores(service: GossipService, peer: ID) -> dict:
+    total = 0.0
+    router = service.router
+    if router is not None and getattr(router, "scorer", None) is not None:
+        try:
+            total = float(router.scorer.score(peer, list(service.topics)))
+        except Exception:  # the scorer is advisory; a failing lookup reads as zero
+            total = 0.0
+    return {"gossip": {"total": total, "blocks": {"timeInMesh": 0.0, "firstMessageDeliveries": 0.0,
+                                                  "meshMessageDeliveries": 0.0, "invalidMessageDeliveries": 0.0},
+                       "IPColocationFactor": 0.0, "behavioralPenalty": 0.0},
+            "reqResp": {"validResponses": 0.0, "errorResponses": 0.0, "rejectedPayloads": 0.0}}
+
+
+def _peer_info(service: GossipService, peer: ID, gossip_peers: set[ID]) -> dict:
+    host = service.host
+    store = host.get_peerstore() if host is not None else None
+    network = host.get_network() if host is not None else None
+    conns = network.connections.get(peer, []) if network is not None else []
+    addrs, protocols, agent, version = [], [], "", ""
+    if store is not None:
+        try:
+            addrs = [f"{a}/p2p/{peer.pretty()}" for a in store.addrs(peer)]
+        except Exception:  # unknown peers have no record
+            addrs = []
+        try:
+            protocols = [str(p) for p in store.get_protocols(peer)]
+        except Exception:
+            protocols = []
+        for key, target in (("AgentVersion", "agent"), ("ProtocolVersion", "version")):
+            try:
+                val = store.get(peer, key)
+            except Exception:
+                val = None
+            if isinstance(val, str):
+                if target == "agent":
+                    agent = val
+                else:
+                    version = val
+    record = service.record_of(peer)
+    direction = _GO_DIRECTION.get(getattr(getattr(conns[0], "direction", None), "name", ""), 0) if conns else 0
+    return {"peerID": peer.pretty(), "nodeID": _node_id(peer), "userAgent": agent, "protocolVersion": version,
+            "ENR": record.text if record and record.text.startswith("enr:") else "",
+            "addresses": addrs, "protocols": protocols or None, "connectedness": 1 if conns else 0,
+            "direction": direction, "protected": service.is_protected(peer),
+            "chainID": record.opstack[0] if record and record.opstack else 0, "latency": 0,
+            "gossipBlocks": peer in gossip_peers, "scores": _scores(service, peer)}
+
+
+def _gossip_peers(service: GossipService) -> set[ID]:
+    return {p for v in BlockVersion for p in service.topic_peers(v)}
+
+
+def self_info(service: GossipService) -> dict:
+    """``opp2p_self``."""
+    info = _peer_info(service, service.peer_id, set())
+    if service.host is not None:
+        info["addresses"] = [str(a) for a in service.host.get_addrs()]
+    info["gossipBlocks"] = True
+    info["latency"] = 0
+    info["connectedness"] = 0
+    info["ENR"] = service.local_record()
+    return info
+
+
+def peers(service: GossipService, connected: bool = True) -> dict:
+    """``opp2p_peers``: connected peers, or every peer the peerstore knows when ``connected`` is false."""
+    if not isinstance(connected, bool):
+        raise P2PApiError(ERR_INVALID_REQUEST)
+    ids = service.connected_peers()
+    if not connected and service.host is not None:
+        ids = [p for p in service.host.get_peerstore().peer_ids() if p != service.peer_id]
+    gossip = _gossip_peers(service)
+    dump = {p.pretty(): _peer_info(service, p, gossip) for p in ids}
+    return {"totalConnected": sum(1 for d in dump.values() if d["connectedness"] == 1), "peers": dump,
+            "bannedPeers": [p.pretty() for p in sorted(service.blocked_peers, key=str)],
+            "bannedIPS": sorted(str(a) for a in service.blocked_addrs),
+            "bannedSubnets": sorted(str(n) for n in service.blocked_subnets)}
+
+
+def peer_stats(service: GossipService) -> dict:
+    """``opp2p_peerStats`` (op-node adds no V4 counter: ``blocksTopicV4`` is this node's addition)."""
+    known = len(service.host.get_peerstore().peer_ids()) - 1 if service.host is not None else 0
+    return {"connected": len(service.connected_peers()), "table": 0,
+            "blocksTopic": len(service.topic_peers(BlockVersion.V1)),
+            "blocksTopicV2": len(service.topic_peers(BlockVersion.V2)),
+            "blocksTopicV3": len(service.topic_peers(BlockVersion.V3)),
+            "blocksTopicV4": len(service.topic_peers(BlockVersion.V4)),
+            "banned": len(service.blocked_peers), "known": max(known, 0)}
+
+
+def discovery_table(service: GossipService) -> list:
+    """``opp2p_discoveryTable``: there is no discv5 here, answered as op-node does with discovery off."""
+    raise P2PApiError(ERR_DISABLED_DISCOVERY)
+
+
+def block_peer(service: GossipService, peer_id: str) -> None:
+    service.block_peer(_peer(peer_id))
+
+
+def unblock_peer(service: GossipService, peer_id: str) -> None:
+    service.unblock_peer(_peer(peer_id))
+
+
+def list_blocked_peers(service: GossipService) -> list[str]:
+    return [p.pretty() for p in sorted(service.blocked_peers, key=str)]
+
+
+def block_addr(service: GossipService, ip: str) -> None:
+    service.block_addr(_ip(ip))
+
+
+def unblock_addr(service: GossipService, ip: str) -> None:
+    service.unblock_addr(_ip(ip))
+
+
+def list_blocked_addrs(service: GossipService) -> list[str]:
+    return sorted(str(a) for a in service.blocked_addrs)
+
+
+def block_subnet(service: GossipService, subnet) -> None:
+    service.block_subnet(_subnet(subnet))
+
+
+def unblock_subnet(service: GossipService, subnet) -> None:
+    service.unblock_subnet(_subnet(subnet))
+
+
+def list_blocked_subnets(service: GossipService) -> list[str]:
+    return sorted(str(n) for n in service.blocked_subnets)
+
+
+def protect_peer(service: GossipService, peer_id: str) -> None:
+    _call(service.protect, _peer(peer_id))
+
+
+def unprotect_peer(service: GossipService, peer_id: str) -> None:
+    _call(service.unprotect, _peer(peer_id))
+
+
+async def connect_peer(service: GossipService, addr: str) -> None:
+    try:
+        await service.connect(str(addr))
+    except P2PError as e:
+        raise P2PApiError(str(e)) from None
+    except Exception as e:  # dial failures come in many types; op-node returns the dial error text
+        raise P2PApiError(f"failed to connect: {e}") from None
+
+
+async def disconnect_peer(service: GossipService, peer_id: str) -> None:
+    try:
+        await service.disconnect(_peer(peer_id))
+    except P2PError as e:
+        raise P2PApiError(str(e)) from None
+
+
+def _call(fn, *args) -> None:
+    try:
+        fn(*args)
+    except P2PError as e:
+        raise P2PApiError(str(e)) from None
+
+
+METHODS = {
+    "opp2p_self": self_info,
+    "opp2p_peers": peers,
+    "opp2p_peerStats": peer_stats,
+    "opp2p_discoveryTable": discovery_table,
+    "opp2p_blockPeer": block_peer,
+    "opp2p_unblockPeer": unblock_peer,
+    "opp2p_listBlockedPeers": list_blocked_peers,
+    "opp2p_blockAddr": block_addr,
+    "opp2p_unblockAddr": unblock_addr,
+    "opp2p_listBlockedAddrs": list_blocked_addrs,
+    "opp2p_blockSubnet": block_subnet,
+    "opp2p_unblockSubnet": unblock_subnet,
+    "opp2p_listBlockedSubnets": list_blocked_subnets,
+    "opp2p_protectPeer": protect_peer,
+    "opp2p_unprotectPeer": unprotect_peer,
+    "opp2p_connectPeer": connect_peer,
+    "opp2p_disconnectPeer": disconnect_peer,
+}
+
+
+async def call(service: GossipService, method: str, *params):
+    """Dispatch one ``opp2p_*`` call (for servers that prefer one entry point)."""
+    fn = METHODS.get(method)
+    if fn is None:
+        raise P2PApiError(f"the method {method} does not exist/is not available")
+    try:
+        result = fn(service, *params)
+    except TypeError:
+        raise P2PApiError(ERR_INVALID_REQUEST) from None
+    if inspect.isawaitable(result):
+        result = await result
+    return result

@@ -1,0 +1,28 @@
+"""What the p2p service reports, as a protocol: ``opnode.metrics.Metrics`` implements it under op-node's names
+(``p2p_peer_count``, ``p2p_gossip_events_total{type}``), and p2p never imports opnode."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class GossipMetrics(Protocol):
+    def record_gossip_event(self, event: str) -> None:
+        """One go-libp2p-pubsub trace event by its name (PUBLISH_MESSAGE, REJECT_MESSAGE, ...)."""
+
+    def record_gossip_validation(self, outcome: str, reason: str) -> None:
+        """One validator verdict (ACCEPT/IGNORE/REJECT) and its reason label."""
+
+    def set_peer_count(self, count: int) -> None:
+        """Connected peers."""
+
+
+class NoMetrics:
+    def record_gossip_event(self, event: str) -> None:
+        pass
+
+    def record_gossip_validation(self, outcome: str, reason: str) -> None:
+        pass
+
+    def set_peer_count(self, count: int) -> None:
+        pass

@@ -1,0 +1,463 @@
+"""The block gossip service the node runs in its trio nursery (op-node p2p/node.go, host.go, gossip.go).
+
+What the node does with it::
+
+    service = GossipService(rollup_cfg, P2PConfig.from_flags(flags), unsafe_block_signer=signer_address,
+                            deliver=driver.submit_unsafe, metrics=metrics)
+    await nursery.start(service.run)          # returns once listening; runs until cancelled
+    sequencer = Sequencer(..., on_sealed=service.submit)   # sequencer only: publish each sealed block
+    service.set_unsafe_block_signer(addr)     # when the SystemConfig's signer changes (L1 ConfigUpdate)
+
+``deliver`` receives a :class:`GossipedPayload` for each block a peer sent that the validator accepted; it has the
+attributes of ``engine.client.ExecutionPayloadEnvelope`` (``payload`` JSON, ``parent_beacon_root``, ``number``,
+``block_hash``, ``parent_hash``, ``timestamp``, ``transactions``), so it goes to the driver's unsafe queue and on
+to ``engine_newPayload`` as is. Without ``deliver`` they queue on :attr:`GossipService.payloads`.
+
+The host is py-libp2p on trio: TCP, noise (secp256k1 identity), yamux and mplex, gossipsub v1.1 with op-node's
+parameters (:mod:`p2p.compat`). Peers come from ``--p2p.static`` (dialed at start and re-dialed every
+``static_redial_seconds`` while disconnected, as op-node's ``monitorStaticPeers``) and ``--p2p.bootnodes`` (dialed
+directly over TCP when their record carries an address and, for ENRs, this chain's ``opstack`` entry). There is no
+discv5: peers are not discovered beyond those lists, and ``opp2p_discoveryTable`` reports discovery as disabled.
+Connection tides (``--p2p.peers.lo/.hi/.grace``) are py-libp2p's connection manager's watermarks, as op-node uses
+go-libp2p's; static peers are protected from pruning.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import trio
+from libp2p import create_yamux_muxer_option, new_host
+from libp2p.abc import INetConn, INetStream, INetwork, INotifee
+from libp2p.crypto.x25519 import create_new_key_pair as create_x25519_key_pair
+from libp2p.network.config import ConnectionConfig
+from libp2p.peer.id import ID
+from libp2p.peer.peerinfo import PeerInfo, info_from_p2p_addr
+from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_PROTOCOL_ID
+from libp2p.security.noise.transport import Transport as NoiseTransport
+from libp2p.tools.anyio_service import background_trio_service
+from multiaddr import Multiaddr
+
+from derivation.rollup_config import RollupConfig
+
+from .compat import OpGossipSub, OpPubsub
+from .config import P2PConfig
+from .enr import NodeRecord, encode_record
+from .keys import key_pair, load_or_create_node_key, peer_id_of_public_key
+from .metrics import GossipMetrics, NoMetrics
+from .payload import PayloadEnvelope
+from .topics import BlockVersion, all_blocks_topics, blocks_topic, version_for_timestamp
+from .validation import BlockValidator, Outcome, Verdict, guarded
+from .wire import encode_block_message, message_id
+
+log = logging.getLogger("opnode.p2p")
+
+PAYLOAD_QUEUE = 256  # received blocks waiting for the node; op-node's unsafe queue is the engine's business
+PUBLISH_QUEUE = 64
+DIAL_TIMEOUT = 30.0  # op-node dials static peers with a 30 s context
+CLOSE_TIMEOUT = 5.0
+STATIC_TAG = "static"
+API_TAG = "api-protected"
+
+
+class P2PError(Exception):
+    """A p2p request that cannot be served (not running, no sequencer key, bad peer id or address)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GossipedPayload:
+    """A block a peer gossiped and the validator accepted. Duck-types ``engine.client.ExecutionPayloadEnvelope``."""
+
+    envelope: PayloadEnvelope
+    peer_id: str
+    topic: str
+    received_at: float
+    payload: dict = field(repr=False)  # Engine API JSON for engine_newPayload
+    block_value: int = 0
+
+    @classmethod
+    def of(cls, env: PayloadEnvelope, peer_id: str, topic: str, received_at: float) -> GossipedPayload:
+        return cls(env, peer_id, topic, received_at, env.engine_payload())
+
+    @property
+    def parent_beacon_root(self) -> bytes | None:
+        return self.envelope.parent_beacon_block_root
+
+    @property
+    def block_hash(self) -> bytes:
+        return self.envelope.payload.block_hash
+
+    @property
+    def parent_hash(self) -> bytes:
+        return self.envelope.payload.parent_hash
+
+    @property
+    def number(self) -> int:
+        return self.envelope.payload.block_number
+
+    @property
+    def timestamp(self) -> int:
+        return self.envelope.payload.timestamp
+
+    @property
+    def transactions(self) -> list[bytes]:
+        return list(self.envelope.payload.transactions)
+
+
+class GossipService:
+    def __init__(self, rollup: RollupConfig, config: P2PConfig, *, unsafe_block_signer: bytes | None = None,
+                 deliver: Callable[[GossipedPayload], None] | None = None, metrics: GossipMetrics | None = None,
+                 clock: Callable[[], float] = time.time):
+        if config.disabled:
+            raise P2PError("p2p is disabled (--p2p.disable)")
+        self.rollup = rollup
+        self.config = config
+        self.chain_id = rollup.l2_chain_id
+        self.metrics = metrics or NoMetrics()
+        self._clock = clock
+        self._unsafe_signer = unsafe_block_signer
+        self._key = config.priv_raw or load_or_create_node_key(config.priv_path)
+        self.key_pair = key_pair(self._key)
+        self.peer_id = ID.from_pubkey(self.key_pair.public_key)
+        self.topics = all_blocks_topics(self.chain_id)
+        self.validator = BlockValidator(rollup, lambda: self._unsafe_signer, clock)
+        self._validate = guarded(self._validate_message)
+        send, self.payloads = trio.open_memory_channel[GossipedPayload](PAYLOAD_QUEUE)
+        self._payload_send = send
+        self._deliver_fn = deliver or self._enqueue
+        self._publish_send, self._publish_recv = trio.open_memory_channel[PayloadEnvelope](PUBLISH_QUEUE)
+        self.host = None
+        self.pubsub: OpPubsub | None = None
+        self.router: OpGossipSub | None = None
+        self.started = trio.Event()
+        self.blocked_peers: set[ID] = set()
+        self.blocked_addrs: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+        self.blocked_subnets: set[ipaddress.IPv4Network | ipaddress.IPv6Network] = set()
+        self._static = [info_from_p2p_addr(Multiaddr(a)) for a in config.static_peers]
+        self._static = [p for p in self._static if p.peer_id != self.peer_id]  # op-node ignores itself
+        self._bootnodes = [r for r in config.bootnodes if r.matches_chain(self.chain_id) and r.ip and r.tcp]
+        self._records: dict[ID, NodeRecord] = {peer_id_of_public_key(r.public_key): r for r in config.bootnodes}
+        self._nursery: trio.Nursery | None = None
+        self.published = 0
+        self.received = 0
+
+    # ------------------------------------------------------------------------------------------ running
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        """Listen, join the block topics and keep peers connected until cancelled."""
+        kp = self.key_pair
+        secure = {NOISE_PROTOCOL_ID: NoiseTransport(kp, noise_privkey=create_x25519_key_pair().private_key)}
+        announce = None
+        if self.config.advertise_ip or self.config.advertise_tcp:
+            ip = self.config.advertise_ip or self.config.listen_ip
+            announce = [Multiaddr(f"/ip4/{ip}/tcp/{self.config.advertise_tcp or self.config.listen_tcp}")]
+        host = new_host(key_pair=kp, sec_opt=secure, muxer_opt=create_yamux_muxer_option(),
+                        listen_addrs=[self.config.listen_multiaddr], announce_addrs=announce,
+                        connection_config=self._connection_config())
+        router = OpGossipSub(d=self.config.mesh_d, d_lo=self.config.mesh_d_lo, d_hi=self.config.mesh_d_hi,
+                             trace=self.metrics.record_gossip_event)
+        pubsub = OpPubsub(host, router, topics=set(self.topics), validate=self._validate, deliver=self._on_accepted,
+                          trace=self.metrics.record_gossip_event)
+        host.get_network().register_notifee(_Notifee(self))
+        try:
+            async with host.run([self.config.listen_multiaddr]):
+                try:
+                    async with background_trio_service(pubsub), background_trio_service(router):
+                        await pubsub.wait_until_ready()
+                        for topic in self.topics:
+                            await pubsub.subscribe(topic)
+                        self.host, self.pubsub, self.router = host, pubsub, router
+                        for p in self._static:
+                            host.get_network().protect(p.peer_id, STATIC_TAG)
+                        async with trio.open_nursery() as nursery:
+                            self._nursery = nursery
+                            nursery.start_soon(self._publish_loop)
+                            nursery.start_soon(self._static_peers_loop)
+                            nursery.start_soon(self._dial_bootnodes)
+                            log.info("p2p listening on %s as %s", ", ".join(str(a) for a in host.get_addrs()),
+                                     self.peer_id.pretty())
+                            task_status.started(self)
+                            await trio.sleep_forever()
+                finally:
+                    with trio.move_on_after(CLOSE_TIMEOUT, shield=True):
+                        await _close_host(host)
+        finally:
+            self._nursery = None
+            self.host = self.pubsub = self.router = None
+            self.metrics.set_peer_count(0)
+            pubsub.close_caches()
+
+    def _connection_config(self) -> ConnectionConfig:
+        """op-node's tides on py-libp2p's connection manager: above ``peers.hi`` unprotected peers past their
+        grace period are pruned, below ``peers.lo`` known peers are redialed."""
+        c = self.config
+        return ConnectionConfig(min_connections=c.peers_lo, low_watermark=c.peers_lo, high_watermark=c.peers_hi,
+                                max_connections=c.peers_hi + c.peers_lo, grace_period=c.peers_grace,
+                                dial_timeout=DIAL_TIMEOUT)
+
+    def _require_running(self):
+        if self.host is None or self.pubsub is None:
+            raise P2PError("p2p is not running")
+        return self.host, self.pubsub
+
+    # ------------------------------------------------------------------------------------------ publishing
+
+    def set_unsafe_block_signer(self, address: bytes | None) -> None:
+        """The SystemConfig's unsafe block signer; gossip from any other key is rejected, none known = ignored."""
+        self._unsafe_signer = address
+
+    @property
+    def unsafe_block_signer(self) -> bytes | None:
+        return self._unsafe_signer
+
+    async def publish(self, envelope) -> bytes:
+        """Sign and publish a sealed block on its fork's topic; returns the message id. ``envelope`` is a
+        :class:`PayloadEnvelope` or ``engine.client.ExecutionPayloadEnvelope``."""
+        signer = self.config.sequencer_key
+        if signer is None:
+            raise P2PError("no --p2p.sequencer.key: this node cannot sign blocks")
+        env = PayloadEnvelope.from_engine(envelope)
+        version = version_for_timestamp(self.rollup, env.timestamp)
+        data = encode_block_message(env, version, signer, self.chain_id)
+        topic = blocks_topic(self.chain_id, version)
+        verdict = await self.publish_raw(topic, data)
+        if verdict is not None and not verdict.accepted:
+            raise P2PError(f"own block {env.block_number} not gossiped: {verdict.outcome.value} "
+                           f"({verdict.reason.value}: {verdict.detail})")
+        self.published += 1
+        return message_id(topic, data)
+
+    def submit(self, envelope) -> None:
+        """Queue a sealed block for :meth:`publish` without waiting (the sequencer's ``on_sealed`` hook)."""
+        try:
+            self._publish_send.send_nowait(PayloadEnvelope.from_engine(envelope))
+        except trio.WouldBlock:
+            log.warning("p2p publish queue full: block %d not gossiped", envelope.number)
+
+    async def publish_raw(self, topic: str, data: bytes) -> Verdict | None:
+        """Publish bytes as they are (tests and benchmarks send malformed messages through this); returns this
+        node's own verdict on them, None if it had seen them already."""
+        _, pubsub = self._require_running()
+        return await pubsub.publish(topic, data)
+
+    async def _publish_loop(self) -> None:
+        async for env in self._publish_recv:
+            try:
+                await self.publish(env)
+            except Exception as e:  # a block that cannot be gossiped must not stop the sequencer's later blocks
+                log.warning("failed to gossip block %d: %s", env.block_number, e)
+
+    # ------------------------------------------------------------------------------------------ receiving
+
+    def _validate_message(self, topic: str, data: bytes, forwarder: ID) -> Verdict:
+        version = self.topics.get(topic)
+        verdict = self.validator.validate(version if version is not None else BlockVersion.V1, data)
+        self.metrics.record_gossip_validation(verdict.outcome.value, verdict.reason.value)
+        if verdict.outcome is Outcome.REJECT and forwarder != self.peer_id:
+            log.warning("rejected block from %s on %s: %s", forwarder.pretty(), topic, verdict.detail)
+        elif verdict.outcome is Outcome.IGNORE:
+            log.debug("ignored block from %s on %s: %s", forwarder.pretty(), topic, verdict.detail)
+        return verdict
+
+    def _on_accepted(self, verdict: Verdict, forwarder: ID, topic: str) -> None:
+        self.received += 1
+        item = GossipedPayload.of(verdict.envelope, forwarder.pretty(), topic, self._clock())
+        try:
+            self._deliver_fn(item)
+        except Exception as e:  # the node's queue is not the network's problem
+            log.error("delivering gossiped block %d failed: %s", item.number, e)
+
+    def _enqueue(self, item: GossipedPayload) -> None:
+        try:
+            self._payload_send.send_nowait(item)
+        except trio.WouldBlock:
+            self.metrics.record_gossip_event("UNDELIVERABLE_MESSAGE")
+            log.warning("gossiped block %d dropped: the node is not reading payloads", item.number)
+
+    # ------------------------------------------------------------------------------------------ peers
+
+    def connected_peers(self) -> list[ID]:
+        if self.host is None:
+            return []
+        return [p for p, conns in self.host.get_network().connections.items() if conns]
+
+    def topic_peers(self, version: BlockVersion) -> list[ID]:
+        if self.pubsub is None:
+            return []
+        return sorted(self.pubsub.peer_topics.get(blocks_topic(self.chain_id, version), ()), key=str)
+
+    def is_protected(self, peer: ID) -> bool:
+        return self.host is not None and self.host.get_network().is_protected(peer)
+
+    async def connect(self, addr: str) -> ID:
+        """Dial a ``/ip4/…/tcp/…/p2p/<id>`` address and wait for the connection (``opp2p_connectPeer``)."""
+        host, _ = self._require_running()
+        try:
+            info = info_from_p2p_addr(Multiaddr(addr))
+        except Exception as e:  # multiaddr raises several unrelated types
+            raise P2PError(f"bad peer address: {e}") from None
+        await self._dial(info)
+        return info.peer_id
+
+    async def disconnect(self, peer: ID) -> None:
+        host, _ = self._require_running()
+        await host.disconnect(peer)
+
+    def protect(self, peer: ID) -> None:
+        host, _ = self._require_running()
+        host.get_network().protect(peer, API_TAG)
+
+    def unprotect(self, peer: ID) -> None:
+        host, _ = self._require_running()
+        host.get_network().unprotect(peer, API_TAG)
+
+    def block_peer(self, peer: ID) -> None:
+        """Refuse the peer's connections and drop its messages; an open connection is closed."""
+        self.blocked_peers.add(peer)
+        if self.pubsub is not None:
+            self.pubsub.add_to_blacklist(peer)
+        if self._nursery is not None and self.host is not None:
+            self._nursery.start_soon(self.host.disconnect, peer)
+
+    def unblock_peer(self, peer: ID) -> None:
+        self.blocked_peers.discard(peer)
+        if self.pubsub is not None:
+            self.pubsub.remove_from_blacklist(peer)
+
+    def block_addr(self, ip: str) -> None:
+        self.blocked_addrs.add(ipaddress.ip_address(ip))
+
+    def unblock_addr(self, ip: str) -> None:
+        self.blocked_addrs.discard(ipaddress.ip_address(ip))
+
+    def block_subnet(self, cidr: str) -> None:
+        self.blocked_subnets.add(ipaddress.ip_network(cidr, strict=False))
+
+    def unblock_subnet(self, cidr: str) -> None:
+        self.blocked_subnets.discard(ipaddress.ip_network(cidr, strict=False))
+
+    def record_of(self, peer: ID) -> NodeRecord | None:
+        return self._records.get(peer)
+
+    def local_record(self) -> str:
+        """This node's ENR (with the ``opstack`` entry), built from the advertised or listen address."""
+        ip = self.config.advertise_ip or self.config.listen_ip
+        tcp = self.config.advertise_tcp or self._bound_tcp_port() or self.config.listen_tcp
+        if ipaddress.ip_address(ip).version != 4 or ipaddress.ip_address(ip).is_unspecified:
+            ip = "127.0.0.1"
+        return encode_record(self._key, ip=ip, tcp=tcp, udp=None, chain_id=self.chain_id)
+
+    def _bound_tcp_port(self) -> int | None:
+        if self.host is None:
+            return None
+        for a in self.host.get_addrs():
+            port = a.value_for_protocol("tcp")
+            if port:
+                return int(port)
+        return None
+
+    def _gate(self, peer: ID, conn: INetConn) -> bool:
+        """Whether a new connection may stay open."""
+        if peer in self.blocked_peers:
+            return False
+        if not (self.blocked_addrs or self.blocked_subnets):
+            return True
+        ip = _remote_ip(conn)
+        if ip is None:
+            return True
+        return ip not in self.blocked_addrs and not any(ip in net for net in self.blocked_subnets)
+
+    def _peer_connected(self, peer: ID, conn: INetConn) -> None:
+        if not self._gate(peer, conn):
+            if self._nursery is not None and self.host is not None:
+                self._nursery.start_soon(self.host.disconnect, peer)
+            return
+        self.metrics.set_peer_count(len(self.connected_peers()))
+
+    def _peer_disconnected(self, peer: ID) -> None:
+        self.metrics.set_peer_count(len(self.connected_peers()))
+
+    async def _dial(self, info: PeerInfo) -> None:
+        host, _ = self._require_running()
+        host.get_network().unblock_peer(info.peer_id)  # py-libp2p keeps failed peers undialable for 60 s
+        with trio.fail_after(DIAL_TIMEOUT):
+            await host.connect(info)
+
+    async def _try_dial(self, info: PeerInfo, what: str) -> None:
+        try:
+            await self._dial(info)
+            log.debug("connected to %s %s", what, info.peer_id.pretty())
+        except Exception as e:  # any dial failure is retried on the next round
+            log.info("could not connect to %s %s: %s", what, info.peer_id.pretty(), e)
+
+    async def _static_peers_loop(self) -> None:
+        while True:
+            connected = set(self.connected_peers())
+            async with trio.open_nursery() as n:
+                for info in self._static:
+                    if info.peer_id not in connected and info.peer_id not in self.blocked_peers:
+                        n.start_soon(self._try_dial, info, "static peer")
+            await trio.sleep(self.config.static_redial_seconds)
+
+    async def _dial_bootnodes(self) -> None:
+        """Dial the bootnodes whenever fewer than ``peers.lo`` peers are connected (a stand-in for discovery)."""
+        infos = [PeerInfo(peer_id_of_public_key(r.public_key), [Multiaddr(f"/ip4/{r.ip}/tcp/{r.tcp}")])
+                 for r in self._bootnodes]
+        while infos:
+            connected = set(self.connected_peers())
+            if len(connected) < self.config.peers_lo:
+                async with trio.open_nursery() as n:
+                    for info in infos:
+                        if info.peer_id not in connected and info.peer_id != self.peer_id:
+                            n.start_soon(self._try_dial, info, "bootnode")
+            await trio.sleep(self.config.static_redial_seconds)
+
+
+async def _close_host(host) -> None:
+    """Close the host and every connection's muxer. Cancellation interrupts py-libp2p's own connection close
+    half-way (the connection is marked closed, its socket is not), and the peer would keep a dead connection, so
+    muxers still open after ``host.close()`` are closed here."""
+    conns = [c for cs in host.get_network().connections.values() for c in cs]
+    await host.close()
+    for conn in conns:
+        muxed = getattr(conn, "muxed_conn", None)
+        if muxed is not None and not muxed.is_closed:
+            try:
+                await muxed.close()
+            except Exception as e:  # best effort: the process may be going away anyway
+                log.debug("closing a connection to %s failed: %s", muxed.peer_id, e)
+
+
+def _remote_ip(conn: INetConn):
+    try:
+        addr = conn.muxed_conn.get_remote_address()
+        return ipaddress.ip_address(addr[0]) if addr else None
+    except (AttributeError, ValueError, TypeError):
+        return None
+
+
+class _Notifee(INotifee):
+    def __init__(self, service: GossipService):
+        self.service = service
+
+    async def connected(self, network: INetwork, conn: INetConn) -> None:
+        self.service._peer_connected(conn.muxed_conn.peer_id, conn)
+
+    async def disconnected(self, network: INetwork, conn: INetConn) -> None:
+        self.service._peer_disconnected(conn.muxed_conn.peer_id)
+
+    async def opened_stream(self, network: INetwork, stream: INetStream) -> None:
+        pass
+
+    async def closed_stream(self, network: INetwork, stream: INetStream) -> None:
+        pass
+
+    async def listen(self, network: INetwork, multiaddr) -> None:
+        pass
+
+    async def listen_close(self, network: INetwork, multiaddr) -> None:
+        pass
