@@ -42,6 +42,7 @@ from libp2p.security.noise.transport import Transport as NoiseTransport
 from libp2p.tools.anyio_service import background_trio_service
 from multiaddr import Multiaddr
 
+from derivation.errors import ParseError
 from derivation.rollup_config import RollupConfig
 
 from .compat import OpGossipSub, OpPubsub
@@ -234,9 +235,14 @@ class GossipService:
     def submit(self, envelope) -> None:
         """Queue a sealed block for :meth:`publish` without waiting (the sequencer's ``on_sealed`` hook)."""
         try:
-            self._publish_send.send_nowait(PayloadEnvelope.from_engine(envelope))
+            env = PayloadEnvelope.from_engine(envelope)
+        except ParseError as e:
+            log.error("sealed block cannot be gossiped: %s", e)
+            return
+        try:
+            self._publish_send.send_nowait(env)
         except trio.WouldBlock:
-            log.warning("p2p publish queue full: block %d not gossiped", envelope.number)
+            log.warning("p2p publish queue full: block %d not gossiped", env.block_number)
 
     async def publish_raw(self, topic: str, data: bytes) -> Verdict | None:
         """Publish bytes as they are (tests and benchmarks send malformed messages through this); returns this

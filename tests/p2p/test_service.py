@@ -187,6 +187,15 @@ async def test_submit_publishes_in_the_background_and_own_blocks_must_validate(t
 
             seq.submit(EngineEnvelope())
             assert (await peer.payloads.receive()).block_hash == env.block_hash
+            env2 = synthetic(v4, 6, int(time.time()))
+            seq.submit(env2)  # the p2p value works as well
+
+            class Broken:
+                payload = {"blockNumber": "0x1"}
+                parent_beacon_root = None
+
+            seq.submit(Broken())  # logged, not raised: the sequencer's hook must not fail
+            assert (await peer.payloads.receive()).block_hash == env2.block_hash
 
             seq.set_unsafe_block_signer(LocalSigner(keccak256(b"rotated")).address)
             stale = synthetic(v4, 8, int(time.time()))
@@ -196,5 +205,5 @@ async def test_submit_publishes_in_the_background_and_own_blocks_must_validate(t
                 assert "wrong_signer" in str(e)
             else:
                 raise AssertionError("a block the node's own validator rejects must not be published")
-            assert seq.published == 1
+            assert seq.published == 2
             nursery.cancel_scope.cancel()
