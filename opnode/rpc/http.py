@@ -1,0 +1,59 @@
+"""Serving an ASGI app on hypercorn under trio, on a socket we bind ourselves (so ``port=0`` reports the port it
+got, and a port in use is a clear error before the server starts)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import trio
+from hypercorn.config import Config
+from hypercorn.trio import serve
+
+
+class BindError(OSError):
+    """The address could not be bound (in use, not local, bad host)."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port))
+        s.listen(256)
+    except OSError as e:
+        s.close()
+        raise BindError(e.errno, f"cannot listen on {host}:{port}: {e.strerror}") from None
+    s.set_inheritable(True)
+    return s
+
+
+async def lifespan(receive, send) -> None:
+    while True:
+        msg = await receive()
+        if msg["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif msg["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def serve_asgi(app, host: str, port: int, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+    """Serve ``app`` on ``host:port`` until cancelled; ``task_status.started(port)`` once listening."""
+    await serve_socket(app, bind(host, port), task_status=task_status)
+
+
+async def serve_socket(app, sock: socket.socket, *, task_status=trio.TASK_STATUS_IGNORED,
+                       keep_alive: float = 30.0) -> None:
+    """Serve ``app`` on a listening socket until cancelled. Hypercorn takes the socket over (and closes it)."""
+    port = sock.getsockname()[1]
+    fd = sock.detach()  # hypercorn wraps and closes this fd; we must not close it a second time
+    config = Config()
+    config.bind = [f"fd://{fd}"]
+    config.accesslog = None
+    config.errorlog = logging.getLogger("opnode.http")
+    config.keep_alive_timeout = keep_alive
+    config.graceful_timeout = 1
+    task_status.started(port)
+    await serve(app, config, shutdown_trigger=trio.sleep_forever)

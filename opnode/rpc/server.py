@@ -1,0 +1,110 @@
+"""The node's JSON-RPC server (``--rpc.addr``/``--rpc.port``): hypercorn on trio, HTTP only, as op-node's
+``rpcServer`` on go-ethereum's HTTP handler stack:
+
+- ``POST`` (any path) with a JSON content type carries JSON-RPC (see :mod:`.jsonrpc` for codes and limits);
+- a body over the limit → HTTP 413 "content length too large (N>M)"; another content type → HTTP 415
+  "invalid content type, only application/json is supported"; ``PUT``/``DELETE``/other → HTTP 405;
+- ``GET /healthz`` → the version text (op-node ``healthzHandler``); any other bodyless ``GET`` → HTTP 200 with an
+  empty body (geth's health check for load balancers).
+Every answer, even to garbage, is a status line and a short body: never a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import trio
+
+from .http import bind, lifespan, serve_socket
+from .jsonrpc import Dispatcher, Limits, Method
+
+ACCEPTED_CONTENT_TYPES = ("application/json", "application/json-rpc", "application/jsonrequest")
+
+
+@dataclass(frozen=True, slots=True)
+class RPCConfig:
+    addr: str = "127.0.0.1"  # --rpc.addr
+    port: int = 9545  # --rpc.port
+    enable_admin: bool = False  # --rpc.enable-admin
+    admin_state: str = ""  # --rpc.admin-state (persisted sequencer state; the runtime reads it)
+
+
+class RPCApp:
+    """ASGI application around a :class:`Dispatcher`."""
+
+    def __init__(self, dispatcher: Dispatcher, version: str):
+        self.dispatcher = dispatcher
+        self.version = version
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+            await lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        method = scope["method"]
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if method == "GET" and scope.get("path") == "/healthz":
+            await _respond(send, 200, self.version.encode(), b"text/plain; charset=utf-8")
+            return
+        if method == "GET" and not scope.get("query_string") and headers.get("content-length", "0") == "0":
+            await _respond(send, 200, b"", b"text/plain; charset=utf-8")
+            return
+        if method != "POST":
+            await _respond(send, 405, b"method not allowed\n", b"text/plain; charset=utf-8")
+            return
+        limit = self.dispatcher.limits.max_body_bytes
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _respond(send, 413, f"content length too large ({declared}>{limit})\n".encode(),
+                           b"text/plain; charset=utf-8")
+            return
+        mime = headers.get("content-type", "").split(";")[0].strip().lower()
+        if mime not in ACCEPTED_CONTENT_TYPES:
+            await _respond(send, 415, b"invalid content type, only application/json is supported\n",
+                           b"text/plain; charset=utf-8")
+            return
+        body = bytearray()
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return
+            body += msg.get("body", b"")
+            if len(body) > limit:
+                size = len(body)
+                # read (and drop) a bounded rest, so that a streaming client gets to see the answer
+                while msg.get("more_body") and size <= 4 * limit:
+                    msg = await receive()
+                    size += len(msg.get("body", b""))
+                await _respond(send, 413, f"content length too large ({size}>{limit})\n".encode(),
+                               b"text/plain; charset=utf-8")
+                return
+            if not msg.get("more_body"):
+                break
+        out = await self.dispatcher.handle_body(bytes(body))
+        await _respond(send, 200, out if out is not None else b"", b"application/json")
+
+
+async def _respond(send, status: int, body: bytes, content_type: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RPCServer:
+    """Serves ``methods`` on ``cfg.addr:cfg.port`` inside the caller's nursery: ``port = await nursery.start(
+    server.run)``; cancelled with the nursery. ``metrics`` (a :class:`~opnode.metrics.Metrics`) records
+    ``rpc_server_requests_total{method}`` and ``rpc_server_request_duration_seconds{method}``."""
+
+    def __init__(self, cfg: RPCConfig, methods: dict[str, Method], *, version: str, metrics=None,
+                 limits: Limits = Limits()):
+        self.cfg = cfg
+        on_call = metrics.record_rpc_server_request if metrics is not None else None
+        self.dispatcher = Dispatcher(methods, limits, on_call)
+        self.app = RPCApp(self.dispatcher, version)
+        self.port: int | None = None
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        sock = bind(self.cfg.addr, self.cfg.port)
+        self.port = sock.getsockname()[1]
+        await serve_socket(self.app, sock, task_status=task_status)
