@@ -17,13 +17,13 @@ import httpx
 
 from derivation.errors import ParseError, TemporaryError
 from derivation.hexutil import from_hex, parse_quantity, quantity, to_hex
+from derivation.jsonutil import loads_bounded
 from derivation.output_root import OutputV0
 from derivation.predeploys import L2_TO_L1_MESSAGE_PASSER
 from derivation.rollup_config import Fork, RollupConfig
 from engine.jwt import make_token
 
 from .account_proof import verify_account_proof
-from .rpc.jsonrpc import loads_bounded
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 

@@ -166,6 +166,8 @@ class Metrics:
                                                 namespace=ns, registry=r)
         self.unsafe_payloads_buffer_mem_size = Gauge("unsafe_payloads_buffer_mem_size", "Total estimated memory size "
                                                      "of buffered L2 unsafe payloads", namespace=ns, registry=r)
+        self.follow_source_requests = Counter("follow_source_requests", "Follow-source polls by result",
+                                              ["result"], namespace=ns, registry=r)
         self.rpc_server_requests = Counter("rpc_server_requests", "Total requests to the RPC server", ["method"],
                                            namespace=ns, registry=r)
         self.rpc_server_request_duration = Histogram("rpc_server_request_duration_seconds",
@@ -252,6 +254,11 @@ class Metrics:
             self.derivation_drops.labels(ev.what, ev.reason.value).inc()
             if ev.reason is e.DropReason.CHANNEL_TIMEOUT:
                 self.channel_timeout.record()
+
+    def record_follow_source(self, result: str) -> None:
+        """op-node ``follow_source_requests_total{result}``: ``success``, ``error_fetch_status``,
+        ``error_invalid_state``, ``error_l1_lookup``, ``error_l1_mismatch``."""
+        self.follow_source_requests.labels(result).inc()
 
     def record_rpc_server_request(self, method: str, seconds: float) -> None:
         self.rpc_server_requests.labels(method).inc()

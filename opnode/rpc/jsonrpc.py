@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from itertools import accumulate
 
 import trio
+
+from derivation.jsonutil import loads_bounded
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -38,31 +38,6 @@ TIMEOUT_ERROR = -32002
 RESPONSE_TOO_LARGE = -32003
 
 log = logging.getLogger("opnode.rpc")
-MAX_JSON_DEPTH = 256
-_JSON_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_BRACKET_STEP = [0] * 256
-for _b in b"[{":
-    _BRACKET_STEP[_b] = 1
-for _b in b"]}":
-    _BRACKET_STEP[_b] = -1
-
-
-class JSONTooDeep(ValueError):
-    """JSON nested deeper than :data:`MAX_JSON_DEPTH`."""
-
-
-def loads_bounded(data: bytes | str, max_depth: int = MAX_JSON_DEPTH):
-    """``json.loads`` that refuses nesting deeper than ``max_depth`` before parsing. py-evm and py_ecc raise the
-    recursion limit to 100000 when imported, so the C decoder no longer stops at Python's limit and a body of
-    100000 ``[`` overflows the C stack (a segfault, not an exception): every untrusted JSON the node reads must
-    go through here."""
-    raw = data.encode() if isinstance(data, str) else bytes(data)
-    if raw.count(b"[") + raw.count(b"{") > max_depth:  # only then can it be too deep
-        brackets = _JSON_STRINGS.sub(b"", raw).translate(None, _NOT_BRACKETS)
-        if max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0) > max_depth:
-            raise JSONTooDeep(f"JSON nested deeper than {max_depth} levels")
-    return json.loads(raw)
 
 
 class RPCError(Exception):

@@ -48,6 +48,7 @@ async def test_node_metric_names_over_http(nursery):
     m.record_received_unsafe_payload(521, 1_700_001_042, b"\x05" * 32)
     m.record_unsafe_payloads_buffer(3, 4096, 522, b"\x06" * 32)
     m.record_rpc_server_request("optimism_syncStatus", 0.01)
+    m.record_follow_source("error_l1_mismatch")
     for e in (ev.FramesRead(L1, 0, ((b"\x01" * 16, 0, 100, False), (b"\x01" * 16, 1, 50, True))),
               ev.ChannelReady(L1, b"\x01" * 16, 2, 150, 99),
               ev.BatchRead(L1, "span", 1_700_000_000, 5, 10, 140),
@@ -89,6 +90,7 @@ async def test_node_metric_names_over_http(nursery):
     assert val(s, ns + "derivation_drops_total", what="batch", reason="past_timestamp") == 2
     assert val(s, ns + "derivation_drops_total", what="channel", reason="channel_timeout") == 1
     assert val(s, ns + "rpc_server_requests_total", method="optimism_syncStatus") == 1
+    assert val(s, ns + "follow_source_requests_total", result="error_l1_mismatch") == 1
     assert val(s, ns + "rpc_server_request_duration_seconds_count", method="optimism_syncStatus") == 1
     # op-node's counter without the _total suffix keeps its exact name
     assert "\nop_node_default_channel_input_bytes 150.0\n" in text
