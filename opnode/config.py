@@ -10,6 +10,16 @@ Where opnode is stricter than op-node, on purpose:
 - ``--safedb.path`` with ``--l2.follow.source`` is an error (a light node derives nothing; op-node's later
   ``ErrSafeDBWithFollowSource``);
 - ``--conductor.enabled`` is refused (no op-conductor support).
+
+Wiring (``opnode node``)::
+
+    @click.command("node", cls=NodeCommand)
+    @node_options
+    def node_command(**kwargs):
+        cfg = node_config_from(kwargs)
+        setup_logging(cfg.log)
+        for notice in cfg.notices:
+            get_logger("opnode").warn(notice)
 """
 
 from __future__ import annotations

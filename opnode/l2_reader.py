@@ -23,7 +23,7 @@ from derivation.predeploys import L2_TO_L1_MESSAGE_PASSER
 from derivation.rollup_config import Fork, RollupConfig
 from engine.jwt import make_token
 
-from .account_proof import verify_account_proof
+from .account_proof import AccountProofError, verify_account_proof
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
@@ -169,7 +169,10 @@ class L2Reader:
                 raise ParseError(f"Isthmus L2 block 0x{block_hash.hex()} has no withdrawalsRoot")
             return OutputV0(state_root, from_hex(root, 32), block_hash)
         proof = await self.get_proof(L2_TO_L1_MESSAGE_PASSER, [], block_hash)
-        account = verify_account_proof(state_root, L2_TO_L1_MESSAGE_PASSER, proof)
+        try:
+            account = verify_account_proof(state_root, L2_TO_L1_MESSAGE_PASSER, proof)
+        except AccountProofError as e:
+            raise AccountProofError(f"invalid withdrawal root hash, state root was {to_hex(state_root)}: {e}") from None
         return OutputV0(state_root, account.storage_hash, block_hash)
 
 

@@ -7,6 +7,11 @@
 - ``GET /healthz`` → the version text (op-node ``healthzHandler``); any other bodyless ``GET`` → HTTP 200 with an
   empty body (geth's health check for load balancers).
 Every answer, even to garbage, is a status line and a short body: never a traceback.
+
+Wiring (the runtime)::
+
+    server = RPCServer.for_node(cfg.rpc, node_api, metrics=metrics)
+    port = await nursery.start(server.run)
 """
 
 from __future__ import annotations
@@ -103,6 +108,16 @@ class RPCServer:
         self.dispatcher = Dispatcher(methods, limits, on_call)
         self.app = RPCApp(self.dispatcher, version)
         self.port: int | None = None
+
+    @classmethod
+    def for_node(cls, cfg: RPCConfig, api, *, metrics=None, extra: dict[str, Method] | None = None,
+                 limits: Limits = Limits()) -> RPCServer:
+        """op-node's methods over ``api`` (a :class:`~opnode.rpc.api.NodeAPI`); admin ones with
+        ``cfg.enable_admin``; ``extra`` adds more (e.g. the P2P service's ``opp2p_*``)."""
+        from .methods import VERSION, node_methods
+
+        return cls(cfg, node_methods(api, enable_admin=cfg.enable_admin, extra=extra), version=VERSION,
+                   metrics=metrics, limits=limits)
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         sock = bind(self.cfg.addr, self.cfg.port)

@@ -267,6 +267,7 @@ async def test_output_at_block_errors(nursery, http):
     err = (await c.rpc("optimism_outputAtBlock", "0x2"))["error"]
     assert err["code"] == -32000
     assert err["message"].startswith(f"failed to get L2 output at block {blocks[1]['blockHash']}:2: ")
+    assert f"invalid withdrawal root hash, state root was {blocks[1]['stateRoot']}: " in err["message"]
     assert "does not prove" in err["message"]
     c = await serve(nursery, http, FakeNode(cfg, l2_eth=reader))
     assert (await c.rpc("optimism_outputAtBlock", "0x63"))["error"] == {

@@ -205,3 +205,17 @@ async def test_deep_nesting_is_refused_under_py_evms_recursion_limit(nursery, cl
         assert ok.json()[0]["error"]["code"] == -32600  # within bounds: parsed, then refused as a request
     finally:
         sys.setrecursionlimit(before)
+
+
+async def test_for_node_wires_the_methods_and_the_admin_flag(nursery, client):
+    from opnode.rpc.methods import VERSION
+    from opnode.rpc.server import RPCConfig, RPCServer
+
+    for admin in (False, True):
+        server = RPCServer.for_node(RPCConfig(addr="127.0.0.1", port=0, enable_admin=admin), FakeNode(CFG))
+        port = await nursery.start(server.run)
+        assert server.port == port
+        c = Client(client, f"http://127.0.0.1:{port}")
+        assert await c.result("optimism_version") == VERSION
+        body = await c.rpc("admin_sequencerActive")
+        assert ("result" in body) == admin
