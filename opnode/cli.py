@@ -30,6 +30,10 @@ def _register_optional_commands() -> None:
 
     cli.add_command(engine_command)
 
+    from .commands.replay import replay_group
+
+    cli.add_command(replay_group)
+
 
 def main(argv: list[str] | None = None) -> None:
     _register_optional_commands()
