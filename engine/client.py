@@ -21,6 +21,7 @@ import httpx
 from derivation.attributes import PayloadAttributes
 from derivation.errors import TemporaryError
 from derivation.hexutil import from_hex, parse_quantity, quantity, to_hex
+from derivation.jsonutil import loads_bounded
 from derivation.rollup_config import Fork, RollupConfig
 
 from .jwt import make_token
@@ -170,7 +171,7 @@ class EngineClient:
         if r.status_code != 200:
             raise EngineTransportError(f"{method}: engine answered HTTP {r.status_code}")
         try:
-            body = r.json()
+            body = loads_bounded(r.content)
         except ValueError:
             raise EngineTransportError(f"{method}: engine answered non-JSON") from None
         if not isinstance(body, dict):

@@ -16,6 +16,8 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
+from derivation.jsonutil import loads_bounded
+
 from .engine_api import EngineAPI
 from .eth_api import EthAPI
 from .jwt import JWTError, check_authorization
@@ -96,7 +98,7 @@ def dispatch(methods: dict, req) -> dict | None:
 
 def handle_body(methods: dict, body: bytes) -> bytes:
     try:
-        req = json.loads(body)
+        req = loads_bounded(body)
     except (ValueError, UnicodeDecodeError):
         return json.dumps({"jsonrpc": "2.0", "id": None,
                            "error": {"code": PARSE_ERROR, "message": "parse error"}}).encode()

@@ -17,6 +17,7 @@ import trio
 
 from derivation import rlp
 from derivation.hexutil import from_hex, to_hex
+from derivation.jsonutil import loads_bounded
 from derivation.rollup_config import Fork
 
 from .chain import Chain, InvalidBlock, Payload
@@ -124,7 +125,7 @@ class Syncer:
             try:
                 r = await client.post(peer, json={"jsonrpc": "2.0", "id": 1, "method": "debug_getRawBlock",
                                                   "params": [to_hex(block_hash)]})
-                body = r.json()
+                body = loads_bounded(r.content)
                 if body.get("result") is None:
                     errors.append(f"{peer}: {body.get('error', 'not found')}")
                     continue

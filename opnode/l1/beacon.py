@@ -11,7 +11,6 @@ every versioned hash still missing, with what each endpoint said. A blob is neve
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 
@@ -21,6 +20,7 @@ import trio
 from derivation import kzg
 from derivation.errors import ParseError
 from derivation.hexutil import from_hex, to_hex
+from derivation.jsonutil import loads_bounded
 from derivation.providers import IndexedBlobHash
 from derivation.types import L1BlockRef
 
@@ -243,7 +243,7 @@ class BeaconClient:
                     error = "<not found>" if status == 404 else f"http_{status}"
                     raise BeaconHTTPError(f"{path}: HTTP {status}: {body[:160].decode(errors='replace')}", status)
                 try:
-                    return json.loads(body)
+                    return loads_bounded(body)
                 except ValueError as e:
                     error = "<unknown>"
                     raise _Transient(f"answer is not JSON ({e})") from None

@@ -26,6 +26,7 @@ import httpx
 import trio
 
 from derivation.errors import TemporaryError
+from derivation.jsonutil import loads_bounded
 
 from ..metrics import BATCH_METHOD, Metrics
 from .config import RetryPolicy
@@ -238,7 +239,7 @@ class RpcClient:
 
     def _parse(self, raw: bytes, ids: list[int], single: bool) -> dict[int, dict]:
         try:
-            doc = json.loads(raw)
+            doc = loads_bounded(raw)
         except (ValueError, UnicodeDecodeError) as e:
             raise _Retryable(f"response is not JSON ({e}; {len(raw)} bytes)") from None
         items = [doc] if isinstance(doc, dict) else doc

@@ -9,6 +9,7 @@ loaded once (eth-account reloads it for every blob transaction, which would make
 from __future__ import annotations
 
 import os
+import time
 
 from derivation import rlp
 from derivation.blobs import encode_blob
@@ -77,6 +78,17 @@ class L1Traffic:
 
     def random_frame(self, size: int, rng=os.urandom) -> bytes:
         return batcher_frame(rng(16), 0, rng(size), True)
+
+    def receipt(self, tx_hash: bytes, timeout: float = 10.0) -> dict:
+        """The transaction's receipt once it is mined (anvil's automine answers before the block exists)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            r = self.anvil.rpc("eth_getTransactionReceipt", to_hex(tx_hash))
+            if r is not None:
+                return r
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"transaction {to_hex(tx_hash)} was not mined within {timeout} s")
+            time.sleep(0.02)
 
     def mine(self, blocks: int = 1) -> None:
         self.anvil.rpc("anvil_mine", hex(blocks))

@@ -17,6 +17,7 @@ import httpx
 import trio
 
 from derivation.errors import DerivationError
+from derivation.jsonutil import loads_bounded
 from derivation.types import L1BlockRef
 
 from ..sync_status import SyncStatus, SyncStatusError
@@ -50,7 +51,7 @@ class FollowSource:
         try:
             r = await http.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "optimism_syncStatus",
                                                 "params": []}, timeout=self.timeout)
-            body = r.json()
+            body = loads_bounded(r.content)
             if "error" in body and body["error"] is not None:
                 raise ValueError(f"source answered error {body['error']} (HTTP {r.status_code})")
             return SyncStatus.from_json(body.get("result"))

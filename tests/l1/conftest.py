@@ -35,7 +35,7 @@ def l1_chain():
         other = L1Traffic(anvil, key=DEV_KEYS[2], inbox=bytes.fromhex("00" * 19 + "aa"))
         chain = L1Chain(anvil)
         batcher.send_calldata(batcher.random_frame(300))
-        receipt = anvil.rpc("eth_getTransactionReceipt", "0x" + batcher.send_tx(None, EMITTER_INIT, 100_000).hex())
+        receipt = batcher.receipt(batcher.send_tx(None, EMITTER_INIT, 100_000))
         emitter = bytes.fromhex(receipt["contractAddress"][2:])
         batcher.mine(2)
 
