@@ -108,6 +108,7 @@ class Metrics:
                                             ["request"], namespace=ns, registry=r)
         self.l1_source_cache = CacheMetrics(r, ns, "l1_source_cache", "L1 Source cache")
         self._init_node_surfaces()
+        self._init_p2p()
 
     def record_rpc_client(self, method: str, seconds: float, error: str | None) -> None:
         """One outgoing request and its outcome. ``error`` uses op-node's labels: ``rpc_<code>``, ``http_<status>``,
@@ -263,6 +264,31 @@ class Metrics:
     def record_rpc_server_request(self, method: str, seconds: float) -> None:
         self.rpc_server_requests.labels(method).inc()
         self.rpc_server_request_duration.labels(method).observe(seconds)
+
+    # ------------------------------------------------------------------------------------------------------------
+    # P2P block gossip (op-node/metrics/metrics.go "P2P Metrics"); implements p2p.metrics.GossipMetrics, so the
+    # gossip service reports here without importing opnode.
+
+    def _init_p2p(self) -> None:
+        r, ns = self.registry, self.namespace
+        self.p2p_peer_count = Gauge("peer_count", "Count of currently connected p2p peers", namespace=ns,
+                                    subsystem="p2p", registry=r)
+        self.p2p_gossip_events = Counter("gossip_events", "Count of gossip events by type", ["type"], namespace=ns,
+                                         subsystem="p2p", registry=r)
+        # Not in op-node: the block validator's verdicts by reason (op-node only logs them).
+        self.p2p_gossip_validations = Counter("gossip_validations", "Gossiped blocks by validation result and "
+                                              "reason", ["result", "reason"], namespace=ns, subsystem="p2p",
+                                              registry=r)
+
+    def record_gossip_event(self, event: str) -> None:
+        """``p2p_gossip_events_total{type}`` with go-libp2p-pubsub's trace event names (PUBLISH_MESSAGE, ...)."""
+        self.p2p_gossip_events.labels(event).inc()
+
+    def record_gossip_validation(self, outcome: str, reason: str) -> None:
+        self.p2p_gossip_validations.labels(outcome, reason).inc()
+
+    def set_peer_count(self, count: int) -> None:
+        self.p2p_peer_count.set(count)
 
     async def serve(self, addr: str, port: int, *, task_status=None) -> None:
         """Serve the exposition on ``http://addr:port/`` (any path, as op-node's promhttp handler) until cancelled.
