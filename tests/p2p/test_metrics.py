@@ -18,3 +18,39 @@ def test_gossip_metrics_use_op_node_names():
     assert m.sample("op_node_default_p2p_peer_count") == 3
     assert m.sample("op_node_default_p2p_gossip_validations_total", {"result": "REJECT", "reason": "wrong_signer"}) == 1
     assert b"op_node_default_p2p_gossip_events_total{type=\"REJECT_MESSAGE\"} 2.0" in m.exposition()
+
+
+async def test_a_running_service_reports_through_the_node_metrics(tmp_path):
+    import time
+
+    import trio
+
+    from derivation.crypto import keccak256
+    from derivation.rollup_config import Fork
+    from p2p.signing import LocalSigner
+    from p2p.topics import BlockVersion, blocks_topic
+    from p2p.wire import encode_block_message
+
+    from .gossip_vectors import synthetic
+    from .support import accept_everything, address_of, chain_where_now_is, make_service, wait_until
+
+    cfg = chain_where_now_is(Fork.JOVIAN)
+    m = Metrics()
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            node = make_service(cfg, tmp_path, "node", metrics=m)
+            await nursery.start(node.run)
+            evil = make_service(cfg, tmp_path, "evil", static=(address_of(node),))
+            await nursery.start(evil.run)
+            accept_everything(evil)
+            await wait_until(lambda: evil.topic_peers(BlockVersion.V4), what="peering")
+            assert m.sample("op_node_default_p2p_peer_count") == 1
+            env = synthetic(BlockVersion.V4, 3, int(time.time()))
+            forged = encode_block_message(env, BlockVersion.V4, LocalSigner(keccak256(b"evil")), cfg.l2_chain_id)
+            await evil.publish_raw(blocks_topic(cfg.l2_chain_id, BlockVersion.V4), forged)
+            labels = {"result": "REJECT", "reason": "wrong_signer"}
+            await wait_until(lambda: m.sample("op_node_default_p2p_gossip_validations_total", labels) == 1,
+                             what="the rejection recorded")
+            assert m.sample("op_node_default_p2p_gossip_events_total", {"type": "REJECT_MESSAGE"}) == 1
+            nursery.cancel_scope.cancel()
+    assert m.sample("op_node_default_p2p_peer_count") == 0
