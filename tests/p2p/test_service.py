@@ -3,6 +3,7 @@ peers only: publish and receive through a relay, hostile messages rejected and c
 
 from __future__ import annotations
 
+import os
 import time
 
 import trio
@@ -206,4 +207,33 @@ async def test_submit_publishes_in_the_background_and_own_blocks_must_validate(t
             else:
                 raise AssertionError("a block the node's own validator rejects must not be published")
             assert seq.published == 2
+            nursery.cancel_scope.cancel()
+
+
+async def test_py_libp2p_limits_that_would_break_op_node_gossip_are_lifted(tmp_path):
+    """More than 10 unauthored blocks per second on one topic (py-libp2p's rate limit and equivocation check would
+    drop them) and a block over 1 MiB compressed (py-libp2p's RPC cap) all arrive."""
+    cfg = chain_where_now_is(Fork.JOVIAN)
+    v4 = BlockVersion.V4
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            seq = make_service(cfg, tmp_path, "seq", sequencer=True)
+            await nursery.start(seq.run)
+            peer = make_service(cfg, tmp_path, "peer", static=(address_of(seq),))
+            await nursery.start(peer.run)
+            await wait_until(lambda: seq.topic_peers(v4), what="peering")
+            now = int(time.time())
+            burst = [synthetic(v4, 2000 + i, now) for i in range(40)]
+            t0 = time.monotonic()
+            for env in burst:
+                await seq.publish(env)
+            assert time.monotonic() - t0 < 2.0  # well above 10 per second
+            got = {(await peer.payloads.receive()).block_hash for _ in burst}
+            assert got == {env.block_hash for env in burst}
+
+            big_txs = tuple(b"\x02" + os.urandom(60_000) for _ in range(25))  # ~1.5 MB, incompressible
+            big = synthetic(v4, 3000, now, transactions=big_txs)
+            assert len(encode_block_message(big, v4, SEQUENCER, cfg.l2_chain_id)) > 1 << 20
+            await seq.publish(big)
+            assert (await peer.payloads.receive()).block_hash == big.block_hash
             nursery.cancel_scope.cancel()
