@@ -34,6 +34,10 @@ def _register_optional_commands() -> None:
 
     cli.add_command(replay_group)
 
+    from .commands.batcher import batcher_command
+
+    cli.add_command(batcher_command)
+
 
 def main(argv: list[str] | None = None) -> None:
     _register_optional_commands()
