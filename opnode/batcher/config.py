@@ -9,9 +9,10 @@ from derivation.channel_out import MAX_BLOB_FRAME_SIZE
 from derivation.errors import ParseError
 from derivation.frames import FRAME_V0_OVERHEAD
 from derivation.hexutil import from_hex
-from derivation.l1_chain_config import PRAGUE_UPDATE_FRACTION
+from derivation.l1_chain_config import L1ChainConfig
 
 from .faults import FaultPlan
+from .txmgr import DEFAULT_L1_CHAIN
 
 DA_MODES = ("calldata", "blobs", "auto")
 
@@ -52,7 +53,7 @@ class BatcherConfig:
     num_confirmations: int = 3  # --num-confirmations: L1 depth after which a posted channel is forgotten
     poll_interval: float = 0.5  # --poll-interval (seconds)
     resubmit_after: float = 12.0  # --resubmission-timeout (seconds)
-    blob_update_fraction: int = PRAGUE_UPDATE_FRACTION
+    l1_chain: L1ChainConfig | None = None  # --l1.chain-config: the L1's blob schedule (default: Prague's)
     faults: FaultPlan | None = None  # --faults
     events_path: str | None = None  # --log.events: JSON lines
     rollup_config_path: str | None = None  # --rollup-config: instead of optimism_rollupConfig
@@ -75,3 +76,7 @@ class BatcherConfig:
     @property
     def blob_frame_size(self) -> int:
         return min(self.max_frame_size, MAX_BLOB_FRAME_SIZE)
+
+    @property
+    def l1_blob_schedule(self) -> L1ChainConfig:
+        return self.l1_chain or DEFAULT_L1_CHAIN

@@ -26,11 +26,12 @@ import logging
 
 import trio
 
+from derivation.errors import ParseError, TemporaryError
 from derivation.hexutil import to_hex
 from derivation.rollup_config import Fork, RollupConfig
 from derivation.types import BlockID
 
-from ..l1.rpc import RpcClient, RpcError, TransportError
+from ..l1.rpc import RpcClient, RpcError
 from .channels import BLOBS, CALLDATA, Channel, ChannelManager, L2Reorg, Submission
 from .config import BatcherConfig
 from .events import EventLog
@@ -124,7 +125,7 @@ class Batcher:
                 if self.rollup is None:
                     self.rollup = await rollup_config(node)
                 for key in cfg.keys:
-                    m = TxManager(l1, key, blob_update_fraction=cfg.blob_update_fraction,
+                    m = TxManager(l1, key, l1_chain=cfg.l1_blob_schedule,
                                   resubmit_after=cfg.resubmit_after)
                     self.managers[m.address] = m
                 self.cm = ChannelManager(self.rollup, max_channel_duration=cfg.max_channel_duration,
@@ -137,7 +138,7 @@ class Batcher:
                 while True:
                     try:
                         await self.step()
-                    except (TransportError, RpcError, L2BlockError) as e:
+                    except (TemporaryError, RpcError, ParseError) as e:
                         log.warning("batcher step failed, retrying: %s", e)
                     with trio.move_on_after(cfg.poll_interval):
                         await self._wake.wait()

@@ -2,7 +2,7 @@
 
 Fees (op txmgr ``suggestGasPriceCaps``/``calcGasFeeCap``): tip = ``eth_maxPriorityFeePerGas`` (at least
 ``min_tip``), fee cap = tip + 2 × the head's base fee; blob fee cap = 2 × the head's blob base fee, computed from its
-``excessBlobGas`` with the L1's update fraction (at least ``min_blob_fee``, as op txmgr's 1 gwei floor, which also
+``excessBlobGas`` with the L1's update fraction at the head's time (at least ``min_blob_fee``, as op txmgr's 1 gwei floor, which also
 gets a blob transaction past a node's replacement rules). A transaction not mined within ``resubmit_after`` seconds
 is sent again with the same nonce and fees raised to the market, at least +10 % (+100 % for the blob fee: geth's
 replacement rules for blob transactions).
@@ -26,7 +26,7 @@ from derivation import rlp
 from derivation.crypto import address_from_private_key
 from derivation.hexutil import from_hex, parse_quantity, to_hex
 from derivation.kzg import blob_to_commitment, compute_blob_proof, versioned_hash
-from derivation.l1_chain_config import PRAGUE_UPDATE_FRACTION, blob_base_fee
+from derivation.l1_chain_config import PRAGUE_UPDATE_FRACTION, BlobFork, L1ChainConfig, blob_base_fee
 from derivation.transactions import BLOB, DYNAMIC_FEE, Transaction
 
 from ..l1.rpc import RpcClient, RpcError
@@ -35,6 +35,8 @@ log = logging.getLogger("opnode.txmgr")
 
 GWEI = 10**9
 BLOB_TX_GAS = 21_000
+# An L1 whose schedule is not given: Prague's blob parameters from genesis (anvil, current devnets).
+DEFAULT_L1_CHAIN = L1ChainConfig(0, (BlobFork("prague", 0, PRAGUE_UPDATE_FRACTION),))
 
 
 class SendError(Exception):
@@ -112,12 +114,12 @@ def calldata_gas(data: bytes) -> int:
 
 
 class TxManager:
-    def __init__(self, rpc: RpcClient, key: bytes, *, blob_update_fraction: int = PRAGUE_UPDATE_FRACTION,
+    def __init__(self, rpc: RpcClient, key: bytes, *, l1_chain: L1ChainConfig = DEFAULT_L1_CHAIN,
                  min_tip: int = GWEI // 1000, min_blob_fee: int = GWEI, resubmit_after: float = 12.0):
         self.rpc = rpc
         self.key = key
         self.address = address_from_private_key(key)
-        self.blob_update_fraction = blob_update_fraction
+        self.l1_chain = l1_chain
         self.min_tip = min_tip
         self.min_blob_fee = min_blob_fee
         self.resubmit_after = resubmit_after
@@ -160,7 +162,8 @@ class TxManager:
         blob = None
         if blobs:
             excess = head.get("excessBlobGas")
-            fee = blob_base_fee(parse_quantity(excess) if excess is not None else None, self.blob_update_fraction)
+            fraction = self.l1_chain.update_fraction_at(parse_quantity(head["timestamp"]))
+            fee = blob_base_fee(parse_quantity(excess) if excess is not None else None, fraction)
             blob = max(2 * fee, self.min_blob_fee)
         return Fees(tip, tip + 2 * base, blob)
 

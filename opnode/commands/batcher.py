@@ -65,11 +65,10 @@ def batcher_command(l1_rpc, l2_rpc, rollup_rpc, private_keys, rollup_config, da,
     try:
         setup_logging(LogConfig(level=log_level, format=log_format))
         plan = FaultPlan(parse_kinds(fault_kinds), fault_every, fault_seed) if faults else None
-        fraction = None
+        l1c = None
         if l1_chain_config:
             with open(l1_chain_config) as f:
                 l1c = L1ChainConfig.from_genesis_config(json.load(f))
-            fraction = l1c.blob_schedule[-1].update_fraction if l1c.blob_schedule else None
         rollup = None
         if rollup_config:
             with open(rollup_config) as f:
@@ -80,8 +79,7 @@ def batcher_command(l1_rpc, l2_rpc, rollup_rpc, private_keys, rollup_config, da,
                             max_channel_bytes=max_channel_bytes, blobs_per_tx=blobs_per_tx,
                             max_pending_tx=max_pending_tx, num_confirmations=num_confirmations,
                             poll_interval=poll_interval, resubmit_after=resubmit_after, faults=plan,
-                            events_path=events_path, rollup_config_path=rollup_config,
-                            **({"blob_update_fraction": fraction} if fraction else {}))
+                            events_path=events_path, rollup_config_path=rollup_config, l1_chain=l1c)
     except (BatcherConfigError, LogLevelError, ValueError, ParseError, OSError) as e:
         raise click.UsageError(str(e)) from None
     import trio
@@ -90,6 +88,22 @@ def batcher_command(l1_rpc, l2_rpc, rollup_rpc, private_keys, rollup_config, da,
 
 
 async def _run(cfg, rollup, rpc_addr, rpc_port) -> None:
+    from derivation.errors import ParseError
+
+    from ..l1.rpc import RpcError, TransportError
+
+    try:
+        await _serve(cfg, rollup, rpc_addr, rpc_port)
+    except BaseExceptionGroup as group:
+        inner = group
+        while isinstance(inner, BaseExceptionGroup) and len(inner.exceptions) == 1:
+            inner = inner.exceptions[0]
+        if isinstance(inner, (RpcError, TransportError, ParseError)):
+            raise click.ClickException(f"cannot run the batcher: {inner}") from None
+        raise
+
+
+async def _serve(cfg, rollup, rpc_addr, rpc_port) -> None:
     import logging
 
     import trio

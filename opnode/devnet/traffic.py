@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import trio
 
 from derivation.crypto import address_from_private_key
-from derivation.hexutil import parse_quantity
+from derivation.hexutil import parse_quantity, to_hex
 from derivation.rollup_config import Fork, RollupConfig
 
 from ..batcher.txmgr import PendingTx, SendError, TxCandidate, TxManager
@@ -156,12 +156,16 @@ class Traffic:
             await trio.sleep(cfg.tx_interval)
 
     async def _settle(self, pending: list[tuple[TxManager, PendingTx]]) -> list[tuple[TxManager, PendingTx]]:
-        """Count what made it in; count nonces again for a sender whose transaction is stuck."""
+        """Count what made it in (one batched request); count nonces again for a sender whose transaction is
+        stuck."""
+        if not pending:
+            return []
+        got = await self.l2.batch([("eth_getTransactionReceipt", [to_hex(p.hash)]) for _, p in pending])
         keep = []
         stuck: set[TxManager] = set()
         now = trio.current_time()
-        for m, p in pending:
-            if await m.receipt(p) is not None:
+        for (m, p), r in zip(pending, got, strict=True):
+            if isinstance(r, dict) and r.get("blockHash"):
                 self.counters.l2_included += 1
             elif now - p.sent_at > self.cfg.stuck_after:
                 stuck.add(m)

@@ -220,3 +220,31 @@ def test_command_line_errors_are_one_line():
         r = _opnode(*base, *extra)
         assert r.returncode == 2, r.stderr
         assert words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_unreachable_rollup_node_is_a_one_line_error():
+    r = _opnode("batcher", "--l1", "http://127.0.0.1:9", "--l2-eth-rpc", "http://127.0.0.1:9", "--rollup-rpc",
+                "http://127.0.0.1:9", "--private-key", "0x" + "11" * 32)
+    assert r.returncode == 1 and "cannot run the batcher" in r.stderr, r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("opnode: error: cannot run the batcher")
+
+
+def test_traffic_picks_the_updates_the_l2_fork_makes_meaningful():
+    from opnode.devnet.traffic import Traffic, TrafficConfig
+    from opnode.l1contracts import system_config as S
+
+    cfg = World({"granite": 0, "holocene": 10, "isthmus": 20, "jovian": 30}).cfg
+    t = Traffic(TrafficConfig(l1_rpc="http://l1", l2_rpc="http://l2", rollup=cfg, owner_key=b"\x01" * 32,
+                              depositor_key=b"\x02" * 32, l2_keys=(b"\x03" * 32,)))
+    names = {}
+    for offset in (0, 10, 20, 30):
+        names[offset] = [n for n, _ in t.updates_for(GENESIS_TIME + offset)]
+    assert names[0] == ["setGasLimit", "setGasConfigEcotone"]
+    assert names[10] == names[0] + ["setEIP1559Params"]
+    assert names[20] == names[10] + ["setOperatorFeeScalars"]
+    assert names[30] == names[20] + ["setMinBaseFee", "setDAFootprintGasScalar"]
+    calls = dict(t.updates_for(GENESIS_TIME + 30))
+    assert calls["setGasLimit"][:4] == S.SET_GAS_LIMIT.selector
+    assert int.from_bytes(calls["setGasLimit"][4:], "big") >= S.MINIMUM_GAS_LIMIT
+    with pytest.raises(ValueError):
+        TrafficConfig(l1_rpc="", l2_rpc="", rollup=cfg, owner_key=b"", depositor_key=b"", l2_keys=())
