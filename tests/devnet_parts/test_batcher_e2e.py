@@ -184,3 +184,37 @@ async def test_l1_reorg_of_blocks_with_batches_is_reposted(nursery):
             assert src.number > base and (await chain.verifier.l1.client.block_ref_by_number(src.number)).hash == \
                 src.hash
         nursery.cancel_scope.cancel()
+
+
+async def test_rotation_without_handshake_reposts_what_the_old_key_sent_too_late(nursery):
+    """The batcher key changes in the same L1 block as a transaction of the old key: derivation ignores that
+    transaction (T-02), so the batcher must post its channel again with the new key."""
+    from opnode.batcher.txmgr import TxCandidate, TxManager
+    from opnode.l1contracts import system_config as S
+
+    from .chain import NEXT_BATCHER_KEY, OWNER_KEY
+
+    with Anvil(block_time=1) as anvil:
+        chain = await start_chain(nursery, anvil, {Fork.HOLOCENE: 0})
+        batcher = _batcher(chain, da="calldata", max_channel_duration=0,
+                           keys=(from_hex(BATCHER_KEY, 32), from_hex(NEXT_BATCHER_KEY, 32)))
+        await nursery.start(batcher.run)
+        await _converged(chain, 3, 40)
+        anvil.rpc("evm_setIntervalMining", 0)
+        await wait_for(lambda: batcher.in_flight(), 20, "a batcher transaction in the pool")
+        old = batcher.in_flight()[0]
+        new_key = from_hex(NEXT_BATCHER_KEY, 32)
+        owner = TxManager(chain.l1_rpc, from_hex(OWNER_KEY, 32))
+        new_addr = address_from_private_key(new_key)
+        p = await owner.send(TxCandidate(chain.deployment.system_config,
+                                         S.SET_BATCHER_HASH.encode(bytes(12) + new_addr)))
+        anvil.rpc("evm_mine")
+        anvil.rpc("evm_setIntervalMining", 1)
+        r = await owner.receipt(p)
+        assert r is not None and r.status == 1
+        await wait_for(lambda: batcher.events.rewinds.get("not_batcher"), 30, "the batcher to see its tx ignored")
+        assert old.sender != new_addr and batcher.signer == new_addr
+        await _converged(chain, chain.verifier.safe.number + 6, 60)
+        # nothing was derived from the old key's transaction in the rotation block
+        assert all(src.number != r.block_number for src in chain.verifier.derived_from.values())
+        nursery.cancel_scope.cancel()
