@@ -158,7 +158,9 @@ async def test_l1_reorg_of_blocks_with_batches_is_reposted(nursery):
     """Three or more L1 blocks holding batches disappear (anvil snapshot/revert): the batcher notices, posts the
     blocks again, and derivation from the new L1 chain reaches the sequencer's head again."""
     with Anvil(block_time=1) as anvil:
-        chain = await start_chain(nursery, anvil, {Fork.HOLOCENE: 0}, l1_confs=8)
+        # The sequencer's L1 origins stay below the reverted range, so only batches are lost, never L1 origins
+        # (the depth is checked below: a slow machine may mine more blocks while the batches land).
+        chain = await start_chain(nursery, anvil, {Fork.HOLOCENE: 0}, l1_confs=30)
         batcher = _batcher(chain, da="calldata", max_channel_duration=0, num_confirmations=12)
         await nursery.start(batcher.run)
         await _converged(chain, 4, 40)
@@ -172,6 +174,8 @@ async def test_l1_reorg_of_blocks_with_batches_is_reposted(nursery):
         await wait_for(lambda: len(included_after_base()) >= 3, 30, "batches in three new L1 blocks")
         lost = {n: src for n, src in chain.verifier.derived_from.items() if src.number > base}
         posted_before = max(b for e in batcher.events.recent if e["event"] == "channel" for b in e["l2_blocks"])
+        depth = int(anvil.rpc("eth_blockNumber"), 16) - base
+        assert depth < 30, f"the reorg would be {depth} blocks deep, past the sequencer's confirmation depth"
         anvil.rpc("evm_revert", snapshot)
         await wait_for(lambda: batcher.events.rewinds.get("l1_reorg"), 30, "the batcher to see the reorg")
         await _converged(chain, posted_before + 2, 60)
