@@ -38,6 +38,10 @@ def _register_optional_commands() -> None:
 
     cli.add_command(batcher_command)
 
+    from .commands.node import node_cmd
+
+    cli.add_command(node_cmd)
+
 
 def main(argv: list[str] | None = None) -> None:
     _register_optional_commands()

@@ -13,6 +13,7 @@ fails is fetched once more, then :class:`L1DataError` is raised; failing data is
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from contextlib import asynccontextmanager
 
@@ -80,6 +81,21 @@ class L1Client:
         await self.rpc.aclose()
 
     # ------------------------------------------------------------------------------------------------ public API
+
+    async def detect_anvil(self) -> bool:
+        """Recognise anvil by ``web3_clientVersion`` and, unless the RPC is trusted, switch to its blob-tx
+        transactions root (see :attr:`L1Config.anvil_tx_root`). Providers that do not answer the method are not
+        anvil."""
+        if self.cfg.anvil_tx_root or self.cfg.trust_rpc:
+            return self.cfg.anvil_tx_root
+        try:
+            version = await self.rpc.call("web3_clientVersion")
+        except Exception:  # noqa: BLE001 - any failure means "not anvil"
+            return False
+        if isinstance(version, str) and version.lower().startswith("anvil"):
+            self.cfg = dataclasses.replace(self.cfg, anvil_tx_root=True)
+            return True
+        return False
 
     async def chain_id(self) -> int:
         if self._chain_id is None:

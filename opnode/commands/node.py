@@ -1,0 +1,21 @@
+"""``opnode node``: run a source node (derives the safe chain from L1), a light node (``--l2.follow.source``) or a
+sequencer (``--sequencer.enabled``), with op-node's flags and ``OP_NODE_*`` environment variables."""
+
+import sys
+
+import click
+
+from ..config import node_config_from
+from ..flags import NodeCommand, node_options
+from ..logs import setup_logging
+
+
+@click.command("node", cls=NodeCommand, context_settings={"max_content_width": 120})
+@node_options
+def node_cmd(**kwargs):
+    """Run the rollup node (op-node compatible flags; `opnode node --help` lists them by group)."""
+    config = node_config_from(kwargs)
+    setup_logging(config.log)
+    from ..runtime.node import run_node
+
+    sys.exit(run_node(config))

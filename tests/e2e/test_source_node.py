@@ -1,0 +1,97 @@
+"""`opnode node` as real processes (issue 6): anvil L1 + beacon shim, a sequencer node and a source node each with
+its own embedded engine, and a test batcher posting the sequencer's blocks to L1 as calldata and as blobs. The
+source node derives the safe chain from L1 alone; its blocks equal the sequencer's hash by hash; safe and
+finalized advance in optimism_syncStatus; after kill -9 it resumes from its engine and safe-head DB."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from derivation.hexutil import to_hex
+from derivation.rollup_config import Fork, RollupConfig
+from opnode.devnet.stack import Stack
+from opnode.l1.anvil import DEV_KEYS
+
+from ..engine.helpers import transfer
+from .batching import L1Poster
+
+
+def _wait(pred, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def stack(tmp_path):
+    forks = {Fork.GRANITE: 0, Fork.HOLOCENE: 0, Fork.ISTHMUS: 0, Fork.JOVIAN: 0}
+    with Stack(tmp_path, sources=1, forks=forks, start_batcher=False, seq_window_size=100) as s:
+        yield s
+
+
+def _send_l2_txs(stack, n, start_nonce):
+    seq = stack.node("sequencer")
+    key = bytes.fromhex(DEV_KEYS[3][2:])
+    for i in range(n):
+        raw = transfer(key, start_nonce + i, b"\x42" * 20, 1000 + i).raw
+        stack.rpc(seq.engine_rpc, "eth_sendRawTransaction", to_hex(raw))
+
+
+def test_source_node_derives_the_sequencers_chain(stack):
+    cfg = RollupConfig.from_json(__import__("json").loads(stack.files.rollup.read_text()))
+    seq, src = stack.node("sequencer"), stack.node("source-A")
+    batcher = L1Poster(stack, cfg)
+    _send_l2_txs(stack, 5, 0)
+    _wait(lambda: stack.sync_status(seq)["unsafe_l2"]["number"] >= 8, 60, "the sequencer to build blocks")
+    assert batcher.post_new_blocks(blobs=False) >= 8
+    _send_l2_txs(stack, 5, 5)
+    _wait(lambda: stack.sync_status(seq)["unsafe_l2"]["number"] >= batcher.posted + 6, 60, "more blocks")
+    assert batcher.post_new_blocks(blobs=True) >= 6
+    target = batcher.posted
+    _wait(lambda: stack.sync_status(src)["safe_l2"]["number"] >= target, 120, f"source safe head {target}")
+    for n in range(1, target + 1):
+        assert stack.block_hash(src, n) == stack.block_hash(seq, n), n
+    txs = sum(len(stack.rpc(src.engine_rpc, "eth_getBlockByNumber", hex(n), False)["transactions"])
+              for n in range(1, target + 1))
+    assert txs >= target + 10  # an L1-info deposit per block plus the ten transfers
+    st = _wait(lambda: (s := stack.sync_status(src))["finalized_l2"]["number"] > 0 and s, 60, "finality")
+    assert st["finalized_l2"]["number"] <= st["safe_l2"]["number"] <= st["local_safe_l2"]["number"]
+    assert st["current_l1"]["number"] > 0 and st["head_l1"]["number"] >= st["current_l1"]["number"]
+    # The safe-head DB answers for the L1 blocks the safe chain was derived from.
+    at = stack.rpc(src.rpc, "optimism_safeHeadAtL1Block", hex(st["current_l1"]["number"]))
+    assert at["safeHead"]["number"] <= st["safe_l2"]["number"] and at["safeHead"]["number"] > 0
+
+    # kill -9 mid-run, post more, restart: it resumes from its own heads, fast, and catches up.
+    src.proc.kill9()
+    _send_l2_txs(stack, 3, 10)
+    _wait(lambda: stack.sync_status(seq)["unsafe_l2"]["number"] >= batcher.posted + 4, 60, "more blocks")
+    batcher.post_new_blocks(blobs=False)
+    t0 = time.monotonic()
+    stack.start_node(src)
+    started = time.monotonic() - t0
+    st = stack.sync_status(src)
+    assert st["safe_l2"]["number"] > 0 and started < 30  # resumed from the engine, not from genesis
+    _wait(lambda: stack.sync_status(src)["safe_l2"]["number"] >= batcher.posted, 120, "catch-up after restart")
+    for n in range(1, batcher.posted + 1):
+        assert stack.block_hash(src, n) == stack.block_hash(seq, n), n
+    entries = _safedb_entries(stack)
+    l1s = [e[0] for e in entries]
+    assert l1s == sorted(set(l1s)), "safe-head DB has no duplicate or out-of-order L1 entries"
+
+
+def _safedb_entries(stack):
+    import sqlite3
+
+    db = sqlite3.connect(stack.dir / "data" / "source-A.safedb")
+    try:
+        tables = [r[0] for r in db.execute("select name from sqlite_master where type='table'")]
+        rows = db.execute(f"select * from {tables[0]}").fetchall()
+    finally:
+        db.close()
+    return rows
