@@ -10,19 +10,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import trio
 
 from derivation.crypto import address_from_private_key, keccak256
 from derivation.hexutil import from_hex, parse_quantity
 from derivation.rollup_config import Fork
 from derivation.types import BlockID
 
+from ..batcher.txmgr import TxManager
 from ..l1.anvil import DEV_KEYS, Anvil
+from ..l1.rpc import RpcClient
+from ..l1contracts.deploy import L1Deployment, deploy_l1_contracts
+from ..l1contracts.system_config import InitialValues
 from .chain_files import ChainFiles, write_chain_files
 from .procs import Proc, free_port
 
 DEFAULT_FORKS = {Fork.GRANITE: 0, Fork.HOLOCENE: 40, Fork.ISTHMUS: 80, Fork.JOVIAN: 120}
-BATCHER_KEY = DEV_KEYS[1]
+OWNER_KEY, BATCHER_KEY, NEXT_BATCHER_KEY = DEV_KEYS[0], DEV_KEYS[1], DEV_KEYS[2]
 SEQUENCER_P2P_KEY = keccak256(b"opnode devnet sequencer p2p key")
+GAS_LIMIT = 60_000_000
+BASEFEE_SCALAR = 1368  # the genesis SystemConfig of engine.genesis.rollup_config_for
+
+
+def node_key(name: str) -> bytes:
+    """Each node's libp2p identity, fixed by its name so that static peers can be written before it starts."""
+    return keccak256(b"opnode devnet p2p identity " + name.encode())
 
 
 @dataclass
@@ -69,8 +81,8 @@ class Stack:
         self.nodes: list[NodeInfo] = []
         self.batcher: Proc | None = None
         self.http = httpx.Client(timeout=10)
-        self.deposit_contract = keccak256(b"devnet portal")[12:]
-        self.system_config = keccak256(b"devnet system config")[12:]
+        self.deployment: L1Deployment | None = None
+        self.p2p_ports: dict[str, int] = {}
 
     # -------------------------------------------------------------------------------------------- lifecycle
 
@@ -87,6 +99,7 @@ class Stack:
 
     def start(self) -> None:
         self.start_l1()
+        self.deploy_contracts()
         self.write_files()
         seq = self.add_node("sequencer", "sequencer")
         for i in range(self.n_sources):
@@ -129,17 +142,35 @@ class Stack:
     def l1_rpc(self, method: str, *params):
         return self.anvil.rpc(method, *params)
 
-    def write_files(self, genesis_time: int | None = None) -> None:
-        g = self.l1_rpc("eth_getBlockByNumber", "0x0", False)
-        l1_genesis = BlockID(from_hex(g["hash"], 32), 0)
-        t = genesis_time or parse_quantity(g["timestamp"])
+    def deploy_contracts(self) -> None:
+        """The deposit contract and the SystemConfig, holding the rollup's genesis SystemConfig and the
+        sequencer's gossip key as unsafe block signer (what nodes read with eth_getStorageAt)."""
+        initial = InitialValues(owner=address_from_private_key(from_hex(OWNER_KEY, 32)),
+                                batcher=address_from_private_key(from_hex(BATCHER_KEY, 32)), gas_limit=GAS_LIMIT,
+                                basefee_scalar=BASEFEE_SCALAR,
+                                unsafe_block_signer=address_from_private_key(SEQUENCER_P2P_KEY))
+
+        async def deploy():
+            rpc = RpcClient(self.anvil.url)
+            try:
+                return await deploy_l1_contracts(TxManager(rpc, from_hex(OWNER_KEY, 32)), initial)
+            finally:
+                await rpc.aclose()
+
+        self.deployment = trio.run(deploy)
+
+    def write_files(self) -> None:
+        """The chain starts on the L1 block of the last deployment transaction (nothing before it matters)."""
+        g = self.l1_rpc("eth_getBlockByNumber", hex(self.deployment.block_number), False)
+        l1_genesis = BlockID(from_hex(g["hash"], 32), self.deployment.block_number)
         batcher = address_from_private_key(from_hex(BATCHER_KEY, 32))
         funded = {address_from_private_key(from_hex(k, 32)): 10**24 for k in DEV_KEYS}
         self.files = write_chain_files(
             self.dir / "chain", l1_chain_id=parse_quantity(self.l1_rpc("eth_chainId")), l1_genesis=l1_genesis,
-            genesis_time=t, fork_offsets=self.forks, batcher=batcher, deposit_contract=self.deposit_contract,
-            system_config=self.system_config, funded=funded, block_time=self.block_time,
-            seq_window_size=self.seq_window_size, channel_timeout=self.channel_timeout)
+            genesis_time=parse_quantity(g["timestamp"]), fork_offsets=self.forks, batcher=batcher,
+            deposit_contract=self.deployment.portal, system_config=self.deployment.system_config, funded=funded,
+            block_time=self.block_time, seq_window_size=self.seq_window_size, channel_timeout=self.channel_timeout,
+            gas_limit=GAS_LIMIT)
 
     # -------------------------------------------------------------------------------------------- nodes
 
@@ -161,6 +192,7 @@ class Stack:
                 "--l2.jwt-secret", str(f.jwt), "--rollup.config", str(f.rollup), "--rollup.l1-chain-config",
                 str(f.l1_chain_config), "--rpc.port", str(rpc_port), "--rpc.enable-admin",
                 "--l1.http-poll-interval", "1s", "--l1.epoch-poll-interval", "2s", "--log.format", "logfmt"]
+        args += self.p2p_args(info.name, role, follows)
         if role == "sequencer":
             args += ["--sequencer.enabled", "--sequencer.l1-confs", "0"]
         if role == "source":
@@ -172,6 +204,24 @@ class Stack:
             args += ["--metrics.enabled", "--metrics.port", str(mport), "--metrics.addr", "127.0.0.1"]
             info.metrics = f"http://127.0.0.1:{mport}"
         return args
+
+    def p2p_args(self, name: str, role: str, follows: NodeInfo | None) -> list[str]:
+        """Gossip on loopback only, static peers and no discovery: sources peer with the sequencer, light nodes
+        with the source they follow, so blocks reach light nodes relayed by a source."""
+        port = self.p2p_ports.setdefault(name, free_port())
+        args = ["--p2p.listen.ip", "127.0.0.1", "--p2p.listen.tcp", str(port), "--p2p.no-discovery",
+                "--p2p.priv.raw", node_key(name).hex()]
+        peer = {"source": "sequencer", "light": follows.name if follows else None}.get(role)
+        if peer is not None:
+            args += ["--p2p.static", self.multiaddr(peer)]
+        if role == "sequencer":
+            args += ["--p2p.sequencer.key", SEQUENCER_P2P_KEY.hex()]
+        return args
+
+    def multiaddr(self, name: str) -> str:
+        from p2p.keys import peer_id_of
+
+        return f"/ip4/127.0.0.1/tcp/{self.p2p_ports[name]}/p2p/{peer_id_of(node_key(name))}"
 
     def add_node(self, name: str, role: str, follows: NodeInfo | None = None,
                  sync_peer: NodeInfo | None = None) -> NodeInfo:
