@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,7 +60,10 @@ class Stack:
     def __init__(self, workdir: Path, *, sources: int = 1, light_nodes: int = 0,
                  forks: dict[Fork, int] | None = None, block_time: int = 2, l1_block_time: int = 1,
                  seq_window_size: int = 200, channel_timeout: int = 60, batcher_args: list[str] | None = None,
-                 start_batcher: bool = True, metrics: bool = False):
+                 start_batcher: bool = True, metrics: bool = False, sequencer_l1_confs: int = 4,
+                 l1_url_for: Callable[[str, str], str] | None = None):
+        """``l1_url_for(anvil_url, node_name)`` gives a node another L1 URL (a counting or faulty proxy).
+        ``sequencer_l1_confs``: op-node's default 4 keeps the sequencer's L1 origins out of shallow L1 reorgs."""
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.logs = self.dir / "logs"
@@ -74,6 +78,8 @@ class Stack:
         self.batcher_args = batcher_args or []
         self.start_batcher = start_batcher
         self.metrics = metrics
+        self.sequencer_l1_confs = sequencer_l1_confs
+        self.l1_url_for = l1_url_for or (lambda url, name: url)
         self.anvil: Anvil | None = None
         self.beacon: Proc | None = None
         self.beacon_url = ""
@@ -188,13 +194,13 @@ class Stack:
 
     def node_args(self, info: NodeInfo, role: str, rpc_port: int, follows: NodeInfo | None) -> list[str]:
         f = self.files
-        args = ["node", "--l1", self.anvil.url, "--l1.beacon", self.beacon_url, "--l2", info.engine_auth,
+        args = ["node", "--l1", self.l1_url_for(self.anvil.url, info.name), "--l1.beacon", self.beacon_url, "--l2", info.engine_auth,
                 "--l2.jwt-secret", str(f.jwt), "--rollup.config", str(f.rollup), "--rollup.l1-chain-config",
                 str(f.l1_chain_config), "--rpc.port", str(rpc_port), "--rpc.enable-admin",
                 "--l1.http-poll-interval", "1s", "--l1.epoch-poll-interval", "2s", "--log.format", "logfmt"]
         args += self.p2p_args(info.name, role, follows)
         if role == "sequencer":
-            args += ["--sequencer.enabled", "--sequencer.l1-confs", "0"]
+            args += ["--sequencer.enabled", "--sequencer.l1-confs", str(self.sequencer_l1_confs)]
         if role == "source":
             args += ["--safedb.path", str(self.dir / "data" / f"{info.name}.safedb")]
         if role == "light":
