@@ -19,6 +19,7 @@ from derivation import rlp
 from derivation.crypto import keccak256
 from derivation.rollup_config import Fork
 from derivation.transactions import Transaction, decode
+from derivation.trie import ordered_trie_root
 
 from .evm.base_fee import ExtraDataError, decode_extra_data
 from .evm.block import BlockAttributes, BlockBuilder, SealedBlock
@@ -26,7 +27,6 @@ from .evm.executor import GasLimitReached, InvalidTransaction
 from .evm.fees import CostData, da_footprint
 from .evm.header import EMPTY_REQUESTS_HASH, EMPTY_ROOT, Header
 from .evm.receipts import Receipt
-from .evm.roots import ordered_root
 from .genesis import Genesis, artifact_code
 from .store import Store
 
@@ -362,7 +362,7 @@ def payload_header(spec, p: Payload) -> Header:
     if rules_shanghai:
         wroot = p.withdrawals_root if prague and p.withdrawals_root is not None else EMPTY_ROOT
     return Header(parent_hash=p.parent_hash, coinbase=p.fee_recipient, state_root=p.state_root,
-                  transactions_root=ordered_root(list(p.transactions)), receipts_root=p.receipts_root,
+                  transactions_root=ordered_trie_root(list(p.transactions)), receipts_root=p.receipts_root,
                   logs_bloom=p.logs_bloom, number=p.number, gas_limit=p.gas_limit, gas_used=p.gas_used,
                   timestamp=t, extra_data=p.extra_data, mix_hash=p.prev_randao, base_fee=p.base_fee,
                   withdrawals_root=wroot, blob_gas_used=p.blob_gas_used if cancun else None,

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 
 from derivation.rollup_config import Fork
 from derivation.transactions import Transaction
+from derivation.trie import ordered_trie_root
 
 from ..chain_spec import ChainSpec
 from .base_fee import encode_extra_data, next_base_fee
 from .executor import BlockEnv, BlockExecutor, TxResult
 from .header import EMPTY_REQUESTS_HASH, EMPTY_ROOT, Header
 from .receipts import bloom_bytes
-from .roots import ordered_root
 
 L2_TO_L1_MESSAGE_PASSER = bytes.fromhex("4200000000000000000000000000000000000016")
 CREATE2_DEPLOYER = bytes.fromhex("13b0d85ccb8bf860b6b79af3029fca081ae9bef2")
@@ -115,8 +115,8 @@ class BlockBuilder:
             bloom |= r.bloom
         header = Header(
             parent_hash=self.parent.hash, coinbase=a.fee_recipient, state_root=state_root,
-            transactions_root=ordered_root([t.raw for t in self.transactions]),
-            receipts_root=ordered_root([r.consensus_encoding() for r in receipts]),
+            transactions_root=ordered_trie_root([t.raw for t in self.transactions]),
+            receipts_root=ordered_trie_root([r.consensus_encoding() for r in receipts]),
             logs_bloom=bloom_bytes(bloom), number=self.parent.number + 1, gas_limit=a.gas_limit,
             gas_used=ex.cumulative_gas, timestamp=a.timestamp, extra_data=self.extra_data(),
             mix_hash=a.prev_randao, base_fee=ex.env.base_fee, withdrawals_root=withdrawals_root,

@@ -16,10 +16,10 @@ from derivation.crypto import keccak256
 from derivation.errors import ParseError
 from derivation.hexutil import from_hex, parse_quantity
 from derivation.transactions import BLOB, DEPOSIT, LEGACY, Transaction
+from derivation.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
+from derivation.trie import ordered_trie_root
 from derivation.tx_json import tx_from_json
 from derivation.types import L1BlockInfo, Log, Receipt
-
-from .trie import EMPTY_ROOT, ordered_trie_root
 
 
 class BlockDataError(ParseError):

@@ -22,6 +22,7 @@ import trio
 from derivation.errors import ParseError
 from derivation.hexutil import from_hex, parse_quantity, to_hex
 from derivation.transactions import BLOB, Transaction
+from derivation.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from derivation.types import L1BlockInfo, L1BlockRef, Receipt
 
 from ..metrics import Metrics
@@ -32,7 +33,6 @@ from .cache import LRUCache
 from .config import L1Config
 from .errors import L1DataError, NotFoundError
 from .rpc import RpcClient, RpcError
-from .trie import EMPTY_ROOT
 
 log = logging.getLogger("opnode.l1")
 

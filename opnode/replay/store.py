@@ -35,10 +35,11 @@ from derivation.rollup_config import RollupConfig
 from derivation.system_config import SystemConfig
 from derivation.transactions import BLOB, DEPOSIT, Transaction
 from derivation.transactions import decode as decode_tx
+from derivation.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
+from derivation.trie import ordered_trie_root
 from derivation.types import L1BlockInfo, L2BlockRef, Receipt
 
 from ..l1.blockdata import receipts_from_raw
-from ..l1.trie import EMPTY_ROOT, ordered_trie_root
 
 TX_ROOT_CANONICAL = "canonical"
 TX_ROOT_ANVIL = "anvil-network-form"

@@ -367,21 +367,6 @@ def test_jovian_bn256_pairing_input_limit():
     assert ok.receipt.status == 1 and ok.return_data == (1).to_bytes(32, "big")
 
 
-@pytest.mark.parametrize("n", [1, 2, 15, 16, 17, 127, 128, 129, 255, 256, 300])
-def test_ordered_root_equals_the_hexary_trie(n):
-    from trie import HexaryTrie
-
-    from derivation import rlp as r
-    from engine.evm.roots import ordered_root
-
-    items = [keccak256(i.to_bytes(4, "big")) * (1 + i % 3) for i in range(n)]
-    items[0] = b"\x01"  # a value shorter than 32 bytes: embedded nodes
-    t = HexaryTrie({})
-    for i, v in enumerate(items):
-        t[r.encode_uint(i)] = v
-    assert ordered_root(items) == t.root_hash
-
-
 def test_granite_genesis_through_holocene_isthmus_jovian_activation_blocks():
     """The devnet path: genesis at Granite, later forks activated by the upgrade deposits derivation supplies."""
     from derivation.l1_info import l1_info_format

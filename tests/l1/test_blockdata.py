@@ -13,8 +13,9 @@ from trie import HexaryTrie
 from derivation import rlp
 from derivation.errors import ParseError
 from derivation.hexutil import from_hex
+from derivation.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
+from derivation.trie import ordered_trie_root
 from opnode.l1 import blockdata
-from opnode.l1.trie import EMPTY_ROOT, ordered_trie_root
 
 from ..vectors import load
 

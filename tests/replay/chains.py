@@ -11,8 +11,9 @@ from derivation import rlp
 from derivation.crypto import keccak256
 from derivation.providers import IndexedBlobHash
 from derivation.transactions import DYNAMIC_FEE, Transaction
+from derivation.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
+from derivation.trie import ordered_trie_root
 from derivation.types import L1BlockInfo, L1BlockRef, Log, Receipt
-from opnode.l1.trie import EMPTY_ROOT, ordered_trie_root
 from opnode.replay.recorder import RecordError
 from opnode.replay.store import TX_ROOT_CANONICAL, L2Block, encode_receipt
 
