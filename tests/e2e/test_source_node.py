@@ -72,11 +72,9 @@ def test_source_node_derives_the_sequencers_chain(stack):
     _send_l2_txs(stack, 3, 10)
     _wait(lambda: stack.sync_status(seq)["unsafe_l2"]["number"] >= batcher.posted + 4, 60, "more blocks")
     batcher.post_new_blocks(blobs=False)
-    t0 = time.monotonic()
     stack.start_node(src)
-    started = time.monotonic() - t0
-    st = stack.sync_status(src)
-    assert st["safe_l2"]["number"] > 0 and started < 30  # resumed from the engine, not from genesis
+    st = stack.sync_status(src)  # the first answer: the heads were read from the engine before the RPC served
+    assert st["safe_l2"]["number"] > 0 and st["unsafe_l2"]["number"] >= st["safe_l2"]["number"]
     _wait(lambda: stack.sync_status(src)["safe_l2"]["number"] >= batcher.posted, 120, "catch-up after restart")
     for n in range(1, batcher.posted + 1):
         assert stack.block_hash(src, n) == stack.block_hash(seq, n), n
