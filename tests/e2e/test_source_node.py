@@ -13,6 +13,7 @@ from derivation.hexutil import to_hex
 from derivation.rollup_config import Fork, RollupConfig
 from opnode.devnet.stack import Stack
 from opnode.l1.anvil import DEV_KEYS
+from opnode.safedb import SafeDB
 
 from ..engine.helpers import transfer
 from .batching import L1Poster
@@ -78,18 +79,13 @@ def test_source_node_derives_the_sequencers_chain(stack):
     _wait(lambda: stack.sync_status(src)["safe_l2"]["number"] >= batcher.posted, 120, "catch-up after restart")
     for n in range(1, batcher.posted + 1):
         assert stack.block_hash(src, n) == stack.block_hash(seq, n), n
-    entries = _safedb_entries(stack)
-    l1s = [e[0] for e in entries]
-    assert l1s == sorted(set(l1s)), "safe-head DB has no duplicate or out-of-order L1 entries"
-
-
-def _safedb_entries(stack):
-    import sqlite3
-
-    db = sqlite3.connect(stack.dir / "data" / "source-A.safedb")
-    try:
-        tables = [r[0] for r in db.execute("select name from sqlite_master where type='table'")]
-        rows = db.execute(f"select * from {tables[0]}").fetchall()
-    finally:
-        db.close()
-    return rows
+    # The safe-head DB: one entry per L1 block, L2 safe heads never going back, each one the sequencer's block,
+    # and the newest at the node's safe head (nothing lost across the kill).
+    safe = stack.sync_status(src)["safe_l2"]
+    with SafeDB(stack.dir / "data" / "source-A.safedb") as db:
+        rows = db.entries()
+    l1s = [r.l1.number for r in rows]
+    l2s = [r.safe_head.number for r in rows]
+    assert l1s == sorted(set(l1s)) and l2s == sorted(l2s)
+    assert all("0x" + r.safe_head.hash.hex() == stack.block_hash(seq, r.safe_head.number) for r in rows)
+    assert rows[-1].safe_head.number == safe["number"]
