@@ -42,6 +42,10 @@ def _register_optional_commands() -> None:
 
     cli.add_command(node_cmd)
 
+    from .commands.devnet import devnet_command
+
+    cli.add_command(devnet_command)
+
 
 def main(argv: list[str] | None = None) -> None:
     _register_optional_commands()

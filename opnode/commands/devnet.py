@@ -1,0 +1,63 @@
+"""``opnode devnet``: a whole OP Stack chain on this machine (anvil L1, embedded engines, sequencer, batcher, source
+and light nodes, traffic), a ``READY {json}`` line once it is up, a live table on a terminal, and on exit an
+optional ``--json`` summary whose checks decide the exit code (0: all passed, 1: not)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+_SECONDS = click.IntRange(min=0)
+
+
+@click.command("devnet")
+@click.option("--sources", type=click.IntRange(0, 8), default=1, show_default=True,
+              help="Source nodes deriving the chain from L1.")
+@click.option("--light-nodes", type=click.IntRange(0, 8), default=0, show_default=True,
+              help="Light nodes following a source (--l2.follow.source).")
+@click.option("--da", type=click.Choice(["calldata", "blobs", "auto"]), default="auto", show_default=True,
+              help="How the batcher posts (auto: blobs, as L1 and Ecotone allow).")
+@click.option("--faults", is_flag=True, help="The batcher misbehaves on purpose (garbage, duplicate and reordered "
+                                             "frames, invalid batches); sources must still converge.")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop after this many seconds (default: run until Ctrl-C or SIGTERM).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, writable=True),
+              help="Write the summary here on exit (heads over time, checks, errors).")
+@click.option("--block-time", type=click.IntRange(min=1), default=2, show_default=True, help="L2 block time (s).")
+@click.option("--l1-block-time", type=click.IntRange(min=1), default=1, show_default=True, help="L1 block time (s).")
+@click.option("--workdir", type=click.Path(file_okay=False), default=None,
+              help="Chain files, databases and logs (default: a temporary directory removed at exit).")
+@click.option("--fork.holocene", "holocene", type=_SECONDS, default=None,
+              help="Holocene activation, seconds after L2 genesis (default 40).")
+@click.option("--fork.isthmus", "isthmus", type=_SECONDS, default=None,
+              help="Isthmus activation, seconds after L2 genesis (default 80).")
+@click.option("--fork.jovian", "jovian", type=_SECONDS, default=None,
+              help="Jovian activation, seconds after L2 genesis (default 120).")
+@click.option("--no-traffic", is_flag=True, help="Start no traffic generator.")
+def devnet_command(sources, light_nodes, da, faults, duration, json_out, block_time, l1_block_time, workdir,
+                   holocene, isthmus, jovian, no_traffic):
+    """Run a whole OP Stack devnet in the foreground (Ctrl-C stops it cleanly)."""
+    from pathlib import Path
+
+    from derivation.rollup_config import Fork
+
+    from ..devnet.run import DevnetOptions, run_devnet
+    from ..devnet.stack import DEFAULT_FORKS
+
+    if light_nodes and not sources:
+        raise click.UsageError("--light-nodes needs at least one source to follow (--sources 1 or more)")
+    forks = dict(DEFAULT_FORKS)
+    for fork, value in ((Fork.HOLOCENE, holocene), (Fork.ISTHMUS, isthmus), (Fork.JOVIAN, jovian)):
+        if value is not None:
+            forks[fork] = value
+    order = [forks[f] for f in (Fork.HOLOCENE, Fork.ISTHMUS, Fork.JOVIAN)]
+    if order != sorted(order):
+        raise click.UsageError("fork offsets must not decrease: --fork.holocene <= --fork.isthmus <= --fork.jovian")
+    if workdir is not None:
+        Path(workdir).mkdir(parents=True, exist_ok=True)
+    opts = DevnetOptions(sources=sources, light_nodes=light_nodes, da=da, faults=faults, duration=duration,
+                         json_out=Path(json_out) if json_out else None, block_time=block_time,
+                         l1_block_time=l1_block_time, workdir=Path(workdir) if workdir else None, forks=forks,
+                         interactive=sys.stderr.isatty(), traffic=not no_traffic)
+    return run_devnet(opts)
