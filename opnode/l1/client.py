@@ -41,8 +41,11 @@ LABELS = ("latest", "safe", "finalized")
 
 class L1Client:
     def __init__(self, cfg: L1Config, *, metrics: Metrics | None = None, rpc: RpcClient | None = None,
-                 nursery: trio.Nursery | None = None):
+                 nursery: trio.Nursery | None = None, headers_only: bool = False):
+        """``headers_only``: block lookups fetch headers alone and nothing ahead (a node that does not derive, as
+        op-node's ``L1BlockRefByNumber``, needs no transactions or receipts)."""
         self.cfg = cfg
+        self.headers_only = headers_only
         self.metrics = metrics
         self.rpc = rpc or RpcClient(cfg.rpc_url, max_batch_size=cfg.rpc_max_batch_size,
                                     max_concurrency=cfg.max_concurrency, rate_limit=cfg.rpc_rate_limit,
@@ -62,11 +65,11 @@ class L1Client:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, cfg: L1Config, metrics: Metrics | None = None):
+    async def open(cls, cfg: L1Config, metrics: Metrics | None = None, *, headers_only: bool = False):
         """A client with a nursery for look-ahead prefetching; closed on exit."""
         try:
             async with trio.open_nursery() as nursery:
-                client = cls(cfg, metrics=metrics, nursery=nursery)
+                client = cls(cfg, metrics=metrics, nursery=nursery, headers_only=headers_only)
                 try:
                     yield client
                 finally:
@@ -191,6 +194,11 @@ class L1Client:
 
     async def _info_by_number(self, number: int) -> L1BlockInfo:
         await self._check_confirmations(number)
+        if self.headers_only:
+            info = await self._load_header(hex(number))
+            if info.number != number:
+                raise L1DataError(f"asked L1 for block {number}, got block {info.number}")
+            return info
         self._schedule_lookahead(number)
         while True:
             if self._have_number(number):
@@ -211,6 +219,11 @@ class L1Client:
         hit = self.headers.get(block_hash)
         if hit is not None:
             return hit
+        if self.headers_only:
+            info = await self._load_header(to_hex(block_hash), "eth_getBlockByHash")
+            if info.hash != block_hash:
+                raise L1DataError(f"asked L1 for block 0x{block_hash.hex()}, got 0x{info.hash.hex()}")
+            return info
         return (await self._info_and_txs(block_hash))[0]
 
     async def _info_and_txs(self, block_hash: bytes) -> tuple[L1BlockInfo, tuple[Transaction, ...]]:
@@ -245,10 +258,10 @@ class L1Client:
             return info, txs
         raise L1DataError(f"L1 RPC returned bad data for {what} twice: {last}")
 
-    async def _load_header(self, label_or_number: str) -> L1BlockInfo:
+    async def _load_header(self, label_or_number: str, method: str = "eth_getBlockByNumber") -> L1BlockInfo:
         last = None
         for _ in range(2):
-            block = await self.rpc.call("eth_getBlockByNumber", label_or_number, False)
+            block = await self.rpc.call(method, label_or_number, False)
             if block is None:
                 raise NotFoundError(f"L1 block {label_or_number!r} not found")
             try:

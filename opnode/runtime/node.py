@@ -117,7 +117,9 @@ class OpNode:
         self.metrics.record_info(__import__("opnode").__version__)
         self.metrics.record_up()
         async with AsyncExitStack() as stack:
-            l1 = await stack.enter_async_context(L1Client.open(c.l1, self.metrics))
+            # A light node reads L1 headers only (canonical checks, resets); a sequencer still needs receipts.
+            headers_only = c.follow_source is not None and not c.sequencer.enabled
+            l1 = await stack.enter_async_context(L1Client.open(c.l1, self.metrics, headers_only=headers_only))
             beacon = None
             if c.beacon.url:
                 beacon = BeaconClient(c.beacon, metrics=self.metrics)

@@ -1,0 +1,46 @@
+"""A light node's L1 client reads headers only (regression: its canonical checks and resets went through the
+deriving client, which fetches whole blocks and prefetches receipts ahead — derivation traffic on a node that never
+derives). Counted at the e2e counting proxy in front of a real anvil."""
+
+from __future__ import annotations
+
+from derivation.hexutil import from_hex
+from opnode.l1.anvil import Anvil
+from opnode.l1.client import L1Client
+from opnode.l1.config import L1Config
+
+from ..e2e.l1_proxy import DERIVATION_METHODS, L1Proxy
+
+
+def _chain(anvil: Anvil) -> None:
+    sender = anvil.rpc("eth_accounts")[0]
+    for i in range(4):
+        anvil.rpc("eth_sendTransaction", {"from": sender, "to": "0x" + "42" * 20, "value": hex(1 + i)})
+    anvil.rpc("anvil_mine", "0x4")
+
+
+async def _lookups(url: str, numbers, *, headers_only: bool, anvil: Anvil):
+    cfg = L1Config(rpc_url=url, anvil_tx_root=True, prefetch_depth=8)
+    async with L1Client.open(cfg, headers_only=headers_only) as client:
+        await client.block_ref_by_label("latest")
+        for n in numbers:
+            ref = await client.block_ref_by_number(n)
+            want = anvil.rpc("eth_getBlockByNumber", hex(n), False)
+            assert ref.hash == from_hex(want["hash"], 32) and ref.number == n
+            assert (await client.block_ref_by_hash(ref.hash)) == ref
+            info = await client.block_info_by_number(n)
+            assert info.base_fee is not None and info.hash == ref.hash
+
+
+async def test_headers_only_client_makes_no_derivation_calls():
+    with Anvil() as anvil, L1Proxy(anvil.url) as proxy:
+        _chain(anvil)
+        numbers = range(1, 6)
+        await _lookups(proxy.url_for(anvil.url, "light"), numbers, headers_only=True, anvil=anvil)
+        await _lookups(proxy.url_for(anvil.url, "source"), numbers, headers_only=False, anvil=anvil)
+        light, source = proxy.counts("light"), proxy.counts("source")
+        assert not (set(light) & DERIVATION_METHODS), light
+        assert light["eth_getBlockByNumber"] >= len(numbers)
+        # the same lookups on a deriving client do fetch whole blocks and receipts: the proxy sees them
+        assert source["eth_getBlockByNumber/full"] > 0 and set(source) & {"eth_getBlockReceipts",
+                                                                          "eth_getTransactionReceipt"}
