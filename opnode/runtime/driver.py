@@ -205,8 +205,11 @@ class Driver:
             if not nxt:
                 break
             env = nxt[0]
-            del self.unsafe_queue[env.block_hash]
-            if await self.ctrl.insert_unsafe(env):
+            # Dequeued only once the engine has answered: a payload it cannot take yet (SYNCING while it catches up
+            # to the head a follow source set) stays queued and is retried, as op-node's CL sync keeps it.
+            inserted = await self.ctrl.insert_unsafe(env)
+            self.unsafe_queue.pop(env.block_hash, None)
+            if inserted:
                 self.l2.forget_numbers(env.number - 1)
                 await self.ctrl.sync_forkchoice()
 
