@@ -66,6 +66,7 @@ class DevnetOptions:
     traffic: bool = True
     sequencer_l1_confs: int = 4
     batcher_poll: float = 0.3
+    batcher_args: tuple[str, ...] = ()  # more ``opnode batcher`` flags (tests: confirmations, channel duration)
 
 
 class Devnet:
@@ -79,6 +80,7 @@ class Devnet:
                         "--log.events", str(self.events_path), "--poll-interval", str(opts.batcher_poll)]
         if opts.faults:
             batcher_args += ["--faults", "--faults.kinds", DEVNET_FAULTS]
+        batcher_args += list(opts.batcher_args)
         self.stack = Stack(self.dir, sources=opts.sources, light_nodes=opts.light_nodes, forks=opts.forks,
                            block_time=opts.block_time, l1_block_time=opts.l1_block_time, batcher_args=batcher_args,
                            metrics=True, sequencer_l1_confs=opts.sequencer_l1_confs)
