@@ -205,9 +205,14 @@ class Driver:
             if not nxt:
                 break
             env = nxt[0]
-            # Dequeued only once the engine has answered: a payload it cannot take yet (SYNCING while it catches up
-            # to the head a follow source set) stays queued and is retried, as op-node's CL sync keeps it.
-            inserted = await self.ctrl.insert_unsafe(env)
+            # A payload the engine cannot take yet (SYNCING while it catches up to the head a follow source set)
+            # stays queued and is tried again on the next iteration, as op-node's CL sync keeps it; the rest of
+            # the loop (the follow source's updates) goes on meanwhile.
+            try:
+                inserted = await self.ctrl.insert_unsafe(env)
+            except TemporaryError as e:
+                log.info("unsafe payload %d not inserted yet: %s", env.number, e)
+                return
             self.unsafe_queue.pop(env.block_hash, None)
             if inserted:
                 self.l2.forget_numbers(env.number - 1)

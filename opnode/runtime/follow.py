@@ -90,12 +90,15 @@ class FollowSource:
 
     async def run(self) -> None:
         async with httpx.AsyncClient() as http:
+            tick = trio.current_time()
             while True:
                 st = await self.fetch(http)
                 if st is not None and await self.validate(st):
                     self._pending = st
                     self.driver.wake()
-                await trio.sleep(self.interval)
+                # a fixed period, as op-node's ticker: the time a poll takes does not push the next one back
+                tick = max(tick + self.interval, trio.current_time())
+                await trio.sleep_until(tick)
 
     async def apply(self) -> None:
         """Driver hook: apply the latest validated update on the driver's loop (the controller has one owner)."""
