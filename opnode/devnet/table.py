@@ -20,12 +20,12 @@ def _lag(value: int | None, ref: int | None) -> str:
 
 def nodes_table(sample: dict | None, roles: dict[str, str], follows: dict[str, str | None]) -> Table:
     t = Table(title="opnode devnet", title_justify="left", expand=False)
-    t.add_column("node")
-    t.add_column("role")
+    t.add_column("node", no_wrap=True)
+    t.add_column("role", no_wrap=True)
     for h in HEADS:
         t.add_column(h, justify="right")
         t.add_column("lag", justify="right", style="dim")
-    t.add_column("L1 origin (safe)", justify="right")
+    t.add_column("safe L1", justify="right")
     nodes = (sample or {}).get("nodes", {})
     seq = nodes.get("sequencer") or {}
     for name, role in roles.items():

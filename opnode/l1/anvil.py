@@ -97,8 +97,9 @@ class Anvil:
         args += list(self.extra_args)
         self._logdir = tempfile.TemporaryDirectory(prefix="opnode-anvil-")
         with open(self.log_path, "wb") as logf:
+            # its own session: a Ctrl-C on the terminal is for the devnet, which stops anvil last (after its summary)
             self.proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         preexec_fn=_die_with_parent)
+                                         preexec_fn=_die_with_parent, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             m = _LISTENING.search(self.log_path.read_bytes())
