@@ -215,6 +215,7 @@ class Devnet:
 
     def summary(self) -> dict:
         """The checks over the chain as it is now (call before :meth:`stop`)."""
+        o = self.opts
         rpc = JsonRpc()
         errors = list(self.errors)
         try:
@@ -229,10 +230,9 @@ class Devnet:
                 errors.append("the batcher is not running")
             result = summarize(rpc, cfg=self.stack.files.rollup_config, l1_url=self.stack.anvil.url,
                                nodes=self.node_refs(), da=self.opts.da, faults=self.opts.faults,
-                               batcher_status=self.batcher_status, errors=errors)
+                               batcher_status=self.batcher_status, errors=errors, traffic=o.traffic)
         finally:
             rpc.close()
-        o = self.opts
         result["options"] = {"sources": o.sources, "light_nodes": o.light_nodes, "da": o.da, "faults": o.faults,
                              "block_time": o.block_time, "l1_block_time": o.l1_block_time,
                              "forks": {Fork(f).name.lower(): v for f, v in o.forks.items()}}

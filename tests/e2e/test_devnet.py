@@ -405,3 +405,38 @@ def _pipeline_resets(metrics_url: str) -> float:
         if line.startswith("op_node_default_pipeline_resets_total "):
             return float(line.split()[1])
     return 0.0
+
+
+# ------------------------------------------------------------------------------------------------ summary parts
+
+
+def test_drops_are_read_from_the_nodes_real_metrics_exposition():
+    from derivation.events import Dropped, DropReason
+    from opnode.metrics import Metrics
+
+    m = Metrics()
+    for _ in range(3):
+        m.record_derivation_event(Dropped(None, "data", DropReason.INVALID_BATCHER_TX_DATA, "garbage"))
+    m.record_derivation_event(Dropped(None, "batch", DropReason.PARENT_HASH_MISMATCH, "wrong parent"))
+    assert parse_drops(m.exposition().decode()) == {"data/invalid_batcher_tx_data": 3.0,
+                                                    "batch/parent_hash_mismatch": 1.0}
+    assert parse_drops(Metrics().exposition().decode()) == {}
+
+
+def test_fork_activation_blocks_and_the_batches_check():
+    from opnode.devnet.summary import check_batches
+    from opnode.networks import load_rollup_config
+
+    cfg = load_rollup_config("op-sepolia")
+    g = cfg.genesis.l2_time
+    times = {Fork.HOLOCENE: g, Fork.ISTHMUS: g + 3 * cfg.block_time, Fork.JOVIAN: g + 3 * cfg.block_time + 1}
+    cfg = cfg.with_fork_times(times)
+    assert activation_block(cfg, Fork.HOLOCENE) is None  # active at genesis: no activation block
+    assert activation_block(cfg, Fork.ISTHMUS) == cfg.genesis.l2.number + 3
+    assert activation_block(cfg, Fork.JOVIAN) == cfg.genesis.l2.number + 4  # the first block at or after the time
+    for n in (3, 4):
+        t = cfg.timestamp_for_block(cfg.genesis.l2.number + n)
+        assert cfg.is_activation_block(Fork.ISTHMUS if n == 3 else Fork.JOVIAN, t)
+    status = {"txs_included_by_da": {"blobs": 2}, "rewinds": {"l1_reorg": 1}}
+    assert check_batches(status, "blobs")["ok"] and check_batches(status, "auto")["ok"]
+    assert not check_batches(status, "calldata")["ok"] and not check_batches(None, "auto")["ok"]
