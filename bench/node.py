@@ -1,0 +1,312 @@
+"""Source-node sync throughput: L2 blocks/s of the real driver + engine controller + pipeline deriving a range of
+batches into an embedded engine over HTTP + JWT, and where the wall time goes (derivation, waiting for the engine,
+waiting for L1, the rest), next to baselines measured in the same run on the same blocks:
+
+- the pipeline alone deriving the range (in-memory L1 and L2, no engine);
+- the engine alone building the same blocks (the sequencer's FCU+attributes → getPayload → newPayload → FCU);
+- the engine alone importing them (newPayload → FCU on a fresh engine).
+
+The chain is made by a sequencer on its own embedded engine (so the hashes are real), with user transfers in every
+block, posted by a batcher as span-batch channels to an in-memory L1. The syncing node reads L1 through the node's
+own L1 provider (``NodeL1Source``) over an in-memory client with an optional per-request latency, so "waiting for L1"
+is the node's L1 path with the RPC round trip taken out (or simulated).
+
+Time split: wrappers around ``Pipeline.step`` (derivation), ``EngineClient.call`` (every Engine API and eth_ call,
+the engine's execution included since it answers in this process) and the L1 provider's ``fetch``; "other" is the
+driver loop, the controller's bookkeeping and the trio scheduler.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import defaultdict
+
+import trio
+
+from derivation.attributes import AttributesWithParent
+from derivation.batches import SingularBatch
+from derivation.channel_out import ChannelOut
+from derivation.compression import BROTLI
+from derivation.pipeline import Pipeline, Progress
+from derivation.rollup_config import Fork
+from derivation.stages.attributes_builder import AttributesBuilder
+from derivation.types import BlockID
+from engine.client import EngineClient, ForkchoiceState
+from engine.controller import EngineController
+from engine.service import EngineService
+from opnode.runtime.driver import Driver
+from opnode.runtime.l1_data import NodeL1Source
+from opnode.runtime.l2_data import NodeL2Source
+from tests.engine.helpers import key, transfer
+from tests.harness.world import L1_CHAIN
+from tests.runtime.support import SECRET, MemoryL1Source, make_world
+
+from .timing import header
+
+BLOCKS, TXS_PER_BLOCK, CHANNEL_L1_BLOCKS = 360, 4, 2
+L1_LATENCIES = (0.0, 0.002)  # in-memory L1, and a 2 ms round trip per L1 request (a nearby L1 node)
+FORKS = {Fork.HOLOCENE: 0, Fork.ISTHMUS: 0, Fork.JOVIAN: 0}
+
+
+class MemoryL1Client:
+    """The calls ``NodeL1Source`` makes on ``opnode.l1.client.L1Client``, answered from the harness L1 after an
+    optional simulated round trip."""
+
+    def __init__(self, l1, latency: float = 0.0):
+        self.l1 = l1
+        self.latency = latency
+        self.requests = 0
+
+    async def _rtt(self) -> None:
+        self.requests += 1
+        if self.latency:
+            await trio.sleep(self.latency)
+        else:
+            await trio.lowlevel.checkpoint()
+
+    async def block_info_by_number(self, number: int):
+        await self._rtt()
+        return self.l1.block_by_number(number)
+
+    async def block_info_by_hash(self, block_hash: bytes):
+        await self._rtt()
+        return self.l1.block_by_hash(block_hash)
+
+    async def info_and_txs_by_hash(self, block_hash: bytes):
+        await self._rtt()
+        b = self.l1.by_hash[block_hash]
+        return b.info, tuple(b.txs)
+
+    async def receipts_by_hash(self, block_hash: bytes):
+        await self._rtt()
+        b = self.l1.by_hash[block_hash]
+        return b.info, tuple(b.receipts)
+
+
+class Timers:
+    """Wall time per bucket, and per Engine API method."""
+
+    def __init__(self):
+        self.s: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+
+    def wrap_sync(self, bucket: str, fn):
+        def timed(*a, **kw):
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                self.s[bucket] += time.perf_counter() - t
+                self.calls[bucket] += 1
+        return timed
+
+    def wrap_async(self, bucket: str, fn, by_first_arg: bool = False):
+        async def timed(*a, **kw):
+            t = time.perf_counter()
+            try:
+                return await fn(*a, **kw)
+            finally:
+                dt = time.perf_counter() - t
+                self.s[bucket] += dt
+                self.calls[bucket] += 1
+                if by_first_arg:
+                    self.s[f"{bucket}:{a[0]}"] += dt
+                    self.calls[f"{bucket}:{a[0]}"] += 1
+        return timed
+
+
+@dataclasses.dataclass
+class Chain:
+    world: object
+    genesis: object
+    envelopes: list  # the sequencer's blocks, in order
+    build_s: float  # engine time of the sequencer building them
+    user_txs: int
+
+
+async def _make_chain(blocks: int, txs_per_block: int, channel_l1_blocks: int) -> Chain:
+    """A sequencer on its own engine builds ``blocks`` L2 blocks; a batcher posts them in brotli span-batch
+    channels, one every ``channel_l1_blocks`` L1 blocks (L1 and L2 time advance together)."""
+    w, genesis = make_world(FORKS)
+    async with trio.open_nursery() as nursery:  # the sequencer's engine and driver, stopped once the chain is made
+        c = await _sequence(nursery, w, genesis, blocks, txs_per_block, channel_l1_blocks)
+        nursery.cancel_scope.cancel()
+    return c
+
+
+async def _sequence(nursery, w, genesis, blocks: int, txs_per_block: int, channel_l1_blocks: int) -> Chain:
+    ports = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
+    client = EngineClient(f"http://127.0.0.1:{ports.auth}", SECRET, w.cfg)
+    ctrl = EngineController(w.cfg, client)
+    l2 = NodeL2Source(w.cfg, client)
+    seq = Driver(w.cfg, pipeline=Pipeline(w.cfg, L1_CHAIN, w.l1, l2), ctrl=ctrl, l1=MemoryL1Source(w.l1), l2=l2,
+                 l1_finalized=lambda: None, derive=False)
+    await nursery.start(seq.run)
+    builder = AttributesBuilder(w.cfg, L1_CHAIN, w.l1, l2)
+    per_l1 = w.l1.block_time // w.cfg.block_time
+    nonce, envs, build_s, pending = 0, [], 0.0, []
+    w.l1.mine()  # L2 genesis time: origins start here (span batches need a Delta-active L1 origin)
+    while len(envs) < blocks:
+        if channel_l1_blocks > 1:
+            w.l1.mine(n=channel_l1_blocks - 1)
+        for _ in range(per_l1 * channel_l1_blocks):
+            if len(envs) == blocks:
+                break
+            parent = ctrl.unsafe
+            ts = parent.time + w.cfg.block_time
+            cur = w.l1.block_by_hash(parent.l1_origin.hash)
+            nxt = w.l1.canonical[cur.number + 1].info if cur.number + 1 < len(w.l1.canonical) else None
+            epoch = nxt if nxt is not None and nxt.time <= ts else cur
+            attrs = await seq.resolve(lambda p=parent, e=BlockID(epoch.hash, epoch.number): builder.prepare(p, e))
+            user = [transfer(key(0), nonce + i, b"\x55" * 20, 1).raw for i in range(txs_per_block)]
+            nonce += txs_per_block
+            attrs = dataclasses.replace(attrs, transactions=attrs.transactions + tuple(user))
+            t = time.perf_counter()
+            env, ref = await ctrl.sequence(attrs)
+            await ctrl.sync_forkchoice()
+            build_s += time.perf_counter() - t
+            envs.append(env)
+            pending.append((SingularBatch(parent.hash, epoch.number, epoch.hash, ts, tuple(user)),
+                            ref.sequence_number))
+        ch = ChannelOut(len(w.l1.canonical).to_bytes(16, "big"), span=True, compression=BROTLI,
+                        chain_id=w.cfg.l2_chain_id, genesis_time=w.cfg.genesis.l2_time)
+        for b, sn in pending:
+            ch.add_block(b, sn)
+        pending = []
+        w.post_frames(ch.frames(120_000))
+    w.l1.mine(n=4)
+    await client.aclose()
+    return Chain(w, genesis, envs, build_s, nonce)
+
+
+async def _sync(nursery, c: Chain, l1_latency: float) -> dict:
+    """The measured run: a fresh engine, a real driver deriving everything on L1 until the last block is safe."""
+    w = c.world
+    ports = await nursery.start(EngineService(c.genesis, SECRET, http_port=0, auth_port=0).run)
+    timers = Timers()
+    client = EngineClient(f"http://127.0.0.1:{ports.auth}", SECRET, w.cfg)
+    untimed = client.call
+    client.call = timers.wrap_async("engine", client.call, by_first_arg=True)
+    ctrl = EngineController(w.cfg, client)
+    l2 = NodeL2Source(w.cfg, client)
+    l1_client = MemoryL1Client(w.l1, l1_latency)
+    l1 = NodeL1Source(l1_client, confirmed_head=lambda: w.l1.head.number)
+    l1.fetch = timers.wrap_async("l1", l1.fetch)
+    pipeline = Pipeline(w.cfg, L1_CHAIN, l1, l2)
+    pipeline.step = timers.wrap_sync("derivation", pipeline.step)
+    target = c.envelopes[-1].block_hash
+    done = trio.Event()
+    driver = Driver(w.cfg, pipeline=pipeline, ctrl=ctrl, l1=l1, l2=l2,
+                    l1_finalized=lambda: w.l1.canonical[len(w.l1.canonical) - 3].info.ref,
+                    on_attributes=lambda a, o: done.set() if ctrl.safe.hash == target else None)
+    t = time.perf_counter()
+    async with trio.open_nursery() as inner:
+        inner.start_soon(driver.run)
+        with trio.fail_after(600):
+            await done.wait()
+        inner.cancel_scope.cancel()
+    await ctrl.sync_forkchoice()  # the driver's next iteration would: the last block becomes canonical
+    wall = time.perf_counter() - t
+    client.call = untimed
+    l2_blocks = [await client.block(n, full=True) for n in range(c.envelopes[-1].number + 1)]
+    await client.aclose()
+    if [b["hash"] for b in l2_blocks[1:]] != ["0x" + e.block_hash.hex() for e in c.envelopes]:
+        raise AssertionError("the derived chain differs from the sequencer's")
+    return {"l1_latency": l1_latency, "l2_blocks": l2_blocks, "wall_s": wall, "timers": timers,
+            "l1_requests": l1_client.requests, "finalized": ctrl.finalized.number}
+
+
+def _pipeline_alone(c: Chain, l2_blocks: list[dict]) -> float:
+    """Derivation only: the harness L1 and an L2 provider pre-filled with the engine's blocks."""
+    w = c.world
+    l2 = NodeL2Source(w.cfg, None)
+    for b in l2_blocks:
+        l2.add_block(b, canonical=True)
+    pipe = Pipeline(w.cfg, L1_CHAIN, w.l1, l2)
+    safe = l2.block_ref_by_number(0)
+    pipe.reset(safe)
+    last = c.envelopes[-1].number
+    t = time.perf_counter()
+    while safe.number < last:
+        r = pipe.step(safe)
+        if isinstance(r, AttributesWithParent):
+            safe = l2.block_ref_by_number(safe.number + 1)
+        elif not isinstance(r, Progress):
+            raise AssertionError(f"pipeline alone stopped: {r}")
+    return time.perf_counter() - t
+
+
+async def _import_alone(nursery, c: Chain) -> float:
+    """Engine only: newPayload + forkchoiceUpdated for each block on a fresh engine (op-node's unsafe-insert path)."""
+    ports = await nursery.start(EngineService(c.genesis, SECRET, http_port=0, auth_port=0).run)
+    client = EngineClient(f"http://127.0.0.1:{ports.auth}", SECRET, c.world.cfg)
+    t = time.perf_counter()
+    for env in c.envelopes:
+        st = await client.new_payload(env.payload, env.parent_beacon_root)
+        assert st.status == "VALID", st
+        await client.forkchoice_updated(ForkchoiceState(env.block_hash, env.block_hash, bytes(32)))
+    dt = time.perf_counter() - t
+    await client.aclose()
+    return dt
+
+
+async def _all(blocks: int, txs_per_block: int, channel_l1_blocks: int, l1_latencies) -> dict:
+    async with trio.open_nursery() as nursery:
+        t = time.perf_counter()
+        c = await _make_chain(blocks, txs_per_block, channel_l1_blocks)
+        make_s = time.perf_counter() - t
+        syncs = [await _sync(nursery, c, lat) for lat in l1_latencies]
+        import_s = await _import_alone(nursery, c)
+        nursery.cancel_scope.cancel()
+    return {"chain": c, "make_s": make_s, "syncs": syncs, "import_s": import_s}
+
+
+def _figures(c: Chain, sync: dict, pipe_s: float, import_s: float) -> dict:
+    n = len(c.envelopes)
+    tm, wall = sync["timers"], sync["wall_s"]
+    split = {k: tm.s[k] / wall for k in ("derivation", "engine", "l1")}
+    split["other"] = max(0.0, 1.0 - sum(split.values()))
+    return {"l1_latency_s": sync["l1_latency"], "sync_s": wall, "sync_blocks_per_s": n / wall, "split": split,
+            "engine_methods": {k.split(":", 1)[1]: (tm.calls[k], tm.s[k] / wall) for k in tm.s
+                               if k.startswith("engine:")},
+            "l1_requests": sync["l1_requests"], "finalized": sync["finalized"],
+            "sync_vs_pipeline": pipe_s / wall, "sync_vs_build": c.build_s / wall, "sync_vs_import": import_s / wall,
+            "sync_vs_serial_floor": (pipe_s + c.build_s) / wall}
+
+
+def sync_throughput(blocks: int = BLOCKS, txs_per_block: int = TXS_PER_BLOCK,
+                    channel_l1_blocks: int = CHANNEL_L1_BLOCKS, l1_latencies=L1_LATENCIES) -> dict:
+    """One chain; a sync run per simulated L1 round trip (seconds) with its blocks/s, time split and ratios to the
+    baselines measured on the same blocks."""
+    res = trio.run(_all, blocks, txs_per_block, channel_l1_blocks, tuple(l1_latencies))
+    c = res["chain"]
+    n = len(c.envelopes)
+    pipe_s = _pipeline_alone(c, res["syncs"][0]["l2_blocks"])
+    return {"blocks": n, "user_txs": c.user_txs, "l1_blocks": len(c.world.l1.canonical), "make_s": res["make_s"],
+            "pipeline_s": pipe_s, "pipeline_blocks_per_s": n / pipe_s,
+            "build_s": c.build_s, "build_blocks_per_s": n / c.build_s,
+            "import_s": res["import_s"], "import_blocks_per_s": n / res["import_s"],
+            "syncs": [_figures(c, s, pipe_s, res["import_s"]) for s in res["syncs"]]}
+
+
+def run() -> None:
+    header(f"node: source-node sync of {BLOCKS} L2 blocks x {TXS_PER_BLOCK} transfers (span batches, brotli) "
+           "into an embedded engine over HTTP+JWT")
+    r = sync_throughput()
+    print(f"  (building the chain with a sequencer engine took {r['make_s']:.1f} s; {r['l1_blocks']} L1 blocks)")
+    print(f"  baselines (same blocks, same run): pipeline alone {r['pipeline_blocks_per_s']:7.0f} blocks/s | "
+          f"engine alone building {r['build_blocks_per_s']:5.1f} blocks/s | "
+          f"engine alone importing {r['import_blocks_per_s']:5.1f} blocks/s")
+    for f in r["syncs"]:
+        s = f["split"]
+        print(f"  sync, L1 round trip {f['l1_latency_s'] * 1000:.0f} ms: {r['blocks']} blocks in {f['sync_s']:.2f} s "
+              f"= {f['sync_blocks_per_s']:6.1f} blocks/s {r['user_txs'] / f['sync_s']:6.0f} user txs/s "
+              f"(finalized {f['finalized']})")
+        print(f"    time: derivation {s['derivation']:5.1%} | engine {s['engine']:5.1%} | L1 {s['l1']:5.1%} "
+              f"({f['l1_requests']} requests) | other {s['other']:5.1%}")
+        print("    engine by method: " + ", ".join(
+            f"{m} {n}x {share:.1%}" for m, (n, share) in sorted(f["engine_methods"].items(), key=lambda kv: -kv[1][1])))
+        print(f"    ratios: sync / pipeline {f['sync_vs_pipeline']:.4f}x, sync / engine build {f['sync_vs_build']:.2f}x, "
+              f"sync / engine import {f['sync_vs_import']:.2f}x, "
+              f"sync / (pipeline + engine build in series) {f['sync_vs_serial_floor']:.2f}x")
