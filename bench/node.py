@@ -125,10 +125,10 @@ class Chain:
     user_txs: int
 
 
-async def _make_chain(blocks: int, txs_per_block: int, channel_l1_blocks: int) -> Chain:
+async def make_chain(blocks: int, txs_per_block: int, channel_l1_blocks: int, forks=FORKS) -> Chain:
     """A sequencer on its own engine builds ``blocks`` L2 blocks; a batcher posts them in brotli span-batch
     channels, one every ``channel_l1_blocks`` L1 blocks (L1 and L2 time advance together)."""
-    w, genesis = make_world(FORKS)
+    w, genesis = make_world(forks)
     async with trio.open_nursery() as nursery:  # the sequencer's engine and driver, stopped once the chain is made
         c = await _sequence(nursery, w, genesis, blocks, txs_per_block, channel_l1_blocks)
         nursery.cancel_scope.cancel()
@@ -254,7 +254,7 @@ async def _import_alone(nursery, c: Chain) -> float:
 async def _all(blocks: int, txs_per_block: int, channel_l1_blocks: int, l1_latencies) -> dict:
     async with trio.open_nursery() as nursery:
         t = time.perf_counter()
-        c = await _make_chain(blocks, txs_per_block, channel_l1_blocks)
+        c = await make_chain(blocks, txs_per_block, channel_l1_blocks)
         make_s = time.perf_counter() - t
         syncs = [await _sync(nursery, c, lat) for lat in l1_latencies]
         import_s = await _import_alone(nursery, c)
