@@ -12,8 +12,8 @@ _SECONDS = click.IntRange(min=0)
 
 
 @click.command("devnet")
-@click.option("--sources", type=click.IntRange(0, 8), default=1, show_default=True,
-              help="Source nodes deriving the chain from L1.")
+@click.option("--sources", type=click.IntRange(1, 8), default=1, show_default=True,
+              help="Source nodes deriving the chain from L1 (what the checks are about).")
 @click.option("--light-nodes", type=click.IntRange(0, 8), default=0, show_default=True,
               help="Light nodes following a source (--l2.follow.source).")
 @click.option("--da", type=click.Choice(["calldata", "blobs", "auto"]), default="auto", show_default=True,
@@ -45,8 +45,8 @@ def devnet_command(sources, light_nodes, da, faults, duration, json_out, block_t
     from ..devnet.run import DevnetOptions, run_devnet
     from ..devnet.stack import DEFAULT_FORKS
 
-    if light_nodes and not sources:
-        raise click.UsageError("--light-nodes needs at least one source to follow (--sources 1 or more)")
+    if json_out and not Path(json_out).resolve().parent.is_dir():
+        raise click.UsageError(f"--json: directory {Path(json_out).resolve().parent} does not exist")
     forks = dict(DEFAULT_FORKS)
     for fork, value in ((Fork.HOLOCENE, holocene), (Fork.ISTHMUS, isthmus), (Fork.JOVIAN, jovian)):
         if value is not None:

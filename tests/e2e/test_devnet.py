@@ -440,3 +440,13 @@ def test_fork_activation_blocks_and_the_batches_check():
     status = {"txs_included_by_da": {"blobs": 2}, "rewinds": {"l1_reorg": 1}}
     assert check_batches(status, "blobs")["ok"] and check_batches(status, "auto")["ok"]
     assert not check_batches(status, "calldata")["ok"] and not check_batches(None, "auto")["ok"]
+
+
+@pytest.mark.parametrize("args", [["--sources", "0"], ["--da", "tape"], ["--fork.holocene", "50", "--fork.isthmus",
+                                                                        "10"], ["--json", "/nonexistent/dir/x.json"],
+                                  ["--block-time", "0"]])
+def test_bad_input_is_one_line_and_exit_2(args):
+    p = subprocess.run([sys.executable, "-m", "opnode", "devnet", *args], capture_output=True, cwd=ROOT, timeout=60,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    err = p.stderr.decode().strip()
+    assert p.returncode == 2 and p.stdout == b"" and err.startswith("opnode: error: ") and "\n" not in err, err
