@@ -20,6 +20,7 @@ from derivation.hexutil import from_hex
 from derivation.rollup_config import Fork
 from engine.service import EngineService
 from opnode.l2_reader import L2Reader
+from opnode.networks import load_rollup_config
 from opnode.rpc.server import RPCConfig, RPCServer
 from opnode.runtime.api import RuntimeAPI
 from opnode.safedb import SafeDB
@@ -27,6 +28,7 @@ from opnode.safedb import SafeDB
 from ..runtime.support import SECRET, Node
 from ..vectors import load
 from .rpc_support import Client
+from .test_flags import clean_env, files  # noqa: F401  (fixtures)
 
 HASH = re.compile(r"^0x[0-9a-f]{64}$")
 L1_KEYS = ["hash", "number", "parentHash", "timestamp"]
@@ -232,3 +234,24 @@ def test_sync_status_maps_each_head_to_op_nodes_field():
     s = RuntimeAPI(node).sync_status()
     assert s.head_l1 == s.safe_l1 == s.finalized_l1 == s.current_l1_finalized == s.current_l1 == ZERO_L1_REF
     assert list(s.to_json()["head_l1"].values()) == ["0x" + "00" * 32, 0, "0x" + "00" * 32, 0]
+
+
+async def test_rpc_enable_admin_flag_and_env_reach_the_server(nursery, files):  # noqa: F811
+    """--rpc.enable-admin / OP_NODE_RPC_ENABLE_ADMIN → NodeConfig.rpc → the server the node builds from it."""
+    from .rpc_support import STATUS, FakeNode
+    from .test_flags import base, parse
+
+    configs = {"default": parse(base(files)).rpc, "flag": parse(base(files) + ["--rpc.enable-admin"]).rpc,
+               "env": parse(base(files), env={"OP_NODE_RPC_ENABLE_ADMIN": "true"}).rpc,
+               "flag=false beats env": parse(base(files) + ["--rpc.enable-admin=false"],
+                                             env={"OP_NODE_RPC_ENABLE_ADMIN": "true"}).rpc}
+    async with httpx.AsyncClient(timeout=30) as http:
+        for name, rpc_cfg in configs.items():
+            server = RPCServer.for_node(RPCConfig(addr="127.0.0.1", port=0, enable_admin=rpc_cfg.enable_admin),
+                                        FakeNode(load_rollup_config("op-sepolia")))
+            port = await nursery.start(server.run)
+            body = await Client(http, f"http://127.0.0.1:{port}/").rpc("admin_stopSequencer")
+            if name in ("flag", "env"):
+                assert body["result"] == "0x" + STATUS.unsafe_l2.hash.hex(), name
+            else:
+                assert body["error"]["code"] == -32601, name
