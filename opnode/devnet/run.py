@@ -34,7 +34,7 @@ from derivation.rollup_config import Fork
 from ..batcher.admin import BatcherControl
 from ..l1.anvil import DEV_KEYS
 from .procs import free_port
-from .stack import BATCHER_KEY, DEFAULT_FORKS, NEXT_BATCHER_KEY, OWNER_KEY, Stack
+from .stack import DEFAULT_FORKS, NEXT_BATCHER_KEY, OWNER_KEY, Stack
 from .summary import JsonRpc, NodeRef, parse_drops, summarize
 from .traffic import Traffic, TrafficConfig
 
@@ -305,5 +305,3 @@ def run_devnet(opts: DevnetOptions, out=sys.stdout) -> int:
         if opts.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
 
-
-__all__ = ["BATCHER_KEY", "DEVNET_FAULTS", "Devnet", "DevnetOptions", "run_devnet"]
