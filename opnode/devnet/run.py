@@ -304,4 +304,3 @@ def run_devnet(opts: DevnetOptions, out=sys.stdout) -> int:
             log_file.close()
         if opts.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
-
