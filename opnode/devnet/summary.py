@@ -1,8 +1,9 @@
 """What a devnet run proved, for ``opnode devnet --json OUT`` and its exit code: the heads of every node over time
 (samples) and the checks, each ``{"ok": bool, ...details}``:
 
-- ``safe_chain_matches_sequencer``: every source's safe chain, block 1 to its safe head at the end, equals the
-  sequencer's chain hash by hash (the point of a rollup node: it derives exactly what the sequencer built);
+- ``safe_chain_matches_sequencer``: every source's (and light node's) safe chain, block 1 to its safe head at the
+  end, equals the sequencer's chain hash by hash (the point of a rollup node: it derives exactly what the sequencer
+  built);
 - ``forks_activated``: every scheduled fork after genesis has its activation block in every source's safe chain,
   stamped at the fork's time (block n-1 before it), holding the fork's upgrade deposits in order (Isthmus, Jovian;
   specs: protocol/<fork>/derivation.md §Network upgrade automation transactions);
@@ -92,13 +93,13 @@ def activation_block(cfg: RollupConfig, fork: Fork) -> int | None:
     return cfg.genesis.l2.number + -(-(t - cfg.genesis.l2_time) // cfg.block_time)
 
 
-def check_safe_chains(rpc: JsonRpc, seq: NodeRef, sources: list[NodeRef], safe: dict[str, int]) -> dict:
-    """Hash by hash over each source's whole safe range (block 1 to its safe head)."""
-    out = {"ok": bool(sources), "nodes": {}}
-    top = max((safe.get(s.name, 0) for s in sources), default=0)
+def check_safe_chains(rpc: JsonRpc, seq: NodeRef, followers: list[NodeRef], safe: dict[str, int]) -> dict:
+    """Hash by hash over each node's whole safe range (block 1 to its safe head)."""
+    out = {"ok": bool(followers), "nodes": {}}
+    top = max((safe.get(s.name, 0) for s in followers), default=0)
     numbers = list(range(1, top + 1))
     want = [b["hash"] if b else None for b in rpc.blocks(seq.engine_rpc, numbers)]
-    for s in sources:
+    for s in followers:
         n = safe.get(s.name, 0)
         got = [b["hash"] if b else None for b in rpc.blocks(s.engine_rpc, numbers[:n])]
         mismatch = next((i + 1 for i, (a, b) in enumerate(zip(got, want, strict=False)) if a is None or a != b), None)
@@ -210,16 +211,17 @@ def summarize(rpc: JsonRpc, *, cfg: RollupConfig, l1_url: str, nodes: list[NodeR
     """Every check over the chain as it is now (the nodes must still run)."""
     seq = next(n for n in nodes if n.role == "sequencer")
     sources = [n for n in nodes if n.role == "source"]
+    followers = sources + [n for n in nodes if n.role == "light"]
     errors = list(errors)
     statuses: dict[str, dict] = {}
-    for s in sources:
+    for s in followers:
         try:
             statuses[s.name] = status_of(s) if status_of else rpc.call(s.rpc, "optimism_syncStatus")
         except (httpx.HTTPError, RuntimeError, ValueError) as e:
             errors.append(f"{s.name}: no sync status: {e}")
     safe = {name: st["safe_l2"]["number"] for name, st in statuses.items()}
     checks: dict[str, dict] = {}
-    for key, fn in (("safe_chain_matches_sequencer", lambda: check_safe_chains(rpc, seq, sources, safe)),
+    for key, fn in (("safe_chain_matches_sequencer", lambda: check_safe_chains(rpc, seq, followers, safe)),
                     ("forks_activated", lambda: check_forks(rpc, cfg, sources, safe)),
                     ("deposits_included", lambda: check_deposits(rpc, l1_url, cfg, sources, statuses, traffic))):
         try:
