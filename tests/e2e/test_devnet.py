@@ -31,11 +31,12 @@ import trio
 
 from derivation.crypto import address_from_private_key, keccak256
 from derivation.hexutil import from_hex, parse_quantity, to_hex
+from derivation.l1_info import decode_l1_info
 from derivation.rollup_config import Fork, RollupConfig
 from opnode.batcher.faults import EXPECTED_DROPS, FaultKind
 from opnode.devnet.run import DEVNET_FAULTS, Devnet, DevnetOptions
-from opnode.devnet.stack import NEXT_BATCHER_KEY
-from opnode.devnet.summary import activation_block, parse_drops
+from opnode.devnet.stack import BASEFEE_SCALAR, NEXT_BATCHER_KEY
+from opnode.devnet.summary import JsonRpc, activation_block, parse_drops
 from opnode.l1contracts.portal import TRANSACTION_DEPOSITED
 from opnode.l1contracts.system_config import CONFIG_UPDATE
 
@@ -239,11 +240,26 @@ def _rollup(dv: DevnetProcess) -> RollupConfig:
 # ------------------------------------------------------------------------------------------------ tests
 
 
+def _base_fee_scalars(dv: DevnetProcess, node: str) -> set[int]:
+    """The Ecotone base fee scalars in the L1-info deposits of ``node``'s safe chain (SystemConfig on L2)."""
+    n = dv.node(node)
+    safe = _status(n["rpc"])["safe_l2"]["number"]
+    rpc = JsonRpc()
+    try:
+        blocks = rpc.blocks(n["engine_rpc"], list(range(1, safe + 1)), full=True)
+    finally:
+        rpc.close()
+    return {decode_l1_info(from_hex(b["transactions"][0]["input"])).base_fee_scalar for b in blocks}
+
+
 def test_devnet_with_blobs_converges_through_the_forks_and_leaves_nothing_behind(tmp_path):
     dv = DevnetProcess(tmp_path, "--da", "blobs")
     try:
         _check_ready_shape(dv.ready, sources=1)
         _wait_for_the_story(dv, _rollup(dv), timeout=150)
+        # the traffic's setGasConfigEcotone (its second SystemConfig update) reached L2 through derivation
+        scalars = _base_fee_scalars(dv, "source-A")
+        assert BASEFEE_SCALAR in scalars and len(scalars) >= 2, scalars
     finally:
         code, summary, out = dv.finish()
     assert code == 0, dv.stderr()
