@@ -3,8 +3,9 @@
 Each node gets its own URL (``http://127.0.0.1:<port>/<node name>``, see :meth:`L1Proxy.url_for`, the shape of
 ``Stack(l1_url_for=...)``); every call it makes is forwarded to anvil unchanged and counted under the node's name,
 one count per call, also inside JSON-RPC batches. Block fetches are told apart by their second parameter:
-``eth_getBlockByNumber/full`` asks for whole transactions (what derivation reads), ``eth_getBlockByNumber`` for the
-header only (head tracking, canonical checks).
+``eth_getBlockByNumber/full`` asks for whole transactions (what derivation reads), ``eth_getBlockByNumber/latest``
+(``/safe``, ``/finalized``) for a head's header (head tracking), ``eth_getBlockByNumber`` for the header at a number
+(canonical checks, resets).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
+LABELS = ("latest", "safe", "finalized")
 FULL_BLOCK_METHODS = {"eth_getBlockByNumber", "eth_getBlockByHash"}
 # What a deriving node reads and a light node never should: receipts, whole blocks, blob transactions.
 DERIVATION_METHODS = frozenset({
@@ -34,6 +36,8 @@ def method_key(call: object) -> str:
     params = call.get("params")
     if m in FULL_BLOCK_METHODS and isinstance(params, list) and len(params) > 1 and params[1] is True:
         return m + "/full"
+    if m == "eth_getBlockByNumber" and isinstance(params, list) and params and params[0] in LABELS:
+        return f"{m}/{params[0]}"
     return m
 
 
@@ -44,6 +48,7 @@ class L1Proxy:
         self.upstream = upstream
         self._lock = threading.Lock()
         self._log: dict[str, list[tuple[float, str]]] = {}  # node -> [(monotonic time, method key)]
+        self._bytes: dict[str, list[tuple[float, int]]] = {}  # node -> [(monotonic time, response bytes)]
         self._local = threading.local()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -116,6 +121,8 @@ class L1Proxy:
         except httpx.HTTPError as e:
             return 502, json.dumps({"jsonrpc": "2.0", "id": None,
                                     "error": {"code": -32603, "message": f"proxy: {e}"}}).encode()
+        with self._lock:
+            self._bytes.setdefault(node, []).append((now, len(r.content)))
         return r.status_code, r.content
 
     # ------------------------------------------------------------------------------------------------ counts
@@ -125,6 +132,12 @@ class L1Proxy:
         with self._lock:
             entries = list(self._log.get(node, ()))
         return Counter(k for t, k in entries if t >= since and (until is None or t < until))
+
+    def response_bytes(self, node: str, since: float = 0.0, until: float | None = None) -> int:
+        """Bytes of the answers anvil sent ``node`` in the window (what an L1 provider bills by, besides calls)."""
+        with self._lock:
+            entries = list(self._bytes.get(node, ()))
+        return sum(b for t, b in entries if t >= since and (until is None or t < until))
 
     def derivation_calls(self, node: str, since: float = 0.0) -> Counter:
         return Counter({k: n for k, n in self.counts(node, since).items() if k in DERIVATION_METHODS})
