@@ -249,6 +249,19 @@ class EngineController:
         self._set(unsafe=ref, cross_unsafe=ref)
         return True
 
+    async def el_sync_to(self, env: ExecutionPayloadEnvelope) -> bool:
+        """``--syncmode execution-layer``: a payload beyond a gap in the unsafe chain is handed to the engine and
+        becomes the unsafe head; the forkchoice update that follows makes the engine fetch the missing ancestors
+        from its peers (SYNCING until it has them), as op-node does in EL sync instead of waiting for derivation."""
+        if env.number <= self.heads.unsafe.number:
+            return False
+        st = await self.client.new_payload(env.payload, env.parent_beacon_root)
+        if st.status in ("INVALID", "INVALID_BLOCK_HASH"):
+            return False
+        ref = ref_from_payload(self.cfg, env)
+        self._set(unsafe=ref, cross_unsafe=ref)
+        return True
+
     async def sequence(self, attrs: PayloadAttributes) -> tuple[ExecutionPayloadEnvelope, L2BlockRef]:
         """The sequencer's block on the unsafe head (raises InvalidPayload if the engine refuses it)."""
         env = await self.build(self.heads.unsafe, attrs)

@@ -203,6 +203,7 @@ class Driver:
                     del self.unsafe_queue[h]
             nxt = [e for e in self.unsafe_queue.values() if e.parent_hash == unsafe.hash]
             if not nxt:
+                await self._el_sync_over_gap(unsafe)
                 break
             env = nxt[0]
             # A payload the engine cannot take yet (SYNCING while it catches up to the head a follow source set)
@@ -217,6 +218,19 @@ class Driver:
             if inserted:
                 self.l2.forget_numbers(env.number - 1)
                 await self.ctrl.sync_forkchoice()
+
+    async def _el_sync_over_gap(self, unsafe) -> None:
+        """With EL sync, the lowest queued payload past the unsafe head is handed to the engine, which fills the
+        gap from its peers; without it the gap waits for derivation (no req-resp sync here)."""
+        ahead = [e for e in self.unsafe_queue.values() if e.number > unsafe.number + 1]
+        if not self.el_sync or not ahead or self.ctrl.el_syncing:
+            return
+        env = min(ahead, key=lambda e: e.number)
+        if await self.ctrl.el_sync_to(env):
+            log.info("unsafe payload %d is past the unsafe head %d: the engine syncs the gap", env.number,
+                     unsafe.number)
+        self.unsafe_queue.pop(env.block_hash, None)
+        await self.ctrl.sync_forkchoice()
 
     # -------------------------------------------------------------------------------------------- finality
 

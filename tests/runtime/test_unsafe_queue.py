@@ -7,9 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import trio
+
 from derivation.errors import TemporaryError
+from derivation.rollup_config import Fork
 from derivation.types import ZERO_L1_REF, L2BlockRef
+from engine.service import EngineService
 from opnode.runtime.driver import Driver
+
+from .support import SECRET, Node, make_world
+from .test_driver_engines import _sequence
 
 
 @dataclass(frozen=True)
@@ -64,3 +71,35 @@ async def test_payload_refused_while_syncing_is_kept_and_inserted_later():
     ctrl.syncing = False
     await d._insert_unsafe()
     assert ctrl.inserted == [6, 7, 8] and not d.unsafe_queue
+
+
+async def test_el_sync_fills_a_gap_in_gossiped_blocks_from_the_engines_peers(nursery):
+    """A node that missed blocks 1-4 gets 5-8 by gossip: with ``--syncmode execution-layer`` its engine fetches
+    1-4 from its sync peer and the unsafe head reaches 8; in consensus-layer mode the gap waits for derivation."""
+    w, genesis = make_world({Fork.HOLOCENE: 0})
+    pa = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
+    peers = [f"http://127.0.0.1:{pa.http}"]
+    pb = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0, sync_peers=peers).run)
+    pc = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0, sync_peers=peers).run)
+    seq = Node(w, f"http://127.0.0.1:{pa.auth}", derive=False)
+    el = Node(w, f"http://127.0.0.1:{pb.auth}", derive=False)
+    cl = Node(w, f"http://127.0.0.1:{pc.auth}", derive=False)
+    el.driver.el_sync = True
+    for n in (seq, el, cl):
+        await nursery.start(n.driver.run)
+    w.l1.mine()
+    built = await _sequence(w, seq, 8, 1, [0])
+    for _, _, env in built[4:]:
+        el.driver.submit_unsafe(env)
+        cl.driver.submit_unsafe(env)
+    head = built[-1][2]
+    with trio.fail_after(30):
+        while (el.ctrl.unsafe.hash != head.block_hash or el.ctrl.el_syncing
+               or (await el.ctrl.block_ref("latest")).hash != head.block_hash):
+            el.driver.wake()
+            await trio.sleep(0.05)
+    for _, _, env in built:
+        assert (await el.client.block(env.number))["hash"] == "0x" + env.block_hash.hex()
+    cl.driver.wake()
+    await trio.sleep(0.2)
+    assert cl.ctrl.unsafe.number == 0 and len(cl.driver.unsafe_queue) == 4
