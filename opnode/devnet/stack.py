@@ -203,8 +203,8 @@ class Stack:
             args += ["--sequencer.enabled", "--sequencer.l1-confs", str(self.sequencer_l1_confs)]
         if role == "source":
             args += ["--safedb.path", str(self.dir / "data" / f"{info.name}.safedb")]
-        if role == "light":
-            args += ["--l2.follow.source", follows.rpc]
+        if role == "light":  # its engine syncs from the sequencer's: EL sync fills gaps in what gossip brings
+            args += ["--l2.follow.source", follows.rpc, "--syncmode", "execution-layer"]
         if self.metrics:
             mport = free_port()
             args += ["--metrics.enabled", "--metrics.port", str(mport), "--metrics.addr", "127.0.0.1"]
