@@ -27,6 +27,7 @@ Counters (:meth:`Traffic.snapshot`) tell the devnet summary what was sent and wh
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 from collections import Counter
@@ -109,11 +110,11 @@ class Traffic:
             self.senders = [TxManager(l2, k, min_tip=1) for k in cfg.l2_keys]
             task_status.started(self)
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._guard, self._l2_loop)
-                nursery.start_soon(self._guard, self._deposit_loop)
-                nursery.start_soon(self._guard, self._config_loop)
+                nursery.start_soon(self._guard, self._l2_loop, None)
+                nursery.start_soon(self._guard, self._deposit_loop, self.depositor)
+                nursery.start_soon(self._guard, self._config_loop, self.owner)
 
-    async def _guard(self, loop) -> None:
+    async def _guard(self, loop, l1_sender: TxManager | None) -> None:
         """Keep a loop going through RPC hiccups (a devnet under load times out now and then)."""
         while True:
             try:
@@ -123,6 +124,11 @@ class Traffic:
                 self.counters.errors += 1
                 log.warning("traffic: %s", e)
                 await trio.sleep(1)
+                # An L1 reorg (anvil's evm_revert) drops mined transactions and rewinds nonces: without a recount
+                # every later L1 send of this loop would wait on a nonce gap forever.
+                if l1_sender is not None:
+                    with contextlib.suppress(TransportError, RpcError):
+                        await l1_sender.reset_nonce()
 
     # -------------------------------------------------------------------------------------------- L2
 

@@ -206,7 +206,7 @@ def _check_summary(summary: dict, *, da: str) -> None:
     for node in checks["safe_chain_matches_sequencer"]["nodes"].values():
         assert node["compared"] == node["safe"] > activation_block_of(summary, "jovian")
     forks = checks["forks_activated"]["forks"]
-    assert [forks[f]["block"] > 0 for f in ("holocene", "isthmus", "jovian")] == [True] * 3
+    assert [forks[f]["block"] > 0 and not forks[f]["pending"] for f in ("holocene", "isthmus", "jovian")] == [True] * 3
     assert forks["isthmus"]["upgrade_txs"] > 0 and forks["jovian"]["upgrade_txs"] > 0
     assert all(n["on_l1"] >= 3 for n in checks["deposits_included"]["nodes"].values())
     assert checks["batches_by_da"]["by_da"].get(da, 0) >= 2
@@ -380,6 +380,7 @@ def test_devnet_l1_reorg_and_a_killed_source(tmp_path):
         depth = parse_quantity(anvil.rpc("eth_blockNumber")) - base
         assert 3 <= depth < opts.sequencer_l1_confs, f"a reorg {depth} deep would move the sequencer's L1 origins"
         assert anvil.rpc("evm_revert", snapshot) is True
+        deposits_at_reorg = sum(devnet.traffic.counters.deposits.values())
         _wait(lambda: batcher()["rewinds"].get("l1_reorg"), 60, "the batcher to see the reorg")
         seq_head = stack.sync_status(seq)["unsafe_l2"]["number"]
         _wait(lambda: converged(max(seq_head, lost_safe) + 2), 120, "the source to re-converge")
@@ -401,6 +402,10 @@ def test_devnet_l1_reorg_and_a_killed_source(tmp_path):
         assert first["safe_l2"]["number"] > 0  # resumed from its own engine and safe-head DB, not from genesis
         head = stack.sync_status(seq)["unsafe_l2"]["number"]
         _wait(lambda: converged(head + 2), 120, "the restarted source to re-converge")
+
+        # the traffic's L1 senders recounted their nonces after the reorg dropped their mined transactions
+        _wait(lambda: sum(devnet.traffic.counters.deposits.values()) > deposits_at_reorg, 120,
+              "deposits made again after the reorg")
 
         summary = devnet.summary()
         failed = {k: v for k, v in summary["checks"].items() if not v["ok"]}
@@ -440,7 +445,7 @@ def test_drops_are_read_from_the_nodes_real_metrics_exposition():
 
 
 def test_fork_activation_blocks_and_the_batches_check():
-    from opnode.devnet.summary import check_batches
+    from opnode.devnet.summary import NodeRef, check_batches, check_forks
     from opnode.networks import load_rollup_config
 
     cfg = load_rollup_config("op-sepolia")
@@ -453,6 +458,11 @@ def test_fork_activation_blocks_and_the_batches_check():
     for n in (3, 4):
         t = cfg.timestamp_for_block(cfg.genesis.l2.number + n)
         assert cfg.is_activation_block(Fork.ISTHMUS if n == 3 else Fork.JOVIAN, t)
+    # a run that ends before a fork: pending, reported, not failed (nothing is read from the nodes for it)
+    src = NodeRef("source-A", "source", "http://127.0.0.1:1", "http://127.0.0.1:1")
+    pending = check_forks(None, cfg, [src], {"source-A": cfg.genesis.l2.number + 2})
+    forks = pending["forks"]
+    assert pending["ok"] and forks["isthmus"]["pending"] and forks["jovian"]["pending"] and forks["holocene"]["ok"]
     status = {"txs_included_by_da": {"blobs": 2}, "rewinds": {"l1_reorg": 1}}
     assert check_batches(status, "blobs")["ok"] and check_batches(status, "auto")["ok"]
     assert not check_batches(status, "calldata")["ok"] and not check_batches(None, "auto")["ok"]
