@@ -29,6 +29,7 @@ class LyingSource:
         self._lock = threading.Lock()
         self._answer = lambda: (503, b"")
         self.polls = 0
+        self.paths: set[str] = set()  # the URL paths polled (a supernode serves each chain at /<chainID>)
         self._server: ThreadingHTTPServer | None = None
 
     def __enter__(self) -> LyingSource:
@@ -42,12 +43,16 @@ class LyingSource:
                 with source._lock:
                     answer = source._answer
                     source.polls += 1
+                    source.paths.add(self.path)
                 status, body = answer()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:
+                    pass  # the node gave up waiting (a hung source)
 
             def log_message(self, *args):
                 pass
@@ -88,6 +93,13 @@ class LyingSource:
 
     def serve_raw(self, http_status: int, body: bytes) -> None:
         self._set(lambda: (http_status, body))
+
+    def hang(self, seconds: float) -> None:
+        """Answer nothing for ``seconds`` (longer than the node's --l2.follow.source.rpc-timeout), then 503."""
+        def answer():
+            time.sleep(seconds)
+            return 503, b""
+        self._set(answer)
 
     def wait_polls(self, n: int, timeout: float) -> None:
         """Wait until ``n`` more polls arrived (each one answered with the current answer)."""

@@ -174,7 +174,7 @@ def test_light_node_rejects_and_counts_every_lie(net):
     with LyingSource() as liar:
         liar.relay(src.rpc)
         # follows "source-A" by name (gossip peer) but polls the liar
-        node = stack.add_node("liar", "light", follows=NodeInfo("source-A", "source", liar.url, "", ""),
+        node = stack.add_node("liar", "light", follows=NodeInfo("source-A", "source", liar.url + "/901", "", ""),
                               sync_peer=seq)
         _wait(lambda: _status(stack, node)["safe_l2"]["number"] > 0 and _follow_results(node).get("success"), 90,
               "the liar's light node to follow the honest relay")
@@ -210,6 +210,21 @@ def test_light_node_rejects_and_counts_every_lie(net):
             after = _follow_results(node)
             assert after.get("success", 0) == settled.get("success", 0), what
             check_not_applied()
+
+        # a hung source: the poll times out (--l2.follow.source.rpc-timeout, 10 s by default) and is counted; the
+        # node keeps serving and keeps its unsafe head meanwhile
+        before = _follow_results(node).get("error_fetch_status", 0)
+        unsafe = _status(stack, node)["unsafe_l2"]["number"]
+        liar.hang(15)
+        deadline = time.monotonic() + 10 + 2 * POLL + 30
+        while _follow_results(node).get("error_fetch_status", 0) < before + 1:
+            assert time.monotonic() < deadline, "a hung source's poll was never counted"
+            st = _status(stack, node)
+            assert st["unsafe_l2"]["number"] >= unsafe
+            unsafe = st["unsafe_l2"]["number"]
+            time.sleep(SAMPLE)
+        check_not_applied()
+        assert liar.paths == {"/901"}, "the follow-source URL's path is kept (op-supernode's /<chainID>)"
 
         # honest again: it follows again
         liar.relay(src.rpc)
