@@ -56,7 +56,7 @@ class FollowSource:
                 raise ValueError(f"source answered error {body['error']} (HTTP {r.status_code})")
             return SyncStatus.from_json(body.get("result"))
         except (httpx.HTTPError, ValueError, SyncStatusError, AttributeError, TypeError) as e:
-            log.warning("Follow Upstream: Failed to fetch status: %s", e)
+            log.warning("Follow Upstream: Failed to fetch status: %s", str(e) or type(e).__name__)  # timeouts: ''
             self._result(FETCH)
             return None
 
