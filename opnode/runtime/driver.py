@@ -33,6 +33,7 @@ log = logging.getLogger("opnode.driver")
 L2_KINDS = {DataKind.L2_BLOCK_BY_NUMBER, DataKind.L2_BLOCK_BY_HASH, DataKind.L2_SYSTEM_CONFIG,
             DataKind.L2_TRANSACTIONS}
 MAX_QUEUED_UNSAFE = 512
+UNSAFE_RETRY = 0.5  # seconds before offering the engine a payload it could not take yet
 
 
 class Driver:
@@ -53,6 +54,7 @@ class Driver:
         self.on_attributes = on_attributes or (lambda a, o: None)
         self.finality = FinalityTracker()
         self.unsafe_queue: dict[bytes, ExecutionPayloadEnvelope] = {}
+        self._unsafe_retry_at = 0.0
         self.reset_reason: str | None = "start-up"
         self.idle = False
         self.iterations = 0  # loop iterations so far (tests wait on it)
@@ -196,6 +198,8 @@ class Driver:
     # -------------------------------------------------------------------------------------------- unsafe
 
     async def _insert_unsafe(self) -> None:
+        if trio.current_time() < self._unsafe_retry_at:
+            return
         while True:
             safe, unsafe = self.ctrl.safe, self.ctrl.unsafe
             for h, env in list(self.unsafe_queue.items()):
@@ -213,6 +217,7 @@ class Driver:
                 inserted = await self.ctrl.insert_unsafe(env)
             except TemporaryError as e:
                 log.info("unsafe payload %d not inserted yet: %s", env.number, e)
+                self._unsafe_retry_at = trio.current_time() + UNSAFE_RETRY
                 return
             self.unsafe_queue.pop(env.block_hash, None)
             if inserted:

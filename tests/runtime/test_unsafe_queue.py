@@ -13,7 +13,7 @@ from derivation.errors import TemporaryError
 from derivation.rollup_config import Fork
 from derivation.types import ZERO_L1_REF, L2BlockRef
 from engine.service import EngineService
-from opnode.runtime.driver import Driver
+from opnode.runtime.driver import UNSAFE_RETRY, Driver
 
 from .support import SECRET, Node, make_world
 from .test_driver_engines import _sequence
@@ -69,6 +69,9 @@ async def test_payload_refused_while_syncing_is_kept_and_inserted_later():
     await d._insert_unsafe()  # no error out of the driver's loop: the rest of the iteration goes on
     assert Env(6).block_hash in d.unsafe_queue and ctrl.inserted == []  # not lost
     ctrl.syncing = False
+    await d._insert_unsafe()  # not offered again at once (no newPayload per loop iteration while it syncs)
+    assert ctrl.inserted == []
+    await trio.sleep(UNSAFE_RETRY)
     await d._insert_unsafe()
     assert ctrl.inserted == [6, 7, 8] and not d.unsafe_queue
 
