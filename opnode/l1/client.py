@@ -57,6 +57,9 @@ class L1Client:
         self.receipts: LRUCache[bytes, tuple[Receipt, ...]] = LRUCache(cfg.cache_size, "receipts", cm)
         self.head: L1BlockRef | None = None  # the latest L1 head seen (kept current by HeadTracker)
         self._by_number: dict[int, tuple[bytes, float]] = {}  # number -> (hash, when fetched) for by-number reads
+        # headers_only: by-number answers at or below the L1 head we know, kept until that head changes (a light
+        # node's canonical checks ask the same few numbers every poll; between head changes the answers stand)
+        self._numbers_at_head: dict[int, bytes] = {}
         self._inflight: dict[tuple, trio.Event] = {}
         self._chooser = rcpt.MethodChooser(cfg.rpc_kind)
         self._nursery = nursery
@@ -112,6 +115,8 @@ class L1Client:
         with self._timed("L1BlockRefByLabel"):
             info = await self._load_header(label)
         if label == "latest":
+            if info.ref != self.head:
+                self._numbers_at_head.clear()
             self.head = info.ref
         return info.ref
 
@@ -195,9 +200,14 @@ class L1Client:
     async def _info_by_number(self, number: int) -> L1BlockInfo:
         await self._check_confirmations(number)
         if self.headers_only:
+            known = self._numbers_at_head.get(number)
+            if known is not None and (info := self.headers.get(known)) is not None:
+                return info
             info = await self._load_header(hex(number))
             if info.number != number:
                 raise L1DataError(f"asked L1 for block {number}, got block {info.number}")
+            if self.head is not None and number <= self.head.number and len(self._numbers_at_head) < 64:
+                self._numbers_at_head[number] = info.hash
             return info
         self._schedule_lookahead(number)
         while True:

@@ -44,3 +44,27 @@ async def test_headers_only_client_makes_no_derivation_calls():
         # the same lookups on a deriving client do fetch whole blocks and receipts: the proxy sees them
         assert source["eth_getBlockByNumber/full"] > 0 and set(source) & {"eth_getBlockReceipts",
                                                                           "eth_getTransactionReceipt"}
+
+
+async def test_headers_only_answers_by_number_stand_until_the_head_changes():
+    """A light node's canonical checks ask the same few numbers every poll: asked again under the same L1 head
+    they cost nothing; once the head moves they are asked of L1 again (a reorg may have replaced them)."""
+    with Anvil() as anvil, L1Proxy(anvil.url) as proxy:
+        _chain(anvil)
+        cfg = L1Config(rpc_url=proxy.url_for(anvil.url, "light"), anvil_tx_root=True)
+        async with L1Client.open(cfg, headers_only=True) as client:
+            await client.block_ref_by_label("latest")
+
+            async def ask() -> int:
+                before = proxy.counts("light")["eth_getBlockByNumber"]
+                for n in (2, 3, 5):
+                    await client.block_ref_by_number(n)
+                return proxy.counts("light")["eth_getBlockByNumber"] - before
+
+            assert await ask() == 3
+            assert await ask() == 0  # same head: the answers stand
+            await client.block_ref_by_label("latest")  # the head has not moved
+            assert await ask() == 0
+            anvil.rpc("anvil_mine", "0x1")
+            await client.block_ref_by_label("latest")
+            assert await ask() == 3
