@@ -40,6 +40,8 @@ from opnode.devnet.summary import JsonRpc, activation_block, parse_drops
 from opnode.l1contracts.portal import TRANSACTION_DEPOSITED
 from opnode.l1contracts.system_config import CONFIG_UPDATE
 
+from .waiting import wait as _wait
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,16 +52,6 @@ NEXT_BATCHER = to_hex(address_from_private_key(from_hex(NEXT_BATCHER_KEY, 32)))
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-
-
-def _wait(pred, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _rpc(url: str, method: str, *params):

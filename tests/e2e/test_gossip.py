@@ -26,6 +26,7 @@ from opnode.networks import load_rollup_config
 from p2p.topics import BlockVersion, version_for_timestamp
 
 from .gossip_attacker import GossipAttacker
+from .waiting import wait as _wait
 
 pytestmark = pytest.mark.slow
 
@@ -33,16 +34,6 @@ MAX_LAG = 2
 WINDOW_BLOCKS = 12  # the sampling window: until the sequencer has made this many more blocks
 VALIDATIONS = "p2p_gossip_validations_total"
 EVENTS = "p2p_gossip_events_total"
-
-
-def _wait(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 class GossipStack(Stack):

@@ -26,6 +26,7 @@ from opnode.devnet.stack import NodeInfo, Stack
 from . import lying_source as lies
 from .l1_proxy import DERIVATION_METHODS, L1Proxy
 from .lying_source import LyingSource
+from .waiting import wait as _wait
 
 pytestmark = pytest.mark.slow
 
@@ -35,16 +36,6 @@ TOLERANCE = POLL + 1.0  # the acceptance bound: one poll interval plus one secon
 SAMPLE = 0.5
 SEQUENCER_L1_CONFS = 15  # deeper than the L1 reorg below: the sequencer's L1 origins stay out of it
 LIGHTS = {"light-1": "source-A", "light-2": "source-A", "light-3": "source-B"}
-
-
-def _wait(pred, timeout: float, what: str, poll: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,6 @@ finalized advance in optimism_syncStatus; after kill -9 it resumes from its engi
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from derivation.hexutil import to_hex
@@ -17,16 +15,7 @@ from opnode.safedb import SafeDB
 
 from ..engine.helpers import transfer
 from .batching import L1Poster
-
-
-def _wait(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+from .waiting import wait as _wait
 
 
 @pytest.fixture
