@@ -106,16 +106,6 @@ async def _measure(tmp: Path) -> None:
         version = version_for_timestamp(cfg, int(time.time()))
         while not seq.topic_peers(version):
             await trio.sleep(0.01)
-
-        async def echo(stream) -> None:
-            data = b""
-            n = int.from_bytes(await stream.read(4), "big")
-            while len(data) < n:
-                data += await stream.read(n - len(data))
-            await stream.write(data)
-            await stream.close()
-
-        node.host.set_stream_handler(ECHO, echo)
         rng = random.Random(1)
         number = 1
         for label, txs in SIZES.items():
@@ -132,20 +122,7 @@ async def _measure(tmp: Path) -> None:
                         await arrived.wait()
                         arrived = trio.Event()
                 gossip.append(delivered[env.block_hash] - t0)
-            raw = []
-            payload = os.urandom(size)
-            for _ in range(ROUNDS):
-                t0 = time.perf_counter()
-                stream = await seq.host.new_stream(node.peer_id, [ECHO])
-                await stream.write(len(payload).to_bytes(4, "big") + payload)
-                got = b""
-                while len(got) < len(payload):
-                    chunk = await stream.read(len(payload) - len(got))
-                    if not chunk:
-                        break
-                    got += chunk
-                await stream.close()
-                raw.append(time.perf_counter() - t0)
+            raw = await _raw_round_trips(seq, node, size, ROUNDS)
             sign, check = _cpu(cfg, seq_key, blocks[:50], version)
             print(f"\n  {label}: {size} bytes on the wire, {ROUNDS} blocks")
             _line("gossip: publish on host A -> delivered on host B", gossip)
