@@ -258,8 +258,8 @@ async def seal_to_insert(tmp: Path, rounds: int, txs: int = SEAL_TXS) -> dict[st
                 number = seq_node.ctrl.unsafe.number + 1
                 clock.t += cfg.block_time
                 seq_node.driver.wake()
-                with trio.fail_after(30):
-                    while light.ctrl.unsafe.number < number:
+                with trio.fail_after(30):  # inserted: the head moved and its forkchoice update returned
+                    while light.ctrl.unsafe.number < number or light.ctrl.unsafe.hash not in inserted:
                         await trio.sleep(0.0005)
                 env = await seq_node.client.block(number, full=False)
                 assert light.ctrl.unsafe.hash.hex() == env["hash"][2:], "the light node has another block"

@@ -35,8 +35,9 @@ def _batcher(chain, **kw) -> Batcher:
 async def _converged(chain, blocks: int, timeout: float) -> None:
     """The verifier's safe head reaches ``blocks`` and is the sequencer's block at that height."""
     await wait_for(lambda: chain.verifier.safe.number >= blocks, timeout, f"derived safe head {blocks}")
-    got = await chain.verifier.engine.block(chain.verifier.safe.number)
-    assert from_hex(got["hash"], 32) == chain.verifier.safe.hash
+    safe = chain.verifier.safe  # read once: the verifier goes on deriving while the engine answers
+    got = await chain.verifier.engine.block(safe.number)
+    assert from_hex(got["hash"], 32) == safe.hash
 
 
 async def test_opnode_batcher_process_posts_calldata(nursery, tmp_path):
