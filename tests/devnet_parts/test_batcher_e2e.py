@@ -206,8 +206,16 @@ async def test_rotation_without_handshake_reposts_what_the_old_key_sent_too_late
         await nursery.start(batcher.run)
         await _converged(chain, 3, 40)
         anvil.rpc("evm_setIntervalMining", 0)
-        await wait_for(lambda: batcher.in_flight(), 20, "a batcher transaction in the pool")
-        old = batcher.in_flight()[0]
+
+        def unmined() -> list:
+            """The batcher's transactions still in anvil's pool (in_flight also lists mined ones it has not seen
+            included yet: one mined just before mining stopped would not share the rotation block)."""
+            return [s for s in batcher.in_flight()
+                    if (anvil.rpc("eth_getTransactionByHash", "0x" + s.pending.hash.hex()) or {}).get("blockNumber")
+                    is None]
+
+        await wait_for(unmined, 20, "a batcher transaction in the pool")
+        old = unmined()[0]
         new_key = from_hex(NEXT_BATCHER_KEY, 32)
         owner = TxManager(chain.l1_rpc, from_hex(OWNER_KEY, 32))
         new_addr = address_from_private_key(new_key)
