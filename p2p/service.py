@@ -287,9 +287,12 @@ class GossipService:
     # ------------------------------------------------------------------------------------------ peers
 
     def connected_peers(self) -> list[ID]:
+        """Peers with an open connection that the gate lets stay: a blocked peer that redials is connected for a
+        moment before the gate closes it (py-libp2p has no pre-upgrade gater), and is not reported meanwhile."""
         if self.host is None:
             return []
-        return [p for p, conns in self.host.get_network().connections.items() if conns]
+        return [p for p, conns in self.host.get_network().connections.items()
+                if conns and self._gate(p, next(iter(conns)))]
 
     def topic_peers(self, version: BlockVersion) -> list[ID]:
         if self.pubsub is None:
