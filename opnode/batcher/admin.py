@@ -13,7 +13,7 @@ import json
 
 import httpx
 
-from ..l1.beacon_shim import send_response
+from ..rpc.http import lifespan, read_body, send_response
 
 MAX_BODY = 1 << 20
 
@@ -39,24 +39,14 @@ def make_app(batcher):
 
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
-            while True:
-                msg = await receive()
-                if msg["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif msg["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            msg = await receive()
-            body += msg.get("body", b"")
-            if len(body) > MAX_BODY:
-                await send_response(send, 413, b'{"error":"request too large"}')
-                return
-            if not msg.get("more_body"):
-                break
+        body = await read_body(receive, MAX_BODY)
+        if body is None:
+            await send_response(send, 413, b'{"error":"request too large"}')
+            return
         try:
             req = json.loads(body)
         except ValueError:

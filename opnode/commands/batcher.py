@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+from functools import partial
 
 import click
 
@@ -110,7 +111,7 @@ async def _serve(cfg, rollup, rpc_addr, rpc_port) -> None:
 
     from ..batcher.admin import make_app
     from ..batcher.service import Batcher
-    from ..l1.beacon_shim import serve_asgi
+    from ..rpc.http import serve_url
 
     log = logging.getLogger("opnode.batcher")
     batcher = Batcher(cfg, rollup=rollup)
@@ -118,8 +119,7 @@ async def _serve(cfg, rollup, rpc_addr, rpc_port) -> None:
         async with trio.open_nursery() as nursery:
             await nursery.start(batcher.run)
             if rpc_port is not None:
-                url = await nursery.start(lambda task_status: serve_asgi(make_app(batcher), host=rpc_addr,
-                                                                          port=rpc_port, task_status=task_status))
+                url = await nursery.start(partial(serve_url, make_app(batcher), host=rpc_addr, port=rpc_port))
                 log.info("batcher RPC listening on %s", url)
             log.info("batcher started: keys %s, DA %s", ", ".join("0x" + a.hex() for a in batcher.managers), cfg.da)
             async for signum in signals:

@@ -20,38 +20,11 @@ from urllib.parse import parse_qsl
 
 import httpx
 import trio
-from hypercorn.config import Config as HypercornConfig
-from hypercorn.trio import serve as hypercorn_serve
 
 from derivation import kzg
 from derivation.hexutil import from_hex, parse_quantity, to_hex
 
-
-async def serve_asgi(app, *, host: str = "127.0.0.1", port: int = 0, task_status=trio.TASK_STATUS_IGNORED) -> None:
-    """Serve an ASGI app with hypercorn on trio until cancelled; ``nursery.start`` returns its base URL."""
-    cfg = HypercornConfig()
-    cfg.bind = [f"{host}:{port}"]
-    cfg.accesslog = None
-    cfg.errorlog = None
-    cfg.graceful_timeout = 0.5
-    async with trio.open_nursery() as nursery:
-        binds = await nursery.start(partial(hypercorn_serve, app, cfg))
-        task_status.started(binds[0])
-
-
-async def _read_body(receive) -> bytes:
-    body = b""
-    while True:
-        msg = await receive()
-        body += msg.get("body", b"")
-        if not msg.get("more_body"):
-            return body
-
-
-async def send_response(send, status: int, body: bytes, content_type: str = "application/json") -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+from ..rpc.http import lifespan, read_body, send_response, serve_url
 
 
 def _json(status: int, doc) -> tuple[int, bytes]:
@@ -78,19 +51,14 @@ class BeaconShim:
         async with httpx.AsyncClient(timeout=30) as http:
             self._http = http
             async with trio.open_nursery() as nursery:
-                self.url = await nursery.start(partial(serve_asgi, self, host=host, port=port))
+                self.url = await nursery.start(partial(serve_url, self, host=host, port=port))
                 task_status.started(self.url)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
-            while True:
-                msg = await receive()
-                if msg["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif msg["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        await _read_body(receive)
+            await lifespan(receive, send)
+            return
+        await read_body(receive)
         self.requests += 1
         query = parse_qsl(scope.get("query_string", b"").decode())
         try:

@@ -30,6 +30,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 async def lifespan(receive, send) -> None:
+    """Answer an ASGI lifespan scope (nothing to set up or tear down)."""
     while True:
         msg = await receive()
         if msg["type"] == "lifespan.startup":
@@ -39,9 +40,36 @@ async def lifespan(receive, send) -> None:
             return
 
 
+async def read_body(receive, limit: int | None = None) -> bytes | None:
+    """The whole request body, or None once it grows past ``limit`` bytes (the rest is not read)."""
+    body = bytearray()
+    while True:
+        msg = await receive()
+        body += msg.get("body", b"")
+        if limit is not None and len(body) > limit:
+            return None
+        if not msg.get("more_body"):
+            return bytes(body)
+
+
+async def send_response(send, status: int, body: bytes, content_type: str = "application/json") -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 async def serve_asgi(app, host: str, port: int, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
     """Serve ``app`` on ``host:port`` until cancelled; ``task_status.started(port)`` once listening."""
     await serve_socket(app, bind(host, port), task_status=task_status)
+
+
+async def serve_url(app, *, host: str = "127.0.0.1", port: int = 0, task_status=trio.TASK_STATUS_IGNORED) -> None:
+    """As :func:`serve_asgi`, but ``task_status.started`` gets the base URL (``http://host:port``)."""
+    sock = bind(host, port)
+    url = f"http://{host}:{sock.getsockname()[1]}"
+    async with trio.open_nursery() as nursery:
+        await nursery.start(serve_socket, app, sock)
+        task_status.started(url)
 
 
 async def serve_socket(app, sock: socket.socket, *, task_status=trio.TASK_STATUS_IGNORED,

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 
 import trio
 
-from .http import bind, lifespan, serve_socket
+from .http import bind, lifespan, send_response, serve_socket
 from .jsonrpc import Dispatcher, Limits, Method
 
 ACCEPTED_CONTENT_TYPES = ("application/json", "application/json-rpc", "application/jsonrequest")
+TEXT = "text/plain; charset=utf-8"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,24 +51,22 @@ class RPCApp:
         method = scope["method"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         if method == "GET" and scope.get("path") == "/healthz":
-            await _respond(send, 200, self.version.encode(), b"text/plain; charset=utf-8")
+            await send_response(send, 200, self.version.encode(), TEXT)
             return
         if method == "GET" and not scope.get("query_string") and headers.get("content-length", "0") == "0":
-            await _respond(send, 200, b"", b"text/plain; charset=utf-8")
+            await send_response(send, 200, b"", TEXT)
             return
         if method != "POST":
-            await _respond(send, 405, b"method not allowed\n", b"text/plain; charset=utf-8")
+            await send_response(send, 405, b"method not allowed\n", TEXT)
             return
         limit = self.dispatcher.limits.max_body_bytes
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _respond(send, 413, f"content length too large ({declared}>{limit})\n".encode(),
-                           b"text/plain; charset=utf-8")
+            await send_response(send, 413, f"content length too large ({declared}>{limit})\n".encode(), TEXT)
             return
         mime = headers.get("content-type", "").split(";")[0].strip().lower()
         if mime not in ACCEPTED_CONTENT_TYPES:
-            await _respond(send, 415, b"invalid content type, only application/json is supported\n",
-                           b"text/plain; charset=utf-8")
+            await send_response(send, 415, b"invalid content type, only application/json is supported\n", TEXT)
             return
         body = bytearray()
         while True:
@@ -81,19 +80,13 @@ class RPCApp:
                 while msg.get("more_body") and size <= 4 * limit:
                     msg = await receive()
                     size += len(msg.get("body", b""))
-                await _respond(send, 413, f"content length too large ({size}>{limit})\n".encode(),
-                               b"text/plain; charset=utf-8")
+                await send_response(send, 413, f"content length too large ({size}>{limit})\n".encode(), TEXT)
                 return
             if not msg.get("more_body"):
                 break
         out = await self.dispatcher.handle_body(bytes(body))
-        await _respond(send, 200, out if out is not None else b"", b"application/json")
+        await send_response(send, 200, out if out is not None else b"", "application/json")
 
-
-async def _respond(send, status: int, body: bytes, content_type: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
 
 
 class RPCServer:

@@ -31,13 +31,14 @@ from engine.service import EngineService
 from opnode.batcher.txmgr import TxManager
 from opnode.l1.anvil import DEV_KEYS, Anvil
 from opnode.l1.beacon import BeaconClient
-from opnode.l1.beacon_shim import BeaconShim, send_response, serve_asgi
+from opnode.l1.beacon_shim import BeaconShim
 from opnode.l1.client import L1Client
 from opnode.l1.config import BeaconConfig, L1Config
 from opnode.l1.heads import HeadTracker
 from opnode.l1.rpc import RpcClient
 from opnode.l1contracts.deploy import L1Deployment, deploy_l1_contracts
 from opnode.l1contracts.system_config import InitialValues
+from opnode.rpc.http import lifespan, read_body, send_response, serve_url
 from opnode.runtime.driver import Driver
 from opnode.runtime.l1_data import NodeL1Source, NotYetOnL1
 from opnode.runtime.l2_data import NodeL2Source
@@ -100,7 +101,7 @@ async def start_chain(nursery, anvil: Anvil, forks: dict[Fork, int], *, l1_confs
     await _start_sequencer(nursery, chain, l1_confs)
     chain.verifier = Verifier(chain)
     await nursery.start(chain.verifier.run)
-    chain.rollup_rpc = await nursery.start(serve_asgi, _rollup_rpc_app(chain))
+    chain.rollup_rpc = await nursery.start(serve_url, _rollup_rpc_app(chain))
     return chain
 
 
@@ -223,18 +224,9 @@ def _rollup_rpc_app(chain: DevChain):
 
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
-            while True:
-                msg = await receive()
-                await send({"type": msg["type"] + ".complete"})
-                if msg["type"] == "lifespan.shutdown":
-                    return
-        body = b""
-        while True:
-            msg = await receive()
-            body += msg.get("body", b"")
-            if not msg.get("more_body"):
-                break
-        req = json.loads(body)
+            await lifespan(receive, send)
+            return
+        req = json.loads(await read_body(receive))
         v = chain.verifier
         if req["method"] == "optimism_syncStatus":
             origin = v.pipeline.origin

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import trio
 
-from opnode.l1.beacon_shim import _read_body, send_response, serve_asgi
+from opnode.rpc.http import lifespan, read_body, send_response, serve_url
 
 
 @dataclass
@@ -51,7 +51,7 @@ class FaultProxy:
         async with httpx.AsyncClient(timeout=60) as http:
             self._http = http
             async with trio.open_nursery() as nursery:
-                self.url = await nursery.start(partial(serve_asgi, self))
+                self.url = await nursery.start(partial(serve_url, self))
                 task_status.started(self.url)
 
     def _fault_for(self, what) -> Fault | None:
@@ -65,14 +65,9 @@ class FaultProxy:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
-            while True:
-                msg = await receive()
-                if msg["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif msg["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        body = await _read_body(receive)
+            await lifespan(receive, send)
+            return
+        body = await read_body(receive)
         self.requests += 1
         self.last_headers = dict(scope.get("headers") or [])
         if scope["method"] == "POST":

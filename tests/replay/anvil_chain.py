@@ -25,8 +25,8 @@ from derivation.transactions import decode as decode_tx
 from derivation.types import BlockID, L1BlockInfo, L1BlockRef, Receipt
 from opnode.l1 import blockdata
 from opnode.l1.anvil import Anvil
-from opnode.l1.beacon_shim import _read_body, send_response
 from opnode.l1.traffic import DEFAULT_INBOX, L1Traffic
+from opnode.rpc.http import lifespan, read_body, send_response
 
 from ..harness.l2 import MemoryL2
 from ..harness.world import ECOTONE_SCALAR
@@ -212,13 +212,8 @@ class L2StandIn:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
-            while True:
-                msg = await receive()
-                if msg["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif msg["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        body = json.loads(await _read_body(receive))
+            await lifespan(receive, send)
+            return
+        body = json.loads(await read_body(receive))
         doc = [self._answer(r) for r in body] if isinstance(body, list) else self._answer(body)
         await send_response(send, 200, json.dumps(doc).encode())

@@ -12,12 +12,13 @@ import pytest
 import trio
 
 from opnode.l1.anvil import Anvil
-from opnode.l1.beacon_shim import BeaconShim, serve_asgi
+from opnode.l1.beacon_shim import BeaconShim
 from opnode.replay import format as fmt
 from opnode.replay.live import LiveSource
 from opnode.replay.recorder import RecordError, find_start, record
 from opnode.replay.replayer import replay
 from opnode.replay.store import TX_ROOT_ANVIL
+from opnode.rpc.http import serve_url
 
 from .anvil_chain import L1_CHAIN_CONFIG_JSON, AnvilChain, L2StandIn
 
@@ -40,7 +41,7 @@ def chain():
 async def _servers(chain, nursery):
     shim = BeaconShim(chain.anvil.url)
     await nursery.start(shim.serve)
-    l2_url = await nursery.start(partial(serve_asgi, L2StandIn(chain.cfg, chain.l2)))
+    l2_url = await nursery.start(partial(serve_url, L2StandIn(chain.cfg, chain.l2)))
     return shim.url, l2_url
 
 
