@@ -171,6 +171,8 @@ class Driver:
                 self.pipeline.flush_channel()
             if outcome is not Outcome.STALE:
                 self.l2.forget_numbers(r.parent.number)
+            if self.ctrl.derived is not None:
+                self.l2.add_derived(self.ctrl.derived)
             safe = self.ctrl.safe
             if safe != before:
                 self.finality.on_safe(safe, r.derived_from)

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from derivation.hexutil import from_hex, parse_quantity
 from derivation.l1_info import system_config_from_l2_block
 from derivation.providers import DataKind, DataRequest, NeedData
 from derivation.rollup_config import RollupConfig
 from derivation.system_config import SystemConfig
-from derivation.tx_json import tx_from_json
+from derivation.transactions import decode as decode_tx
 from derivation.types import L2BlockRef
 from engine.client import EngineClient
-from engine.controller import ref_from_block
+from engine.controller import DerivedBlock
 
 KEEP_BLOCKS = 8192
 
@@ -59,14 +58,16 @@ class NodeL2Source:
         self.add_block(block, canonical=by_number)
 
     def add_block(self, block: dict, canonical: bool = False) -> L2BlockRef:
-        ref = ref_from_block(self.cfg, block)
-        parsed = [tx_from_json(t) for t in block["transactions"]]
+        return self.add_derived(DerivedBlock.from_block(self.cfg, block), canonical)
+
+    def add_derived(self, d: DerivedBlock, canonical: bool = True) -> L2BlockRef:
+        """A block the engine controller just derived (or a fetched one): it is the canonical block at its number."""
+        ref = d.ref
         self._refs[ref.hash] = ref
         self._refs.move_to_end(ref.hash)
-        self._txs[ref.hash] = [t.raw for t in parsed]
-        self._configs[ref.hash] = system_config_from_l2_block(
-            self.cfg, parsed[0].data if parsed else b"", parse_quantity(block["gasLimit"]),
-            from_hex(block["extraData"]), ref.time)
+        self._txs[ref.hash] = d.transactions
+        first = decode_tx(d.transactions[0]).data if d.transactions else b""
+        self._configs[ref.hash] = system_config_from_l2_block(self.cfg, first, d.gas_limit, d.extra_data, ref.time)
         if canonical:
             self._by_number[ref.number] = ref.hash
         while len(self._refs) > KEEP_BLOCKS:

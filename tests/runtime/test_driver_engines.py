@@ -6,16 +6,19 @@ replacement of an invalid payload, finality, and restart from the engine's heads
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 
 import trio
 
 from derivation.batches import SingularBatch
 from derivation.channel_out import ChannelOut
+from derivation.providers import DataKind, DataRequest
 from derivation.rollup_config import Fork
 from derivation.stages.attributes_builder import AttributesBuilder
 from derivation.types import BlockID
 from engine.controller import Outcome
 from engine.service import EngineService
+from opnode.runtime.l2_data import NodeL2Source
 
 from ..engine.helpers import key, transfer
 from ..harness import World
@@ -45,6 +48,28 @@ async def _sequence(w: World, seq: Node, n: int, txs_per_block: int, nonce: list
         await seq.ctrl.sync_forkchoice()
         out.append((SingularBatch(parent.hash, epoch.number, epoch.hash, ts, tuple(user)), ref.sequence_number, env))
     return out
+
+
+def _count_calls(node: Node) -> Counter:
+    """Count the node's engine calls by method."""
+    calls, call = Counter(), node.client.call
+
+    async def counted(method, *params):
+        calls[method] += 1
+        return await call(method, *params)
+
+    node.client.call = counted
+    return calls
+
+
+async def _check_l2_view(node: Node, block_hash: bytes):
+    """What the driver handed the pipeline's L2 view equals the block fetched back from the engine."""
+    fresh = NodeL2Source(node.l2.cfg, node.client)
+    await fresh.fetch(DataRequest(DataKind.L2_BLOCK_BY_HASH, block_hash))
+    assert node.l2.block_ref_by_hash(block_hash) == fresh.block_ref_by_hash(block_hash)
+    assert node.l2.system_config(block_hash) == fresh.system_config(block_hash)
+    n = fresh.block_ref_by_hash(block_hash).number
+    assert node.l2.block_ref_by_number(n).hash == block_hash
 
 
 def _post(w: World, batches, span=True):
@@ -81,9 +106,14 @@ async def test_verifier_derives_the_sequencers_chain_into_its_own_engine(nursery
         all_batches += batches
         _post(w, batches)
     w.l1.mine(n=4)
+    calls = _count_calls(ver)
     await nursery.start(ver.driver.run)
     target = all_batches[-1][2].block_hash
     await _run_until(ver, lambda: ver.ctrl.safe.hash == target)
+    # The derived blocks reach the pipeline from the controller, not fetched back (the reset reads a few).
+    inserted = sum(n for m, n in calls.items() if m.startswith("engine_newPayload"))
+    assert inserted == len(all_batches) and calls["eth_getBlockByHash"] <= 2, calls
+    await _check_l2_view(ver, target)
     for _, _, env in all_batches:
         got = await ver.client.block(env.number)
         assert got["hash"] == "0x" + env.block_hash.hex()
@@ -105,10 +135,13 @@ async def test_gossiped_unsafe_blocks_are_consolidated_not_rebuilt(nursery):
         ver.driver.submit_unsafe(env)
     await _run_until(ver, lambda: ver.ctrl.unsafe.hash == batches[-1][2].block_hash)
     assert ver.ctrl.safe.number == 0
+    calls = _count_calls(ver)
     _post(w, batches)
     w.l1.mine()
     await _run_until(ver, lambda: ver.ctrl.safe.hash == batches[-1][2].block_hash)
     assert set(ver.outcomes) == {Outcome.CONSOLIDATED}
+    assert calls["eth_getBlockByHash"] == 0, calls  # the consolidated block was read by number, once
+    await _check_l2_view(ver, batches[-1][2].block_hash)
 
 
 async def test_holocene_invalid_payload_becomes_a_deposit_only_block(nursery):
