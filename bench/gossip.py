@@ -31,7 +31,7 @@ from p2p.config import P2PConfig
 from p2p.payload import ExecutionPayload, PayloadEnvelope
 from p2p.service import GossipService
 from p2p.signing import LocalSigner
-from p2p.topics import BlockVersion, blocks_topic, version_for_timestamp
+from p2p.topics import BlockVersion, version_for_timestamp
 from p2p.validation import BlockValidator
 from p2p.wire import encode_block_message
 
@@ -104,7 +104,7 @@ async def _measure(tmp: Path) -> None:
                              deliver=on_block)
         await nursery.start(node.run)
         version = version_for_timestamp(cfg, int(time.time()))
-        while not seq.topic_peers(version):
+        while not seq.mesh_peers(version):
             await trio.sleep(0.01)
         rng = random.Random(1)
         number = 1
@@ -240,9 +240,7 @@ async def seal_to_insert(tmp: Path, rounds: int, txs: int = SEAL_TXS) -> dict[st
         await nursery.start(light.driver.run)
         version = version_for_timestamp(cfg, int(clock.t))
         with trio.fail_after(30):
-            while not seq_p2p.topic_peers(version):
-                await trio.sleep(0.01)
-            while not seq_p2p.router.mesh.get(blocks_topic(cfg.l2_chain_id, version)):
+            while not seq_p2p.mesh_peers(version):
                 await trio.sleep(0.01)
 
         async with httpx.AsyncClient() as http:

@@ -98,13 +98,26 @@ class OpGossipSub(GossipSub):
     has no separate D_lazy: it gossips to D peers."""
 
     def __init__(self, *, d: int = MESH_D, d_lo: int = MESH_D_LO, d_hi: int = MESH_D_HI,
-                 heartbeat_interval: float = HEARTBEAT_SECONDS, trace: Trace = lambda event: None):
+                 heartbeat_interval: float = HEARTBEAT_SECONDS, flood_publish: bool = False,
+                 trace: Trace = lambda event: None):
         super().__init__(list(MESHSUB_PROTOCOLS), d, d_lo, d_hi, time_to_live=FANOUT_TTL_SECONDS,
                          gossip_window=HISTORY_GOSSIP, gossip_history=HISTORY_LENGTH,
                          heartbeat_interval=heartbeat_interval, do_px=False, adaptive_gossip_enabled=False,
                          spam_protection_enabled=False, eclipse_protection_enabled=False)
         self.mcache = _MessageCache(HISTORY_GOSSIP, HISTORY_LENGTH)
+        self.flood_publish = flood_publish
         self._trace = trace
+
+    def _get_peers_to_send(self, topic_ids, msg_forwarder: ID, origin: ID, msg_id: bytes | None = None):
+        """Mesh peers (py-libp2p's choice); with ``flood_publish`` (``--p2p.gossip.mesh.floodpublish``, off by
+        default as in op-node) a message this node publishes itself goes to every gossipsub peer on the topic, as
+        go-libp2p-pubsub's floodPublish does, so it is not lost before the first heartbeat has built the mesh."""
+        peers = set(super()._get_peers_to_send(topic_ids, msg_forwarder, origin, msg_id))
+        if self.flood_publish and self.pubsub is not None and msg_forwarder == self.pubsub.my_id:
+            for topic in topic_ids:
+                peers |= {p for p in self.pubsub.peer_topics.get(topic, ()) if p in self.peer_protocol}
+            peers.discard(msg_forwarder)
+        return peers
 
     def _check_equivocation(self, msg: rpc_pb2.Message) -> bool:
         return True

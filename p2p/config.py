@@ -45,6 +45,7 @@ class P2PConfig:
     mesh_d: int = 8
     mesh_d_lo: int = 6
     mesh_d_hi: int = 12
+    flood_publish: bool = False
     static_redial_seconds: float = 60.0  # op-node monitorStaticPeers ticks every minute
 
     @classmethod
@@ -86,6 +87,7 @@ class P2PConfig:
                           ("p2p.gossip.mesh.dhi", "mesh_d_hi")):
             if v.get(name) is not None:
                 out[key] = _int(v[name], name)
+        out["flood_publish"] = _bool(v.get("p2p.gossip.mesh.floodpublish", False))
         if v.get("p2p.peers.grace") is not None:
             out["peers_grace"] = _seconds(v["p2p.peers.grace"], "p2p.peers.grace")
         if v.get("p2p.sequencer.key"):

@@ -160,7 +160,7 @@ class GossipService:
                         listen_addrs=[self.config.listen_multiaddr], announce_addrs=announce,
                         connection_config=self._connection_config())
         router = OpGossipSub(d=self.config.mesh_d, d_lo=self.config.mesh_d_lo, d_hi=self.config.mesh_d_hi,
-                             trace=self.metrics.record_gossip_event)
+                             flood_publish=self.config.flood_publish, trace=self.metrics.record_gossip_event)
         pubsub = OpPubsub(host, router, topics=set(self.topics), validate=self._validate, deliver=self._on_accepted,
                           trace=self.metrics.record_gossip_event)
         host.get_network().register_notifee(_Notifee(self))
@@ -298,6 +298,13 @@ class GossipService:
         if self.pubsub is None:
             return []
         return sorted(self.pubsub.peer_topics.get(blocks_topic(self.chain_id, version), ()), key=str)
+
+    def mesh_peers(self, version: BlockVersion) -> list[ID]:
+        """The peers this node sends its own messages on the topic to (without flood publish): its mesh, which
+        the gossipsub heartbeat builds from ``topic_peers``."""
+        if self.router is None:
+            return []
+        return sorted(self.router.mesh.get(blocks_topic(self.chain_id, version), ()), key=str)
 
     def is_protected(self, peer: ID) -> bool:
         return self.host is not None and self.host.get_network().is_protected(peer)

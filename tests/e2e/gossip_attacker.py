@@ -71,9 +71,9 @@ class GossipAttacker:
         return Verdict(Outcome.ACCEPT, Reason.ACCEPTED)
 
     async def wait_meshed(self, version: BlockVersion, timeout: float = 30) -> None:
-        """Until the target is a peer on the topic (its subscription reached us), so a publish goes to it."""
+        """Until the target is in our mesh for the topic, so a publish goes to it."""
         with trio.fail_after(timeout):
-            while not self.service.topic_peers(version):
+            while not self.service.mesh_peers(version):
                 await trio.sleep(0.05)
 
     async def next_block(self, timeout: float = 30) -> Captured:

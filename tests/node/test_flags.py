@@ -336,3 +336,18 @@ def test_duration_syntax():
             F.parse_duration(bad)
     assert [F.format_duration(x) for x in (12, 384, 600, 3600, 0.5, 0)] == ["12s", "6m24s", "10m0s", "1h0m0s",
                                                                           "500ms", "0s"]
+
+
+def test_p2p_flags_reach_the_gossip_service(files):
+    """The node hands its ``--p2p.*`` settings to the gossip service (regression: peers and mesh settings were
+    parsed but not passed on)."""
+    from opnode.runtime.node import p2p_config
+
+    c = parse(base(files) + ["--p2p.listen.ip", "127.0.0.1", "--p2p.listen.tcp", "0", "--p2p.peers.lo", "2",
+                             "--p2p.peers.hi", "5", "--p2p.gossip.mesh.d", "4", "--p2p.gossip.mesh.lo", "3",
+                             "--p2p.gossip.mesh.dhi", "7", "--p2p.gossip.mesh.floodpublish"])
+    p = p2p_config(c.p2p)
+    assert (p.listen_ip, p.listen_tcp, p.peers_lo, p.peers_hi) == ("127.0.0.1", 0, 2, 5)
+    assert (p.mesh_d, p.mesh_d_lo, p.mesh_d_hi, p.flood_publish) == (4, 3, 7, True)
+    d = p2p_config(parse(base(files)).p2p)
+    assert (d.peers_lo, d.peers_hi, d.mesh_d, d.mesh_d_lo, d.mesh_d_hi, d.flood_publish) == (20, 30, 8, 6, 12, False)

@@ -42,8 +42,8 @@ async def test_blocks_travel_through_a_relay_and_reach_the_engine_shape(tmp_path
             far = make_service(cfg, tmp_path, "far", static=(address_of(relay),), metrics=far_metrics)
             await nursery.start(far.run)
             v3 = BlockVersion.V3
-            await wait_until(lambda: seq.topic_peers(v3) and len(relay.topic_peers(v3)) == 2 and far.topic_peers(v3),
-                             what="topic subscriptions along seq - relay - far")
+            await wait_until(lambda: relay.peer_id in seq.mesh_peers(v3) and far.peer_id in relay.mesh_peers(v3),
+                             what="the mesh along seq - relay - far")
             assert far.peer_id not in seq.connected_peers()  # far hears the sequencer only through the relay
 
             now = int(time.time())
@@ -81,8 +81,8 @@ async def test_hostile_messages_are_rejected_counted_and_not_relayed(tmp_path):
             await nursery.start(attacker.run)
             accept_everything(attacker)
             v4 = BlockVersion.V4
-            await wait_until(lambda: attacker.topic_peers(v4) and len(victim.topic_peers(v4)) == 2
-                             and behind.topic_peers(v4), what="subscriptions")
+            await wait_until(lambda: victim.peer_id in attacker.mesh_peers(v4)
+                             and behind.peer_id in victim.mesh_peers(v4), what="the mesh")
             topic = blocks_topic(cfg.l2_chain_id, v4)
             now = int(time.time())
             good = synthetic(v4, 900, now)
@@ -147,7 +147,7 @@ async def test_a_restarted_host_rejoins_with_the_same_identity(tmp_path):
 
             node, scope = await start_node()
             assert node.peer_id == node_id
-            await wait_until(lambda: seq.topic_peers(v4), what="first join")
+            await wait_until(lambda: node.peer_id in seq.mesh_peers(v4), what="first join")
             now = int(time.time())
             await seq.publish(synthetic(v4, 1000, now))
             assert (await node.payloads.receive()).number == 1000
@@ -158,7 +158,7 @@ async def test_a_restarted_host_rejoins_with_the_same_identity(tmp_path):
 
             node, scope = await start_node()
             assert node.peer_id == node_id  # the key file keeps the identity
-            await wait_until(lambda: seq.topic_peers(v4), what="rejoin")
+            await wait_until(lambda: node.peer_id in seq.mesh_peers(v4), what="rejoin")
             await seq.publish(synthetic(v4, 1002, int(time.time())))
             # py-libp2p also replays its recent-message cache to a peer that (re)subscribes, so 1000 and 1001
             # may arrive first; the new block must arrive.
@@ -178,7 +178,7 @@ async def test_submit_publishes_in_the_background_and_own_blocks_must_validate(t
             await nursery.start(seq.run)
             peer = make_service(cfg, tmp_path, "peer", static=(address_of(seq),))
             await nursery.start(peer.run)
-            await wait_until(lambda: seq.topic_peers(v4), what="peering")
+            await wait_until(lambda: peer.peer_id in seq.mesh_peers(v4), what="peering")
             env = synthetic(v4, 7, int(time.time()))
 
             class EngineEnvelope:  # the engine client's envelope: payload JSON + beacon root
@@ -221,7 +221,7 @@ async def test_py_libp2p_limits_that_would_break_op_node_gossip_are_lifted(tmp_p
             await nursery.start(seq.run)
             peer = make_service(cfg, tmp_path, "peer", static=(address_of(seq),))
             await nursery.start(peer.run)
-            await wait_until(lambda: seq.topic_peers(v4), what="peering")
+            await wait_until(lambda: peer.peer_id in seq.mesh_peers(v4), what="peering")
             now = int(time.time())
             burst = [synthetic(v4, 2000 + i, now) for i in range(40)]
             t0 = time.monotonic()
