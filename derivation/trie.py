@@ -2,7 +2,7 @@
 
 Key ``rlp(i)`` maps to the ``i``-th already-encoded item (Yellow Paper appendix D, geth ``types.DeriveSha``). The
 root is built in one recursive pass over the sorted keys; no node store is kept. Pure, no I/O: usable by every
-package (the P2P block-hash check needs it; it cannot import the engine's or the L1 client's copies).
+package: the engine, the L1 client, replay and the P2P block-hash check share this one (and its empty root).
 """
 
 from __future__ import annotations

@@ -19,13 +19,14 @@ from derivation import rlp
 from derivation.crypto import keccak256
 from derivation.rollup_config import Fork
 from derivation.transactions import Transaction, decode
+from derivation.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from derivation.trie import ordered_trie_root
 
 from .evm.base_fee import ExtraDataError, decode_extra_data
 from .evm.block import BlockAttributes, BlockBuilder, SealedBlock
 from .evm.executor import GasLimitReached, InvalidTransaction
 from .evm.fees import CostData, da_footprint
-from .evm.header import EMPTY_REQUESTS_HASH, EMPTY_ROOT, Header
+from .evm.header import EMPTY_REQUESTS_HASH, Header
 from .evm.receipts import Receipt
 from .genesis import Genesis, artifact_code
 from .store import Store

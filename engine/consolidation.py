@@ -7,9 +7,8 @@ from __future__ import annotations
 from derivation.attributes import PayloadAttributes
 from derivation.hexutil import from_hex, parse_quantity
 from derivation.rollup_config import Fork, RollupConfig
+from derivation.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from derivation.tx_json import tx_from_json
-
-EMPTY_ROOT = bytes.fromhex("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421")
 
 
 def expected_extra_data(cfg: RollupConfig, attrs: PayloadAttributes) -> bytes | None:

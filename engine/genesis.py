@@ -31,6 +31,7 @@ from derivation.hexutil import from_hex, parse_quantity, to_hex
 from derivation.rollup_config import ChainOpConfig, Fork, RollupConfig
 from derivation.rollup_config import Genesis as RollupGenesis
 from derivation.system_config import SystemConfig
+from derivation.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from derivation.types import BlockID
 
 from .chain_spec import EXEC_FORKS, ChainSpec
@@ -38,7 +39,7 @@ from .evm.base_fee import encode_extra_data
 from .evm.block import CREATE2_DEPLOYER, L2_TO_L1_MESSAGE_PASSER
 from .evm.executor import BlockEnv, BlockExecutor
 from .evm.forks import rules_for
-from .evm.header import EMPTY_REQUESTS_HASH, EMPTY_ROOT, Header
+from .evm.header import EMPTY_REQUESTS_HASH, Header
 
 INITIAL_BASE_FEE = 1_000_000_000
 PROXY_ADMIN = bytes.fromhex("4200000000000000000000000000000000000018")

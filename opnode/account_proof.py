@@ -17,8 +17,8 @@ from derivation import rlp
 from derivation.crypto import keccak256
 from derivation.errors import ParseError
 from derivation.hexutil import from_hex, parse_quantity
+from derivation.trie import EMPTY_TRIE_ROOT
 
-EMPTY_TRIE_ROOT = bytes.fromhex("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421")
 MAX_PROOF_NODES = 64  # a 32-byte key has 64 nibbles: no honest path is longer
 MAX_NODE_BYTES = 1 << 16  # a full branch node is 532 bytes; leaves hold one account or slot value
 

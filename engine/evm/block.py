@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 
 from derivation.rollup_config import Fork
 from derivation.transactions import Transaction
+from derivation.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from derivation.trie import ordered_trie_root
 
 from ..chain_spec import ChainSpec
 from .base_fee import encode_extra_data, next_base_fee
 from .executor import BlockEnv, BlockExecutor, TxResult
-from .header import EMPTY_REQUESTS_HASH, EMPTY_ROOT, Header
+from .header import EMPTY_REQUESTS_HASH, Header
 from .receipts import bloom_bytes
 
 L2_TO_L1_MESSAGE_PASSER = bytes.fromhex("4200000000000000000000000000000000000016")

@@ -13,13 +13,14 @@ from derivation.deposits import user_deposit_source_hash
 from derivation.hexutil import from_hex
 from derivation.rollup_config import Fork
 from derivation.transactions import BLOB, LEGACY, SET_CODE, Transaction, decode, deposit
+from derivation.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from engine.chain import Chain
 from engine.chain_spec import ChainSpec
 from engine.evm.block import BlockAttributes, BlockBuilder
 from engine.evm.executor import InvalidTransaction
 from engine.evm.fastlz import flz_compress_len
 from engine.evm.fees import CostData, L1FeeParams, da_footprint, fjord_l1_cost
-from engine.evm.header import EMPTY_ROOT, Header
+from engine.evm.header import Header
 from engine.evm.precompiles import p256_verify_ok
 from engine.genesis import Account, artifact_code, build_op_genesis, contract_artifacts
 
