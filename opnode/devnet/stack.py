@@ -5,6 +5,7 @@ end-to-end tests; every process is stopped by :meth:`Stack.stop` (and dies with 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from ..l1contracts.deploy import L1Deployment, deploy_l1_contracts
 from ..l1contracts.system_config import InitialValues
 from .chain_files import ChainFiles, write_chain_files
 from .procs import Proc, free_port
+from .summary import JsonRpc
 
 DEFAULT_FORKS = {Fork.GRANITE: 0, Fork.HOLOCENE: 40, Fork.ISTHMUS: 80, Fork.JOVIAN: 120}
 OWNER_KEY, BATCHER_KEY, NEXT_BATCHER_KEY = DEV_KEYS[0], DEV_KEYS[1], DEV_KEYS[2]
@@ -86,7 +88,7 @@ class Stack:
         self.files: ChainFiles | None = None
         self.nodes: list[NodeInfo] = []
         self.batcher: Proc | None = None
-        self.http = httpx.Client(timeout=10)
+        self.jsonrpc = JsonRpc(timeout=10)
         self.deployment: L1Deployment | None = None
         self.p2p_ports: dict[str, int] = {}
 
@@ -123,7 +125,7 @@ class Stack:
                 p.stop()
         if self.anvil is not None:
             self.anvil.stop()
-        self.http.close()
+        self.jsonrpc.close()
 
     # -------------------------------------------------------------------------------------------- L1
 
@@ -131,13 +133,13 @@ class Stack:
         self.anvil = Anvil(block_time=self.l1_block_time, extra_args=("--slots-in-an-epoch", "2")).start()
         port = free_port()
         self.beacon = Proc("beacon-shim", [], self.logs, argv=[
-            __import__("sys").executable, "-m", "opnode.devnet.shim_main", "--anvil", self.anvil.url, "--port",
+            sys.executable, "-m", "opnode.devnet.shim_main", "--anvil", self.anvil.url, "--port",
             str(port)]).start()
         self.beacon_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
             try:
-                if self.http.get(self.beacon_url + "/eth/v1/beacon/genesis").status_code == 200:
+                if self.jsonrpc.http.get(self.beacon_url + "/eth/v1/beacon/genesis").status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -255,10 +257,7 @@ class Stack:
         return next(n for n in self.nodes if n.name == name)
 
     def rpc(self, url: str, method: str, *params):
-        body = self.http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).json()
-        if "error" in body and body["error"] is not None:
-            raise RuntimeError(f"{method} at {url}: {body['error']}")
-        return body["result"]
+        return self.jsonrpc.call(url, method, *params)
 
     def sync_status(self, node: NodeInfo) -> dict:
         return self.rpc(node.rpc, "optimism_syncStatus")

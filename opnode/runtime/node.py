@@ -19,6 +19,7 @@ from derivation.types import L1BlockRef
 from engine.client import EngineClient
 from engine.controller import EngineController, Heads
 
+from .. import __version__
 from ..config import NodeConfig
 from ..l1.beacon import BeaconClient
 from ..l1.client import L1Client
@@ -114,7 +115,7 @@ class OpNode:
         c = self.config
         for notice in c.notices:
             log.info(notice)
-        self.metrics.record_info(__import__("opnode").__version__)
+        self.metrics.record_info(__version__)
         self.metrics.record_up()
         async with AsyncExitStack() as stack:
             # A light node reads L1 headers only (canonical checks, resets); a sequencer still needs receipts.

@@ -81,7 +81,7 @@ def _unsafe(stack: Stack, node: NodeInfo) -> dict:
 
 def _metrics(stack: Stack, node: NodeInfo) -> dict[tuple[str, tuple], float]:
     """Every sample of the node's /metrics by (name without the op_node_default_ namespace, sorted labels)."""
-    text = stack.http.get(node.metrics + "/metrics").text
+    text = stack.jsonrpc.http.get(node.metrics + "/metrics").text
     out = {}
     for family in text_string_to_metric_families(text):
         for s in family.samples:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from derivation.hexutil import to_hex
-from derivation.rollup_config import Fork, RollupConfig
+from derivation.rollup_config import Fork
 from opnode.devnet.stack import Stack
 from opnode.l1.anvil import DEV_KEYS
 from opnode.safedb import SafeDB
@@ -34,7 +34,7 @@ def _send_l2_txs(stack, n, start_nonce):
 
 
 def test_source_node_derives_the_sequencers_chain(stack):
-    cfg = RollupConfig.from_json(__import__("json").loads(stack.files.rollup.read_text()))
+    cfg = stack.files.rollup_config
     seq, src = stack.node("sequencer"), stack.node("source-A")
     batcher = L1Poster(stack, cfg)
     _send_l2_txs(stack, 5, 0)
