@@ -68,6 +68,18 @@ class NodeL1Source:
         return req.kind is DataKind.L1_BLOCK_BY_NUMBER and (head is None or req.key > head)
 
     async def fetch(self, req: DataRequest) -> None:
+        """Fetch what ``req`` names. When data of a block asked for by hash cannot be had, the block may have been
+        reorged out after its number was looked up: the number lookups from that block up are dropped, so the
+        retry asks L1 by number again (as op-node's traversal does on every attempt) instead of asking forever
+        for a block the L1 node no longer has."""
+        try:
+            await self._fetch(req)
+        except Exception:
+            if req.block is not None:
+                self.forget_numbers(req.block.number)
+            raise
+
+    async def _fetch(self, req: DataRequest) -> None:
         kind = req.kind
         if kind is DataKind.L1_BLOCK_BY_NUMBER:
             if self.ahead_of_head(req):
@@ -105,6 +117,7 @@ class NodeL1Source:
             for k in list(self._blobs)[: len(self._blobs) - KEEP_BLOCKS]:
                 del self._blobs[k]
 
-    def forget_numbers(self) -> None:
-        """After an L1 reorg: block-number lookups must be asked again."""
-        self._by_number.clear()
+    def forget_numbers(self, from_number: int = 0) -> None:
+        """After an L1 reorg: block-number lookups (from ``from_number`` up) must be asked again."""
+        for n in [n for n in self._by_number if n >= from_number]:
+            del self._by_number[n]
