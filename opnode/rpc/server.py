@@ -88,7 +88,6 @@ class RPCApp:
         await send_response(send, 200, out if out is not None else b"", "application/json")
 
 
-
 class RPCServer:
     """Serves ``methods`` on ``cfg.addr:cfg.port`` inside the caller's nursery: ``port = await nursery.start(
     server.run)``; cancelled with the nursery. ``metrics`` (a :class:`~opnode.metrics.Metrics`) records
