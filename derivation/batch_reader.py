@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from . import rlp
 from .batches import SINGULAR_BATCH_TYPE, BatchError, SingularBatch
 from .compression import Decompressor
-from .errors import ParseError
+from .errors import ParseError, drop_message
 from .span_batch import SPAN_BATCH_TYPE, RawSpanBatch
 
 _MAX_HEADER = 9
@@ -69,12 +69,12 @@ class BatchReader:
             raise StopIteration
         try:
             item = self._next_item()
-            if item is None:
-                raise StopIteration
-            batch = decode_batch(item)
-        except ParseError as e:
-            self.error = str(e)
+            batch = decode_batch(item) if item is not None else None
+        except Exception as e:  # any decoder failure ends the channel with a reason (see drop_message)
+            self.error = drop_message(e)
             raise StopIteration from None
+        if batch is None:
+            raise StopIteration
         self.last_size = len(item)
         return batch
 

@@ -25,3 +25,10 @@ class ResetError(DerivationError):
 
 class CriticalError(DerivationError):
     """Unrecoverable: continuing would risk deriving a wrong chain."""
+
+
+def drop_message(e: Exception) -> str:
+    """Why a decoder refused an input, for its drop: a ParseError's own text; any other exception is a decoder bug
+    and is named by its type, so it reaches logs and metrics but costs only the input that raised it (never the
+    node: one batcher transaction must not halt every deriving node)."""
+    return str(e) if isinstance(e, ParseError) else f"unexpected {type(e).__name__} in decoder: {e}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .errors import ParseError
 
 Item = bytes | list  # a decoded item: a byte string or a list of items
+MAX_DEPTH = 64  # nesting levels a decoded item may have (see decode_at)
 
 
 class RLPError(ParseError):
@@ -106,21 +107,46 @@ def _long(data: bytes, pos: int, lenlen: int) -> tuple[int, int]:
 
 
 def decode_at(data: bytes, pos: int = 0) -> tuple[Item, int]:
-    """Decode one item at ``pos``; returns (item, end position)."""
+    """Decode one item at ``pos``; returns (item, end position).
+
+    Iterative, with an explicit stack, and refuses lists nested deeper than :data:`MAX_DEPTH`: an attacker-chosen
+    depth (a batcher channel can hold 100,000 levels in 200 KB) must never cost Python stack frames, here or in
+    whatever walks the result (list comparison, re-encoding). No structure this project decodes nests deeper than
+    four levels, and every typed decoder rejects deeper ones anyway, so the cap changes no verdict.
+    """
+    n = len(data)
     is_list, start, ln = header(data, pos)
     end = start + ln
-    if end > len(data):
+    if end > n:
         raise RLPError("value size exceeds available input length")
     if not is_list:
         return data[start:end], end
-    items = []
-    p = start
-    while p < end:
-        item, p = decode_at(data, p)
-        if p > end:
+    root: list = []
+    stack = [(root, end)]  # open lists and where each one ends
+    cur, cur_end, p = root, end, start
+    while True:
+        if p >= cur_end:
+            stack.pop()
+            if not stack:
+                return root, end
+            cur, cur_end = stack[-1]
+            continue
+        is_list, s, ln = header(data, p)
+        e = s + ln
+        if e > n:
+            raise RLPError("value size exceeds available input length")
+        if e > cur_end:
             raise RLPError("list element exceeds the list's size")
-        items.append(item)
-    return items, end
+        if is_list:
+            if len(stack) >= MAX_DEPTH:
+                raise RLPError(f"RLP lists nested deeper than {MAX_DEPTH} levels")
+            child: list = []
+            cur.append(child)
+            stack.append((child, e))
+            cur, cur_end, p = child, e, s
+        else:
+            cur.append(data[s:e])
+            p = e
 
 
 def decode(data: bytes) -> Item:

@@ -96,12 +96,16 @@ def dispatch(methods: dict, req) -> dict | None:
     return None if "id" not in req else out
 
 
-def handle_body(methods: dict, body: bytes) -> bytes:
+def parse_body(body: bytes):
+    """The request JSON, or the encoded parse-error response (bytes) when the body is not JSON."""
     try:
-        req = loads_bounded(body)
+        return loads_bounded(body)
     except (ValueError, UnicodeDecodeError):
         return json.dumps({"jsonrpc": "2.0", "id": None,
                            "error": {"code": PARSE_ERROR, "message": "parse error"}}).encode()
+
+
+def handle_request(methods: dict, req) -> bytes:
     if isinstance(req, list):
         if not req:
             return json.dumps({"jsonrpc": "2.0", "id": None,
@@ -157,8 +161,13 @@ class RpcApp:
                 return
             if not msg.get("more_body"):
                 break
+        # Parsing happens outside the lock: a large body on the public port must not hold up the Engine API.
+        req = await trio.to_thread.run_sync(parse_body, bytes(body))
+        if isinstance(req, bytes):
+            await _respond(send, 200, req)
+            return
         async with self.lock:
-            out = await trio.to_thread.run_sync(handle_body, self.methods, bytes(body), limiter=self.limiter)
+            out = await trio.to_thread.run_sync(handle_request, self.methods, req, limiter=self.limiter)
         await _respond(send, 200, out)
 
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from ..batch_reader import BatchReader
 from ..batches import SingularBatch
-from ..compression import CompressionError
-from ..errors import ParseError
+from ..errors import drop_message
 from ..events import BatchRead, Dropped, DropReason
 from ..rollup_config import Fork, RollupConfig
 from ..span_batch import SpanBatch
@@ -41,8 +40,8 @@ class ChannelReader:
             try:
                 self.reader = BatchReader(data, self.cfg.max_rlp_bytes_per_channel(origin.time),
                                           self.cfg.is_active(Fork.FJORD, origin.time))
-            except CompressionError as e:
-                self._channel_dropped(DropReason.CHANNEL_INVALID, str(e))
+            except Exception as e:  # CompressionError, or a decoder bug (drop_message)
+                self._channel_dropped(DropReason.CHANNEL_INVALID, drop_message(e))
                 raise NotEnoughData from None
         try:
             batch = next(self.reader)
@@ -62,8 +61,8 @@ class ChannelReader:
             raise NotEnoughData
         try:
             span = batch.derive(self.cfg.block_time, self.cfg.genesis.l2_time, self.cfg.l2_chain_id)
-        except ParseError as e:
-            self._batch_dropped(DropReason.BATCH_UNDECODABLE, f"span batch: {e}")
+        except Exception as e:  # ParseError, or a decoder bug (drop_message)
+            self._batch_dropped(DropReason.BATCH_UNDECODABLE, f"span batch: {drop_message(e)}")
             raise NotEnoughData from None
         self.emit(BatchRead(origin, "span", span.timestamp, span.block_count, batch.total_txs, size, self.channel_id,
                             self.reader.compression))

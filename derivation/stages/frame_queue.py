@@ -8,8 +8,9 @@ frame of a new channel is dropped (op-node ``pruneFrameQueue``; spec-checklist F
 
 from __future__ import annotations
 
+from ..errors import drop_message
 from ..events import Dropped, DropReason, FramesRead
-from ..frames import Frame, FrameError, parse_frames
+from ..frames import Frame, parse_frames
 from ..rollup_config import Fork, RollupConfig
 from ..types import L1BlockRef
 from .flow import Emit, NotEnoughData
@@ -39,8 +40,8 @@ class FrameQueue:
         origin = self.origin
         try:
             frames = parse_frames(data)
-        except FrameError as e:
-            self.emit(Dropped(origin, "data", DropReason.INVALID_BATCHER_TX_DATA, f"data item {index}: {e}",
+        except Exception as e:  # FrameError, or a decoder bug (drop_message)
+            self.emit(Dropped(origin, "data", DropReason.INVALID_BATCHER_TX_DATA, f"data item {index}: {drop_message(e)}",
                               {"data_index": index, "size": len(data)}))
             return
         self.emit(FramesRead(origin, index, tuple((f.channel_id, f.number, len(f.data), f.is_last) for f in frames)))

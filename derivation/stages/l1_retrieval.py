@@ -12,7 +12,7 @@ blob that does not decode is skipped alone; a missing blob is waited for, never 
 from __future__ import annotations
 
 from ..blobs import decode_blob
-from ..errors import ParseError
+from ..errors import ParseError, drop_message
 from ..events import Dropped, DropReason
 from ..providers import IndexedBlobHash, L1Source
 from ..rollup_config import Fork, RollupConfig
@@ -84,8 +84,8 @@ class L1Retrieval:
                 continue
             try:
                 items.append((n, decode_blob(blobs[e])))
-            except ParseError as err:
-                self.emit(Dropped(block, "data", DropReason.INVALID_BLOB, f"blob {e.index} of tx {i}: {err}",
+            except Exception as err:  # ParseError, or a decoder bug (drop_message)
+                self.emit(Dropped(block, "data", DropReason.INVALID_BLOB, f"blob {e.index} of tx {i}: {drop_message(err)}",
                                   {"versioned_hash": "0x" + e.hash.hex(), "tx_index": i}))
         return items
 

@@ -42,6 +42,7 @@ async def test_single_call_and_ids(nursery, client):
     (b"{", -32700, "parse error"),
     (b"\xff\xfe", -32700, "parse error"),
     (b"[" * 100_000, -32700, "parse error"),
+    (b"[" * 300 + b'"' + b'\\"' * 32_000, -32700, "parse error"),  # the probe that froze the node for 17 s
     (b"5", -32600, "invalid request"),
     (b'"x"', -32600, "invalid request"),
     (b'{"jsonrpc":"1.0","id":1,"method":"optimism_version"}', -32600, "invalid request"),
