@@ -31,7 +31,7 @@ class Fork(IntEnum):
     ISTHMUS = 8
     JOVIAN = 9
     KARST = 10
-    INTEROP = 11  # op-node calls its config key ``lagoon_time`` since 2026; ``interop_time`` is accepted
+    LAGOON = 11  # the interop fork, called "Interop" until 2026: ``interop_time`` is accepted for ``lagoon_time``
 
     @property
     def label(self) -> str:
@@ -40,8 +40,8 @@ class Fork(IntEnum):
     @classmethod
     def parse(cls, name: str) -> Fork:
         key = name.strip().lower()
-        if key == "lagoon":
-            return cls.INTEROP
+        if key == "interop":
+            return cls.LAGOON
         try:
             return cls[key.upper()]
         except KeyError:
@@ -213,7 +213,7 @@ class RollupConfig:
             )
             times: dict[Fork, int] = {}
             for f in SCHEDULED_FORKS:
-                keys = ("lagoon_time", "interop_time") if f == Fork.INTEROP else (f"{f.label}_time",)
+                keys = ("lagoon_time", "interop_time") if f == Fork.LAGOON else (f"{f.label}_time",)
                 for k in keys:
                     if d.get(k) is not None:
                         times[f] = parse_quantity(d[k])
@@ -267,7 +267,7 @@ class RollupConfig:
         for f in SCHEDULED_FORKS:
             t = self.fork_times.get(f)
             if t is not None:
-                out["lagoon_time" if f == Fork.INTEROP else f"{f.label}_time"] = t
+                out["lagoon_time" if f == Fork.LAGOON else f"{f.label}_time"] = t
         if self.pectra_blob_schedule_time is not None:
             out["pectra_blob_schedule_time"] = self.pectra_blob_schedule_time
         out["batch_inbox_address"] = to_hex(self.batch_inbox_address)
@@ -290,7 +290,7 @@ _KNOWN_KEYS = {
     "alt_da", "interop_message_expiry_window", "superchain_config_address",
     # Pre-alt-DA "plasma" keys of 2024 configs: accepted so the alt-DA check below can name them.
     "use_plasma", "da_challenge_contract_address", "da_challenge_window", "da_resolve_window", "blobs_data",
-    *(f"{f.label}_time" for f in SCHEDULED_FORKS if f != Fork.INTEROP),
+    *(f"{f.label}_time" for f in SCHEDULED_FORKS if f != Fork.LAGOON),
 }
 
 

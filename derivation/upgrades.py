@@ -42,7 +42,7 @@ from .predeploys import (
 from .rollup_config import Fork, RollupConfig
 from .transactions import Transaction, deposit
 
-UPGRADE_FORKS = (Fork.ECOTONE, Fork.FJORD, Fork.ISTHMUS, Fork.JOVIAN, Fork.INTEROP)  # also the in-block order
+UPGRADE_FORKS = (Fork.ECOTONE, Fork.FJORD, Fork.ISTHMUS, Fork.JOVIAN, Fork.LAGOON)  # also the in-block order
 PROXY_ADMIN_CALLER = bytes(20)  # proxies accept upgradeTo from the zero address (the deposit "from")
 PROXY_UPDATE_GAS = 50_000
 EIP4788_DEPLOYER = bytes.fromhex("0B799C86a49DEeb90402691F1041aa3AF2d3C875")
@@ -186,7 +186,7 @@ def _interop() -> tuple[UpgradeTx, ...]:
 
 
 _BUILDERS = {Fork.ECOTONE: _ecotone, Fork.FJORD: _fjord, Fork.ISTHMUS: _isthmus, Fork.JOVIAN: _jovian,
-             Fork.INTEROP: _interop}
+             Fork.LAGOON: _interop}
 
 
 @cache

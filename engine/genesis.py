@@ -309,7 +309,7 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
     run_init_code(ecotone["Ecotone: L1 Block Deployment"].init_code, _impl_address(0x15))
     run_init_code(ecotone["Ecotone: Gas Price Oracle Deployment"].init_code, _impl_address(0x0F))
     for fork in upgrades.UPGRADE_FORKS:
-        if fork == Fork.INTEROP or not spec.is_active(fork, timestamp):
+        if fork == Fork.LAGOON or not spec.is_active(fork, timestamp):
             continue
         for u in upgrades.upgrade_transactions(fork):
             res = ex.apply(u.tx)

@@ -68,15 +68,15 @@ def test_clock_dependent_constants():
 
 
 def test_overrides():
-    cfg = load_rollup_config(network="op-mainnet", overrides={Fork.INTEROP: 2_000_000_000})
-    assert cfg.is_active(Fork.INTEROP, 2_000_000_000)
+    cfg = load_rollup_config(network="op-mainnet", overrides={Fork.LAGOON: 2_000_000_000})
+    assert cfg.is_active(Fork.LAGOON, 2_000_000_000)
     assert cfg.to_json()["lagoon_time"] == 2_000_000_000
 
 
 def test_interop_time_alias_accepted():
     raw = network_json("op-sepolia")
     raw["interop_time"] = 1_900_000_000
-    assert RollupConfig.from_json(raw).fork_time(Fork.INTEROP) == 1_900_000_000
+    assert RollupConfig.from_json(raw).fork_time(Fork.LAGOON) == 1_900_000_000
 
 
 @pytest.mark.parametrize("mutate, message", [

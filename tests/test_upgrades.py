@@ -77,7 +77,7 @@ def test_jovian_uses_live_chain_intents_not_april_2026_spec_text():
 
 def test_interop_is_the_kona_set_split_at_the_cross_l2_inbox():
     kona = VEC["forks"]["interop_kona"]
-    ours = [*cross_l2_inbox_transactions(), *upgrade_transactions(Fork.INTEROP)]
+    ours = [*cross_l2_inbox_transactions(), *upgrade_transactions(Fork.LAGOON)]
     assert [to_hex(u.tx.raw) for u in ours] == [v["raw_tx"] for v in kona]
     assert [u.intent for u in ours] == [v["intent"] for v in kona]
 
@@ -145,4 +145,4 @@ def test_a_later_fork_activates_earlier_unscheduled_ones():
 def test_interop_activation_block():
     cfg = rollup_config(jovian=0, interop=1_004)
     txs = upgrade_txs_for_block(cfg, 1_004)
-    assert [t.raw for t in txs] == [u.tx.raw for u in upgrade_transactions(Fork.INTEROP)]
+    assert [t.raw for t in txs] == [u.tx.raw for u in upgrade_transactions(Fork.LAGOON)]

@@ -127,7 +127,7 @@ def check_singular_batch(cfg: RollupConfig, l1_blocks: list[L1BlockRef], safe: L
     if v.validity is not Validity.ACCEPT:
         return v
     if batch.transactions and (cfg.is_activation_block(Fork.JOVIAN, batch.timestamp)
-                               or cfg.is_activation_block(Fork.INTEROP, batch.timestamp)):
+                               or cfg.is_activation_block(Fork.LAGOON, batch.timestamp)):
         return _drop(DropReason.NON_EMPTY_ACTIVATION_BLOCK, f"the fork activation block at {batch.timestamp} must "
                      "not carry user transactions")
     return _check_txs(cfg, batch.timestamp, batch.transactions)

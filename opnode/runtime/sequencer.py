@@ -24,7 +24,7 @@ from engine.controller import EngineController, InvalidPayload
 
 log = logging.getLogger("opnode.sequencer")
 
-NO_POOL_FORKS = (Fork.ECOTONE, Fork.FJORD, Fork.ISTHMUS, Fork.JOVIAN, Fork.INTEROP)
+NO_POOL_FORKS = (Fork.ECOTONE, Fork.FJORD, Fork.ISTHMUS, Fork.JOVIAN, Fork.LAGOON)
 
 
 class Sequencer:

@@ -154,7 +154,7 @@ def test_values_reach_the_right_fields(files):
         "--p2p.static", "/ip4/5.6.7.8/tcp/9222/p2p/y", "--l2.engine-rpc-timeout", "30s"])
     assert c.l1.http_poll_interval == 384 and c.l1.epoch_poll_interval == 3723.5 and c.l1.rpc_kind == "erigon"
     assert c.beacon.url == "http://beacon" and c.beacon.fallbacks == ("http://f1", "http://f2", "http://f3")
-    assert c.rollup.fork_time(Fork.ISTHMUS) == 16 and c.rollup.fork_time(Fork.INTEROP) == 2_000_000_000
+    assert c.rollup.fork_time(Fork.ISTHMUS) == 16 and c.rollup.fork_time(Fork.LAGOON) == 2_000_000_000
     assert c.rollup.pectra_blob_schedule_time == 5
     assert c.sync.el_sync
     assert c.follow_source.url == "http://sn:8545/11155420" and c.follow_source.rpc_timeout == 0.5
