@@ -28,6 +28,7 @@ from .rollup_config import Fork, RollupConfig
 from .system_config import SystemConfig
 from .transactions import Transaction, deposit
 from .types import BlockID, L1BlockInfo
+from .upgrades import upgrade_gas_to_strip
 
 BEDROCK, ECOTONE, ISTHMUS, JOVIAN = "bedrock", "ecotone", "isthmus", "jovian"
 
@@ -295,9 +296,12 @@ def system_config_from_l2_block(cfg: RollupConfig, l1_info_tx_data: bytes, gas_l
     The genesis block (``l2_timestamp == genesis.l2_time``) has no L1-info deposit: its config is the rollup
     config's. Otherwise the calldata must have the format of its timestamp. After Ecotone's activation block the
     scalar comes back as a version-1 word and the overhead as zero (a version-0 origin cannot be told apart and
-    has the same effect). The gas limit is the header's; Holocene/Jovian EIP-1559 parameters and Jovian's minimum
-    base fee come from extraData; Isthmus operator fee and Jovian DA footprint from the calldata (zero on an
-    activation block, whose calldata has the previous format).
+    has the same effect). The gas limit is the header's, minus the one-time upgrade gas when the block is a NUT
+    fork's activation block (Karst unless ``keep_karst_upgrade_gas``, Lagoon always: op-node ``PayloadToSystemConfig``
+    / ``upgradeGasToStrip``, payload_util.go, file index id 60882797401); an L1 setGasLimit in the next block's new
+    origin is applied afterwards and wins. Holocene/Jovian EIP-1559 parameters and Jovian's minimum base fee come
+    from extraData; Isthmus operator fee and Jovian DA footprint from the calldata (zero on an activation block,
+    whose calldata has the previous format).
     """
     if l2_timestamp == cfg.genesis.l2_time:
         return cfg.genesis.system_config
@@ -310,6 +314,10 @@ def system_config_from_l2_block(cfg: RollupConfig, l1_info_tx_data: bytes, gas_l
     else:
         overhead = bytes(32)
         scalar = b"\x01" + bytes(23) + struct.pack(">II", info.blob_base_fee_scalar, info.base_fee_scalar)
+    strip = upgrade_gas_to_strip(cfg, l2_timestamp)
+    if gas_limit < strip:
+        raise L1InfoError(f"activation block at {l2_timestamp} has gas limit {gas_limit}, below its upgrade gas {strip}")
+    gas_limit -= strip
     eip1559_params, min_base_fee = _eip1559_params_from_extra_data(cfg, bytes(extra_data), l2_timestamp)
     operator_fee_params = bytes(32)
     if cfg.is_active(Fork.ISTHMUS, l2_timestamp):

@@ -32,6 +32,7 @@ from .crypto import sha256
 from .deposits import upgrade_source_hash
 from .errors import CriticalError
 from .hexutil import from_hex, to_hex
+from .predeploys import L2_PROXY_ADMIN
 from .rollup_config import Fork
 from .transactions import Transaction, deposit
 
@@ -95,7 +96,7 @@ def _deposits(b: NutBundle) -> tuple[Transaction, ...]:
                  for i, t in enumerate(b.transactions))
 
 
-_L2_PROXY_ADMIN = "0x4200000000000000000000000000000000000018"
+_L2_PROXY_ADMIN = to_hex(L2_PROXY_ADMIN)
 
 KARST_PIN = Pin("karst_nut_bundle.json", "08f5df36f7ff29a9421ab84beebe96684a7455df9a5d234a2468613a4008ad91", 31,
                 55_370_657, _L2_PROXY_ADMIN, "0x7c36f37e" + "00" * 12 + "5398a70eb0929dd7bfc73c59e7137d8c7cdf6669",

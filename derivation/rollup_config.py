@@ -59,6 +59,7 @@ MAX_CHANNEL_BANK_SIZE_FJORD = 1_000_000_000
 MAX_SPAN_BATCH_ELEMENT_COUNT = 10_000_000
 FJORD_MAX_SEQUENCER_DRIFT = 1800
 GRANITE_CHANNEL_TIMEOUT = 50
+MESSAGE_EXPIRY_WINDOW = 604_800  # interop: op-core depset.MessageExpiryTimeSecondsInterop
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,33 @@ class ChainOpConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DependencySet:
+    """An interop dependency set (op-node ``depset.StaticConfigDependencySet``): the chain ids whose messages may
+    be executed on each other. Derivation only asks whether it holds more than one chain (Lagoon's activation
+    wrappers); cross-chain message checks belong to a supernode."""
+
+    chain_ids: tuple[int, ...]
+    message_expiry_window: int = MESSAGE_EXPIRY_WINDOW
+
+    @property
+    def multi_chain(self) -> bool:
+        return len(self.chain_ids) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class DerivationLimit:
+    """The last time a bundled config describes its chain (a chain that left the OP Stack fork schedule):
+    deriving a block at or after ``time`` would silently follow rules the chain no longer runs."""
+
+    time: int
+    reason: str
+
+    def message(self, timestamp: int) -> str:
+        return (f"refusing to derive the L2 block at {timestamp}: this rollup config describes the chain only "
+                f"before {self.time} ({self.reason})")
+
+
+@dataclass(frozen=True, slots=True)
 class RollupConfig:
     genesis: Genesis
     block_time: int
@@ -96,6 +124,13 @@ class RollupConfig:
     protocol_versions_address: bytes | None = None
     chain_op_config: ChainOpConfig = ChainOpConfig()
     chain_op_config_given: bool = True  # False when defaulted: then it is not emitted again
+    keep_karst_upgrade_gas: bool = False  # rollup.json / registry [hardforks]; see l1_info.upgrade_gas_to_strip
+    # Not rollup.json: the node attaches them (--interop.dependency-set or the bundled network, networks.json).
+    dependency_set: DependencySet | None = None
+    derivation_limit: DerivationLimit | None = None
+    # Devnets and tests only: derive Lagoon's activation block from the DRAFT NUT bundle when the final one is
+    # missing. Never set for a real chain (the draft is not what the chain runs).
+    draft_nut_bundles: bool = False
 
     # ------------------------------------------------------------------------------------------- fork rules
 
@@ -241,6 +276,7 @@ class RollupConfig:
                     eip1559_denominator_canyon=parse_quantity(op["eip1559DenominatorCanyon"]),
                 ) if op else ChainOpConfig(),
                 chain_op_config_given=bool(op),
+                keep_karst_upgrade_gas=_bool(d.get("keep_karst_upgrade_gas", False), "keep_karst_upgrade_gas"),
             )
         except KeyError as e:
             raise ParseError(f"rollup config is missing field {e.args[0]!r}") from None
@@ -275,6 +311,8 @@ class RollupConfig:
         out["l1_system_config_address"] = to_hex(self.l1_system_config_address)
         if self.protocol_versions_address is not None:
             out["protocol_versions_address"] = to_hex(self.protocol_versions_address)
+        if self.keep_karst_upgrade_gas:
+            out["keep_karst_upgrade_gas"] = True
         if self.chain_op_config_given:
             c = self.chain_op_config
             out["chain_op_config"] = {"eip1559Elasticity": c.eip1559_elasticity,
@@ -287,11 +325,17 @@ _KNOWN_KEYS = {
     "genesis", "block_time", "max_sequencer_drift", "seq_window_size", "channel_timeout", "granite_channel_timeout",
     "l1_chain_id", "l2_chain_id", "batch_inbox_address", "deposit_contract_address", "l1_system_config_address",
     "protocol_versions_address", "chain_op_config", "pectra_blob_schedule_time", "interop_time", "lagoon_time",
-    "alt_da", "interop_message_expiry_window", "superchain_config_address",
+    "alt_da", "interop_message_expiry_window", "superchain_config_address", "keep_karst_upgrade_gas",
     # Pre-alt-DA "plasma" keys of 2024 configs: accepted so the alt-DA check below can name them.
     "use_plasma", "da_challenge_contract_address", "da_challenge_window", "da_resolve_window", "blobs_data",
     *(f"{f.label}_time" for f in SCHEDULED_FORKS if f != Fork.LAGOON),
 }
+
+
+def _bool(v, name: str) -> bool:
+    if not isinstance(v, bool):
+        raise ParseError(f"rollup config field {name} must be true or false, got {v!r}")
+    return v
 
 
 def _reject_alt_da(d: dict) -> None:

@@ -153,15 +153,49 @@ def test_deposit_log_bad_input(capsys):
 def test_upgrade_txs(capsys, fork):
     got = ok(capsys, "upgrade-txs", fork)
     want = load("upgrade_transactions.json")["forks"][fork]
-    assert [list(g) for g in got] == [["intent", "source_hash", "from", "to", "gas", "raw", "hash"]] * len(want)
-    for g, w in zip(got, want, strict=True):
+    assert got["fork"] == fork and "bundle" not in got
+    deps = got["deposits"]
+    assert [list(g) for g in deps] == [["intent", "source_hash", "from", "to", "gas", "raw", "hash"]] * len(want)
+    for g, w in zip(deps, want, strict=True):
         assert (g["intent"], g["source_hash"], g["gas"], g["raw"], g["hash"]) == (
             w["intent"], w["source_hash"], w["gas"], w["raw_tx"], w["tx_hash"])
         assert g["from"] == checksum_address(from_hex(w["from"]))
         assert g["to"] == (None if w["to"] is None else checksum_address(from_hex(w["to"])))
 
 
+def test_upgrade_txs_karst_on_op_sepolia(capsys):
+    k = load("nut_bundles.json")["karst"]
+    got = ok(capsys, "upgrade-txs", "--fork", "karst", "--network", "op-sepolia")
+    assert got["bundle"]["sha256"] == k["sha256"] and got["bundle"]["status"] == "final"
+    assert len(got["deposits"]) == k["tx_count"] and got["upgrade_gas"] == k["upgrade_gas"]
+    assert got["deposits"][-1]["intent"] == "Karst 30: L2ProxyAdmin Upgrade Predeploys"
+    assert all(d["source_hash"].startswith("0x") and d["raw"].startswith("0x7e") for d in got["deposits"])
+    # OP Sepolia: karst_time 1781712001, 2 s blocks from 1691802540 -> the block at 1781712002 (registry times).
+    assert got["activation"] == {"timestamp": 1781712002, "block": (1781712002 - 1691802540) // 2}
+    assert got["keep_karst_upgrade_gas"] is True
+    assert got["activation_gas_limit"] == got["next_block_gas_limit"] == "system config gas limit + 55370657"
+    ex = k["activation_gas_limit_example"]
+    got = ok(capsys, "upgrade-txs", "karst", "--system-gas-limit", str(ex["system_config_gas_limit"]))
+    assert got["activation_gas_limit"] == ex["activation_block_gas_limit"]
+    assert got["next_block_gas_limit"] == ex["system_config_gas_limit"] and got["keep_karst_upgrade_gas"] is None
+
+
+def test_upgrade_txs_lagoon_is_marked_draft_and_wrapped_for_op_and_unichain(capsys):
+    lag = load("nut_bundles.json")["lagoon"]
+    got = ok(capsys, "upgrade-txs", "--fork", "lagoon", "--network", "op-mainnet")
+    if got["bundle"]["status"] != "final":
+        assert got["bundle"]["status"].startswith("DRAFT") and lag["sha256"] in got["bundle"]["status"]
+    assert got["wrappers"] is True and got["dependency_set"] == [10, 130]
+    deps = got["deposits"]
+    assert deps[0]["intent"] == "Interop pre: setFeature(INTEROP)" and deps[1]["intent"] == lag["first_intent"]
+    assert deps[-1]["intent"] == "Interop post: ETHLiquidity Funding" and deps[-1]["mint"] == deps[-1]["value"] == 2**128 - 1
+    alone = ok(capsys, "upgrade-txs", "interop")
+    assert alone["wrappers"] is False and len(alone["deposits"]) == len(deps) - 2
+    assert alone["upgrade_gas"] == got["upgrade_gas"]  # the wrappers' gas is reserved either way
+
+
 def test_upgrade_txs_other_forks(capsys):
-    assert ok(capsys, "upgrade-txs", "Holocene") == []
-    assert len(ok(capsys, "upgrade-txs", "interop")) == 2
+    assert ok(capsys, "upgrade-txs", "Holocene")["deposits"] == []
     assert "unknown fork" in fails(capsys, "upgrade-txs", "shanghai")
+    assert "give the fork once" in fails(capsys, "upgrade-txs")
+    assert "unknown network" in fails(capsys, "upgrade-txs", "karst", "--network", "nope")

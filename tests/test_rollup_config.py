@@ -1,18 +1,35 @@
+import dataclasses
 import json
 
 import pytest
 
 from derivation.errors import ParseError
-from derivation.rollup_config import Fork, RollupConfig
-from opnode.networks import NETWORKS, ConfigError, load_rollup_config, network_json
+from derivation.rollup_config import DependencySet, Fork, RollupConfig
+from opnode.networks import (
+    NETWORKS,
+    ConfigError,
+    load_dependency_set,
+    load_rollup_config,
+    network_info,
+    network_json,
+    parse_dependency_set,
+)
 
 from .vectors import load
+
+SCHEDULE = load("network_schedule.json")
 
 
 @pytest.mark.parametrize("name", NETWORKS)
 def test_bundled_networks_match_registry_vectors(name):
-    """The bundled rollup.json prints back exactly the registry-derived config (addresses compared case-free)."""
-    expected = load("rollup_configs.json")["chains"][name]["rollup_json"]
+    """The bundled rollup.json prints back exactly the registry-derived config (addresses compared case-free),
+    plus the registry's keep_karst_upgrade_gas (op-node reads it into rollup.json since v1.19.1) and the Lagoon
+    time of the November 2026 releases (network_schedule.json)."""
+    chain = load("rollup_configs.json")["chains"][name]
+    expected = dict(chain["rollup_json"])
+    expected.update(chain["registry_only_fields"].get("extra_hardfork_keys", {}))
+    if name in SCHEDULE["lagoon"]["chains"]:
+        expected["lagoon_time"] = SCHEDULE["lagoon"]["chains"][name]["lagoon_time"]
     out = load_rollup_config(network=name).to_json()
     exp_sc = expected["genesis"]["system_config"]
     out_sc = out["genesis"].pop("system_config")
@@ -26,7 +43,58 @@ def test_bundled_networks_match_registry_vectors(name):
 def test_round_trip_is_stable():
     cfg = load_rollup_config(network="op-sepolia")
     again = RollupConfig.from_json(json.loads(json.dumps(cfg.to_json())))
-    assert again == cfg
+    assert again == dataclasses.replace(cfg, dependency_set=None)  # the set is not rollup.json
+    assert cfg.keep_karst_upgrade_gas and again.keep_karst_upgrade_gas
+
+
+@pytest.mark.parametrize("name", ["op-mainnet", "op-sepolia", "unichain-mainnet", "unichain-sepolia"])
+def test_op_and_unichain_keep_karst_gas_and_pair_for_lagoon(name):
+    cfg = load_rollup_config(network=name)
+    want = SCHEDULE["lagoon"]["chains"][name]
+    assert cfg.keep_karst_upgrade_gas
+    assert cfg.fork_time(Fork.LAGOON) == want["lagoon_time"]
+    assert cfg.dependency_set == DependencySet(tuple(sorted(want["dependency_set"]))) and cfg.dependency_set.multi_chain
+    assert cfg.l2_chain_id in cfg.dependency_set.chain_ids and cfg.derivation_limit is None
+
+
+@pytest.mark.parametrize("name", ["base-mainnet", "base-sepolia"])
+def test_base_configs_say_where_they_stop(name):
+    cfg = load_rollup_config(network=name)
+    want = SCHEDULE["base"]["chains"][name]
+    assert cfg.derivation_limit.time == want["time"] and want["first_unsupported_fork"] in cfg.derivation_limit.reason
+    assert cfg.fork_time(Fork.KARST) is None and cfg.dependency_set is None and not cfg.keep_karst_upgrade_gas
+    msg = cfg.derivation_limit.message(want["time"])
+    assert "\n" not in msg and "Azul" in msg and str(want["time"]) in msg
+    assert "base-consensus" in network_info(name).derivation_limit.reason
+
+
+def test_keep_karst_upgrade_gas_parses_and_is_emitted_only_when_set():
+    raw = network_json("op-sepolia")
+    assert RollupConfig.from_json(raw).to_json()["keep_karst_upgrade_gas"] is True
+    raw["keep_karst_upgrade_gas"] = False
+    assert "keep_karst_upgrade_gas" not in RollupConfig.from_json(raw).to_json()
+    raw["keep_karst_upgrade_gas"] = "yes"
+    with pytest.raises(ParseError, match="keep_karst_upgrade_gas must be true or false"):
+        RollupConfig.from_json(raw)
+
+
+def test_dependency_set_files_in_op_node_format(tmp_path):
+    v = SCHEDULE["dependency_set_format"]
+    ds = parse_dependency_set(json.dumps(v["example"]))
+    assert ds.chain_ids == tuple(v["expected_chain_ids"]) and ds.message_expiry_window == v[
+        "default_message_expiry_window"]
+    old_style = {"dependencies": {"10": {"chainIndex": 10, "activationTime": 0}}, "overrideMessageExpiryWindow": 10}
+    assert parse_dependency_set(json.dumps(old_style)) == DependencySet((10,), 10)
+    p = tmp_path / "depset.json"
+    p.write_text(json.dumps(v["example"]))
+    assert load_dependency_set(p) == ds
+    for bad, why in (("[]", "dependencies"), ('{"dependencies": {"0x0a": {}}}', "invalid chain ID"),
+                     ("{nope", "not valid JSON"), ('{"dependencies": {}, "overrideMessageExpiryWindow": -1}',
+                                                  "uint64")):
+        with pytest.raises(ConfigError, match=why):
+            parse_dependency_set(bad)
+    with pytest.raises(ConfigError, match="cannot read dependency set"):
+        load_dependency_set(tmp_path / "missing.json")
 
 
 def test_fork_predicates_op_mainnet():

@@ -1,11 +1,14 @@
 """Payload attributes for the next L2 block (specs: derivation.md "Building Individual Payload Attributes",
-exec-engine.md, holocene/ and jovian/ derivation.md; spec-checklist §11).
+exec-engine.md, holocene/, jovian/ and karst/ derivation.md; spec-checklist §11; op-node ``PreparePayloadAttributes``,
+karlfloersch/optimism@b5c39b26 2026-06-03).
 
 The SystemConfig is the L2 parent's, updated with the epoch's ConfigUpdate receipts when the block starts a new
 epoch (whose receipts also give the user deposits). Transactions: the L1-info deposit, user deposits (first block of
 an epoch only), upgrade deposits on activation blocks; the batch's transactions are appended by the attributes
 queue. Holocene's activation block carries all-zero eip1559Params (the engine then uses Canyon's constants); Jovian
-adds a non-null minBaseFee.
+adds a non-null minBaseFee. From Karst, a NUT fork's activation block has the gas limit of the SystemConfig plus the
+fork's upgrade gas (:func:`derivation.upgrades.upgrade_gas_for_block`). A config with a derivation limit (a chain
+that left the OP fork schedule) refuses to build any block at or after it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from ..predeploys import SEQUENCER_FEE_VAULT
 from ..providers import L1Source, L2Source
 from ..rollup_config import Fork, RollupConfig
 from ..types import BlockID, L2BlockRef
-from ..upgrades import upgrade_txs_for_block
+from ..upgrades import upgrade_gas_for_block, upgrade_txs_for_block
 
 
 class AttributesBuilder:
@@ -32,6 +35,9 @@ class AttributesBuilder:
 
     def prepare(self, parent: L2BlockRef, epoch: BlockID) -> PayloadAttributes:
         cfg = self.cfg
+        ts = parent.time + cfg.block_time
+        if cfg.derivation_limit is not None and ts >= cfg.derivation_limit.time:
+            raise CriticalError(cfg.derivation_limit.message(ts))
         sys_cfg = self.l2.system_config(parent.hash)
         deposits = []
         if parent.l1_origin.number != epoch.number:
@@ -51,7 +57,6 @@ class AttributesBuilder:
                 raise ResetError(f"L1 origin {epoch.number} conflicts with the parent's {parent.l1_origin.hash.hex()[:12]}")
             info = self.l1.block_by_hash(epoch.hash)
             seq = parent.sequence_number + 1
-        ts = parent.time + cfg.block_time
         if ts < info.time:
             raise ResetError(f"L2 block at {ts} cannot have L1 origin {info.number} from time {info.time}")
         l1_info = l1_info_deposit(cfg, sys_cfg, seq, info, ts, self.l1_chain)
@@ -64,6 +69,6 @@ class AttributesBuilder:
             beacon_root = info.parent_beacon_root or bytes(32)
         return PayloadAttributes(
             timestamp=ts, prev_randao=info.mix_digest, suggested_fee_recipient=SEQUENCER_FEE_VAULT,
-            transactions=tuple(txs), gas_limit=sys_cfg.gas_limit, no_tx_pool=True,
+            transactions=tuple(txs), gas_limit=sys_cfg.gas_limit + upgrade_gas_for_block(cfg, ts), no_tx_pool=True,
             withdrawals=() if cfg.is_active(Fork.CANYON, ts) else None, parent_beacon_block_root=beacon_root,
             eip1559_params=eip1559, min_base_fee=sys_cfg.min_base_fee if cfg.is_active(Fork.JOVIAN, ts) else None)

@@ -10,10 +10,12 @@ from derivation import transactions
 from derivation.deposits import deposit_from_log
 from derivation.hexutil import from_hex, parse_quantity
 from derivation.l1_info import decode_l1_info
-from derivation.rollup_config import Fork
+from derivation.nut_bundle import LAGOON_PIN, lagoon_bundle, nut_bundle
+from derivation.rollup_config import Fork, RollupConfig
 from derivation.types import Log
-from derivation.upgrades import upgrade_transactions
+from derivation.upgrades import lagoon_transactions, upgrade_gas, upgrade_transactions
 
+from ..networks import ConfigError, load_dependency_set, load_rollup_config
 from .decode_io import InputError, addr, hexb, json_command, read_input, read_text
 
 
@@ -106,14 +108,88 @@ def deposit_log_cmd(log_json: str) -> dict:
     }
 
 
+def _tx_json(intent: str, tx) -> dict:
+    out = {"intent": intent, "source_hash": hexb(tx.source_hash), "from": addr(tx.from_), "to": addr(tx.to),
+           "gas": tx.gas}
+    if tx.mint or tx.value:
+        out.update(mint=tx.mint, value=tx.value)
+    return {**out, "raw": hexb(tx.raw), "hash": hexb(tx.hash)}
+
+
+def _activation(cfg: RollupConfig | None, fork: Fork) -> dict | None:
+    """The first L2 block with ``fork`` active, if it is after genesis."""
+    t = None if cfg is None else cfg.fork_time(fork)
+    if t is None:
+        return None
+    ts = cfg.genesis.l2_time if t <= cfg.genesis.l2_time else cfg.timestamp_for_block(cfg.block_number_at(t - 1) + 1)
+    if not cfg.is_activation_block(fork, ts):
+        return {"at_genesis": True}
+    return {"timestamp": ts, "block": cfg.block_number_at(ts)}
+
+
+def _gas_limit(base: int | None, added: int) -> int | str:
+    return base + added if base is not None else f"system config gas limit + {added}"
+
+
 @click.command("upgrade-txs")
-@click.argument("fork")
+@click.argument("fork_arg", metavar="[FORK]", required=False)
+@click.option("--fork", "fork_opt", help="ecotone, fjord, isthmus, jovian, karst or lagoon (also as argument).")
+@click.option("--network", help="A bundled network: its activation block, keep flag and dependency set.")
+@click.option("--rollup.config", "rollup_config", help="A rollup.json file instead of --network.")
+@click.option("--interop.dependency-set", "dependency_set", help="op-node dependency-set JSON (Lagoon wrappers).")
+@click.option("--system-gas-limit", type=int, help="The SystemConfig gas limit, to print the gas limits as numbers.")
 @json_command
-def upgrade_txs_cmd(fork: str) -> list:
-    """The network-upgrade deposits of FORK's activation block, in order (Interop: not final)."""
-    return [{"intent": u.intent, "source_hash": hexb(u.tx.source_hash), "from": addr(u.tx.from_),
-             "to": addr(u.tx.to), "gas": u.tx.gas, "raw": hexb(u.tx.raw), "hash": hexb(u.tx.hash)}
-            for u in upgrade_transactions(Fork.parse(fork))]
+def upgrade_txs_cmd(fork_arg, fork_opt, network, rollup_config, dependency_set, system_gas_limit) -> dict:
+    """The network-upgrade deposits of a fork's activation block, in order, with the activation block's gas limit.
+
+    Karst and Lagoon come from their NUT bundles (file and sha256 shown); a Lagoon bundle that is only the DRAFT
+    is marked so. Lagoon's setFeature/ETHLiquidity wrappers are included when the dependency set (of --network or
+    --interop.dependency-set) holds more than one chain."""
+    if bool(fork_arg) == bool(fork_opt):
+        raise InputError("give the fork once: as argument or as --fork")
+    fork = Fork.parse(fork_arg or fork_opt)
+    cfg = None
+    if network or rollup_config:
+        try:
+            cfg = load_rollup_config(network, rollup_config)
+        except ConfigError as e:
+            raise InputError(str(e)) from None
+    if dependency_set:
+        try:
+            ds = load_dependency_set(dependency_set)
+        except ConfigError as e:
+            raise InputError(str(e)) from None
+    else:
+        ds = cfg.dependency_set if cfg is not None else None
+    out: dict = {"fork": fork.label}
+    if cfg is not None:
+        out["chain_id"] = cfg.l2_chain_id
+        out["activation"] = _activation(cfg, fork)
+    if fork in (Fork.KARST, Fork.LAGOON):
+        bundle = nut_bundle(Fork.KARST) if fork == Fork.KARST else lagoon_bundle(allow_draft=True)
+        out["bundle"] = {"file": bundle.path, "sha256": bundle.sha256, "label": bundle.label,
+                         "status": "final" if bundle.final else
+                         f"DRAFT: not what the chain runs; op-node locks sha256 {LAGOON_PIN.sha256}",
+                         "transactions": len(bundle.transactions)}
+        added = upgrade_gas(fork, bundle)
+        if fork == Fork.KARST:
+            txs = upgrade_transactions(fork)
+            keep = cfg is not None and cfg.keep_karst_upgrade_gas
+            after = added if keep else 0
+            out["keep_karst_upgrade_gas"] = keep if cfg is not None else None
+        else:
+            multi = ds is not None and ds.multi_chain
+            txs = lagoon_transactions(bundle, multi)
+            after = 0
+            out["dependency_set"] = None if ds is None else list(ds.chain_ids)
+            out["wrappers"] = multi
+        out["upgrade_gas"] = added
+        out["activation_gas_limit"] = _gas_limit(system_gas_limit, added)
+        out["next_block_gas_limit"] = _gas_limit(system_gas_limit, after)
+    else:
+        txs = upgrade_transactions(fork)
+    out["deposits"] = [_tx_json(u.intent, u.tx) for u in txs]
+    return out
 
 
 COMMANDS = [l1_info_cmd, tx_cmd, deposit_log_cmd, upgrade_txs_cmd]
