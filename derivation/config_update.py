@@ -18,13 +18,17 @@ type  name                      length  payload
 7     DA_FOOTPRINT_GAS_SCALAR   32      uint16
 ====  ========================  ======  ===========================================================
 
-Malformed updates: the spec text says to skip them; op-node and kona both halt derivation (a critical error), which
-is what the live chains run, so :func:`apply_receipts` raises :class:`ConfigUpdateCriticalError`. The exception is a
-FEE_SCALARS update, once Ecotone is active by the L1 log's block time, whose scalar is not a valid versioned scalar:
-it is ignored and the old scalar kept (op-node ``CheckEcotoneL1SystemConfigScalar``). Where op-node and kona differ
-on bytes the SystemConfig contract can never emit, this module follows op-node (the client of the live chains):
-the EIP-1559 word's upper 24 bytes and the operator-fee word's upper 20 bytes are not checked, the update type must
-be the whole 32-byte topic, and UNSAFE_BLOCK_SIGNER payloads are not validated by derivation at all.
+Malformed updates are skipped: the update is not applied, the other updates of the block still are, and
+derivation goes on (spec system-config.md: "not applied and instead skipped"; op-node
+``UpdateSystemConfigWithL1Receipts`` applies each log to a copy and keeps it only when it parsed, and every
+production caller ignores the errors, PR #18292 2025-11-14, op-node/rollup/derive/system_config.go, file index id
+52355586689, and attributes.go at karlfloersch/optimism@b5c39b26; kona followed in PRs #19358, #19503 and #19688,
+2026-03: one malformed log on L1 must not halt every node). A FEE_SCALARS update, once Ecotone is active by the L1
+log's block time, whose scalar is not a valid versioned scalar is ignored the same way (op-node
+``CheckEcotoneL1SystemConfigScalar``). Where op-node and kona differ on bytes the SystemConfig contract can never
+emit, this module follows op-node (the client of the live chains): the EIP-1559 word's upper 24 bytes and the
+operator-fee word's upper 20 bytes are not checked, the update type must be the whole 32-byte topic, and
+UNSAFE_BLOCK_SIGNER payloads are not validated by derivation at all.
 
 The unsafe block signer is not part of :class:`SystemConfig`: it cannot be rebuilt from L2 blocks (Y-03 reseeds both
 SystemConfig copies from an L2 block on reset), it is not in op-node's SystemConfig JSON, and op-node's P2P layer
@@ -40,7 +44,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from .crypto import keccak256
-from .errors import CriticalError, ParseError
+from .errors import ParseError
 from .l1_info import is_valid_ecotone_scalar
 from .rollup_config import Fork, RollupConfig
 from .system_config import SystemConfig
@@ -66,10 +70,6 @@ _PAYLOAD_LEN = {t: 64 if t == UpdateType.FEE_SCALARS else 32 for t in UpdateType
 
 class ConfigUpdateError(ParseError):
     """A ``ConfigUpdate`` log that does not follow the event format."""
-
-
-class ConfigUpdateCriticalError(CriticalError):
-    """A malformed ``ConfigUpdate`` from the SystemConfig address: derivation must halt (op-node, kona)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,17 +157,23 @@ def _config_update_logs(receipts: Iterable[Receipt], system_config_address: byte
                 yield log
 
 
-def apply_receipts(sys_cfg: SystemConfig, receipts: Iterable[Receipt], system_config_address: bytes,
-                   cfg: RollupConfig, l1_time: int) -> SystemConfig:
-    """Apply every ConfigUpdate of one L1 block's receipts, in log order; ``l1_time`` is that block's time.
-
-    Raises :class:`ConfigUpdateCriticalError` on the first malformed update (nothing is applied then)."""
+def apply_receipts_reporting(sys_cfg: SystemConfig, receipts: Iterable[Receipt], system_config_address: bytes,
+                             cfg: RollupConfig, l1_time: int) -> tuple[SystemConfig, list[str]]:
+    """Apply every well-formed ConfigUpdate of one L1 block's receipts, in log order (``l1_time`` is that block's
+    time); a malformed one is skipped and described in the returned list."""
+    skipped = []
     for log in _config_update_logs(receipts, system_config_address):
         try:
             sys_cfg = apply_update(sys_cfg, parse_config_update(log), cfg, l1_time)
         except ConfigUpdateError as e:
-            raise ConfigUpdateCriticalError(f"malformed SystemConfig update (log {log.log_index}): {e}") from e
-    return sys_cfg
+            skipped.append(f"malformed SystemConfig update skipped (log {log.log_index}): {e}")
+    return sys_cfg, skipped
+
+
+def apply_receipts(sys_cfg: SystemConfig, receipts: Iterable[Receipt], system_config_address: bytes,
+                   cfg: RollupConfig, l1_time: int) -> SystemConfig:
+    """:func:`apply_receipts_reporting` without the report (op-node's attributes builder ignores it)."""
+    return apply_receipts_reporting(sys_cfg, receipts, system_config_address, cfg, l1_time)[0]
 
 
 def unsafe_block_signer(update: ConfigUpdate) -> bytes | None:

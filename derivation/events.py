@@ -15,6 +15,7 @@ from .types import L1BlockRef
 class DropReason(Enum):
     # L1 data
     INVALID_BATCHER_TX_DATA = "invalid_batcher_tx_data"
+    MALFORMED_CONFIG_UPDATE = "malformed_config_update"
     INVALID_BLOB = "invalid_blob"
     # frames (Holocene frame queue and channel stages)
     FRAME_REJECTED = "frame_rejected"
@@ -46,6 +47,7 @@ class DropReason(Enum):
     EMPTY_TRANSACTION = "empty_transaction"
     DEPOSIT_TRANSACTION = "deposit_transaction"
     SET_CODE_BEFORE_ISTHMUS = "set_code_before_isthmus"
+    POST_EXEC_BEFORE_LAGOON = "post_exec_before_lagoon"
     SPAN_MISALIGNED_TIMESTAMP = "span_batch_misaligned_timestamp"
     SPAN_NOT_OVERLAPPED_EXACTLY = "span_batch_not_overlapped_exactly"
     SPAN_NO_NEW_BLOCKS = "span_batch_no_new_blocks"
@@ -115,7 +117,8 @@ class EmptyBatchGenerated(Event):
 
 @dataclass(frozen=True, slots=True)
 class Dropped(Event):
-    """Something was dropped. ``what`` is "data", "frame", "channel" or "batch"."""
+    """Something was dropped. ``what`` is "data", "frame", "channel", "batch" or "config_update" (a malformed
+    SystemConfig update, skipped)."""
 
     what: str
     reason: DropReason

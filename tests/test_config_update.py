@@ -1,5 +1,7 @@
-"""ConfigUpdate logs → SystemConfig: kona's and op-node's cases, the Ecotone scalar rule, receipts filtering, the
-unsafe block signer and property tests."""
+"""ConfigUpdate logs → SystemConfig: kona's and op-node's cases, the Ecotone scalar rule, receipts filtering,
+malformed updates skipped (spec system-config.md; op-node UpdateSystemConfigWithL1Receipts since PR #18292), the
+unsafe block signer and property tests. config_update_cases.json's "error" cases are the malformed ones: they were
+a halt before op-node PR #18292 and are skipped now."""
 
 import dataclasses
 
@@ -9,16 +11,16 @@ from hypothesis import strategies as st
 
 from derivation.config_update import (
     CONFIG_UPDATE_TOPIC,
-    ConfigUpdateCriticalError,
     ConfigUpdateError,
     UpdateType,
     apply_receipts,
+    apply_receipts_reporting,
     apply_update,
     config_update_log,
     parse_config_update,
     unsafe_block_signer_updates,
 )
-from derivation.errors import CriticalError, ParseError
+from derivation.errors import ParseError
 from derivation.hexutil import from_hex
 from derivation.system_config import SystemConfig
 from derivation.types import Log, Receipt
@@ -45,8 +47,8 @@ def test_config_update_cases(v):
     l1_time = 200 if v["ecotone_active"] else 50
     receipts = [Receipt(2, 1, 0, (log,))]
     if v["expect"] == "error":
-        with pytest.raises(ConfigUpdateCriticalError):
-            apply_receipts(ZERO, receipts, SYSCFG_ADDR, ECOTONE_AT_100, l1_time)
+        got, skipped = apply_receipts_reporting(ZERO, receipts, SYSCFG_ADDR, ECOTONE_AT_100, l1_time)
+        assert got == ZERO and len(skipped) == 1 and "log 3" in skipped[0]
         with pytest.raises(ConfigUpdateError):
             apply_update(ZERO, parse_config_update(log), ECOTONE_AT_100, l1_time)
         return
@@ -123,9 +125,9 @@ def test_every_update_type_round_trips_through_its_log():
     assert got.min_base_fee == 10**9 and got.da_footprint_gas_scalar == 400
 
 
-def test_malformed_updates_are_critical():
-    assert issubclass(ConfigUpdateCriticalError, CriticalError)
-    assert not issubclass(ConfigUpdateCriticalError, ParseError)  # a stage must not "drop" it
+def test_malformed_updates_are_skipped_and_the_others_applied():
+    """Spec system-config.md ("not applied and instead skipped") and op-node UpdateSystemConfigWithL1Receipts:
+    each log is applied to a copy, kept only if it parsed; later good logs of the same block still apply."""
     good = config_update_log(UpdateType.GAS_LIMIT, W(1), SYSCFG_ADDR)
     bad = [
         Log(SYSCFG_ADDR, good.topics[:2], good.data, 0),  # 2 topics
@@ -139,8 +141,13 @@ def test_malformed_updates_are_critical():
         config_update_log(UpdateType.BATCHER, b"\x01" + bytes(31), SYSCFG_ADDR),
     ]
     for log in bad:
-        with pytest.raises(ConfigUpdateCriticalError):
-            apply_receipts(ZERO, [Receipt(2, 1, 0, (log,))], SYSCFG_ADDR, ECOTONE_AT_100, 150)
+        before = config_update_log(UpdateType.GAS_LIMIT, W(45_000_000), SYSCFG_ADDR, 0)
+        after = config_update_log(UpdateType.BATCHER, bytes(12) + b"\x22" * 20, SYSCFG_ADDR, 2)
+        block = [Receipt(2, 1, 0, (before, dataclasses.replace(log, log_index=1), after))]
+        got, skipped = apply_receipts_reporting(ZERO, block, SYSCFG_ADDR, ECOTONE_AT_100, 150)
+        assert got == dataclasses.replace(ZERO, gas_limit=45_000_000, batcher_addr=b"\x22" * 20)
+        assert len(skipped) == 1 and "(log 1)" in skipped[0]
+        assert apply_receipts(ZERO, block, SYSCFG_ADDR, ECOTONE_AT_100, 150) == got
 
 
 def test_unsafe_block_signer_is_returned_separately():
@@ -166,10 +173,8 @@ def test_random_logs_parse_or_raise_parse_errors(kind, data, topics, version):
         apply_update(ZERO, update, ECOTONE_AT_100, 150)
     except ParseError:
         pass
-    try:
-        apply_receipts(ZERO, [Receipt(2, 1, 0, (log,))], SYSCFG_ADDR, ECOTONE_AT_100, 150)
-    except ConfigUpdateCriticalError:
-        pass
+    got, skipped = apply_receipts_reporting(ZERO, [Receipt(2, 1, 0, (log,))], SYSCFG_ADDR, ECOTONE_AT_100, 150)
+    assert (got == ZERO) or not skipped
 
 
 @settings(max_examples=300)

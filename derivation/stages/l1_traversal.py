@@ -2,15 +2,15 @@
 
 Moving to block n+1 checks its parent hash (a mismatch is an L1 reorg: reset) and applies the block's
 ``ConfigUpdate`` receipts to the traversal's SystemConfig copy *before* retrieval reads the block, so a batcher
-rotation authenticates batcher txs of the same block (spec-checklist T-02). Malformed updates from the SystemConfig
-contract are critical, as in op-node and kona (the spec's "skip" is not what the live clients do).
+rotation authenticates batcher txs of the same block (spec-checklist T-02). A malformed update is skipped and
+reported as a drop; the block's other updates still apply (:mod:`derivation.config_update`).
 """
 
 from __future__ import annotations
 
-from ..config_update import apply_receipts
+from ..config_update import apply_receipts_reporting
 from ..errors import ResetError
-from ..events import OriginAdvanced, SystemConfigChanged
+from ..events import Dropped, DropReason, OriginAdvanced, SystemConfigChanged
 from ..providers import L1Source
 from ..rollup_config import RollupConfig
 from ..system_config import SystemConfig
@@ -39,14 +39,17 @@ class L1Traversal:
         return self.block
 
     def advance(self) -> L1BlockRef:
-        """Move to the next L1 block. May raise NeedData (nothing changed), ResetError or CriticalError."""
+        """Move to the next L1 block. May raise NeedData (nothing changed) or ResetError."""
         cur = self.block
         nxt = self.l1.block_by_number(cur.number + 1)
         if nxt.parent_hash != cur.hash:
             raise ResetError(f"L1 reorg detected: block {nxt.number} ({nxt.hash.hex()[:12]}) has parent "
                              f"{nxt.parent_hash.hex()[:12]}, expected {cur.hash.hex()[:12]}")
         receipts = self.l1.receipts(nxt.ref)
-        new_cfg = apply_receipts(self.system_config, receipts, self.cfg.l1_system_config_address, self.cfg, nxt.time)
+        new_cfg, skipped = apply_receipts_reporting(self.system_config, receipts, self.cfg.l1_system_config_address,
+                                                    self.cfg, nxt.time)
+        for why in skipped:
+            self.emit(Dropped(nxt.ref, "config_update", DropReason.MALFORMED_CONFIG_UPDATE, why))
         if new_cfg != self.system_config:
             changed = tuple(f for f in new_cfg.__slots__ if getattr(new_cfg, f) != getattr(self.system_config, f))
             self.emit(SystemConfigChanged(nxt.ref, changed))

@@ -3,11 +3,12 @@ the sequencer's and in the verifier's attributes, and batcher rotation applies t
 
 import pytest
 
-from derivation.config_update import UpdateType
+from derivation.config_update import UpdateType, config_update_log
 from derivation.l1_info import decode_l1_info
 from derivation.transactions import decode as decode_tx
 
 from ..harness import World
+from ..harness.world import SYSTEM_CONFIG
 
 ALL = {"jovian": 0}
 
@@ -44,3 +45,25 @@ def test_update_takes_effect_at_the_epoch(kind, payload, changed):
         info = decode_l1_info(decode_tx(b.attributes.transactions[0]).data)
         assert changed(b.attributes, info) == (info.number >= update_block), (b.ref.number, info.number)
     assert any(decode_l1_info(decode_tx(b.attributes.transactions[0]).data).number >= update_block for b in w.blocks)
+
+
+def test_a_malformed_update_is_skipped_and_derivation_goes_on():
+    """Spec system-config.md: a malformed ConfigUpdate is "not applied and instead skipped"; op-node applies the
+    block's other updates and keeps deriving (UpdateSystemConfigWithL1Receipts, errors ignored by its callers)."""
+    w = World(ALL)
+    w.l1.mine()
+    w.sequence(6)
+    bad = w.config_update(UpdateType.GAS_LIMIT, _u(1, 33), mine=False)  # 33-byte payload: malformed
+    good = config_update_log(UpdateType.GAS_LIMIT, _u(45_000_000), SYSTEM_CONFIG, log_index=1)
+    w.l1.mine(logs=[bad, good])
+    update_block = w.l1.head.number
+    w.sequence(12)
+    w.post()
+    w.l1.mine()
+    r = w.derive()
+    assert r.failure is None
+    w.assert_safe_chain_matches()
+    assert [d.reason.value for d in r.drops("config_update")] == ["malformed_config_update"]
+    for b in w.blocks:
+        info = decode_l1_info(decode_tx(b.attributes.transactions[0]).data)
+        assert (b.attributes.gas_limit == 45_000_000) == (info.number >= update_block)
