@@ -49,6 +49,9 @@ class Fork(IntEnum):
 
 
 SCHEDULED_FORKS = tuple(f for f in Fork if f != Fork.BEDROCK)
+# Forks whose activation block takes no batch (sequencer) transactions: op-node checkSingularBatch ("Future forks
+# that contain upgrade transactions must be added here"), karlfloersch/optimism@da174e56 2026-06-02.
+EMPTY_ACTIVATION_FORKS = (Fork.JOVIAN, Fork.KARST, Fork.LAGOON)
 
 # Protocol constants (specs: derivation.md "Protocol Parameters", fjord/, granite/).
 MAX_FRAME_LEN = 1_000_000
@@ -152,6 +155,10 @@ class RollupConfig:
         return (self.is_active(fork, l2_timestamp) and l2_timestamp >= self.block_time
                 and not self.is_active(fork, l2_timestamp - self.block_time)
                 and l2_timestamp > self.genesis.l2_time)
+
+    def is_empty_activation_block(self, l2_timestamp: int) -> bool:
+        """The L2 block at ``l2_timestamp`` activates a fork whose activation block carries no user transactions."""
+        return any(self.is_activation_block(f, l2_timestamp) for f in EMPTY_ACTIVATION_FORKS)
 
     def active_fork(self, timestamp: int) -> Fork:
         for f in reversed(Fork):

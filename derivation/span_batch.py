@@ -7,6 +7,17 @@ unsupported transaction type or malformed transaction data. Where op-node and ko
 may be non-minimal (Go's ``binary.ReadUvarint``), bitlists must not be short and must not set bits past their
 length, fee and value integers of legacy/2930/1559 transactions may exceed 256 bits (Go ``*big.Int``), those of
 set-code transactions may not (``uint256``).
+
+Lagoon (specs lagoon/derivation.md @932cdccc; op-node span_batch_tx.go/span_batch_txs.go/span_batch.go ``#20515``,
+karlfloersch/optimism@da174e56 2026-06-02): a post-exec transaction (0x7D) is carried verbatim: its ``tx_datas``
+element is ``0x7D ‖ one RLP list`` and the rebuilt transaction is those bytes; it counts in ``block_tx_counts``.
+The batcher writes contract-creation bit 1 and zero signature, nonce and gas slots; the spec says a decoder MUST
+reject other values, op-node reads them and ignores them (a ``to`` is consumed when the bit is 0), and op-node is
+followed. A span whose block before Lagoon (by block timestamp) carries one is dropped like an undecodable span
+(:func:`check_post_exec`, op-node ``DeriveSpanBatch``).
+
+The L1 origin numbers are counted back from ``l1_origin_num`` in uint64 arithmetic, as op-node's: origin bits that
+go below L1 block 0 wrap around instead of failing to decode, and the batch validity rules then drop the batch.
 """
 
 from __future__ import annotations
@@ -14,9 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import rlp
-from .batches import BatchError, SingularBatch
+from .batches import POST_EXEC, BatchError, SingularBatch
 from .errors import ParseError
-from .rollup_config import MAX_SPAN_BATCH_ELEMENT_COUNT
+from .rollup_config import MAX_SPAN_BATCH_ELEMENT_COUNT, Fork, RollupConfig
 from .transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, check_access_list, check_authorization_list
 from .transactions import decode as decode_tx
 
@@ -233,9 +244,7 @@ class RawSpanBatch:
         for i in range(self.block_count - 1, -1, -1):
             origins[i] = num
             if i > 0 and (self.origin_bits >> i) & 1:
-                num -= 1
-        if num < 0:
-            raise SpanBatchError("span batch origin bits go below L1 block 0")
+                num = (num - 1) % (1 << 64)  # Go uint64: wraps below block 0 (the validity rules drop the batch)
         elements = []
         k = 0
         for i, c in enumerate(self.block_tx_counts):
@@ -317,6 +326,15 @@ class RawSpanBatch:
         return b
 
     def _add_tx(self, i: int, raw: bytes, chain_id: int, legacy_idx: int) -> None:
+        if raw[:1] == bytes((POST_EXEC,)):
+            # Verbatim, no recipient, zero signature/nonce/gas (op-node AddTxs for a PostExecTx).
+            self.contract_creation_bits |= 1 << i
+            self.tx_sigs.append((0, 0))
+            self.tx_nonces.append(0)
+            self.tx_gases.append(0)
+            self.tx_types.append(POST_EXEC)
+            self.tx_datas.append(_post_exec(raw, b"", b"", b"", b"", b""))
+            return
         tx = decode_tx(raw)
         if tx.type not in _FULL_TX:
             raise ValueError(f"transaction type 0x{tx.type:02x} cannot go into a span batch")
@@ -405,4 +423,22 @@ def _set_code_tx(raw, chain, nonce, gas, to, sig):
                  + _bytes(data) + _access_list(al) + auths + sig)
 
 
-_FULL_TX = {LEGACY: _legacy, ACCESS_LIST: _access_list_tx, DYNAMIC_FEE: _dynamic_fee_tx, SET_CODE: _set_code_tx}
+def _post_exec(raw, chain, nonce, gas, to, sig):
+    """The 0x7D element as is: one RLP list after the type byte, its content unchecked (op-node
+    ``spanBatchPostExecTxData`` takes the raw value; the execution engine validates the payload)."""
+    is_list, start, ln = rlp.header(raw, 1)
+    if not is_list or start + ln != len(raw):
+        raise rlp.RLPError("post-exec tx must be 0x7D followed by exactly one RLP list")
+    return bytes(raw)
+
+
+_FULL_TX = {LEGACY: _legacy, ACCESS_LIST: _access_list_tx, DYNAMIC_FEE: _dynamic_fee_tx, SET_CODE: _set_code_tx,
+            POST_EXEC: _post_exec}
+
+
+def check_post_exec(span: SpanBatch, cfg: RollupConfig) -> None:
+    """op-node ``DeriveSpanBatch``: no post-exec transaction in a block before Lagoon (clock: L2 block time)."""
+    for el in span.elements:
+        if not cfg.is_active(Fork.LAGOON, el.timestamp) and any(t[:1] == bytes((POST_EXEC,)) for t in el.transactions):
+            raise SpanBatchError(f"span batch holds a post-exec transaction in the block at {el.timestamp}, before "
+                                 "Lagoon")

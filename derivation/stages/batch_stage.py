@@ -1,9 +1,12 @@
 """Batch stage, from Holocene (specs: holocene/derivation.md "Batch Queue"; op-node ``BatchStage``).
 
-No buffering or reordering: each batch is valid now or dropped. A span batch's prefix is checked once, then its
-blocks are validated one by one as singular batches; the first invalid block drops the rest of the span and of its
-channel (fast channel invalidation). Past batches are skipped without a flush. Deposit-only batches are generated
-only after all data of the L1 block has been read.
+No buffering or reordering: each batch is valid now or dropped. A span batch's prefix and its overlap with the safe
+chain are checked once (the overlap check is op-node PR #22215, 2026-08-19, applied retroactively), then its blocks
+are validated one by one as singular batches; the first invalid block drops the rest of the span and of its channel
+(fast channel invalidation). Past batches are skipped without a flush. Deposit-only batches are generated only after
+all data of the L1 block has been read. Every batch handed on concludes its pending-safe phase, so the safe head
+moves with each derived block, deposit-only ones included (op-node PR #12724: Holocene removed the backwards
+invalidation that made only a span's last block concluding).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from ..events import BatchAccepted, Dropped, DropReason
 from ..span_batch import SpanBatch
 from ..types import L2BlockRef
 from .batch_base import BatchStageBase
-from .batch_validity import Validity, Verdict, check_singular_batch, check_span_batch_prefix, singular_batches
+from .batch_validity import Validity, Verdict, check_singular_batch, check_span_batch_holocene, singular_batches
 from .flow import EOF, NotEnoughData
 
 
@@ -57,12 +60,12 @@ class BatchStage(BatchStageBase):
         try:
             batch = self._candidate(parent)
         except EOF:
-            return self.empty_batch(True, parent), False
+            return self.empty_batch(True, parent), True
         v = check_singular_batch(self.cfg, self.l1_blocks, parent, batch, self.origin)
         if v.validity is Validity.ACCEPT:
             self.emit(BatchAccepted(self.origin, batch.timestamp, batch.epoch_num, len(batch.transactions),
                                     False))
-            return batch, not self.next_span
+            return batch, True
         if v.validity is Validity.PAST:
             self._dropped(batch, v)
             raise NotEnoughData
@@ -82,7 +85,7 @@ class BatchStage(BatchStageBase):
         if isinstance(batch, SingularBatch):
             self._pending = None
             return batch
-        v, _ = check_span_batch_prefix(self.cfg, self.l1_blocks, parent, batch, self.origin, self.l2)
+        v, _ = check_span_batch_holocene(self.cfg, self.l1_blocks, parent, batch, self.origin, self.l2)
         self._pending = None
         if v.validity is Validity.ACCEPT:
             try:

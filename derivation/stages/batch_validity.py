@@ -1,11 +1,17 @@
 """Batch validity rules (specs: derivation.md "Batch Queue", delta/span-batches.md, holocene/derivation.md,
-isthmus/ and jovian/ derivation.md; spec-checklist §10).
+isthmus/, jovian/, karst/ and lagoon/ derivation.md; spec-checklist §10; op-node batches.go ``checkSingularBatch``,
+``checkSpanBatch``, karlfloersch/optimism@da174e56 2026-06-02, and PR #22215 2026-08-19 for the Holocene overlap).
 
 Pure functions of the buffered L1 blocks (``l1_blocks[0]`` is the safe head's epoch), the safe head and the L1
 inclusion block. Holocene changes future batches into drops and old ones into "past" (by the inclusion block's
 time). Span batch blocks also drop when their L1 origin is older than the safe head's or missing from the buffered
 L1 blocks (kona and current op-node; earlier op-node halted instead). L2 lookups for span batches that overlap the
 safe chain go through the L2 provider and may raise NeedData.
+
+Activation blocks of Jovian, Karst and Lagoon take no batch transactions (the batch is dropped). A Lagoon post-exec
+transaction (type 0x7D) is accepted only when Lagoon is active at the block's timestamp (op-node
+``checkSequencerTxData``: "sequencers may not embed any PostExec transactions before SDM", SDM being active with
+Lagoon); deposits are never accepted.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from ..batches import SingularBatch
+from ..batches import POST_EXEC, SingularBatch
 from ..errors import ParseError
 from ..events import DropReason
 from ..providers import L2Source
@@ -55,6 +61,8 @@ def _check_txs(cfg: RollupConfig, timestamp: int, txs) -> Verdict:
             return _drop(DropReason.DEPOSIT_TRANSACTION, f"transaction {i} is a deposit: batches may not carry any")
         if tx[0] == SET_CODE and not cfg.is_active(Fork.ISTHMUS, timestamp):
             return _drop(DropReason.SET_CODE_BEFORE_ISTHMUS, f"transaction {i} is a set-code tx before Isthmus")
+        if tx[0] == POST_EXEC and not cfg.is_active(Fork.LAGOON, timestamp):
+            return _drop(DropReason.POST_EXEC_BEFORE_LAGOON, f"transaction {i} is a post-exec tx before Lagoon")
     return ACCEPT
 
 
@@ -126,8 +134,7 @@ def check_singular_batch(cfg: RollupConfig, l1_blocks: list[L1BlockRef], safe: L
                      l1_blocks[1] if len(l1_blocks) > 1 else None)
     if v.validity is not Validity.ACCEPT:
         return v
-    if batch.transactions and (cfg.is_activation_block(Fork.JOVIAN, batch.timestamp)
-                               or cfg.is_activation_block(Fork.LAGOON, batch.timestamp)):
+    if batch.transactions and cfg.is_empty_activation_block(batch.timestamp):
         return _drop(DropReason.NON_EMPTY_ACTIVATION_BLOCK, f"the fork activation block at {batch.timestamp} must "
                      "not carry user transactions")
     return _check_txs(cfg, batch.timestamp, batch.transactions)
@@ -227,6 +234,24 @@ def check_span_batch(cfg: RollupConfig, l1_blocks: list[L1BlockRef], safe: L2Blo
         v = _check_txs(cfg, el.timestamp, el.transactions)
         if v.validity is not Validity.ACCEPT:
             return v
+    return check_span_batch_overlap(cfg, safe, span, parent, l2)
+
+
+def check_span_batch_holocene(cfg: RollupConfig, l1_blocks: list[L1BlockRef], safe: L2BlockRef, span: SpanBatch,
+                              inclusion: L1BlockRef, l2: L2Source) -> tuple[Verdict, L2BlockRef | None]:
+    """A span batch from Holocene: the prefix checks, then the overlap checks (specs PR #928, 2026-08-13; op-node
+    ``checkSpanBatchHolocene``, PR #22215/#22489: a retroactive rule, on the assumption that no production chain
+    ever posted an overlap that disagreed with its safe chain); its blocks are then checked one by one."""
+    v, parent = check_span_batch_prefix(cfg, l1_blocks, safe, span, inclusion, l2)
+    if v.validity is not Validity.ACCEPT:
+        return v, parent
+    return check_span_batch_overlap(cfg, safe, span, parent, l2), parent
+
+
+def check_span_batch_overlap(cfg: RollupConfig, safe: L2BlockRef, span: SpanBatch, parent: L2BlockRef,
+                             l2: L2Source) -> Verdict:
+    """The span's blocks at or below the safe head must be the safe chain's: same user transactions (deposits
+    excluded), same L1 origin (op-node ``checkSpanBatchOverlap``)."""
     next_ts = safe.time + cfg.block_time
     if span.timestamp < next_ts:
         for k in range(safe.number - parent.number):

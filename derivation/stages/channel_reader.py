@@ -3,8 +3,8 @@
 Decompresses the current channel with the RLP byte limit and brotli allowance of its L1 origin (Fjord), and reads
 its batches one at a time. A batch that does not decode ends the channel; a span batch whose L1 origin is before
 Delta is skipped (op-node drops it early by the reader's origin time; the batch queue checks again by the span's
-L1 origin); a span batch whose transactions cannot be rebuilt is skipped and the channel read on (op-node treats
-that error as temporary and reads the next batch). ``flush`` drops the rest of the channel (Holocene fast channel
+L1 origin); a span batch whose transactions cannot be rebuilt, or that carries a post-exec transaction in a block
+before Lagoon, is skipped and the channel read on (op-node ``ChannelInReader``: "dropping malformed span batch"). ``flush`` drops the rest of the channel (Holocene fast channel
 invalidation).
 """
 
@@ -15,7 +15,7 @@ from ..batches import SingularBatch
 from ..errors import drop_message
 from ..events import BatchRead, Dropped, DropReason
 from ..rollup_config import Fork, RollupConfig
-from ..span_batch import SpanBatch
+from ..span_batch import SpanBatch, check_post_exec
 from ..types import L1BlockRef
 from .flow import Emit, NotEnoughData
 
@@ -61,6 +61,7 @@ class ChannelReader:
             raise NotEnoughData
         try:
             span = batch.derive(self.cfg.block_time, self.cfg.genesis.l2_time, self.cfg.l2_chain_id)
+            check_post_exec(span, self.cfg)
         except Exception as e:  # ParseError, or a decoder bug (drop_message)
             self._batch_dropped(DropReason.BATCH_UNDECODABLE, f"span batch: {drop_message(e)}")
             raise NotEnoughData from None

@@ -115,8 +115,7 @@ class World:
                 epoch = nxt if nxt is not None and nxt.time <= ts else cur
             attrs = self.builder.prepare(parent, BlockID(epoch.hash, epoch.number))
             user = list(txs) if i == 0 else []
-            if ts > epoch.time + self.cfg.max_sequencer_drift_at(epoch.time) or any(
-                    self.cfg.is_activation_block(f, ts) for f in (Fork.JOVIAN, Fork.LAGOON)):
+            if ts > epoch.time + self.cfg.max_sequencer_drift_at(epoch.time) or self.cfg.is_empty_activation_block(ts):
                 user = []
             attrs = dataclasses.replace(attrs, transactions=attrs.transactions + tuple(user))
             ref = self.seq_l2.execute(parent, attrs)

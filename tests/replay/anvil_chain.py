@@ -109,7 +109,7 @@ class AnvilChain:
             key = KEYS[len(self.batches) % len(KEYS)]
             user = (make_tx(2, L2_CHAIN_ID, key, self.nonce[key], data=bytes(len(self.batches) % 50)),)
             self.nonce[key] += 1
-            if self.cfg.is_activation_block(Fork.JOVIAN, ts):
+            if self.cfg.is_empty_activation_block(ts):
                 user = ()
             attrs = dataclasses.replace(attrs, transactions=attrs.transactions + user)
             ref = self.l2.execute(parent, attrs)
