@@ -4,7 +4,8 @@ Method versions follow op-node (spec-checklist §15, Z-17; op-node ``eth.EngineA
 timestamp of the payload concerned:
 - ``forkchoiceUpdated``: V3 from Ecotone, V2 from Canyon, V1 before (geth rejects V2 before Shanghai); without
   attributes V3, as op-node.
-- ``getPayload``: V4 from Isthmus, V3 from Ecotone, else V2.
+- ``getPayload``: V5 from Karst (Osaka on L2; optimism PR #21337, op-node v1.19.1), V4 from Isthmus, V3 from
+  Ecotone, else V2. The payload envelope keeps its Isthmus shape; newPayload and forkchoiceUpdated do not change.
 - ``newPayload``: V4 from Isthmus (``executionRequests = []``), V3 from Ecotone (``expectedBlobVersionedHashes =
   []`` and the beacon root), else V2.
 Transport failures (connection, timeout, HTTP errors) are :class:`EngineTransportError`, a ``TemporaryError``:
@@ -193,6 +194,8 @@ class EngineClient:
         return "engine_forkchoiceUpdatedV1"
 
     def get_payload_method(self, timestamp: int) -> str:
+        if self.cfg.is_active(Fork.KARST, timestamp):
+            return "engine_getPayloadV5"
         if self.cfg.is_active(Fork.ISTHMUS, timestamp):
             return "engine_getPayloadV4"
         if self.cfg.is_active(Fork.ECOTONE, timestamp):

@@ -4,7 +4,8 @@ unsafe head, built by the engine from derived attributes plus its transaction po
 L1 origin: the next L1 block as soon as the new block's time reaches it (and it is ``--sequencer.l1-confs`` deep);
 otherwise the current one, unless that would exceed the sequencer drift — then the next one is required, and
 without it no block is built. The pool is off (``noTxPool``) past the drift and on fork activation blocks with
-upgrade transactions (Jovian and Interop forbid user transactions there). ``--sequencer.max-safe-lag`` pauses
+upgrade transactions, Ecotone through Lagoon (op-node sequencer: "For the Karst activation block we must not include
+any sequencer transactions"; Jovian, Karst and Lagoon also drop a batch that carries any). ``--sequencer.max-safe-lag`` pauses
 sequencing when the unsafe head runs too far ahead of the safe head.
 """
 
@@ -16,15 +17,23 @@ import time
 from collections.abc import Callable
 
 from derivation.errors import TemporaryError
-from derivation.rollup_config import Fork, RollupConfig
+from derivation.rollup_config import RollupConfig
 from derivation.stages.attributes_builder import AttributesBuilder
 from derivation.types import BlockID, L1BlockInfo
+from derivation.upgrades import UPGRADE_FORKS
 from engine.client import ExecutionPayloadEnvelope
 from engine.controller import EngineController, InvalidPayload
 
 log = logging.getLogger("opnode.sequencer")
 
-NO_POOL_FORKS = (Fork.ECOTONE, Fork.FJORD, Fork.ISTHMUS, Fork.JOVIAN, Fork.LAGOON)
+NO_POOL_FORKS = UPGRADE_FORKS
+
+
+def no_tx_pool(cfg: RollupConfig, origin_time: int, l2_timestamp: int) -> bool:
+    """The block at ``l2_timestamp`` takes no pool transactions: past the drift, or a fork activation block with
+    upgrade transactions."""
+    return (l2_timestamp > origin_time + cfg.max_sequencer_drift_at(origin_time)
+            or any(cfg.is_activation_block(f, l2_timestamp) for f in NO_POOL_FORKS))
 
 
 class Sequencer:
@@ -118,9 +127,7 @@ class Sequencer:
         epoch = BlockID(origin.hash, origin.number)
         attrs = await self.driver.resolve(lambda: self.builder.prepare(parent, epoch))
         ts = attrs.timestamp
-        no_pool = (ts > origin.time + self.cfg.max_sequencer_drift_at(origin.time)
-                   or any(self.cfg.is_activation_block(f, ts) for f in NO_POOL_FORKS))
-        attrs = dataclasses.replace(attrs, no_tx_pool=no_pool)
+        attrs = dataclasses.replace(attrs, no_tx_pool=no_tx_pool(self.cfg, origin.time, ts))
         env, ref = await self.ctrl.sequence(attrs)
         await self.ctrl.sync_forkchoice()
         self.sealed += 1

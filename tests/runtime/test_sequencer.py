@@ -94,3 +94,17 @@ async def test_admin_stop_and_start(nursery):
     seq.start(head)
     await _advance(node, seq, clock, 4)
     assert node.ctrl.unsafe.number > 2
+
+
+def test_no_pool_on_activation_blocks_with_upgrade_transactions_karst_included():
+    """op-node's sequencer builds the Karst activation block with NoTxPool (as Ecotone…Jovian and Lagoon)."""
+    from derivation.rollup_config import RollupConfig
+    from opnode.runtime.sequencer import no_tx_pool
+
+    w, _ = make_world({Fork.JOVIAN: 0, Fork.KARST: 24, Fork.LAGOON: 48})
+    cfg: RollupConfig = w.cfg
+    t0 = cfg.genesis.l2_time
+    origin = t0
+    assert [no_tx_pool(cfg, origin, t0 + d) for d in (22, 24, 26, 46, 48, 50)] == [False, True, False, False, True,
+                                                                                     False]
+    assert no_tx_pool(cfg, origin, origin + cfg.max_sequencer_drift_at(origin) + 2)
