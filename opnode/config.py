@@ -39,7 +39,7 @@ from derivation.rollup_config import Fork, RollupConfig
 from .flags import BY_NAME, FLAGS, REQUIRED, flag_label
 from .l1.config import BeaconConfig, L1Config
 from .logs import LogConfig
-from .networks import ConfigError, load_rollup_config
+from .networks import ConfigError, load_dependency_set, load_rollup_config
 from .rpc.server import RPCConfig
 
 
@@ -240,6 +240,16 @@ def _rollup_config(v: _Values) -> RollupConfig:
         raise _usage(str(e)) from None
     if v.given("override.pectrablobschedule"):
         cfg = dataclasses.replace(cfg, pectra_blob_schedule_time=v["override.pectrablobschedule"])
+    if v["interop.dependency-set"]:
+        try:
+            cfg = dataclasses.replace(cfg, dependency_set=load_dependency_set(v["interop.dependency-set"]))
+        except ConfigError as e:
+            raise _usage(f"--interop.dependency-set: {e}") from None
+    lagoon = cfg.fork_time(Fork.LAGOON)
+    if lagoon is not None and cfg.dependency_set is None:
+        # op-node config.Check: a Lagoon activation block cannot be derived without the set.
+        raise _usage(f"the Lagoon upgrade is scheduled (lagoon_time = {lagoon}) but no interop dependency set is "
+                     "configured: give --interop.dependency-set FILE")
     try:
         cfg.check()
     except ParseError as e:

@@ -1,6 +1,7 @@
 """``opnode node`` flags with op-node's names, ``OP_NODE_*`` environment variables and defaults
 (op-node/flags/flags.go, p2p_flags.go, op-service/{flags,log,metrics,oppprof}; 2026 additions: follow source,
-``--rollup.l1-chain-config``, ``--l1.cache-size``, ``--l2.engine-rpc-timeout``, overrides up to Karst/Interop).
+``--rollup.l1-chain-config``, ``--l1.cache-size``, ``--l2.engine-rpc-timeout``, overrides up to Karst/Interop,
+``--interop.dependency-set``).
 
 Precedence is flag > environment > default, as urfave/cli. Values are parsed as op-node parses them: durations in
 Go syntax (``12s``, ``6m24s``, ``500ms``; a bare ``0``), integers in Go's base-0 syntax (``10``, ``0x10``), booleans
@@ -247,6 +248,9 @@ FLAGS: tuple[Flag, ...] = (
          aliases=("override.lagoon",) if fork == "interop" else ()) for fork in OVERRIDE_FORKS),
     _f("override.pectrablobschedule", "OVERRIDE_PECTRABLOBSCHEDULE", UINT, None, ROLLUP,
        "Manually specify the PectraBlobSchedule fork timestamp, overriding the bundled setting"),
+    _f("interop.dependency-set", "INTEROP_DEPENDENCY_SET", TEXT, None, ROLLUP,
+       "Interop dependency set, op-node's JSON file; default: the bundled network's (required when Lagoon is "
+       "scheduled)"),
     _f("rollup.halt", "ROLLUP_HALT", Choice(HALT_LEVELS, fold=True), None, ROLLUP,
        "Halt on incompatible protocol versions of this level (accepted; protocol versions are not tracked)",
        no_effect=True),

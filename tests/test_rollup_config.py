@@ -178,3 +178,17 @@ def test_rollup_config_file(tmp_path):
     p.write_text("{not json")
     with pytest.raises(ConfigError, match="not valid JSON"):
         load_rollup_config(path=p)
+
+
+def test_config_show_prints_rollup_json_and_notes_what_it_cannot_carry(capsys):
+    from opnode.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["config", "show", "--network", "base-sepolia"])
+    out, err = capsys.readouterr()
+    assert e.value.code == 0 and json.loads(out)["l2_chain_id"] == 84532
+    assert f"not followable from {SCHEDULE['base']['chains']['base-sepolia']['time']}" in err and "Azul" in err
+    with pytest.raises(SystemExit):
+        main(["config", "show", "--network", "op-sepolia"])
+    out, err = capsys.readouterr()
+    assert json.loads(out)["keep_karst_upgrade_gas"] is True and "dependency set 1301, 11155420" in err

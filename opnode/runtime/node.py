@@ -83,6 +83,30 @@ class OpNode:
             got = None if l2_genesis is None else l2_genesis["hash"]
             raise StartupError(f"incorrect L2 genesis block hash {got}, expected 0x{cfg.genesis.l2.hash.hex()}")
 
+    async def _check_derivation_limit(self, l1: L1Client, engine: EngineClient) -> None:
+        """A bundled config that stops describing its chain (Base after Azul) refuses to start once the L1 head or
+        the engine's head is past that time: deriving on would silently follow the wrong rules."""
+        limit = self.cfg.derivation_limit
+        if limit is None:
+            return
+        l1_head = await l1.block_ref_by_label("latest")
+        latest = await engine.block("latest")
+        l2_time = 0 if latest is None else parse_quantity(latest["timestamp"])
+        t = max(l1_head.time, l2_time)
+        if t >= limit.time:
+            raise StartupError(limit.message(t))
+
+    def _interop_notice(self) -> None:
+        """op-supernode checks cross-chain messages; a plain deriving node does not (op-node's localSafeIsFullySafe
+        without --l2.follow.source), so it can diverge from the chain once the set is active: say so once."""
+        ds = self.cfg.dependency_set
+        if ds is None or not ds.multi_chain or self.config.follow_source is not None:
+            return
+        log.warn("This chain is in a multi-chain interop dependency set: this source node derives it without "
+                 "cross-chain message checks and can diverge from the chain from Lagoon on (a block with an invalid "
+                 "executing message is replaced by the supernode); run `opnode supernode`, or follow one with "
+                 "--l2.follow.source <supernode>/<chainID>", chains=",".join(map(str, ds.chain_ids)))
+
     # -------------------------------------------------------------------------------------------- observers
 
     def _on_event(self, ev: Event) -> None:
@@ -115,6 +139,7 @@ class OpNode:
         c = self.config
         for notice in c.notices:
             log.info(notice)
+        self._interop_notice()
         self.metrics.record_info(__version__)
         self.metrics.record_up()
         async with AsyncExitStack() as stack:
@@ -132,6 +157,7 @@ class OpNode:
             stack.push_async_callback(self.l2_reader.aclose)
             try:
                 await self._check_chains(l1, engine)
+                await self._check_derivation_limit(l1, engine)
             except (DerivationError, OSError) as e:
                 raise StartupError(f"cannot check the L1/L2 endpoints: {e}") from None
             if beacon is not None and not c.beacon.ignore and not await beacon.check():

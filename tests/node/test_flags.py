@@ -16,6 +16,10 @@ from opnode.cli import cli, main
 from opnode.config import node_config_from
 from opnode.networks import network_json
 
+from ..vectors import ROOT
+
+DEPSET = str(ROOT / "dependency_set_example.json")  # op-node's format, chains 901 and 902
+
 SEEN: list = []
 
 
@@ -68,6 +72,7 @@ SPECIAL = {  # flags whose samples need a particular shape: (sample, other sampl
 }
 SKIP = {  # covered by their own tests below
     "network", "rollup.config", "rollup.l1-chain-config", "l2.jwt-secret", "conductor.enabled", "l2.engine-sync",
+    "interop.dependency-set",
 }
 
 
@@ -101,6 +106,7 @@ BLOB_FORKS = {f"override.{f}" for f in ("ecotone", "fjord", "granite", "holocene
 
 CONTEXT = {  # what a flag needs around it to matter
     **{name: ["--l1.beacon.ignore"] for name in BLOB_FORKS},  # blobs need a beacon (or the ignore flag)
+    "override.interop": ["--l1.beacon.ignore", "--interop.dependency-set", DEPSET],  # Lagoon needs a dependency set
     "l2.follow.source.rpc-timeout": ["--l2.follow.source", "http://src:9545"],
 }
 
@@ -148,6 +154,7 @@ def test_values_reach_the_right_fields(files):
         "--l1.http-poll-interval=6m24s", "--l1.epoch-poll-interval", "1h2m3.5s", "--l1.rpckind", "ERIGON",
         "--l1.beacon", "http://beacon", "--l1.beacon-fallbacks", "http://f1,http://f2", "--l1.beacon-archiver",
         "http://f3", "--override.isthmus=0x10", "--override.lagoon", "2000000000", "--override.pectrablobschedule=5",
+        "--interop.dependency-set", DEPSET,
         "--syncmode", "execution-layer", "--l2.follow.source", "http://sn:8545/11155420",
         "--l2.follow.source.rpc-timeout", "500ms", "--log.level", "EROR", "--log.format", "json",
         "--sequencer.enabled", "--sequencer.l1-confs", "0", "--p2p.static", "/ip4/1.2.3.4/tcp/9222/p2p/x",
@@ -351,3 +358,26 @@ def test_p2p_flags_reach_the_gossip_service(files):
     assert (p.mesh_d, p.mesh_d_lo, p.mesh_d_hi, p.flood_publish) == (4, 3, 7, True)
     d = p2p_config(parse(base(files)).p2p)
     assert (d.peers_lo, d.peers_hi, d.mesh_d, d.mesh_d_lo, d.mesh_d_hi, d.flood_publish) == (20, 30, 8, 6, 12, False)
+
+
+def test_interop_dependency_set_flag_env_and_the_lagoon_check(files, tmp_path):
+    """op-node ``--interop.dependency-set`` (OP_NODE_INTEROP_DEPENDENCY_SET, flags.go @b5c39b26); op-node's
+    config.Check refuses a scheduled Lagoon without a set. A bundled network brings its own set."""
+    from derivation.rollup_config import DependencySet
+
+    lagoon = base(files) + ["--l1.beacon.ignore", "--override.lagoon", "2000000000"]
+    r = CliRunner().invoke(node_cmd, lagoon, env={}, standalone_mode=False)
+    assert r.exit_code != 0 and "Lagoon upgrade is scheduled (lagoon_time = 2000000000)" in str(r.exception)
+    assert "--interop.dependency-set" in str(r.exception)
+    assert parse(lagoon + ["--interop.dependency-set", DEPSET]).rollup.dependency_set == DependencySet((901, 902))
+    other = tmp_path / "other.json"
+    other.write_text('{"dependencies": {"10": {}}}')
+    assert parse(lagoon, env={"OP_NODE_INTEROP_DEPENDENCY_SET": DEPSET}).rollup.dependency_set.chain_ids == (901, 902)
+    assert parse(lagoon + ["--interop.dependency-set", str(other)],
+                 env={"OP_NODE_INTEROP_DEPENDENCY_SET": DEPSET}).rollup.dependency_set.chain_ids == (10,)
+    bad = CliRunner().invoke(node_cmd, lagoon + ["--interop.dependency-set", str(tmp_path / "nope.json")], env={},
+                             standalone_mode=False)
+    assert "cannot read dependency set" in str(bad.exception)
+    net = parse(["--network", "op-sepolia", "--l1", "http://l1", "--l2", "http://l2", "--l2.jwt-secret",
+                 str(files / "jwt.hex"), "--l1.beacon.ignore"])
+    assert net.rollup.dependency_set.chain_ids == (1301, 11155420)

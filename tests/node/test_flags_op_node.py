@@ -18,6 +18,8 @@ OP_NODE = load("op_node_flags.json")["flags"]
 # (op-node-interface.md, follow-and-rpc.md §1 and §5), which quotes the later op-node source.
 LATER = {
     "fetch-withdrawal-root-from-state": ("OP_NODE_FETCH_WITHDRAWAL_ROOT_FROM_STATE",),
+    # op-node/flags/flags.go InteropDependencySet (ethereum-optimism/optimism@b5c39b26, 2026-06-03)
+    "interop.dependency-set": ("OP_NODE_INTEROP_DEPENDENCY_SET",),
     "l1.cache-size": ("OP_NODE_L1_CACHE_SIZE",),
     "l2.engine-rpc-timeout": ("OP_NODE_L2_ENGINE_RPC_TIMEOUT",),
     "l2.follow.source": ("OP_NODE_L2_FOLLOW_SOURCE",),
