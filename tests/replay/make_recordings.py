@@ -159,6 +159,26 @@ def faults_holocene() -> tuple[World, int, int]:
     return w, 2, w.l1.head.number
 
 
+def across_karst(keep: bool) -> Callable[[], tuple[World, int, int]]:
+    def build() -> tuple[World, int, int]:
+        """Jovian chain, Karst activating at +84 s (L2 block 42) in the range: its activation block starts an
+        epoch whose L1 origin carries a user deposit, then the 31 NUT deposits; span and singular batches around
+        it; the gas limit at and after the activation block as ``keep_karst_upgrade_gas`` says."""
+        c = Chain(recordable_world({"jovian": 0, "karst": 84}, keep_karst_upgrade_gas=keep))
+        w = c.w
+        w.l1.mine()
+        for round_ in range(7):
+            if round_ == 3:  # the L1 block at +84 s: the activation block's origin
+                w.deposit(_deposit(round_))
+            else:
+                w.l1.mine()
+            c.sequence(12)  # 24 s of L2 for the two L1 blocks of each round
+            w.post(c.unposted(), span=round_ % 2 == 0)
+        w.l1.mine()
+        return w, 4, w.l1.head.number
+    return build
+
+
 SCENARIOS = [
     Scenario("calldata-pre-holocene", "Granite chain, calldata batches", "recording and replay of calldata "
              "singular and span batches, buffered future batches, a multi-block channel, a deposit and a "
@@ -169,6 +189,12 @@ SCENARIOS = [
              "parameter update", blobs_across_holocene),
     Scenario("faults-holocene", "Holocene chain with a misbehaving batcher", "replay explains dropped data, "
              "frames, channels and batches (with reasons) and still matches the real chain", faults_holocene),
+    Scenario("across-karst-strip", "Karst activation, keep_karst_upgrade_gas false", "replay across the Karst "
+             "activation block (L1-info, the origin's user deposit, the 31 NUTs; gas limit + 55,370,657) with the "
+             "upgrade gas stripped again after it", across_karst(False)),
+    Scenario("across-karst-keep", "Karst activation, keep_karst_upgrade_gas true (OP, Unichain)", "replay across "
+             "the Karst activation block with the upgrade gas kept after it, as OP Mainnet and OP Sepolia run",
+             across_karst(True)),
 ]
 
 
