@@ -13,7 +13,8 @@ from pathlib import Path
 from opnode.replay import format as fmt
 
 VECTORS = Path(__file__).resolve().parents[2] / "spec-vectors" / "replay"
-SHIPPED = ("calldata-pre-holocene.jsonl.gz", "blobs-across-holocene.jsonl.gz", "faults-holocene.jsonl.gz")
+SHIPPED = ("calldata-pre-holocene.jsonl.gz", "blobs-across-holocene.jsonl.gz", "faults-holocene.jsonl.gz",
+           "across-karst-strip.jsonl.gz", "across-karst-keep.jsonl.gz")
 
 
 def records(data: bytes) -> list[dict]:
