@@ -102,10 +102,10 @@ KARST_PIN = Pin("karst_nut_bundle.json", "08f5df36f7ff29a9421ab84beebe96684a7455
                 55_370_657, _L2_PROXY_ADMIN, "0x7c36f37e" + "00" * 12 + "5398a70eb0929dd7bfc73c59e7137d8c7cdf6669",
                 True)
 # op-node op-core/nuts/fork_lock.toml [lagoon] at ethereum-optimism/optimism@4fc25a93 (commit c9b441ba); 29 txs
-# (TestUpgradeTransactionsInterop), the last one upgradePredeploys(L2CM). Its L2CM address and gas are not
-# published anywhere reachable here, so the last-tx fingerprint is checked by the sha256 alone.
+# (TestUpgradeTransactionsInterop); the last one, read from the bundle file at 4fc25a93 (its final 742 characters),
+# is upgradePredeploys(0x14086ee6…0630) with gas 4,000,000. Its total gas is not published: not checked.
 LAGOON_PIN = Pin("lagoon_nut_bundle.json", "a4a9dac53431d07e4f24a803f23f0216e10396269a17d1df7ecd64393dc76b5e", 29,
-                 0, _L2_PROXY_ADMIN, "", True)
+                 0, _L2_PROXY_ADMIN, "0x7c36f37e" + "00" * 12 + "14086ee61374f7207ece3fa2978bc5612eca0630", True)
 # The v1.19.0 draft (fork_lock [interop] @27fa9780, commit fa9974a2): 28 txs, superseded by LAGOON_PIN.
 LAGOON_DRAFT_PIN = Pin("lagoon_nut_bundle.DRAFT-2124ce31.json",
                        "2124ce31c0947cac15f00114214dd4354848f7b4642ff2d12ebb3f94b28cc989", 28, 60_503_172,

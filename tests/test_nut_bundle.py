@@ -115,6 +115,7 @@ def test_lagoon_draft_is_marked_and_the_final_one_is_demanded():
     assert len(draft.transactions) == lag["draft"]["tx_count"] and draft.total_gas == lag["draft"]["total_gas"]
     assert draft.qualified_intent(0) == lag["first_intent"]  # same first intent as the final bundle
     assert LAGOON_PIN.sha256 == lag["sha256"] and LAGOON_PIN.tx_count == lag["tx_count"]
+    assert (LAGOON_PIN.last_to, LAGOON_PIN.last_data) == (lag["last_tx"]["to"], lag["last_tx"]["data"])
     if bundle_path(LAGOON_PIN.file).is_file():
         final = nut_bundle(Fork.LAGOON)
         assert final.final and final.qualified_intent(28) == lag["last_intent"]
@@ -130,3 +131,9 @@ def test_lagoon_draft_is_marked_and_the_final_one_is_demanded():
 def test_forks_without_a_bundle_are_refused():
     with pytest.raises(NutBundleError, match="jovian has no NUT bundle"):
         nut_bundle(Fork.JOVIAN)
+
+
+def test_the_draft_given_as_the_final_lagoon_bundle_is_refused():
+    draft_raw = bundle_path(LAGOON_DRAFT_PIN.file).read_bytes()
+    with pytest.raises(NutBundleError, match=f"expected {LAGOON_PIN.sha256}"):
+        parse_bundle(Fork.LAGOON, draft_raw, LAGOON_PIN)
