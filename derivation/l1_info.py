@@ -179,7 +179,7 @@ def _after_activation(cfg: RollupConfig, fork: Fork, l2_timestamp: int) -> bool:
 def l1_info_format(cfg: RollupConfig, l2_timestamp: int) -> str:
     """The calldata format of the L2 block at ``l2_timestamp`` (clock: L2 block time; spec-checklist L-02).
 
-    Interop keeps the Jovian format (kona; the interop specs define no new one)."""
+    Karst and Lagoon keep the Jovian format (specs: no karst/ or lagoon/ l1-attributes.md; kona PR #19372)."""
     if _after_activation(cfg, Fork.JOVIAN, l2_timestamp):
         return JOVIAN
     if _after_activation(cfg, Fork.ISTHMUS, l2_timestamp):
