@@ -27,8 +27,8 @@ from eth.vm.message import Message
 
 from derivation.crypto import keccak256
 from derivation.errors import ParseError
-from derivation.rollup_config import Fork
 from derivation.post_exec import POST_EXEC
+from derivation.rollup_config import Fork
 from derivation.transactions import BLOB, DEPOSIT, LEGACY, SET_CODE, Transaction
 
 from ..chain_spec import ChainSpec

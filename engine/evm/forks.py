@@ -22,10 +22,10 @@ from eth.vm.forks.cancun.state import CancunState
 from eth.vm.forks.paris.computation import ParisComputation
 from eth.vm.forks.paris.state import ParisState
 from eth.vm.forks.prague.computation import PragueComputation
-from eth.vm.opcode import as_opcode
 from eth.vm.forks.prague.state import PragueState
 from eth.vm.forks.shanghai.computation import ShanghaiComputation
 from eth.vm.forks.shanghai.state import ShanghaiState
+from eth.vm.opcode import as_opcode
 
 from derivation.rollup_config import Fork
 
