@@ -12,9 +12,11 @@ from derivation import rlp
 from derivation.crypto import keccak256
 from derivation.errors import ParseError
 from derivation.hexutil import from_hex, parse_quantity, quantity, to_hex
+from derivation.rollup_config import Fork
 from derivation.transactions import DEPOSIT, LEGACY, Transaction
 
 from .chain import Chain, StoredBlock, find_transaction
+from .eth_config import eth_config
 from .evm.executor import call_message, intrinsic_gas
 from .evm.header import Header
 from .payload import SERVER_ERROR, RpcError, invalid_params
@@ -78,6 +80,11 @@ class EthAPI:
 
     def chain_id(self) -> str:
         return quantity(self.chain.spec.chain_id)
+
+    def config(self) -> dict:
+        """EIP-7910 ``eth_config`` (see :mod:`.eth_config`)."""
+        c = self.chain
+        return eth_config(c.spec, c.genesis_hash, c.genesis.timestamp, c.head.timestamp)
 
     def block_number(self) -> str:
         return quantity(self.chain.head.number)
@@ -319,7 +326,7 @@ class EthAPI:
         head = self.chain.head
         adb = self.chain.account_db(head)
         try:
-            tx = self.txpool.add(raw, adb.get_nonce)
+            tx = self.txpool.add(raw, adb.get_nonce, self.chain.spec.is_active(Fork.KARST, head.timestamp))
         except TxPoolError as e:
             raise RpcError(SERVER_ERROR, str(e)) from None
         return to_hex(tx.hash)
