@@ -250,6 +250,31 @@ def test_failing_deposit_keeps_the_mint_and_bumps_the_nonce():
     assert adb.get_balance(RECORDER_ADDR) == 0
 
 
+def test_isthmus_deposits_are_held_to_the_eip7623_floor():
+    """op-geth stateTransition.execute / op-revm (revm's validate_initial_tx_gas and eip7623_check_gas_floor, not
+    overridden for deposits): below the floor the deposit fails with all its gas used, the mint kept and the nonce
+    bumped; above it, the gas it reports is raised to the floor. Before Isthmus no floor applies."""
+    data = bytes(range(1, 201))  # 200 non-zero bytes: intrinsic 21,000 + 3,200; floor 21,000 + 8,000
+    intrinsic, floor = 21_000 + 16 * 200, 21_000 + 10 * 4 * 200
+    sender = bytes.fromhex("00000000000000000000000000000000000d0003")
+
+    def dep(i, gas):
+        return deposit(user_deposit_source_hash(keccak256(b"floor"), i), sender, addr(5), mint=1000, value=0, gas=gas,
+                       is_system_tx=False, data=data)
+
+    c = _chain_with_contracts()  # Jovian (so Isthmus) at genesis
+    g = c.head
+    s = c.build(g.hash, attrs(g), [l1_info(), dep(0, floor - 1), dep(1, floor + 5_000)])
+    below, above = s.results[1], s.results[2]
+    assert below.receipt.status == 0 and below.gas_used == floor - 1 and "floor data gas" in below.error
+    assert above.receipt.status == 1 and above.gas_used == floor > intrinsic
+    adb = c.account_db(s.header)
+    assert adb.get_balance(sender) == 2000 and adb.get_nonce(sender) == 2
+    pre = Chain(build_op_genesis(901, GENESIS_TIME, {Fork.HOLOCENE: 0}, funded={}))
+    s2 = pre.build(pre.head.hash, attrs(pre.head), [l1_info(fmt="ecotone"), dep(0, floor - 1)])
+    assert s2.results[1].receipt.status == 1 and s2.results[1].gas_used == intrinsic
+
+
 def test_user_tx_fees_reach_the_vaults_and_l1_fee_follows_the_fjord_formula():
     c = dev_chain()
     g = c.head
