@@ -25,7 +25,7 @@ from derivation.trie import ordered_trie_root
 
 from .evm.base_fee import ExtraDataError, decode_extra_data
 from .evm.block import BlockAttributes, BlockBuilder, SealedBlock
-from .evm.executor import GasLimitReached, InvalidTransaction
+from .evm.executor import GasLimitReached, InvalidPostExec, InvalidTransaction
 from .evm.header import EMPTY_REQUESTS_HASH, Header
 from .evm.receipts import Receipt
 from .genesis import Genesis, artifact_code
@@ -234,7 +234,10 @@ class Chain:
         is appended when there is any. The block is sealed and saved, not made canonical."""
         b = self.builder(parent_hash, attrs)
         ex = b.executor
-        payload = forced[-1].post_exec if forced and forced[-1].type == POST_EXEC else None
+        try:
+            payload = self._post_exec_of(forced, ex.env.number, attrs.timestamp)
+        except PostExecError as e:
+            raise InvalidPostExec(str(e)) from None
         if payload is not None:
             ex.verify_post_exec(payload)
             pool_txs = None
@@ -258,6 +261,11 @@ class Chain:
         sealed = b.seal()
         self.save(sealed)
         return sealed
+
+    def _post_exec_of(self, txs: list[Transaction], number: int, timestamp: int):
+        """The block's post-exec payload after the envelope and SDM checks (lagoon/post-exec.md, sdm.md), or None."""
+        return check_block([t.type for t in txs], {i: t.post_exec for i, t in enumerate(txs) if t.type == POST_EXEC},
+                           number, self.spec.is_active(Fork.LAGOON, timestamp))
 
     def _import_payload(self, p: Payload) -> SealedBlock:
         parent = self.header(p.parent_hash)
@@ -298,9 +306,7 @@ class Chain:
             except Exception as e:
                 raise InvalidBlock(f"transaction {i}: {e}") from None
         try:
-            post_exec = check_block([t.type for t in txs], {i: t.post_exec for i, t in enumerate(txs)
-                                                             if t.type == POST_EXEC},
-                                    p.number, spec.is_active(Fork.LAGOON, p.timestamp))
+            post_exec = self._post_exec_of(txs, p.number, p.timestamp)
         except PostExecError as e:
             raise InvalidBlock(f"invalid post-exec transaction: {e}") from None
         if post_exec is not None:
