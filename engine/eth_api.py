@@ -13,6 +13,7 @@ from derivation.crypto import keccak256
 from derivation.errors import ParseError
 from derivation.hexutil import from_hex, parse_quantity, quantity, to_hex
 from derivation.rollup_config import Fork
+from derivation.post_exec import POST_EXEC
 from derivation.transactions import DEPOSIT, LEGACY, Transaction
 
 from .chain import Chain, StoredBlock, find_transaction
@@ -138,6 +139,9 @@ class EthAPI:
         if b is not None:
             out.update(blockHash=to_hex(b.hash), blockNumber=quantity(b.header.number),
                        transactionIndex=quantity(index))
+        if tx.type == POST_EXEC:  # post-exec.md §Generic Transaction Interface Representation: nothing else
+            del out["to"]
+            return out
         if tx.type == DEPOSIT:
             r = b.receipts[index] if b is not None else None
             out.update(sourceHash=to_hex(tx.source_hash), mint=quantity(tx.mint), isSystemTx=tx.is_system_tx,
@@ -214,6 +218,8 @@ class EthAPI:
                "to": None if tx.to is None else to_hex(tx.to),
                "contractAddress": None if not contract else "0x" + contract,
                "effectiveGasPrice": quantity(ex.get("effectiveGasPrice", 0))}
+        if tx.type == POST_EXEC:
+            return out
         if tx.type == DEPOSIT:
             if r.deposit_nonce is not None:
                 out["depositNonce"] = quantity(r.deposit_nonce)
@@ -228,6 +234,8 @@ class EthAPI:
         for k, name in names.items():
             if ex.get(k) is not None:
                 out[name] = quantity(ex[k]) if k != "l1FeeScalar" else str(ex[k] / 1e6)
+        if self.chain.spec.is_active(Fork.LAGOON, b.header.timestamp):  # sdm.md §Receipt Extension (RPC only)
+            out["opGasRefund"] = quantity(ex["opGasRefund"]) if ex.get("opGasRefund") else None
         return out
 
     # ------------------------------------------------------------------------------------------------ state

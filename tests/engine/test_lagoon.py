@@ -260,3 +260,20 @@ def test_receipt_rlp_of_post_exec_matches_an_eip1559_receipt_shape():
     status, cum, bloom, logs = rlp.decode_list(enc[1:], 4)
     assert (rlp.decode_uint(status), rlp.decode_uint(cum), bloom, logs) == (
         1, s.results[2].receipt.cumulative_gas_used, bytes(256), [])
+
+
+def test_rpc_shows_the_post_exec_transaction_and_the_refund():
+    from engine.eth_api import EthAPI
+
+    c = Chain(_genesis())
+    g = c.head
+    s = c.build(g.hash, _attrs(g), [_info(), *_users(), post_exec_tx(sdm_payload(1, {2: 1000}))])
+    c.set_forkchoice(s.hash)
+    x = EthAPI(c, TxPool(901), None)
+    pe = x.get_transaction_by_hash(to_hex(s.transactions[3].hash))
+    assert {k: pe[k] for k in ("type", "from", "gas", "value")} == {"type": "0x7d", "from": "0x" + "00" * 20,
+                                                                     "gas": "0x0", "value": "0x0"}
+    assert pe["input"] == to_hex(sdm_payload(1, {2: 1000}).encode()) and "nonce" not in pe and "to" not in pe
+    receipts = x.get_block_receipts("latest")
+    assert receipts[2]["opGasRefund"] == "0x3e8" and receipts[1]["opGasRefund"] is None
+    assert receipts[3]["type"] == "0x7d" and receipts[3]["gasUsed"] == "0x0" and receipts[3]["status"] == "0x1"
