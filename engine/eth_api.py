@@ -12,8 +12,8 @@ from derivation import rlp
 from derivation.crypto import keccak256
 from derivation.errors import ParseError
 from derivation.hexutil import from_hex, parse_quantity, quantity, to_hex
-from derivation.rollup_config import Fork
 from derivation.post_exec import POST_EXEC
+from derivation.rollup_config import Fork
 from derivation.transactions import DEPOSIT, LEGACY, Transaction
 
 from .chain import Chain, StoredBlock, find_transaction
