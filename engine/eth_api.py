@@ -19,6 +19,7 @@ from derivation.transactions import DEPOSIT, LEGACY, Transaction
 from .chain import Chain, StoredBlock, find_transaction
 from .eth_config import eth_config
 from .evm.executor import call_message, intrinsic_gas
+from .evm.forks import MAX_TX_GAS
 from .evm.header import Header
 from .payload import SERVER_ERROR, RpcError, invalid_params
 from .txpool import TxPool, TxPoolError
@@ -307,6 +308,8 @@ class EthAPI:
         header = self.resolve(tag)
         sender, to, value, data, cap, price = self._call_args(args, header)
         spec, db = self.chain.spec, self.chain.store.state_db
+        if spec.is_active(Fork.KARST, header.timestamp):
+            cap = min(cap, MAX_TX_GAS)  # EIP-7825: no transaction can use more (op-reth v2.3.3's estimateGas fix)
 
         def ok(gas):
             return call_message(spec, db, header, sender, to, value, data, gas, price)

@@ -346,3 +346,13 @@ def test_eth_config_reports_current_next_and_last(activated):
 def test_attributes_may_carry_the_jovian_fields_on_karst():
     a = attributes_from_json(_fcu_attrs(Chain(karst_genesis(0)).head, [l1_info()]))
     assert a.min_base_fee == 0 and a.gas_limit == BASE_GAS_LIMIT
+
+
+def test_estimate_gas_searches_below_the_eip7825_cap(activated):
+    c, _g, _act, _nxt = activated
+    x = EthAPI(c, TxPool(901), None)
+    # a loop that burns all the gas it gets: the estimate cannot be found below the cap, and says so
+    burn = bytes.fromhex("5b600056")  # JUMPDEST PUSH1 0 JUMP
+    with pytest.raises(RpcError, match=str(MAX_TX_GAS)):
+        x.estimate_gas({"from": to_hex(addr(0)), "data": to_hex(burn), "gas": hex(40_000_000)})
+    assert int(x.estimate_gas({"from": to_hex(addr(0)), "to": to_hex(addr(1)), "value": "0x1"}), 16) == 21_000
