@@ -1,7 +1,8 @@
 """Ethereum and OP transactions as raw EIP-2718 envelopes: decode, encode, hash and recover the sender.
 
 Types: legacy (EIP-155 or not), 0x01 access list, 0x02 dynamic fee, 0x03 blob (L1 only; the network form with a
-sidecar is accepted on decode), 0x04 set-code (EIP-7702) and 0x7E OP deposit (no signature).
+sidecar is accepted on decode), 0x04 set-code (EIP-7702), 0x7D Lagoon post-exec (no signature, sender the zero
+address; codec in :mod:`derivation.post_exec`) and 0x7E OP deposit (no signature).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from dataclasses import dataclass, field
 from . import rlp
 from .crypto import keccak256, recover_address, sign_hash
 from .errors import ParseError
+from .post_exec import POST_EXEC, PostExecPayload
+from .post_exec import decode as decode_post_exec
 
 LEGACY, ACCESS_LIST, DYNAMIC_FEE, BLOB, SET_CODE, DEPOSIT = 0x00, 0x01, 0x02, 0x03, 0x04, 0x7E
 TYPE_NAMES = {LEGACY: "legacy", ACCESS_LIST: "access_list", DYNAMIC_FEE: "dynamic_fee", BLOB: "blob",
-              SET_CODE: "set_code", DEPOSIT: "deposit"}
+              SET_CODE: "set_code", POST_EXEC: "post_exec", DEPOSIT: "deposit"}
 
 
 class TxError(ParseError):
@@ -78,6 +81,7 @@ class Transaction:
     from_: bytes | None = None
     mint: int = 0
     is_system_tx: bool = False
+    post_exec: PostExecPayload | None = None  # 0x7D only
     raw: bytes = b""
     _sender: bytes | None = None
 
@@ -123,6 +127,8 @@ class Transaction:
         """The recovered (or, for deposits, declared) sender address."""
         if self.type == DEPOSIT:
             return self.from_
+        if self.type == POST_EXEC:
+            return bytes(20)
         if self._sender is None:
             self._sender = recover_address(self.signing_hash(), self.y_parity, self.r, self.s)
         return self._sender
@@ -154,6 +160,8 @@ class Transaction:
         elif t == DEPOSIT:
             out = b"\x7e" + rlp.encode([self.source_hash, self.from_, self.to or b"", self.mint, self.value,
                                         self.gas, 1 if self.is_system_tx else 0, self.data])
+        elif t == POST_EXEC:
+            out = self.post_exec.tx_bytes()
         else:
             out = bytes((t,)) + rlp.encode(self._typed_fields())
         self.raw = out
@@ -171,6 +179,8 @@ def decode(raw: bytes) -> Transaction:
             return _decode_legacy(raw)
         if t == DEPOSIT:
             return _decode_deposit(raw)
+        if t == POST_EXEC:
+            return post_exec_tx(decode_post_exec(raw))
         if t in (ACCESS_LIST, DYNAMIC_FEE, BLOB, SET_CODE):
             return _decode_typed(t, raw)
     except rlp.RLPError as e:
@@ -244,6 +254,13 @@ def _decode_deposit(raw: bytes) -> Transaction:
                        to=rlp.decode_address(f[2]), mint=rlp.decode_uint(f[3]), value=rlp.decode_uint(f[4]),
                        gas=rlp.decode_uint(f[5], 64), is_system_tx=rlp.decode_bool(f[6]),
                        data=rlp.decode_bytes(f[7]), raw=raw)
+
+
+def post_exec_tx(payload: PostExecPayload) -> Transaction:
+    """The 0x7D transaction carrying ``payload`` (``data`` is the payload RLP, as the tx's generic ``input``)."""
+    tx = Transaction(POST_EXEC, data=payload.encode(), post_exec=payload)
+    tx.encode()
+    return tx
 
 
 def deposit(source_hash: bytes, from_: bytes, to: bytes | None, mint: int, value: int, gas: int,

@@ -17,15 +17,15 @@ from eth.db.account import AccountDB
 
 from derivation import rlp
 from derivation.crypto import keccak256
+from derivation.post_exec import POST_EXEC, PostExecError, check_block
 from derivation.rollup_config import Fork
-from derivation.transactions import Transaction, decode
+from derivation.transactions import Transaction, decode, post_exec_tx
 from derivation.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from derivation.trie import ordered_trie_root
 
 from .evm.base_fee import ExtraDataError, decode_extra_data
 from .evm.block import BlockAttributes, BlockBuilder, SealedBlock
-from .evm.executor import GasLimitReached, InvalidTransaction
-from .evm.fees import CostData, da_footprint
+from .evm.executor import GasLimitReached, InvalidPostExec, InvalidTransaction
 from .evm.header import EMPTY_REQUESTS_HASH, Header
 from .evm.receipts import Receipt
 from .genesis import Genesis, artifact_code
@@ -205,9 +205,9 @@ class Chain:
             raise
 
     def build(self, parent_hash: bytes, attrs: BlockAttributes, forced: list[Transaction],
-              pool_txs=None) -> SealedBlock:
+              pool_txs=None, produce_post_exec: bool = False) -> SealedBlock:
         with self._transaction():
-            return self._build(parent_hash, attrs, forced, pool_txs)
+            return self._build(parent_hash, attrs, forced, pool_txs, produce_post_exec)
 
     def import_payload(self, p: Payload) -> SealedBlock:
         """Execute a received block on its (known) parent; raise :class:`InvalidBlock` naming the broken rule."""
@@ -226,28 +226,46 @@ class Chain:
         self.store.commit()
 
     def _build(self, parent_hash: bytes, attrs: BlockAttributes, forced: list[Transaction],
-               pool_txs=None) -> SealedBlock:
+               pool_txs=None, produce_post_exec: bool = False) -> SealedBlock:
         """Forced transactions must all apply (else :class:`InvalidTransaction`); pool transactions that do not
-        fit or fail validation are skipped. The block is sealed and saved, not made canonical."""
+        fit or fail validation are skipped. A trailing post-exec transaction among the forced ones (a derived
+        Lagoon block) is verified whatever ``produce_post_exec`` says (op-reth #21321); otherwise, with
+        ``produce_post_exec`` and the pool in use, the block's SDM refunds are produced and a post-exec transaction
+        is appended when there is any. The block is sealed and saved, not made canonical."""
         b = self.builder(parent_hash, attrs)
+        ex = b.executor
+        try:
+            payload = self._post_exec_of(forced, ex.env.number, attrs.timestamp)
+        except PostExecError as e:
+            raise InvalidPostExec(str(e)) from None
+        if payload is not None:
+            ex.verify_post_exec(payload)
+            pool_txs = None
+        if ex.env.deposits_only:
+            pool_txs = None
+        producer = None
+        if produce_post_exec and pool_txs is not None and ex.lagoon:
+            producer = ex.produce_post_exec()
         for tx in forced:
             b.apply(tx)
         if pool_txs is not None:
-            ex = b.executor
             for tx in pool_txs:
                 if tx.gas > b.gas_left:
                     continue
-                if ex.jovian:
-                    fp = da_footprint(CostData.of(tx.raw).fastlz_size, ex.l1_fee_params().da_footprint_gas_scalar)
-                    if ex.da_footprint + fp > attrs.gas_limit:
-                        continue
                 try:
                     b.apply(tx)
                 except InvalidTransaction:
                     continue
+        if producer is not None and (produced := producer.payload(ex.env.number)) is not None:
+            b.apply(post_exec_tx(produced))
         sealed = b.seal()
         self.save(sealed)
         return sealed
+
+    def _post_exec_of(self, txs: list[Transaction], number: int, timestamp: int):
+        """The block's post-exec payload after the envelope and SDM checks (lagoon/post-exec.md, sdm.md), or None."""
+        return check_block([t.type for t in txs], {i: t.post_exec for i, t in enumerate(txs) if t.type == POST_EXEC},
+                           number, self.spec.is_active(Fork.LAGOON, timestamp))
 
     def _import_payload(self, p: Payload) -> SealedBlock:
         parent = self.header(p.parent_hash)
@@ -281,19 +299,25 @@ class Chain:
         b = self.builder(p.parent_hash, attrs)
         if b.executor.env.base_fee != p.base_fee:
             raise InvalidBlock(f"invalid baseFee: have {p.base_fee}, want {b.executor.env.base_fee}")
+        txs = []
         for i, raw in enumerate(p.transactions):
             try:
-                tx = decode(raw)
+                txs.append(decode(raw))
             except Exception as e:
                 raise InvalidBlock(f"transaction {i}: {e}") from None
+        try:
+            post_exec = self._post_exec_of(txs, p.number, p.timestamp)
+        except PostExecError as e:
+            raise InvalidBlock(f"invalid post-exec transaction: {e}") from None
+        if post_exec is not None:
+            b.executor.verify_post_exec(post_exec)
+        for i, tx in enumerate(txs):
             try:
                 b.apply(tx)
             except GasLimitReached as e:
                 raise InvalidBlock(f"transaction {i}: {e}") from None
             except InvalidTransaction as e:
                 raise InvalidBlock(f"could not apply tx {i} [0x{tx.hash.hex()}]: {e}") from None
-        if b.executor.jovian and b.executor.da_footprint > p.gas_limit:
-            raise InvalidBlock("DA footprint exceeds the block gas limit")
         sealed = b.seal()
         h = sealed.header
         if not spec.is_active(Fork.HOLOCENE, p.timestamp):

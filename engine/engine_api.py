@@ -25,7 +25,7 @@ from derivation.hexutil import quantity, to_hex
 from derivation.rollup_config import Fork
 from derivation.transactions import decode
 
-from .chain import Chain, InvalidBlock, Payload, UnknownBlock
+from .chain import Chain, InvalidBlock, Payload, UnknownBlock, payload_header
 from .evm.block import BlockAttributes, SealedBlock
 from .evm.executor import InvalidTransaction
 from .payload import (
@@ -53,8 +53,8 @@ log = logging.getLogger("opnode.engine")
 CAPABILITIES = [
     "engine_exchangeCapabilities", "engine_forkchoiceUpdatedV1", "engine_forkchoiceUpdatedV2",
     "engine_forkchoiceUpdatedV3", "engine_getPayloadV2", "engine_getPayloadV3", "engine_getPayloadV4",
-    "engine_newPayloadV2", "engine_newPayloadV3", "engine_newPayloadV4", "engine_getClientVersionV1",
-    "engine_signalSuperchainV1",
+    "engine_getPayloadV5", "engine_newPayloadV2", "engine_newPayloadV3", "engine_newPayloadV4",
+    "engine_getClientVersionV1", "engine_signalSuperchainV1",
 ]
 MAX_KEPT_PAYLOADS = 64
 MAX_KEPT_INVALID = 1024
@@ -68,11 +68,16 @@ class BuiltPayload:
 
 
 class EngineAPI:
-    def __init__(self, chain: Chain, txpool: TxPool | None = None, syncer=None):
+    """``sdm_post_exec_opt_in``: the sequencer produces SDM refunds and the post-exec transaction in the blocks it
+    builds from its pool (off by default, like op-reth's ``sdm_post_exec_opt_in``); derived blocks carrying one are
+    verified either way."""
+
+    def __init__(self, chain: Chain, txpool: TxPool | None = None, syncer=None, sdm_post_exec_opt_in: bool = False):
         self.chain = chain
         self.spec = chain.spec
         self.txpool = txpool if txpool is not None else TxPool(chain.spec.chain_id)
         self.syncer = syncer
+        self.sdm_post_exec_opt_in = sdm_post_exec_opt_in
         self.payloads: dict[bytes, BuiltPayload] = {}
         self.invalid: OrderedDict[bytes, bytes] = OrderedDict()  # bad block -> its last valid ancestor
         self.lock = threading.RLock()
@@ -201,7 +206,7 @@ class EngineAPI:
             adb = self.chain.account_db(parent_header)
             pool = self.txpool.pending(adb.get_nonce)
         try:
-            block = self.chain.build(parent, battrs, forced, pool)
+            block = self.chain.build(parent, battrs, forced, pool, self.sdm_post_exec_opt_in)
         except InvalidTransaction as e:
             raise RpcError(INVALID_PAYLOAD_ATTRIBUTES, f"could not build the payload: {e}") from None
         return BuiltPayload(block, version, a.parent_beacon_root)
@@ -219,12 +224,17 @@ class EngineAPI:
             raise RpcError(UNKNOWN_PAYLOAD, "Unknown payload")
         t = built.block.header.timestamp
         ecotone, isthmus = self.spec.is_active(Fork.ECOTONE, t), self.spec.is_active(Fork.ISTHMUS, t)
+        karst = self.spec.is_active(Fork.KARST, t)
         if version == 2 and (built.version not in (PAYLOAD_V1, PAYLOAD_V2) or ecotone):
             raise RpcError(UNSUPPORTED_FORK, "getPayloadV2 must only be called for pre-Ecotone payloads")
         if version == 3 and (built.version != PAYLOAD_V3 or not ecotone or isthmus):
             raise RpcError(UNSUPPORTED_FORK, "getPayloadV3 must only be called for Ecotone…Holocene payloads")
-        if version == 4 and (built.version != PAYLOAD_V3 or not isthmus):
-            raise RpcError(UNSUPPORTED_FORK, "getPayloadV4 must only be called for Isthmus and later payloads")
+        # reth validate_payload_timestamp: getPayloadV4 rejects Osaka (Karst) payloads, V5 requires them
+        # (paradigmxyz/reth crates/payload/primitives, 2026; op-node calls V5 from Karst, optimism #21337).
+        if version == 4 and (built.version != PAYLOAD_V3 or not isthmus or karst):
+            raise RpcError(UNSUPPORTED_FORK, "getPayloadV4 must only be called for Isthmus and Jovian payloads")
+        if version == 5 and (built.version != PAYLOAD_V3 or not karst):
+            raise RpcError(UNSUPPORTED_FORK, "getPayloadV5 must only be called for Karst and later payloads")
         b = built.block
         value = sum(r.gas_used * (r.extra.get("effectiveGasPrice", b.header.base_fee) - b.header.base_fee)
                     for r in b.results)
@@ -286,6 +296,13 @@ class EngineAPI:
         return self.import_payload(p)
 
     def import_payload(self, p: Payload) -> dict:
+        # The hash is recomputed from the payload's fields before anything else, as op-geth's
+        # ExecutableDataToBlock: a known blockHash with a tampered field is INVALID (latestValidHash null), and
+        # the hash is not remembered as bad, since it names a good block.
+        computed = payload_header(self.spec, p).hash
+        if computed != p.block_hash:
+            return status("INVALID", None, f"blockhash mismatch: computed 0x{computed.hex()}, payload says "
+                                           f"0x{p.block_hash.hex()}")
         with self.lock:
             if self.chain.has_block(p.block_hash):
                 return status("VALID", p.block_hash)

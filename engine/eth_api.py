@@ -12,10 +12,14 @@ from derivation import rlp
 from derivation.crypto import keccak256
 from derivation.errors import ParseError
 from derivation.hexutil import from_hex, parse_quantity, quantity, to_hex
+from derivation.post_exec import POST_EXEC
+from derivation.rollup_config import Fork
 from derivation.transactions import DEPOSIT, LEGACY, Transaction
 
 from .chain import Chain, StoredBlock, find_transaction
+from .eth_config import eth_config
 from .evm.executor import call_message, intrinsic_gas
+from .evm.forks import MAX_TX_GAS
 from .evm.header import Header
 from .payload import SERVER_ERROR, RpcError, invalid_params
 from .txpool import TxPool, TxPoolError
@@ -79,6 +83,11 @@ class EthAPI:
     def chain_id(self) -> str:
         return quantity(self.chain.spec.chain_id)
 
+    def config(self) -> dict:
+        """EIP-7910 ``eth_config`` (see :mod:`.eth_config`)."""
+        c = self.chain
+        return eth_config(c.spec, c.genesis_hash, c.genesis.timestamp, c.head.timestamp)
+
     def block_number(self) -> str:
         return quantity(self.chain.head.number)
 
@@ -131,6 +140,9 @@ class EthAPI:
         if b is not None:
             out.update(blockHash=to_hex(b.hash), blockNumber=quantity(b.header.number),
                        transactionIndex=quantity(index))
+        if tx.type == POST_EXEC:  # post-exec.md §Generic Transaction Interface Representation: nothing else
+            del out["to"]
+            return out
         if tx.type == DEPOSIT:
             r = b.receipts[index] if b is not None else None
             out.update(sourceHash=to_hex(tx.source_hash), mint=quantity(tx.mint), isSystemTx=tx.is_system_tx,
@@ -207,6 +219,8 @@ class EthAPI:
                "to": None if tx.to is None else to_hex(tx.to),
                "contractAddress": None if not contract else "0x" + contract,
                "effectiveGasPrice": quantity(ex.get("effectiveGasPrice", 0))}
+        if tx.type == POST_EXEC:
+            return out
         if tx.type == DEPOSIT:
             if r.deposit_nonce is not None:
                 out["depositNonce"] = quantity(r.deposit_nonce)
@@ -221,6 +235,8 @@ class EthAPI:
         for k, name in names.items():
             if ex.get(k) is not None:
                 out[name] = quantity(ex[k]) if k != "l1FeeScalar" else str(ex[k] / 1e6)
+        if self.chain.spec.is_active(Fork.LAGOON, b.header.timestamp):  # sdm.md §Receipt Extension (RPC only)
+            out["opGasRefund"] = quantity(ex["opGasRefund"]) if ex.get("opGasRefund") else None
         return out
 
     # ------------------------------------------------------------------------------------------------ state
@@ -292,6 +308,8 @@ class EthAPI:
         header = self.resolve(tag)
         sender, to, value, data, cap, price = self._call_args(args, header)
         spec, db = self.chain.spec, self.chain.store.state_db
+        if spec.is_active(Fork.KARST, header.timestamp):
+            cap = min(cap, MAX_TX_GAS)  # EIP-7825: no transaction can use more (op-reth v2.3.3's estimateGas fix)
 
         def ok(gas):
             return call_message(spec, db, header, sender, to, value, data, gas, price)
@@ -319,7 +337,7 @@ class EthAPI:
         head = self.chain.head
         adb = self.chain.account_db(head)
         try:
-            tx = self.txpool.add(raw, adb.get_nonce)
+            tx = self.txpool.add(raw, adb.get_nonce, self.chain.spec.is_active(Fork.KARST, head.timestamp))
         except TxPoolError as e:
             raise RpcError(SERVER_ERROR, str(e)) from None
         return to_hex(tx.hash)

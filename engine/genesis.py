@@ -1,11 +1,22 @@
 """L2 genesis: op-geth's ``genesis.json`` format, the genesis block, and the built-in OP genesis builder.
 
 :func:`build_op_genesis` makes the state an OP Stack chain has at genesis when its forks up to some fork are active
-there: the predeploy Proxy at each predeploy address (admin ProxyAdmin ``0x42…18``), real implementations behind
-them (L2ToL1MessagePasser and the fee vaults from Optimism's published artifacts, L1Block and GasPriceOracle from the
-Ecotone upgrade deployment), then the network-upgrade deposits of every fork active at genesis, executed in order
-(Ecotone, Fjord, Isthmus, Jovian), exactly as a chain that went through those upgrades has them; and the
-create2deployer from Canyon. The resulting alloc is plain data: it is written to and read from ``genesis.json``
+there: the predeploy Proxy at each proxied predeploy that the Karst L2ContractsManager upgrades (admin ProxyAdmin
+``0x42…18``, as op-chain-ops ``L2Genesis.setPredeployProxies`` does for the whole namespace), real implementations
+behind them (L2ToL1MessagePasser, the fee vaults, L2CrossDomainMessenger, L2StandardBridge, L2ERC721Bridge, both
+OptimismMintable factories and ProxyAdmin from Optimism's published contracts-bedrock 0.17.3 artifacts, initialised
+as ``L2Genesis`` does; L1Block and GasPriceOracle from the Ecotone upgrade deployment), then the network-upgrade
+deposits of every fork active at genesis, executed in order (Ecotone, Fjord, Isthmus, Jovian), exactly as a chain
+that went through those upgrades has them; the create2deployer from Canyon; and the deterministic deployment proxy
+preinstall at ``0x4e59…956C`` (``L2Genesis.setPreinstalls``, nonce 1), which the Karst NUT bundle deploys through.
+
+What the Karst bundle needs from the state (found by executing it): Proxy code at the ConditionalDeployer
+``0x42…2C`` (its upgrade and the 26 CREATE2 deployments go through it) and at every predeploy the L2ContractsManager
+upgrades (0x07, 0x10, 0x12, 0x14, 0x17, 0x20, 0x21, 0x2D besides the older ones), and implementations answering the
+getters it reads before upgrading (``OTHER_MESSENGER``, ``OTHER_BRIDGE``, ``BRIDGE``, ``REMOTE_CHAIN_ID``, the fee
+vaults' ``RECIPIENT``/``MIN_WITHDRAWAL_AMOUNT``, ``L1Block.isCustomGasToken``); without them the L2CM delegatecall
+reverts (``L2ProxyAdmin__UpgradeFailed``). The L1 addresses those contracts point at are development placeholders
+derived from the chain id: the devnet L1 has no messenger or bridges. The resulting alloc is plain data: it is written to and read from ``genesis.json``
 like op-geth's, and :func:`rollup_config_for` gives the matching op-node ``rollup.json``.
 
 Genesis header (op-geth ``Genesis.ToBlock``): base fee 1 gwei unless given; ``withdrawalsRoot`` the empty root from
@@ -49,12 +60,20 @@ DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_CHAIN_ID = 901
 DEV_L1_CHAIN_ID = 900
 
-# Predeploys behind a Proxy at genesis: address suffix -> implementation name (None: proxy only, filled later).
-_PROXIED = {0x0F: "GasPriceOracle", 0x11: "SequencerFeeVault", 0x15: "L1Block", 0x16: "L2ToL1MessagePasser",
-            0x18: None, 0x19: "BaseFeeVault", 0x1A: "L1FeeVault", 0x1B: None}
+DETERMINISTIC_DEPLOYER = bytes.fromhex("4e59b44847b379578588920cA78FbF26c0B4956C")
+
+# Predeploys behind a Proxy at genesis: address suffix -> whether an implementation is set at genesis (else proxy
+# only, filled by an upgrade). The list is contracts-bedrock's Predeploys (getUpgradeablePredeploys plus the legacy
+# LegacyMessagePasser, DeployerWhitelist and L1BlockNumber), okx/optimism main 7573e762 (2026-06-30).
+_PROXIED = {0x00: False, 0x02: False, 0x07: True, 0x0F: True, 0x10: True, 0x11: True, 0x12: True, 0x13: False,
+            0x14: True, 0x15: True, 0x16: True, 0x17: True, 0x18: True, 0x19: True, 0x1A: True, 0x1B: False,
+            0x20: False, 0x21: False, 0x22: False, 0x23: False, 0x24: False, 0x25: False, 0x29: False, 0x2A: False,
+            0x2C: False, 0x2D: False}
 _FORK_JSON = {Fork.REGOLITH: "regolithTime", Fork.CANYON: "canyonTime", Fork.DELTA: "deltaTime",
               Fork.ECOTONE: "ecotoneTime", Fork.FJORD: "fjordTime", Fork.GRANITE: "graniteTime",
-              Fork.HOLOCENE: "holoceneTime", Fork.ISTHMUS: "isthmusTime", Fork.JOVIAN: "jovianTime"}
+              Fork.HOLOCENE: "holoceneTime", Fork.ISTHMUS: "isthmusTime", Fork.JOVIAN: "jovianTime",
+              Fork.KARST: "karstTime", Fork.LAGOON: "lagoonTime"}
+_FORK_JSON_ALIASES = {Fork.LAGOON: "interopTime"}  # op-geth still serialises Lagoon as interopTime (op-alloy alias)
 
 
 def _predeploy(n: int) -> bytes:
@@ -72,7 +91,11 @@ def contract_artifacts() -> dict:
 
 
 def artifact_code(name: str, key: str = "runtime_code") -> bytes:
-    return from_hex(contract_artifacts()[name][key])
+    code = from_hex(contract_artifacts()[name][key])
+    want = contract_artifacts()[name].get("code_hash")
+    if want is not None and key == "runtime_code" and keccak256(code) != from_hex(want, 32):
+        raise ValueError(f"{name} code does not match its published code hash {want}")
+    return code
 
 
 @dataclass(slots=True)
@@ -143,7 +166,7 @@ class Genesis:
                   "londonBlock", "arrowGlacierBlock", "grayGlacierBlock", "mergeNetsplitBlock", "bedrockBlock"):
             config[k] = 0
         for l1_key, fork in (("shanghaiTime", Fork.CANYON), ("cancunTime", Fork.ECOTONE),
-                             ("pragueTime", Fork.ISTHMUS)):
+                             ("pragueTime", Fork.ISTHMUS), ("osakaTime", Fork.KARST)):
             t = _effective_time(s, fork)
             if t is not None:
                 config[l1_key] = t
@@ -182,6 +205,9 @@ class Genesis:
         try:
             chain_id = parse_quantity(c["chainId"])
             times = {f: parse_quantity(c[k]) for f, k in _FORK_JSON.items() if c.get(k) is not None}
+            for f, k in _FORK_JSON_ALIASES.items():
+                if f not in times and c.get(k) is not None:
+                    times[f] = parse_quantity(c[k])
             op = c.get("optimism")
             if not isinstance(op, dict):
                 raise ParseError("genesis config has no 'optimism' section: not an OP Stack chain")
@@ -266,7 +292,8 @@ def dev_keys(n: int = 10) -> list[bytes]:
 def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int], *, gas_limit: int = 60_000_000,
                      funded: dict[bytes, int] | None = None, fee_vault_recipient: bytes | None = None,
                      min_base_fee: int = 0, eip1559: ChainOpConfig = ChainOpConfig(),
-                     base_fee: int | None = None) -> Genesis:
+                     base_fee: int | None = None, l1_chain_id: int = DEV_L1_CHAIN_ID,
+                     proxy_admin_owner: bytes | None = None) -> Genesis:
     """An OP Stack genesis with every fork whose time is ``<= timestamp`` active at genesis (see module doc)."""
     spec = ChainSpec(chain_id, dict(fork_times), eip1559.eip1559_elasticity, eip1559.eip1559_denominator,
                      eip1559.eip1559_denominator_canyon)
@@ -275,12 +302,16 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
     for n in range(0, 0x100):  # the precompile range gets 1 wei, as op-chain-ops does, so it is never empty
         alloc[n.to_bytes(20, "big")] = Account(balance=1)
     proxy = artifact_code("Proxy")
-    for n, impl in _PROXIED.items():
+    for n, has_impl in _PROXIED.items():
         storage = {ADMIN_SLOT: int.from_bytes(PROXY_ADMIN, "big")}
-        if impl is not None:
+        if has_impl:
             storage[IMPLEMENTATION_SLOT] = int.from_bytes(_impl_address(n), "big")
         alloc[_predeploy(n)] = Account(code=proxy, storage=storage)
     alloc[_impl_address(0x16)] = Account(code=artifact_code("L2ToL1MessagePasser"))
+    alloc[DETERMINISTIC_DEPLOYER] = Account(nonce=1, code=artifact_code("DeterministicDeploymentProxy"))
+    chain = chain_id.to_bytes(32, "big")
+    owner = proxy_admin_owner or keccak256(b"opnode dev proxy admin owner" + chain)[12:]
+    alloc[PROXY_ADMIN].storage[0] = int.from_bytes(owner, "big")  # Ownable._owner (L2Genesis.setL2ProxyAdmin)
     db = AtomicDB()
     root = Genesis(spec, timestamp, gas_limit, alloc).write_state(db)
     env = BlockEnv(number=0, timestamp=timestamp, coinbase=bytes(20), gas_limit=2**63, base_fee=0,
@@ -302,9 +333,34 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
             raise RuntimeError(f"genesis deployment to 0x{address.hex()} failed: {comp._error}")
         state.lock_changes()
 
+    def call(to: bytes, data: bytes) -> None:
+        from eth.vm.message import Message
+
+        msg = Message(gas=30_000_000, to=to, sender=bytes(20), value=0, data=data, code=state.get_code(to))
+        ctx = state.get_transaction_context_class()(gas_price=0, origin=bytes(20))
+        if ex.rules.cancun:
+            ctx._blob_versioned_hashes = []
+        comp = state.computation_class.apply_message(state, msg, ctx)
+        if comp.is_error:
+            raise RuntimeError(f"genesis call to 0x{to.hex()} failed: {comp._error}")
+        state.lock_changes()
+
+    def word(v: bytes | int) -> bytes:
+        return v.rjust(32, b"\0") if isinstance(v, bytes) else v.to_bytes(32, "big")
+
     vault_args = recipient.rjust(32, b"\0") + (10**19).to_bytes(32, "big") + (1).to_bytes(32, "big")
     for n, name in ((0x11, "SequencerFeeVault"), (0x19, "BaseFeeVault"), (0x1A, "L1FeeVault")):
         run_init_code(artifact_code(name, "creation_code") + vault_args, _impl_address(n))
+    for n, name in ((0x07, "L2CrossDomainMessenger"), (0x10, "L2StandardBridge"), (0x12, "OptimismMintableERC20Factory"),
+                    (0x14, "L2ERC721Bridge")):
+        run_init_code(artifact_code(name, "creation_code"), _impl_address(n))
+    run_init_code(artifact_code("OptimismMintableERC721Factory", "creation_code") + word(_predeploy(0x14))
+                  + word(l1_chain_id), _impl_address(0x17))
+    run_init_code(artifact_code("ProxyAdmin", "creation_code") + word(owner), _impl_address(0x18))
+    initialize = upgrades.selector("initialize(address)")
+    for n, label in ((0x07, b"l1 cross domain messenger"), (0x10, b"l1 standard bridge"), (0x14, b"l1 erc721 bridge")):
+        call(_predeploy(n), initialize + word(keccak256(b"opnode dev " + label + chain)[12:]))
+    call(_predeploy(0x12), initialize + word(_predeploy(0x10)))
     ecotone = {d.intent: d for d in upgrades.deployments(Fork.ECOTONE)}
     run_init_code(ecotone["Ecotone: L1 Block Deployment"].init_code, _impl_address(0x15))
     run_init_code(ecotone["Ecotone: Gas Price Oracle Deployment"].init_code, _impl_address(0x0F))
@@ -346,8 +402,11 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
 
 
 def dev_genesis(timestamp: int) -> Genesis:
-    """``opnode engine --dev``: chain 901, every fork through Jovian active at genesis, funded dev accounts."""
-    times = {f: 0 for f in EXEC_FORKS}
+    """``opnode engine --dev``: chain 901, every fork through Jovian active at genesis, funded dev accounts.
+
+    Karst stays off here until the node's engine client asks for ``engine_getPayloadV5`` (engine/client.py still
+    calls V4, which the engine refuses for Karst payloads as op-reth does)."""
+    times = {f: 0 for f in EXEC_FORKS if f <= Fork.JOVIAN}
     keys = dev_keys()
     from derivation.crypto import address_from_private_key
 

@@ -47,6 +47,7 @@ def engine_methods(e: EngineAPI) -> dict:
         "engine_getPayloadV2": lambda pid: e.get_payload(2, pid),
         "engine_getPayloadV3": lambda pid: e.get_payload(3, pid),
         "engine_getPayloadV4": lambda pid: e.get_payload(4, pid),
+        "engine_getPayloadV5": lambda pid: e.get_payload(5, pid),
         "engine_newPayloadV2": lambda p: e.new_payload(2, p),
         "engine_newPayloadV3": lambda p, h=None, r=None: e.new_payload(3, p, h, r),
         "engine_newPayloadV4": lambda p, h=None, r=None, q=None: e.new_payload(4, p, h, r, q),
@@ -55,7 +56,7 @@ def engine_methods(e: EngineAPI) -> dict:
 
 def eth_methods(x: EthAPI) -> dict:
     return {
-        "eth_chainId": x.chain_id, "eth_blockNumber": x.block_number,
+        "eth_chainId": x.chain_id, "eth_config": x.config, "eth_blockNumber": x.block_number,
         "eth_getBlockByNumber": x.get_block_by_number, "eth_getBlockByHash": x.get_block_by_hash,
         "eth_getTransactionByHash": x.get_transaction_by_hash,
         "eth_getTransactionReceipt": x.get_transaction_receipt, "eth_getBlockReceipts": x.get_block_receipts,

@@ -2,7 +2,10 @@
 ``eth_sendRawTransaction``, handed to the block builder per sender in nonce order.
 
 Deposits and blob transactions never enter (exec-engine.md §Deposited transaction boundaries, §Ecotone: disable
-Blob-transactions). Transactions whose nonce fell below the sender's state nonce are dropped when blocks are built.
+Blob-transactions), nor post-exec transactions (lagoon/post-exec.md §Mempool and Propagation: nodes MUST NOT accept
+them through public pool interfaces). With Karst active at the head, a transaction above the EIP-7825 gas cap is
+refused (reth's pool validator checks ``MAX_TX_GAS_LIMIT_OSAKA`` once Osaka is active at the tip). Transactions whose
+nonce fell below the sender's state nonce are dropped when blocks are built.
 """
 
 from __future__ import annotations
@@ -10,7 +13,10 @@ from __future__ import annotations
 import threading
 
 from derivation.errors import ParseError
+from derivation.post_exec import POST_EXEC
 from derivation.transactions import BLOB, DEPOSIT, Transaction, decode
+
+from .evm.executor import max_tx_gas_error
 
 MAX_TX_BYTES = 128 * 1024
 MAX_POOL = 4096
@@ -30,8 +36,9 @@ class TxPool:
         with self._lock:
             return sum(len(v) for v in self._by_sender.values())
 
-    def add(self, raw: bytes, state_nonce) -> Transaction:
-        """Validate and keep ``raw``; ``state_nonce(sender) -> int`` reads the head state."""
+    def add(self, raw: bytes, state_nonce, karst: bool = False) -> Transaction:
+        """Validate and keep ``raw``; ``state_nonce(sender) -> int`` reads the head state; ``karst``: Karst is
+        active at the head (the EIP-7825 cap applies)."""
         if len(raw) > MAX_TX_BYTES:
             raise TxPoolError("oversized data")
         try:
@@ -42,6 +49,10 @@ class TxPool:
             raise TxPoolError("transaction type not supported: deposits cannot be submitted")
         if tx.type == BLOB:
             raise TxPoolError("transaction type not supported: blob transactions are disabled on L2")
+        if tx.type == POST_EXEC:
+            raise TxPoolError("transaction type not supported: post-exec transactions are built by the sequencer")
+        if karst and (err := max_tx_gas_error(tx.gas)):
+            raise TxPoolError(err)
         if tx.chain_id is not None and tx.chain_id != self.chain_id:
             raise TxPoolError(f"invalid chain id {tx.chain_id}, want {self.chain_id}")
         try:

@@ -74,7 +74,8 @@ class BlockBuilder:
         a = self.attrs
         env = BlockEnv(number=self.parent.number + 1, timestamp=a.timestamp, coinbase=a.fee_recipient,
                        gas_limit=a.gas_limit, base_fee=next_base_fee(self.spec, self.parent, a.timestamp),
-                       prev_randao=a.prev_randao, chain_id=self.spec.chain_id, prev_hashes=self.prev_hashes)
+                       prev_randao=a.prev_randao, chain_id=self.spec.chain_id, prev_hashes=self.prev_hashes,
+                       deposits_only=self.spec.is_deposits_only_block(a.timestamp, self.parent.timestamp))
         self.executor = BlockExecutor(self.spec, self.db, self.parent.state_root, env)
         if self.spec.is_activation_block(Fork.CANYON, a.timestamp, self.parent.timestamp) and self.create2deployer_code:
             self.executor.set_code(CREATE2_DEPLOYER, self.create2deployer_code)

@@ -27,13 +27,15 @@ from eth.vm.message import Message
 
 from derivation.crypto import keccak256
 from derivation.errors import ParseError
+from derivation.post_exec import POST_EXEC
 from derivation.rollup_config import Fork
 from derivation.transactions import BLOB, DEPOSIT, LEGACY, SET_CODE, Transaction
 
 from ..chain_spec import ChainSpec
 from .fees import CostData, L1FeeParams, da_footprint, operator_fee, read_l1_fee_params
-from .forks import EVMRules, rules_for
+from .forks import MAX_TX_GAS, EVMRules, rules_for
 from .receipts import LogEntry, Receipt, logs_bloom
+from .sdm import SDMError, SDMProducer, SDMVerifier
 
 BASE_FEE_VAULT = bytes.fromhex("4200000000000000000000000000000000000019")
 L1_FEE_VAULT = bytes.fromhex("420000000000000000000000000000000000001a")
@@ -57,6 +59,14 @@ class GasLimitReached(InvalidTransaction):
     """The block has not enough gas left for the transaction's gas limit."""
 
 
+class DAFootprintLimitReached(GasLimitReached):
+    """Jovian: the transaction's DA footprint does not fit what the block has left."""
+
+
+class InvalidPostExec(InvalidTransaction):
+    """The post-exec transaction or the SDM refunds break a block validity rule."""
+
+
 @dataclass(frozen=True, slots=True)
 class BlockEnv:
     """What the EVM sees of the block being built or imported."""
@@ -69,6 +79,7 @@ class BlockEnv:
     prev_randao: bytes
     chain_id: int
     prev_hashes: tuple[bytes, ...] = ()  # newest first, up to 256
+    deposits_only: bool = False  # a fork-activation block from Jovian on
 
 
 @dataclass(slots=True)
@@ -81,6 +92,7 @@ class TxResult:
     l1_fee: int | None = None
     da_footprint: int = 0
     extra: dict = field(default_factory=dict)
+    evm_gas_used: int | None = None  # before the SDM refund, when there is one
 
 
 def intrinsic_gas(data: bytes, is_create: bool, access_list, auth_count: int, shanghai: bool) -> int:
@@ -91,6 +103,13 @@ def intrinsic_gas(data: bytes, is_create: bool, access_list, auth_count: int, sh
     for _addr, keys in access_list:
         gas += TX_ACCESS_LIST_ADDRESS_GAS + TX_ACCESS_LIST_KEY_GAS * len(keys)
     return gas + PER_EMPTY_ACCOUNT_COST * auth_count
+
+
+def max_tx_gas_error(gas: int) -> str | None:
+    """EIP-7825 (Karst on): the error for a non-deposit transaction above the cap, or None (2^24 itself is valid)."""
+    if gas > MAX_TX_GAS:
+        return f"transaction gas limit {gas} is greater than the cap {MAX_TX_GAS} (EIP-7825)"
+    return None
 
 
 def floor_data_gas(data: bytes) -> int:
@@ -116,11 +135,29 @@ class BlockExecutor:
         self.canyon = spec.is_active(Fork.CANYON, env.timestamp)
         self.isthmus = spec.is_active(Fork.ISTHMUS, env.timestamp)
         self.jovian = spec.is_active(Fork.JOVIAN, env.timestamp)
-        self.gas_pool = env.gas_limit
-        self.cumulative_gas = 0
+        self.lagoon = spec.is_active(Fork.LAGOON, env.timestamp)
+        self.gas_pool = env.gas_limit  # admission on pre-refund (EVM) gas under SDM
+        self.cumulative_gas = 0  # canonical gas: the receipts' and the header's
         self.da_footprint = 0
         self.log_index = 0
+        self.tx_index = 0
+        self.sdm: SDMVerifier | SDMProducer | None = None
+        self.post_exec_seen = False
         self._l1: L1FeeParams | None = None
+
+    def verify_post_exec(self, payload) -> None:
+        """Take SDM refunds from this block's post-exec payload (import, or attributes carrying one)."""
+        try:
+            self.sdm = SDMVerifier(payload)
+        except ValueError as e:
+            raise InvalidPostExec(str(e)) from None
+
+    def produce_post_exec(self) -> SDMProducer:
+        """The sequencer opted in: compute block-warming refunds as transactions run (Lagoon on)."""
+        producer = SDMProducer()
+        producer.attach(self.state)
+        self.sdm = producer
+        return producer
 
     # ------------------------------------------------------------------------------------------------ system
 
@@ -166,14 +203,68 @@ class BlockExecutor:
 
     def apply(self, tx: Transaction) -> TxResult:
         """Apply ``tx`` or raise :class:`InvalidTransaction` (state untouched by the failed attempt)."""
-        if tx.type == DEPOSIT:
+        if self.post_exec_seen:
+            raise InvalidPostExec(f"post-exec transaction must be the final transaction; found tx {self.tx_index} "
+                                  f"after it")
+        if tx.type == POST_EXEC:
+            res = self._apply_post_exec(tx)
+        elif self.env.deposits_only and tx.type != DEPOSIT:
+            raise InvalidTransaction("unexpected non-deposit transactions in fork activation block")
+        elif tx.type == DEPOSIT:
             res = self._apply_deposit(tx)
         else:
             res = self._apply_user(tx)
         self.state.lock_changes()
         if self.rules.cancun:
             self.state.clear_transient_storage()
+        self.tx_index += 1
         return res
+
+    def _apply_post_exec(self, tx: Transaction) -> TxResult:
+        """lagoon/post-exec.md §Receipt: no code runs; status 1, no logs, zero bloom, the previous cumulative gas,
+        no DA footprint. The envelope rules a single transaction can check are checked here; the rest (last in
+        block) by the caller."""
+        p = tx.post_exec
+        if not self.lagoon:
+            raise InvalidPostExec(f"unexpected post-exec transaction at index {self.tx_index}: SDM not active for "
+                                  f"this block")
+        if p.block_number != self.env.number:
+            raise InvalidPostExec(f"payload block number {p.block_number} does not match block number "
+                                  f"{self.env.number}")
+        try:
+            if isinstance(self.sdm, SDMVerifier):
+                self.sdm.check_post_exec(self.tx_index, p)
+            elif isinstance(self.sdm, SDMProducer):
+                produced = self.sdm.payload(self.env.number)
+                if produced != p:
+                    raise SDMError(f"post-exec tx payload mismatch at index {self.tx_index}")
+            else:
+                raise SDMError(f"post-exec transaction at index {self.tx_index} without its payload being verified")
+        except SDMError as e:
+            raise InvalidPostExec(str(e)) from None
+        self.post_exec_seen = True
+        receipt = Receipt(POST_EXEC, 1, self.cumulative_gas, (), 0)
+        return TxResult(receipt, 0)
+
+    def _sdm_begin(self) -> None:
+        if isinstance(self.sdm, SDMProducer):
+            self.sdm.begin()
+
+    def _sdm_refund(self, tx: Transaction, evm_gas: int, sender: bytes) -> int:
+        """The SDM refund of the transaction just executed (0 without SDM)."""
+        if self.sdm is None:
+            return 0
+        is_deposit = tx.type == DEPOSIT
+        if isinstance(self.sdm, SDMVerifier):
+            try:
+                return self.sdm.refund(self.tx_index, is_deposit, evm_gas)
+            except SDMError as e:
+                raise InvalidPostExec(str(e)) from None
+        accounts = {sender, self.env.coinbase, *(a for a, _ in tx.access_list)}
+        if tx.to is not None:
+            accounts.add(tx.to)
+        slots = {(bytes(a), int.from_bytes(k, "big")) for a, keys in tx.access_list for k in keys}
+        return self.sdm.finish(self.tx_index, not is_deposit, evm_gas, accounts, slots)
 
     def _message(self, sender: bytes, to: bytes | None, value: int, data: bytes, gas: int, nonce_before: int,
                  refund: int = 0):
@@ -248,16 +339,20 @@ class BlockExecutor:
         if tx.mint:
             st.delta_balance(sender, tx.mint)
         nonce_before = st.get_nonce(sender)
+        floor = floor_data_gas(tx.data) if self.rules.prague else 0
         snap = st.snapshot()
         failure = None
         comp = None
         created = None
+        self._sdm_begin()
         try:
             if is_system and self.regolith:
                 raise InvalidTransaction("system transactions are not supported after Regolith")
             need = intrinsic_gas(tx.data, tx.to is None, (), 0, self.rules.shanghai)
             if tx.gas < need:
                 raise InvalidTransaction(f"intrinsic gas too low: have {tx.gas}, want {need}")
+            if tx.gas < floor:
+                raise InvalidTransaction(f"insufficient gas for floor data gas cost: have {tx.gas}, want {floor}")
             if tx.value and st.get_balance(sender) < tx.value:
                 raise InvalidTransaction("insufficient funds for transfer")
             if self.rules.shanghai and tx.to is None and len(tx.data) > MAX_INITCODE_SIZE:
@@ -284,7 +379,8 @@ class BlockExecutor:
             gas_used = 0 if is_system else tx.gas
         else:
             used = tx.gas - comp.get_gas_remaining()
-            gas_used = used - min(comp.get_gas_refund(), used // 5)
+            gas_used = max(used - min(comp.get_gas_refund(), used // 5), floor)
+        self._sdm_refund(tx, gas_used, sender)
         logs = self._logs(comp)
         self.gas_pool -= gas_used
         receipt = self._receipt(tx, 0 if comp.is_error else 1, gas_used, logs,
@@ -312,6 +408,17 @@ class BlockExecutor:
     def _apply_user(self, tx: Transaction) -> TxResult:
         st = self.state
         env = self.env
+        if self.rules.osaka and (err := max_tx_gas_error(tx.gas)):
+            raise InvalidTransaction(err)
+        cost_data = CostData.of(tx.raw)
+        footprint = 0
+        if self.jovian:
+            footprint = da_footprint(cost_data.fastlz_size, self.l1_fee_params().da_footprint_gas_scalar)
+            left = env.gas_limit - self.da_footprint
+            if footprint > left:
+                raise DAFootprintLimitReached(
+                    f"transaction DA footprint exceeds available block DA footprint. transaction_da_footprint: "
+                    f"{footprint}, available_block_da_footprint: {left}")
         sender = self._check_user(tx)
         nonce = st.get_nonce(sender)
         if tx.nonce != nonce:
@@ -344,18 +451,15 @@ class BlockExecutor:
         if self.rules.shanghai and is_create and len(tx.data) > MAX_INITCODE_SIZE:
             raise InvalidTransaction("max initcode size exceeded")
         price = min(fee_cap, env.base_fee + tip_cap)
-        cost_data = CostData.of(tx.raw)
         l1_fee = self.l1_fee_params().l1_cost(cost_data)
         op_fee_max = self._operator_fee(tx.gas)
         balance = st.get_balance(sender)
         if balance < tx.gas * fee_cap + tx.value + l1_fee + op_fee_max:
             raise InvalidTransaction(f"insufficient funds for gas * price + value: address 0x{sender.hex()} "
                                      f"have {balance} want {tx.gas * fee_cap + tx.value + l1_fee + op_fee_max}")
-        footprint = 0
-        if self.jovian:
-            footprint = da_footprint(cost_data.fastlz_size, self.l1_fee_params().da_footprint_gas_scalar)
         st.delta_balance(sender, -(tx.gas * price + l1_fee + op_fee_max))
         st.increment_nonce(sender)
+        self._sdm_begin()
         refund = 0
         if auths:
             refund = st.process_set_code_authorizations(_Auths(auths))
@@ -363,8 +467,11 @@ class BlockExecutor:
                                      refund)
         comp = self._run(msg, sender, price, tx.access_list)
         used = tx.gas - comp.get_gas_remaining()
-        gas_used = used - min(comp.get_gas_refund(), used // 5)
-        gas_used = max(gas_used, floor)
+        evm_gas = max(used - min(comp.get_gas_refund(), used // 5), floor)
+        sdm_refund = self._sdm_refund(tx, evm_gas, sender)
+        # Fees are paid on the canonical gas: the same balances as sdm.md §Settlement's pay-then-debit, whose
+        # debits cannot underflow once the refund is at most the EVM gas (checked above).
+        gas_used = evm_gas - sdm_refund
         st.delta_balance(sender, (tx.gas - gas_used) * price)
         op_fee = 0
         if op_fee_max:
@@ -376,7 +483,7 @@ class BlockExecutor:
         if self.isthmus:
             st.delta_balance(OPERATOR_FEE_VAULT, op_fee)
         self._finish(comp)
-        self.gas_pool -= gas_used
+        self.gas_pool -= evm_gas
         self.da_footprint += footprint
         logs = self._logs(comp)
         receipt = self._receipt(tx, 0 if comp.is_error else 1, gas_used, logs)
@@ -392,8 +499,11 @@ class BlockExecutor:
             extra.update(operatorFeeScalar=p.operator_fee_scalar, operatorFeeConstant=p.operator_fee_constant)
         if self.jovian:
             extra.update(daFootprintGasScalar=p.da_footprint_gas_scalar, blobGasUsed=footprint)
+        if sdm_refund:
+            extra.update(opGasRefund=sdm_refund)
         return TxResult(receipt, gas_used, created if comp.is_success else None,
-                        None if comp.is_success else str(comp._error), bytes(comp.output), l1_fee, footprint, extra)
+                        None if comp.is_success else str(comp._error), bytes(comp.output), l1_fee, footprint, extra,
+                        evm_gas if sdm_refund else None)
 
 
 class _Auths:

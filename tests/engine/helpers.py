@@ -5,10 +5,11 @@ from __future__ import annotations
 from derivation.crypto import address_from_private_key, keccak256, sign_hash
 from derivation.deposits import l1_info_source_hash
 from derivation.l1_info import L1InfoData
+from derivation.rollup_config import Fork
 from derivation.transactions import DYNAMIC_FEE, Transaction, deposit
 from engine.chain import Chain
 from engine.evm.block import BlockAttributes
-from engine.genesis import dev_genesis
+from engine.genesis import build_op_genesis, dev_genesis
 
 L1_BLOCK = bytes.fromhex("4200000000000000000000000000000000000015")
 DEPOSITOR = bytes.fromhex("deaddeaddeaddeaddeaddeaddeaddeaddead0001")
@@ -67,3 +68,54 @@ def attrs(parent, *, dt: int = 2, gas_limit: int = 60_000_000, eip1559: bytes = 
     return BlockAttributes(timestamp=parent.timestamp + dt, prev_randao=keccak256(parent.hash),
                            fee_recipient=fee_recipient, gas_limit=gas_limit, parent_beacon_root=keccak256(b"beacon"),
                            eip1559_params=eip1559, min_base_fee=min_base_fee)
+
+
+# ---------------------------------------------------------------------------------------------------- Karst
+
+KARST_BUNDLE_SHA256 = "08f5df36f7ff29a9421ab84beebe96684a7455df9a5d234a2468613a4008ad91"  # op-core fork_lock.toml
+KARST_UPGRADE_GAS = 55_370_657
+
+
+def karst_nut_deposits() -> list[Transaction]:
+    """The 31 Karst upgrade deposits: from derivation's vendored bundle when it has one, else from the shared
+    reference copy of op-core/nuts/bundles/karst_nut_bundle.json, checked against the sha256 op-node pins."""
+    try:
+        from derivation.upgrades import upgrade_transactions
+
+        txs = [u.tx for u in upgrade_transactions(Fork.KARST)]
+        if txs:
+            return txs
+    except Exception:  # the loader is not on this branch yet
+        pass
+    import hashlib
+    import json
+    from pathlib import Path
+
+    from derivation.deposits import upgrade_source_hash
+
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        path = parent / "shared" / "reference" / "bundles" / "karst_nut_bundle.json"
+        if path.exists():
+            break
+    else:
+        raise FileNotFoundError("karst_nut_bundle.json: neither derivation's loader nor shared/reference/bundles")
+    raw = path.read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == KARST_BUNDLE_SHA256
+    out = []
+    for i, t in enumerate(json.loads(raw)["transactions"]):
+        to = bytes.fromhex(t["to"][2:]) if t.get("to") else None
+        out.append(deposit(upgrade_source_hash(f"Karst {i}: {t['intent']}"), bytes.fromhex(t["from"][2:]), to, 0, 0,
+                           int(t["gasLimit"]), False, bytes.fromhex(t["data"][2:])))
+    return out
+
+
+_KARST_GENESIS = {}
+
+
+def karst_genesis(offset: int = 2):
+    """Jovian at genesis, Karst ``offset`` seconds later (0: Karst at genesis)."""
+    if offset not in _KARST_GENESIS:
+        times = {Fork.JOVIAN: 0, Fork.KARST: GENESIS_TIME + offset}
+        _KARST_GENESIS[offset] = build_op_genesis(901, GENESIS_TIME, times, funded={addr(i): 10**24 for i in range(4)})
+    return _KARST_GENESIS[offset]

@@ -250,6 +250,31 @@ def test_failing_deposit_keeps_the_mint_and_bumps_the_nonce():
     assert adb.get_balance(RECORDER_ADDR) == 0
 
 
+def test_isthmus_deposits_are_held_to_the_eip7623_floor():
+    """op-geth stateTransition.execute / op-revm (revm's validate_initial_tx_gas and eip7623_check_gas_floor, not
+    overridden for deposits): below the floor the deposit fails with all its gas used, the mint kept and the nonce
+    bumped; above it, the gas it reports is raised to the floor. Before Isthmus no floor applies."""
+    data = bytes(range(1, 201))  # 200 non-zero bytes: intrinsic 21,000 + 3,200; floor 21,000 + 8,000
+    intrinsic, floor = 21_000 + 16 * 200, 21_000 + 10 * 4 * 200
+    sender = bytes.fromhex("00000000000000000000000000000000000d0003")
+
+    def dep(i, gas):
+        return deposit(user_deposit_source_hash(keccak256(b"floor"), i), sender, addr(5), mint=1000, value=0, gas=gas,
+                       is_system_tx=False, data=data)
+
+    c = _chain_with_contracts()  # Jovian (so Isthmus) at genesis
+    g = c.head
+    s = c.build(g.hash, attrs(g), [l1_info(), dep(0, floor - 1), dep(1, floor + 5_000)])
+    below, above = s.results[1], s.results[2]
+    assert below.receipt.status == 0 and below.gas_used == floor - 1 and "floor data gas" in below.error
+    assert above.receipt.status == 1 and above.gas_used == floor > intrinsic
+    adb = c.account_db(s.header)
+    assert adb.get_balance(sender) == 2000 and adb.get_nonce(sender) == 2
+    pre = Chain(build_op_genesis(901, GENESIS_TIME, {Fork.HOLOCENE: 0}, funded={}))
+    s2 = pre.build(pre.head.hash, attrs(pre.head), [l1_info(fmt="ecotone"), dep(0, floor - 1)])
+    assert s2.results[1].receipt.status == 1 and s2.results[1].gas_used == intrinsic
+
+
 def test_user_tx_fees_reach_the_vaults_and_l1_fee_follows_the_fjord_formula():
     c = dev_chain()
     g = c.head
@@ -382,11 +407,15 @@ def test_granite_genesis_through_holocene_isthmus_jovian_activation_blocks():
     assert c.head.extra_data == b"" and c.head.requests_hash is None
     gpo = bytes.fromhex("420000000000000000000000000000000000000f")
     headers = []
+    nonce = 0
     for n in range(1, 5):
         parent = c.head
         t = parent.timestamp + 2
         fmt = l1_info_format(cfg, t)
-        txs = [l1_info(number=n, fmt=fmt), *upgrade_txs_for_block(cfg, t), transfer(key(0), n - 1, addr(1), 1)]
+        txs = [l1_info(number=n, fmt=fmt), *upgrade_txs_for_block(cfg, t)]
+        if not cfg.is_activation_block(Fork.JOVIAN, t):  # from Jovian an activation block holds only deposits
+            txs.append(transfer(key(0), nonce, addr(1), 1))
+            nonce += 1
         s = c.build(parent.hash, BlockAttributes(t, keccak256(parent.hash), SEQ_VAULT, 30_000_000,
                                                  keccak256(b"beacon%d" % n), bytes(8) if t >= t0 + 2 else None,
                                                  0 if t >= t0 + 6 else None), txs)
@@ -398,7 +427,7 @@ def test_granite_genesis_through_holocene_isthmus_jovian_activation_blocks():
     assert h2.requests_hash is not None and h2.withdrawals_root == c.withdrawals_storage_root(h2)  # Isthmus
     assert h1.requests_hash is None and h1.withdrawals_root == EMPTY_ROOT
     assert h3.extra_data[:1] == b"\x01" and len(h3.extra_data) == 17  # Jovian
-    assert h4.blob_gas_used > 0 and h3.blob_gas_used > 0 and h2.blob_gas_used == 0
+    assert h4.blob_gas_used > 0 and h3.blob_gas_used == 0 and h2.blob_gas_used == 0
     flags = c.account_db(h4).get_storage(gpo, 0).to_bytes(32, "big")
     assert flags[-4:] == b"\x01\x01\x01\x01"  # isEcotone, isFjord, isIsthmus, isJovian
     history = bytes.fromhex("0000f90827f1c53a10cb7a02335b175320002935")
