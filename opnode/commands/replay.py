@@ -338,3 +338,41 @@ def witness_command(ctx, data_dir, l1_head, agreed, claimed, claimed_number, cha
         if json_out:
             _write_json(render.result_json(result, store.description), json_out)
     ctx.exit(0 if result.claim_holds else 1)
+
+
+@replay_group.command("fixture")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Also write the result as JSON to this file ('-': JSON on stdout instead).")
+@click.pass_context
+def fixture_command(ctx, file, json_out):
+    """Run one of kona's executor test fixtures (a tarball of fixture.json and a kv/ RocksDB of preimages):
+    execute the payload attributes on the parent with that state and compare the block hash with the expected
+    one. Exit code 0 on a match, 1 on a different block, 2 on bad input, 3 when the store lacks (or holds a wrong)
+    node the block needs."""
+    from derivation.hexutil import to_hex
+
+    from ..witness.fixture import FixtureError, run_fixture_file
+    from ..witness.oracle import PreimageError
+    from ..witness.stores import StoreError
+
+    if not Path(file).is_file():
+        raise _InputError(f"{file}: no such file")
+    try:
+        r = run_fixture_file(file)
+    except (FixtureError, StoreError) as e:
+        raise _InputError(str(e)) from None
+    except PreimageError as e:
+        raise _PreimageFailure(str(e)) from None
+    if json_out != "-":
+        colour = "green" if r.matches else "red"
+        _console().print(f"[{colour} bold]{'match' if r.matches else 'mismatch'}[/{colour} bold]: {r.message} "
+                         f"({r.preimages_read} preimages read)")
+    if json_out:
+        h = r.header
+        _write_json({"matches": r.matches, "expected_block_hash": to_hex(r.fixture.expected_hash),
+                     "block_hash": None if h is None else to_hex(h.hash),
+                     "state_root": None if h is None else to_hex(h.state_root),
+                     "gas_used": None if h is None else h.gas_used, "message": r.message,
+                     "preimages_read": r.preimages_read}, json_out)
+    ctx.exit(0 if r.matches else 1)
