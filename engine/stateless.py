@@ -23,7 +23,7 @@ from eth.db.account import AccountDB
 from eth.db.atomic import AtomicDB
 from eth.db.backends.base import BaseDB
 
-from derivation.output_root import output_root_v0
+from derivation.output_root import OutputV0
 from derivation.rollup_config import Fork, RollupConfig
 from derivation.transactions import Transaction
 from derivation.trie import EMPTY_TRIE_ROOT
@@ -133,12 +133,15 @@ class StatelessExecutor:
         acct = AccountDB(self.db, header.state_root)._get_account(L2_TO_L1_MESSAGE_PASSER)
         return acct.storage_root or EMPTY_TRIE_ROOT
 
-    def output_root(self, header: Header) -> bytes:
+    def output(self, header: Header) -> OutputV0:
         if self.spec.is_active(Fork.ISTHMUS, header.timestamp):
             mp_root = header.withdrawals_root
         else:
             mp_root = self.message_passer_storage_root(header)
-        return output_root_v0(header.state_root, mp_root, header.hash)
+        return OutputV0(header.state_root, mp_root, header.hash)
+
+    def output_root(self, header: Header) -> bytes:
+        return self.output(header).root()
 
 
 @contextlib.contextmanager

@@ -286,11 +286,9 @@ def _open_witness_store(path: str, raw_keccak: bool = False):
 @replay_group.command("witness")
 @click.option("--data-dir", "--datadir", "data_dir", type=click.Path(), help="The preimage store: a kona or "
               "op-program data directory, a RocksDB directory, or a .tar.zst/.tar.gz archive of one.")
-@click.option("--l1-head", "--l1.head", "l1_head", required=True, help="Hash of the L1 head block.")
-@click.option("--agreed-l2-output-root", "--l2.outputroot", "agreed", required=True,
-              help="The agreed L2 output root to start from.")
-@click.option("--claimed-l2-output-root", "--l2.claim", "claimed", required=True,
-              help="The claimed L2 output root to check.")
+@click.option("--l1-head", "--l1.head", "l1_head", help="Hash of the L1 head block.")
+@click.option("--agreed-l2-output-root", "--l2.outputroot", "agreed", help="The agreed L2 output root to start from.")
+@click.option("--claimed-l2-output-root", "--l2.claim", "claimed", help="The claimed L2 output root to check.")
 @click.option("--claimed-l2-block-number", "--l2.blocknumber", "claimed_number", type=click.IntRange(0),
               required=True, help="The L2 block number of the claim.")
 @click.option("--l2-chain-id", "chain_id", type=click.IntRange(1), help="Use the bundled rollup config of this chain.")
@@ -304,9 +302,16 @@ def _open_witness_store(path: str, raw_keccak: bool = False):
 @click.option("--export", "export_dir", type=click.Path(file_okay=False),
               help="Write the preimages the run read to this directory in kona's file-per-key layout, with the "
                    "rollup config and inputs beside them.")
+@click.option("--recording", type=click.Path(dir_okay=False),
+              help="Export mode: make the witness from a replay recording (opnode replay record) and an engine's "
+                   "data directory instead of reading a store.")
+@click.option("--l2.datadir", "l2_datadir", type=click.Path(file_okay=False),
+              help="Export mode: the embedded engine's --datadir (its state by hash).")
+@click.option("--agreed-l2-block-number", "agreed_number", type=click.IntRange(0),
+              help="Export mode: the L2 block to agree on (default: the block before the claimed one).")
 @click.pass_context
 def witness_command(ctx, data_dir, l1_head, agreed, claimed, claimed_number, chain_id, network, rollup_config,
-                    l1_chain_config, json_out, export_dir):
+                    l1_chain_config, json_out, export_dir, recording, l2_datadir, agreed_number):
     """Run the fault proof offline over a preimage store: derive the L2 blocks after the agreed output root from
     the L1 data in the store, execute them on the state in the store and compare the output root with the claim.
     Exit code 0 when the claim holds, 1 when it does not, 2 on bad input, 3 when a preimage the run needs is
@@ -315,8 +320,14 @@ def witness_command(ctx, data_dir, l1_head, agreed, claimed, claimed_number, cha
     from ..witness.oracle import Oracle, PreimageError
     from ..witness.run import Inputs, WitnessRun
 
-    if data_dir is None:
-        raise click.UsageError("--data-dir is required")
+    if recording is not None:
+        _export_from_recording(ctx, recording, l2_datadir, export_dir, agreed_number, claimed_number, l1_head,
+                               json_out)
+        return
+    missing = [f for f, v in (("--data-dir", data_dir), ("--l1-head", l1_head), ("--agreed-l2-output-root", agreed),
+                              ("--claimed-l2-output-root", claimed)) if v is None]
+    if missing:
+        raise click.UsageError(f"missing {', '.join(missing)}")
     inputs = Inputs(_hash_option(l1_head, "--l1-head"), _hash_option(agreed, "--agreed-l2-output-root"),
                     _hash_option(claimed, "--claimed-l2-output-root"), claimed_number,
                     *_witness_configs(chain_id, network, rollup_config, l1_chain_config))
@@ -376,3 +387,28 @@ def fixture_command(ctx, file, json_out):
                      "gas_used": None if h is None else h.gas_used, "message": r.message,
                      "preimages_read": r.preimages_read}, json_out)
     ctx.exit(0 if r.matches else 1)
+
+
+def _export_from_recording(ctx, recording, l2_datadir, export_dir, agreed_number, claimed_number, l1_head, json_out):
+    from ..witness import render
+    from ..witness.export import ExportError
+    from ..witness.host import EngineDB, export_from_recording
+
+    if export_dir is None or l2_datadir is None:
+        raise click.UsageError("--recording needs --export DIR and --l2.datadir")
+    rec = _load(recording)
+    head = _hash_option(l1_head, "--l1-head") if l1_head else None
+    try:
+        db = EngineDB(l2_datadir)
+        try:
+            result = export_from_recording(rec, db, export_dir, claimed_number=claimed_number, l1_head=head,
+                                           agreed_number=claimed_number - 1 if agreed_number is None else agreed_number)
+        finally:
+            db.close()
+    except ExportError as e:
+        raise _InputError(str(e)) from None
+    if json_out != "-":
+        render.print_result(_console(), result, f"recording {recording} and engine {l2_datadir}")
+    if json_out:
+        _write_json(render.result_json(result, f"recording {recording} and engine {l2_datadir}"), json_out)
+    ctx.exit(0)

@@ -83,3 +83,4 @@ def walk_ordered(root: bytes, node: Callable[[bytes], bytes]) -> list[bytes]:
     if sorted(by_index) != list(range(len(by_index))):
         raise TrieError("trie keys are not the indices 0..n-1")
     return [by_index[i] for i in range(len(by_index))]
+

@@ -81,7 +81,9 @@ class Oracle:
         if have is not None:
             return have
         t0 = time.perf_counter()
-        v = self._fetch(h if self.store.raw_keccak else key, purpose)
+        v = self.store.get_keccak(h)
+        if v is None:
+            raise PreimageMissing(key, purpose)
         if keccak256(v) != h:
             raise PreimageMismatch(key, purpose, f"does not match its key (keccak256 of the value is "
                                                  f"0x{keccak256(v).hex()})")
@@ -97,8 +99,7 @@ class Oracle:
             return None
 
     def has_keccak(self, h: bytes) -> bool:
-        return keccak_key(h) in self.touched or self.store.get(h if self.store.raw_keccak else keccak_key(h)) \
-            is not None
+        return keccak_key(h) in self.touched or self.store.get_keccak(h) is not None
 
     def sha256(self, h: bytes, purpose: str) -> bytes:
         key = typed(KeyType.SHA256, h)

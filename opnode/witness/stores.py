@@ -45,6 +45,10 @@ class PreimageStore:
     def get(self, key: bytes) -> bytes | None:
         raise NotImplementedError
 
+    def get_keccak(self, h: bytes) -> bytes | None:
+        """The keccak256 preimage of the full hash ``h``."""
+        return self.get(h if self.raw_keccak else bytes((2,)) + h[1:])
+
     def keys(self) -> Iterator[bytes]:
         raise NotImplementedError
 
