@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-SECTIONS = ["codecs", "engine", "l1", "pipeline", "node", "restart", "follow", "gossip"]
+SECTIONS = ["codecs", "engine", "l1", "pipeline", "node", "restart", "follow", "gossip", "witness"]
 
 
 def main(argv: list[str]) -> None:
