@@ -47,6 +47,26 @@ def _register_optional_commands() -> None:
     cli.add_command(devnet_command)
 
 
+def describe_crash(e: BaseException) -> list[str]:
+    """One line per underlying error: exception groups (trio nurseries wrap a crash in one or more) are opened down
+    to their leaves, and each line says where the error was raised (file:line in function)."""
+    if isinstance(e, BaseExceptionGroup):
+        return [line for sub in e.exceptions for line in describe_crash(sub)]
+    where = ""
+    tb = e.__traceback__
+    if tb is not None:
+        while tb.tb_next is not None:
+            tb = tb.tb_next
+        code = tb.tb_frame.f_code
+        where = f" (at {_short_path(code.co_filename)}:{tb.tb_lineno} in {code.co_name})"
+    return [f"{type(e).__name__}: {e}{where}"]
+
+
+def _short_path(path: str) -> str:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.relpath(path, root) if path.startswith(root) else path
+
+
 def main(argv: list[str] | None = None) -> None:
     _register_optional_commands()
     try:
@@ -63,9 +83,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as e:  # a bug, not bad input: one line unless the user asks for the traceback
+    except Exception as e:  # a bug, not bad input: the real error(s) and where, the traceback on request
         if os.environ.get("OPNODE_DEBUG"):
             raise
-        print(f"opnode: internal error: {type(e).__name__}: {e} (set OPNODE_DEBUG=1 for a traceback)", file=sys.stderr)
+        for line in describe_crash(e):
+            print(f"opnode: internal error: {line}", file=sys.stderr)
+        print("opnode: set OPNODE_DEBUG=1 for the whole traceback", file=sys.stderr)
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)

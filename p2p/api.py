@@ -10,6 +10,8 @@ in op-node's form, so only the gossip total is filled.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import inspect
 import ipaddress
 
@@ -23,7 +25,19 @@ from .topics import BlockVersion
 
 
 class P2PApiError(Exception):
-    """An ``opp2p_*`` call op-node would answer with an error; ``str()`` is op-node's message."""
+    """An ``opp2p_*`` call op-node would answer with an error; ``str()`` is op-node's message, ``code`` its
+    JSON-RPC error code (go-ethereum's default for a handler's error)."""
+
+    code = -32000
+
+
+class P2PInvalidParams(P2PApiError):
+    """A parameter op-node's JSON decoding would refuse (go-ethereum answers ``-32602 invalid argument N: …``)."""
+
+    code = -32602
+
+    def __init__(self, index: int, why: str):
+        super().__init__(f"invalid argument {index}: {why}")
 
 
 ERR_INVALID_REQUEST = "invalid request"
@@ -32,31 +46,58 @@ _GO_DIRECTION = {"INBOUND": 1, "OUTBOUND": 2}  # go-libp2p network.Direction; py
 
 
 def _peer(value) -> ID:
+    if not isinstance(value, str):  # peer.ID decodes from a JSON string only
+        raise P2PInvalidParams(0, f"json: cannot unmarshal {_go_type(value)} into Go value of type string")
     try:
-        return ID.from_base58(str(value))
+        return ID.from_base58(value)
     except Exception:  # base58/multihash raise several unrelated types
         raise P2PApiError(ERR_INVALID_REQUEST) from None
 
 
+def _go_type(value) -> str:
+    """The JSON type name encoding/json uses in its unmarshal errors."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {dict: "object", list: "array", type(None): "null"}.get(type(value), "string")
+
+
 def _ip(value) -> str:
+    if not isinstance(value, str):
+        raise P2PInvalidParams(0, f"json: cannot unmarshal {_go_type(value)} into Go value of type net.IP")
     try:
-        return str(ipaddress.ip_address(str(value)))
+        return str(ipaddress.ip_address(value))
     except ValueError:
         raise P2PApiError(ERR_INVALID_REQUEST) from None
 
 
 def _subnet(value) -> str:
-    if isinstance(value, dict):  # Go's net.IPNet JSON: {"IP": "...", "Mask": "<base64>"}
-        import base64
+    """A subnet as ``a.b.c.d/n`` text, or Go's ``net.IPNet`` JSON ``{"IP": "...", "Mask": "<base64>"}``.
 
+    The mask must be strict base64 of 4 (IPv4) or 16 bytes with contiguous ones: Go refuses bad base64 while decoding
+    the request, and a mask of another length matches no address in ``IPNet.Contains``. Python's lenient base64 once
+    turned the mask "!!" into zero bytes, i.e. ``0.0.0.0/0``, and one call blocked every peer.
+    """
+    if isinstance(value, dict):
+        ip, mask_b64 = value.get("IP"), value.get("Mask")
+        if not isinstance(ip, str) or not isinstance(mask_b64, str):
+            raise P2PInvalidParams(0, "an IPNet needs string fields IP and Mask")
         try:
-            mask = base64.b64decode(value["Mask"])
-            prefix = sum(bin(b).count("1") for b in mask)
-            value = f"{value['IP']}/{prefix}"
-        except (KeyError, ValueError, TypeError):
-            raise P2PApiError(ERR_INVALID_REQUEST) from None
+            mask = base64.b64decode(mask_b64, validate=True)
+            addr = ipaddress.ip_address(ip)
+        except (binascii.Error, ValueError) as e:
+            raise P2PInvalidParams(0, str(e)) from None
+        bits = int.from_bytes(mask, "big")
+        size = len(mask) * 8
+        prefix = bits.bit_count()
+        if len(mask) != addr.max_prefixlen // 8 or bits != ((1 << size) - 1) ^ ((1 << (size - prefix)) - 1):
+            raise P2PInvalidParams(0, f"mask {mask.hex()} is not a contiguous IPv{addr.version} netmask")
+        value = f"{addr}/{prefix}"
+    elif not isinstance(value, str):
+        raise P2PInvalidParams(0, f"json: cannot unmarshal {_go_type(value)} into Go value of type net.IPNet")
     try:
-        return str(ipaddress.ip_network(str(value), strict=False))
+        return str(ipaddress.ip_network(value, strict=False))
     except ValueError:
         raise P2PApiError(ERR_INVALID_REQUEST) from None
 

@@ -136,8 +136,8 @@ def _decode_opstack(value) -> tuple[int, int] | None:
 
 
 def _parse_enode(text: str) -> NodeRecord:
-    u = urlsplit(text)
     try:
+        u = urlsplit(text)  # raises ValueError on a broken IPv6 host ("enode://[")
         pub = bytes.fromhex(u.username or "")
         if len(pub) != 64:
             raise ValueError

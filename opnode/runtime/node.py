@@ -219,7 +219,7 @@ class OpNode:
                 try:
                     return await api.call(self.p2p, name, *params)
                 except api.P2PApiError as e:
-                    raise RPCError(str(e)) from None
+                    raise RPCError(str(e), e.code) from None
             return Method(handler, 0, 2)
 
         return {name: wrap(name) for name in api.METHODS}

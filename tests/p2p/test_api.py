@@ -96,3 +96,30 @@ def test_methods_need_a_running_service(tmp_path):
         s.protect(s.peer_id)
     with pytest.raises(api.P2PApiError, match="not running"):
         api.protect_peer(s, s.peer_id.pretty())
+
+
+@pytest.mark.parametrize("params", [
+    [{"IP": "1.2.3.4", "Mask": "!!"}],  # the probe: lenient base64 made this 0.0.0.0/0 and dropped every peer
+    [{"IP": "1.2.3.4", "Mask": "/w=="}],  # one byte: Go's IPNet.Contains matches nothing with it
+    [{"IP": "1.2.3.4", "Mask": "/wD/AA=="}],  # 255.0.255.0: not contiguous
+    [{"IP": "::1", "Mask": "//8AAA=="}],  # an IPv4 mask for an IPv6 address
+    [{"IP": 5, "Mask": "//8AAA=="}],
+    [{"IP": "1.2.3.4"}],
+    [123],
+])
+async def test_block_subnet_refuses_what_op_node_refuses(tmp_path, params):
+    s = make_service(chain_where_now_is(Fork.JOVIAN), tmp_path, "idle")
+    with pytest.raises(api.P2PInvalidParams, match="invalid argument 0") as e:
+        await api.call(s, "opp2p_blockSubnet", *params)
+    assert e.value.code == -32602
+    assert not s.blocked_subnets
+
+
+async def test_peer_and_addr_methods_refuse_non_string_params(tmp_path):
+    s = make_service(chain_where_now_is(Fork.JOVIAN), tmp_path, "idle")
+    for method in ("opp2p_blockPeer", "opp2p_unblockPeer", "opp2p_protectPeer", "opp2p_blockAddr"):
+        with pytest.raises(api.P2PInvalidParams, match="cannot unmarshal number"):
+            await api.call(s, method, 123)
+    assert not s.blocked_peers and not s.blocked_addrs
+    await api.call(s, "opp2p_blockSubnet", {"IP": "192.168.7.9", "Mask": "//8AAA=="})
+    assert [str(n) for n in s.blocked_subnets] == ["192.168.0.0/16"]

@@ -48,7 +48,10 @@ def test_records_that_do_not_verify_or_parse():
     body = good[4:]
     tampered = "enr:" + body[:20] + ("A" if body[20] != "A" else "B") + body[21:]
     for bad, message in [(tampered, "verify|RLP|sorted|v4"), ("enr:!!!", "base64"), ("enr:" + "A" * 500, "more than 300"),
-                         ("http://x", "not an ENR"), ("enode://abcd@1.2.3.4:30303", "64-byte hex key")]:
+                         ("http://x", "not an ENR"), ("enode://abcd@1.2.3.4:30303", "64-byte hex key"),
+                         ("enode://[", "64-byte hex key"),  # probe: urlsplit's ValueError escaped as "internal error"
+                         ("enode://" + "ab" * 64 + "@[::1:30303", "64-byte hex key"),
+                         ("enode://" + "ab" * 64 + "@1.2.3.4:99999", "64-byte hex key")]:
         with pytest.raises(RecordError, match=message):
             parse_record(bad)
     with pytest.raises(RecordError, match="bootnode record 1"):
