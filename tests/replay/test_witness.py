@@ -13,7 +13,7 @@ from derivation.hexutil import from_hex
 from opnode.cli import main
 from opnode.witness.keys import KeyType, keccak_key
 
-from .witness_data import ARCHIVE, PARAMS, cli_args, linked_copy, real_run, replace_file  # noqa: F401
+from .witness_data import ARCHIVE, PARAMS, cli_args, linked_copy, replace_file
 
 SPAN_START = 16491245  # the span batch of L2 #16491245–16491249 sits in the blob channel of L1 #6582952
 OP_SEPOLIA_GENESIS_TIME = 1691802540
@@ -58,7 +58,7 @@ def test_the_real_store_proves_the_claim_and_explains_the_span_batch(capsys, tmp
                                                     + PARAMS["claimed_l2_output_root"])
 
 
-def test_the_run_reads_only_what_it_needs(real_run):  # noqa: F811
+def test_the_run_reads_only_what_it_needs(real_run):
     r = real_run.result
     assert r.claim_holds and r.computed_output_root == from_hex(PARAMS["claimed_l2_output_root"])
     types = {}
@@ -69,7 +69,7 @@ def test_the_run_reads_only_what_it_needs(real_run):  # noqa: F811
     assert types[KeyType.BLOB] == 6 * 4096 and types[KeyType.SHA256] == 6  # the six batcher blobs, nothing more
 
 
-def test_a_changed_claim_does_not_hold_and_the_true_root_is_printed(capsys, real_run):  # noqa: F811
+def test_a_changed_claim_does_not_hold_and_the_true_root_is_printed(capsys, real_run):
     claimed = PARAMS["claimed_l2_output_root"]
     wrong = claimed[:-2] + ("00" if claimed[-2:] != "00" else "01")
     code, out, err = run(capsys, cli_args(real_run.directory, wrong))
@@ -78,12 +78,12 @@ def test_a_changed_claim_does_not_hold_and_the_true_root_is_printed(capsys, real
     assert out.rstrip().splitlines()[-1].startswith("claim does not hold:")
 
 
-def _origin_hash(real_run) -> bytes:  # noqa: F811
+def _origin_hash(real_run) -> bytes:
     return next(e.l1.hash for e in real_run.result.timeline if isinstance(e, OriginAdvanced)
                 and e.l1.number == 6582945)
 
 
-def test_the_l1_origin_header_missing_is_exit_3_naming_it(capsys, real_run, tmp_path):  # noqa: F811
+def test_the_l1_origin_header_missing_is_exit_3_naming_it(capsys, real_run, tmp_path):
     d = linked_copy(real_run.directory, tmp_path / "store")
     key = keccak_key(_origin_hash(real_run))
     (d / "data" / f"{key.hex()}.bin").unlink()
@@ -94,7 +94,7 @@ def test_the_l1_origin_header_missing_is_exit_3_naming_it(capsys, real_run, tmp_
     assert "is not in the store" in line
 
 
-def _damaged_keys(real_run):  # noqa: F811
+def _damaged_keys(real_run):
     touched = real_run.touched
     agreed = touched[keccak_key(from_hex(PARAMS["agreed_l2_output_root"]))]
     state_root = agreed[32:64]
@@ -105,7 +105,7 @@ def _damaged_keys(real_run):  # noqa: F811
 
 
 @pytest.mark.parametrize("what", ["L1 header", "state root node", "blob field element", "KZG commitment"])
-def test_a_flipped_byte_in_a_preimage_is_exit_3(capsys, real_run, tmp_path, what):  # noqa: F811
+def test_a_flipped_byte_in_a_preimage_is_exit_3(capsys, real_run, tmp_path, what):
     key = _damaged_keys(real_run)[what]
     d = linked_copy(real_run.directory, tmp_path / "store")
     path = d / "data" / f"{key.hex()}.bin"
@@ -137,7 +137,7 @@ def test_bad_input_is_one_line_exit_2(capsys, tmp_path):
     assert code == 2 and "chain" in one_line_error(err)
 
 
-def test_op_program_flag_spellings_are_accepted(capsys, real_run):  # noqa: F811
+def test_op_program_flag_spellings_are_accepted(capsys, real_run):
     args = ["replay", "witness", "--datadir", str(real_run.directory), "--l1.head", PARAMS["l1_head"],
             "--l2.outputroot", PARAMS["agreed_l2_output_root"], "--l2.claim", PARAMS["agreed_l2_output_root"],
             "--l2.blocknumber", str(PARAMS["agreed_l2_block_number"]), "--network", "op-sepolia"]
@@ -146,7 +146,7 @@ def test_op_program_flag_spellings_are_accepted(capsys, real_run):  # noqa: F811
     assert "trace extension" in out
 
 
-def test_keccak_of_the_agreed_preimage_is_the_agreed_root(real_run):  # noqa: F811
+def test_keccak_of_the_agreed_preimage_is_the_agreed_root(real_run):
     """The store's own check, from outside: the output-root preimage names the agreed head hash of the vector."""
     pre = real_run.touched[keccak_key(from_hex(PARAMS["agreed_l2_output_root"]))]
     assert keccak256(pre) == from_hex(PARAMS["agreed_l2_output_root"])

@@ -4,6 +4,7 @@ holds exactly the preimages the honest run read, so each run also proves the exp
 
 from __future__ import annotations
 
+import io
 import tarfile
 
 import ckzg
@@ -16,7 +17,7 @@ from opnode.witness.keys import FIELD_ELEMENTS_PER_BLOB, KeyType, blob_element_k
 from opnode.witness.oracle import Oracle
 from opnode.witness.stores import MemoryStore
 
-from .witness_data import cli_args, inputs, real_run  # noqa: F401
+from .witness_data import cli_args, inputs
 
 
 def run(capsys, args):
@@ -38,7 +39,7 @@ def rekeyed_blobs(touched: dict[bytes, bytes]) -> dict[bytes, bytes]:
     return out
 
 
-def test_roots_of_unity_are_the_eip4844_evaluation_points(real_run):  # noqa: F811
+def test_roots_of_unity_are_the_eip4844_evaluation_points(real_run):
     """ckzg evaluates the blob polynomial at ω_i: the value must be field element i (kona's own check)."""
     vhash_key = next(k for k in real_run.touched if k[0] == KeyType.SHA256)
     blob = Oracle(MemoryStore(real_run.touched)).blob(b"\x01" + vhash_key[1:], "a test blob")
@@ -48,7 +49,7 @@ def test_roots_of_unity_are_the_eip4844_evaluation_points(real_run):  # noqa: F8
         assert bytes(y) == blob[32 * i:32 * i + 32]
 
 
-def test_op_program_file_format_with_root_of_unity_blob_keys(capsys, tmp_path, real_run):  # noqa: F811
+def test_op_program_file_format_with_root_of_unity_blob_keys(capsys, tmp_path, real_run):
     d = tmp_path / "op-program"
     d.mkdir()
     (d / "kvformat").write_text("file")
@@ -59,7 +60,7 @@ def test_op_program_file_format_with_root_of_unity_blob_keys(capsys, tmp_path, r
     assert "op-program file store" in out
 
 
-def test_op_program_directory_format(capsys, tmp_path, real_run):  # noqa: F811
+def test_op_program_directory_format(capsys, tmp_path, real_run):
     d = tmp_path / "op-program-dir"
     d.mkdir()
     (d / "kvformat").write_text("directory")
@@ -74,7 +75,7 @@ def test_op_program_directory_format(capsys, tmp_path, real_run):  # noqa: F811
     assert code == 2 and "'pebble'" in err
 
 
-def test_kona_rocksdb_store(capsys, tmp_path, real_run):  # noqa: F811
+def test_kona_rocksdb_store(capsys, tmp_path, real_run):
     from rocksdict import Options, Rdict
 
     d = tmp_path / "rocks"
@@ -89,13 +90,16 @@ def test_kona_rocksdb_store(capsys, tmp_path, real_run):  # noqa: F811
     assert sorted(p.name for p in d.iterdir()) == before  # opened through a private view: nothing written
 
 
-def test_exported_witness_packed_as_tar_gz(capsys, tmp_path, real_run):  # noqa: F811
+def test_exported_witness_packed_as_tar_gz(capsys, tmp_path, real_run):
     d = tmp_path / "export"
     n = write_witness(d, real_run.touched, inputs())
     assert n == len(real_run.touched)
     archive = tmp_path / "export.tar.gz"
-    with tarfile.open(archive, "w:gz") as tf:
-        tf.add(d / "data", arcname="data")
+    with tarfile.open(archive, "w:gz", compresslevel=1) as tf:
+        for k, v in real_run.touched.items():
+            info = tarfile.TarInfo(f"data/{k.hex()}.bin")
+            info.size = len(v)
+            tf.addfile(info, io.BytesIO(v))
     code, out, err = run(capsys, cli_args(archive) + ["--rollup.config", str(d / "rollup.json"),
                                                       "--rollup.l1-chain-config", str(d / "l1-chain-config.json")])
     assert code == 0, err
