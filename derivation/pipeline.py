@@ -34,6 +34,7 @@ from .stages.flow import EOF, Emit, NotEnoughData, no_emit
 from .stages.frame_queue import FrameQueue
 from .stages.l1_retrieval import L1Retrieval
 from .stages.l1_traversal import L1Traversal
+from .system_config import SystemConfig
 from .types import L1BlockRef, L2BlockRef
 
 
@@ -167,17 +168,23 @@ class Pipeline:
             walk.cursor, walk.origin = parent, origin
         sys_cfg = self.l2.system_config(walk.cursor.hash)
         base = walk.origin
+        self.start_at(base, sys_cfg, f"derivation restarts at L1 block {base.number} for safe head "
+                                     f"{walk.safe.number} (walked back to L2 block {walk.cursor.number})")
+
+    def start_at(self, base: L1BlockRef, sys_cfg: SystemConfig, reason: str) -> None:
+        """Start traversal at ``base`` with ``sys_cfg`` and empty stages, without walking the L2 chain back: how a
+        fault-proof program starts, having picked ``base`` itself (kona ``new_oracle_pipeline_cursor`` then a
+        ``ResetSignal``: the safe head's L1 origin minus the channel timeout, with the safe head's SystemConfig)."""
         self.traversal.reset(base, sys_cfg)
         for stage in (self.retrieval, self.frame_queue, self.channel_bank, self.channel_assembler,
                       self.channel_reader, self.attributes):
             stage.reset()
-        holocene = cfg.is_active(Fork.HOLOCENE, base.time)
+        holocene = self.cfg.is_active(Fork.HOLOCENE, base.time)
         batches = self.batch_stage if holocene else self.batch_queue
         batches.reset(base)
         self._use_stages(holocene)
         self._reset = None
-        self._emit(PipelineReset(base, f"derivation restarts at L1 block {base.number} for safe head "
-                                       f"{walk.safe.number} (walked back to L2 block {walk.cursor.number})"))
+        self._emit(PipelineReset(base, reason))
 
     def _use_stages(self, holocene: bool) -> None:
         self.channel_reader.prev = self.channel_assembler if holocene else self.channel_bank

@@ -23,12 +23,18 @@ def _hex_prefix(path: bytes, leaf: bool) -> bytes:
     return bytes((nib[i] << 4) | nib[i + 1] for i in range(0, len(nib), 2))
 
 
-def _child_ref(node: bytes) -> bytes:
-    """A child is embedded when its encoding is shorter than 32 bytes, otherwise referenced by hash."""
-    return node if len(node) < 32 else rlp.encode_bytes(keccak256(node))
+def _child_ref(node: bytes, nodes: dict | None) -> bytes:
+    """A child is embedded when its encoding is shorter than 32 bytes, otherwise referenced by hash (and kept in
+    ``nodes`` when given)."""
+    if len(node) < 32:
+        return node
+    h = keccak256(node)
+    if nodes is not None:
+        nodes[h] = node
+    return rlp.encode_bytes(h)
 
 
-def _encode_node(items: list[tuple[bytes, bytes]], depth: int) -> bytes:
+def _encode_node(items: list[tuple[bytes, bytes]], depth: int, nodes: dict | None = None) -> bytes:
     if len(items) == 1:
         path, value = items[0]
         return rlp.encode_list_payload(rlp.encode_bytes(_hex_prefix(path[depth:], True)) + rlp.encode_bytes(value))
@@ -38,7 +44,7 @@ def _encode_node(items: list[tuple[bytes, bytes]], depth: int) -> bytes:
         shared += 1
     if shared > depth:
         extension = rlp.encode_bytes(_hex_prefix(first[depth:shared], False))
-        return rlp.encode_list_payload(extension + _child_ref(_encode_node(items, shared)))
+        return rlp.encode_list_payload(extension + _child_ref(_encode_node(items, shared, nodes), nodes))
     slots = [b"\x80"] * 17
     start = 0
     if len(first) == depth:  # the key ending at this branch keeps its value in the 17th slot
@@ -49,7 +55,7 @@ def _encode_node(items: list[tuple[bytes, bytes]], depth: int) -> bytes:
         end = start
         while end < len(items) and items[end][0][depth] == nibble:
             end += 1
-        slots[nibble] = _child_ref(_encode_node(items[start:end], depth + 1))
+        slots[nibble] = _child_ref(_encode_node(items[start:end], depth + 1, nodes), nodes)
         start = end
     return rlp.encode_list_payload(b"".join(slots))
 
@@ -60,3 +66,16 @@ def ordered_trie_root(items: list[bytes]) -> bytes:
         return EMPTY_TRIE_ROOT
     keyed = sorted((_nibbles(rlp.encode_uint(i)), bytes(v)) for i, v in enumerate(items))
     return keccak256(_encode_node(keyed, 0))
+
+
+def ordered_trie_nodes(items: list[bytes]) -> dict[bytes, bytes]:
+    """Every node of that trie referenced by hash, the root included, keyed by hash: what a fault-proof host
+    stores so that a client can read the list back node by node (kona-host ``store_ordered_trie``, which stores
+    the empty root's preimage ``0x80`` for an empty list)."""
+    if not items:
+        return {EMPTY_TRIE_ROOT: b"\x80"}
+    nodes: dict[bytes, bytes] = {}
+    keyed = sorted((_nibbles(rlp.encode_uint(i)), bytes(v)) for i, v in enumerate(items))
+    root = _encode_node(keyed, 0, nodes)
+    nodes[keccak256(root)] = root
+    return nodes
