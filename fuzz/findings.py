@@ -18,7 +18,8 @@ INDEX = CRASHERS / "index.json"
 README = CRASHERS / "README.md"
 _OWNER = (("derivation/", "derivation/ (another helper is changing it: route the fix)"),
           ("engine/evm", "engine/evm (another helper)"), ("engine/chain", "engine/chain (another helper)"),
-          ("engine/engine_api", "engine/engine_api (another helper)"), ("engine/server", "engine/server (another helper)"))
+          ("engine/engine_api", "engine/engine_api (another helper)"), ("engine/server", "engine/server (another helper)"),
+          ("engine/client", "engine/client.py (the node's engine client; owned by the derivation helper)"))
 
 
 def load_index() -> list[dict]:

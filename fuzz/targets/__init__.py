@@ -28,20 +28,21 @@ class Target:
     max_len: int = 4096  # longest input the fuzzer makes (seeds may be longer; they are replayed whole)
     tokens: tuple[bytes, ...] = field(default=())  # dictionary entries for the mutator
     about: str = ""
+    warmup: Callable[[], object] | None = None  # one-time set-up, run before the first input outside the budget
 
 
 TARGETS: dict[str, Target] = {}
 
 
 def target(name: str, *, allowed: tuple[type[BaseException], ...], seeds: Callable[[], Iterable[bytes]],
-           max_len: int = 4096, tokens: Iterable[bytes] = ()):
+           max_len: int = 4096, tokens: Iterable[bytes] = (), warmup: Callable[[], object] | None = None):
     """Register the decorated ``fn(data: bytes)`` as target ``name``."""
 
     def register(fn):
         if name in TARGETS:
             raise ValueError(f"fuzz target {name!r} registered twice")
         TARGETS[name] = Target(name, fn, tuple(allowed), seeds, max_len, tuple(tokens),
-                               (fn.__doc__ or "").strip().split("\n")[0])
+                               (fn.__doc__ or "").strip().split("\n")[0], warmup)
         return fn
 
     return register

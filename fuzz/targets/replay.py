@@ -10,6 +10,7 @@ import io
 import json
 
 from derivation.errors import ParseError
+from derivation.kzg import trusted_setup
 from opnode.replay.format import _canonical, decode
 
 from ..vectors import VECTORS
@@ -24,7 +25,7 @@ def _file_seeds():
         yield p.read_bytes()
 
 
-@target("replay_file", allowed=(ParseError,), seeds=_file_seeds, max_len=65536)
+@target("replay_file", allowed=(ParseError,), seeds=_file_seeds, max_len=65536, warmup=trusted_setup)
 def replay_file_target(data: bytes) -> None:
     """A recording file's bytes (gzip of JSON lines); errors must be RecordingError (a ParseError)."""
     decode(io.BytesIO(data))
@@ -59,7 +60,7 @@ def _record_seeds():
 
 
 @target("replay_records", allowed=(ParseError,), seeds=_record_seeds, max_len=32768,
-        tokens=(b'"kind":"l1_block"', b'"kind":"l2_block"', b'"kind":"blob"', b'"kind":"l1_receipts"',
+        warmup=trusted_setup, tokens=(b'"kind":"l1_block"', b'"kind":"l2_block"', b'"kind":"blob"', b'"kind":"l1_receipts"',
                 b'"kind":"header"', b'"canonical":true', b'"0x'))
 def replay_records_target(data: bytes) -> None:
     """Records as JSON lines, sealed by the target; errors must be RecordingError (a ParseError)."""
