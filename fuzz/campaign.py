@@ -133,11 +133,13 @@ def fuzz_target(t: Target, seconds: float, tmp: Path, update: bool) -> Result:
             f = json.loads(line)
             res.findings.append(Finding(f["target"], f["kind"], f["signature"], f["summary"], f["traceback"],
                                         bytes.fromhex(f["data"])))
+    if not update:
+        return res
     merged = tmp / "merged"
     merged.mkdir()
     rc, text = _run_worker(t, ["-merge=1", *opts, str(merged), str(work), str(seeds)], tmp, tmp / "merge.log")
     res.corpus_after = len(list(merged.glob("*")))
-    if update and rc == 0 and res.corpus_after:
+    if rc == 0 and res.corpus_after:
         shutil.rmtree(saved, ignore_errors=True)
         shutil.copytree(merged, saved)
     elif rc != 0:
@@ -215,7 +217,8 @@ def run(total_seconds: float, names: list[str] | None = None, update: bool = Tru
         if r.artifacts:
             found += f" ({r.artifacts} instrumentation artifacts ignored)"
         print(f"{t.name:<16}{r.inputs:>11}{rate:>9.0f}{f'{r.cov_start}->{r.cov_end}':>12}"
-              f"{f'{r.corpus_before}->{r.corpus_after}':>12}{r.new_corpus:>6}  {found}", flush=True)
+              f"{f'{r.corpus_before}->{r.corpus_after if update else chr(45)}':>12}{r.new_corpus:>6}  {found}",
+              flush=True)
     checker.close()
     if update:
         ledger = update_ledger(results, today)

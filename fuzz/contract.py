@@ -79,10 +79,16 @@ def _peak() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _sample(signum, frame) -> None:
+    checker = Checker._running
+    if checker is not None:
+        checker._tick()
+
+
 def _project_frame(tb, function: bool = False) -> str:
     """file:line (or file:function) of the innermost frame in this project's packages (where the defect is), else
     of the innermost frame."""
-    frames = traceback.extract_tb(tb)
+    frames = [fr for fr in traceback.extract_tb(tb) if fr.filename != __file__]  # not the watchdog's own frame
     for fr in reversed(frames):
         parts = fr.filename.replace(os.sep, "/").split("/")
         for i, p in enumerate(parts[:-1]):
@@ -94,7 +100,11 @@ def _project_frame(tb, function: bool = False) -> str:
 
 
 class Checker:
-    """Runs inputs through targets under the contract. One per process (it owns the ``SIGPROF`` timer)."""
+    """Runs inputs through targets under the contract. Checkers share the process's ``SIGPROF`` timer: it samples
+    whichever checker is running an input."""
+
+    _open = 0
+    _running: Checker | None = None
 
     def __init__(self, cpu_limit: float = CPU_LIMIT, memory_limit: int = MEMORY_LIMIT):
         self.cpu_limit = cpu_limit
@@ -103,19 +113,23 @@ class Checker:
         self._base_rss = 0
         self._runs = 0
         self._warm: set[str] = set()
-        signal.signal(signal.SIGPROF, self._tick)
-        signal.setitimer(signal.ITIMER_PROF, _TICK, _TICK)
+        if Checker._open == 0:
+            signal.signal(signal.SIGPROF, _sample)
+            signal.setitimer(signal.ITIMER_PROF, _TICK, _TICK)
+        Checker._open += 1
         self._rebase()
 
     def close(self) -> None:
-        signal.setitimer(signal.ITIMER_PROF, 0, 0)
-        signal.signal(signal.SIGPROF, signal.SIG_DFL)
+        Checker._open -= 1
+        if Checker._open == 0:
+            signal.setitimer(signal.ITIMER_PROF, 0, 0)
+            signal.signal(signal.SIGPROF, signal.SIG_IGN)  # a tick already queued must not kill the process
 
     def _rebase(self) -> None:
         _reset_peak()
         self._base_rss = _rss()
 
-    def _tick(self, signum, frame) -> None:
+    def _tick(self) -> None:
         started = self._started
         if started is None:
             return
@@ -150,11 +164,13 @@ class Checker:
         if self._runs % 1024 == 0:  # let the baseline follow slow growth of the fuzzer's own state
             self._rebase()
         try:
+            Checker._running = self
             self._started = time.process_time()
             try:
                 target.fn(data)
             finally:
                 self._started = None
+                Checker._running = None
         except target.allowed:
             pass
         except BudgetExceeded as e:
