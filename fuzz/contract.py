@@ -105,6 +105,7 @@ class Checker:
 
     _open = 0
     _running: Checker | None = None
+    _last: Checker | None = None
 
     def __init__(self, cpu_limit: float = CPU_LIMIT, memory_limit: int = MEMORY_LIMIT):
         self.cpu_limit = cpu_limit
@@ -113,6 +114,7 @@ class Checker:
         self._base_rss = 0
         self._runs = 0
         self._warm: set[str] = set()
+        self._stale = False
         if Checker._open == 0:
             signal.signal(signal.SIGPROF, _sample)
             signal.setitimer(signal.ITIMER_PROF, _TICK, _TICK)
@@ -160,9 +162,19 @@ class Checker:
         return f
 
     def _run(self, target, data: bytes) -> Finding | None:
+        f = self._attempt(target, data)
+        if f is not None:
+            self._stale = True  # measure the next input from what is left once this one's memory is released
+        return f
+
+    def _attempt(self, target, data: bytes) -> Finding | None:
         self._runs += 1
-        if self._runs % 1024 == 0:  # let the baseline follow slow growth of the fuzzer's own state
+        # Re-measure the baseline now and then (the fuzzer's own state grows slowly), after a finding, and when
+        # another checker ran in between (the peak resident size is the process's, shared by all checkers).
+        if self._stale or Checker._last is not self or self._runs % 1024 == 0:
             self._rebase()
+            self._stale = False
+        Checker._last = self
         try:
             Checker._running = self
             self._started = time.process_time()
@@ -174,7 +186,6 @@ class Checker:
         except target.allowed:
             pass
         except BudgetExceeded as e:
-            self._rebase()
             # Where the watchdog stopped it, by function: a slow loop is stopped at a different line each time.
             return Finding(target.name, e.kind, f"{e.kind} in {_project_frame(e.__traceback__, function=True)}",
                            str(e), traceback.format_exc(), bytes(data))
@@ -187,7 +198,6 @@ class Checker:
                            f"{type(e).__name__}: {str(e)[:300]}", traceback.format_exc(), bytes(data))
         grown = _peak() - self._base_rss
         if grown > self.memory_limit:
-            self._rebase()
             return Finding(target.name, "memory", "memory",
                            f"peak resident memory grew by {grown >> 20} MiB on one input "
                            f"(limit {self.memory_limit >> 20} MiB)", "", bytes(data))
