@@ -35,16 +35,17 @@ def make_chain(anvil: Anvil, blocks: int, seed: int = 7) -> dict:
     rng = random.Random(seed)
     traffic = L1Traffic(anvil)
     calldata = blob_txs = 0
-    for n in range(parse_quantity(anvil.rpc("eth_blockNumber")) + 1, blocks):
+    while (n := parse_quantity(anvil.rpc("eth_blockNumber")) + 1) < blocks:
+        # anvil's automine answers before the block exists: wait for each receipt, so the next block is n + 1
         if n % 10 == 0:
-            traffic.send_blobs([rng.randbytes(rng.randrange(1000, 120_000)) for _ in range(rng.randrange(1, 3))])
+            tx, _ = traffic.send_blobs([rng.randbytes(rng.randrange(1000, 120_000)) for _ in range(rng.randrange(1, 3))])
+            traffic.receipt(tx)
             blob_txs += 1
         elif n % 4 == 0:
-            traffic.send_calldata(traffic.random_frame(rng.randrange(200, 20_000), rng.randbytes))
+            traffic.receipt(traffic.send_calldata(traffic.random_frame(rng.randrange(200, 20_000), rng.randbytes)))
             calldata += 1
         else:
             traffic.mine(1)
-    assert parse_quantity(anvil.rpc("eth_blockNumber")) == blocks - 1
     return {"calldata_txs": calldata, "blob_txs": blob_txs}
 
 
