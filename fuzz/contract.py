@@ -16,6 +16,7 @@ any failure into a drop) cannot swallow them.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import resource
@@ -79,6 +80,11 @@ def _peak() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _stop() -> None:
+    signal.setitimer(signal.ITIMER_PROF, 0, 0)
+    signal.signal(signal.SIGPROF, signal.SIG_IGN)
+
+
 def _sample(signum, frame) -> None:
     checker = Checker._running
     if checker is not None:
@@ -116,6 +122,7 @@ class Checker:
         self._warm: set[str] = set()
         self._stale = False
         if Checker._open == 0:
+            atexit.register(_stop)  # a tick left for interpreter shutdown would kill the process (SIGPROF)
             signal.signal(signal.SIGPROF, _sample)
             signal.setitimer(signal.ITIMER_PROF, _TICK, _TICK)
         Checker._open += 1
@@ -124,8 +131,7 @@ class Checker:
     def close(self) -> None:
         Checker._open -= 1
         if Checker._open == 0:
-            signal.setitimer(signal.ITIMER_PROF, 0, 0)
-            signal.signal(signal.SIGPROF, signal.SIG_IGN)  # a tick already queued must not kill the process
+            _stop()
 
     def _rebase(self) -> None:
         _reset_peak()

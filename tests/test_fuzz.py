@@ -13,6 +13,7 @@ import os
 import random
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,25 @@ def test_crashers(name):
             assert got is not None, (f"open crasher {e['id']} ({e['signature']}) keeps the contract now: the "
                                      "defect is fixed, set its status to fixed in fuzz/crashers/index.json")
             assert got["kind"] == e["kind"], got
+
+
+def _zero_bomb(claimed: int, written: int) -> bytes:
+    """A zlib channel whose one RLP string claims ``claimed`` bytes, followed by ``written`` zero bytes."""
+    from derivation import rlp
+
+    z = zlib.compressobj(9)
+    out = [z.compress(rlp._length_prefix(claimed, 0x80) + b"\x01")]
+    chunk = bytes(1 << 20)
+    out += [z.compress(chunk) for _ in range(written >> 20)]
+    return b"".join(out) + z.flush()
+
+
+def test_decompression_bombs_stay_refused(checker):
+    """A 200 KB channel claiming a 200 MB batch is refused at its header; one whose batch stays just under the
+    100 MB RLP limit is read within the memory and time budget."""
+    t = TARGETS["channel"]
+    assert checker.run(t, _zero_bomb(200_000_000, 200_000_000)) is None
+    assert checker.run(t, _zero_bomb(99_000_000, 99_000_000)) is None
 
 
 # ------------------------------------------------------------------------------------------------ the watchdog
