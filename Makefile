@@ -1,8 +1,9 @@
-# opnode: make install | test | devnet | bench | lint
+# opnode: make install | test | devnet | bench | fuzz | lint
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 PYTEST  := $(BIN)/python -m pytest
+FUZZ_SECONDS ?= 600
 
 .PHONY: install test devnet bench lint fuzz clean
 
@@ -25,8 +26,13 @@ devnet: install
 bench: install
 	$(BIN)/python -m bench
 
+# Coverage-guided fuzzing of every decoder (fuzz/README.md): FUZZ_SECONDS in total, shared by the targets; updates
+# fuzz/corpus, fuzz/crashers and fuzz/ledger.json.
+fuzz: install
+	$(BIN)/python -m fuzz --seconds $(FUZZ_SECONDS)
+
 lint: install
-	$(BIN)/ruff check opnode derivation engine p2p tests bench
+	$(BIN)/ruff check opnode derivation engine p2p tests bench fuzz
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -188,6 +188,8 @@ def _log(d: dict) -> tuple[bytes, tuple[bytes, ...], bytes]:
 def receipt_consensus_bytes(r: dict) -> bytes:
     """The EIP-2718 consensus encoding of a JSON receipt (what the receipts root commits to)."""
     t = _q(r.get("type", "0x0"))
+    if t >= 0x80:  # EIP-2718 types are 0x00..0x7f; a larger one has no encoding (found by make fuzz)
+        raise BlockDataError(f"receipt has an invalid transaction type {t:#x}")
     if r.get("status") is not None:
         first = rlp.encode_uint(_q(r["status"]))
     else:

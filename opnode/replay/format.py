@@ -45,6 +45,7 @@ from pathlib import Path
 
 from derivation.errors import ParseError
 from derivation.hexutil import from_hex, to_hex
+from derivation.jsonutil import loads_bounded
 from derivation.l1_chain_config import L1ChainConfig
 from derivation.rollup_config import RollupConfig
 from derivation.types import L2BlockRef
@@ -293,7 +294,7 @@ def decode(stream) -> Store:
             if ended:
                 raise CorruptData("records after the end record")
             try:
-                rec = json.loads(line)
+                rec = loads_bounded(line)  # plain json.loads overflows the C stack on deep nesting (jsonutil)
             except (ValueError, RecursionError) as e:
                 raise CorruptData(f"not JSON: {e}") from None
             if not isinstance(rec, dict) or not isinstance(rec.get("kind"), str) or not isinstance(rec.get("sha256"),
