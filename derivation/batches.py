@@ -13,9 +13,6 @@ from .errors import ParseError
 
 SINGULAR_BATCH_TYPE = 0
 SPAN_BATCH_TYPE = 1
-# Lagoon's post-exec transaction type (specs lagoon/post-exec.md): batches may carry it from Lagoon on. The same
-# constant as derivation.post_exec.POST_EXEC (the execution side's module).
-POST_EXEC = 0x7D
 
 
 class BatchError(ParseError):

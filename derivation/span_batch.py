@@ -25,8 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import rlp
-from .batches import POST_EXEC, BatchError, SingularBatch
+from .batches import BatchError, SingularBatch
 from .errors import ParseError
+from .post_exec import POST_EXEC
 from .rollup_config import MAX_SPAN_BATCH_ELEMENT_COUNT, Fork, RollupConfig
 from .transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, SET_CODE, check_access_list, check_authorization_list
 from .transactions import decode as decode_tx

@@ -70,6 +70,17 @@ _ERRORS = {c.code: c for c in (UnknownPayload, InvalidForkchoiceState, InvalidPa
                                UnsupportedFork)}
 
 
+PAYLOAD_FIELDS = ("parentHash", "blockHash", "blockNumber", "timestamp", "transactions")  # read by the node
+
+
+def _answer(method: str, res, *keys: str) -> dict:
+    """``res`` if it is an object holding ``keys``; an engine that answers anything else is refused as a transport
+    error (retried), never a KeyError inside the controller."""
+    if not isinstance(res, dict) or any(k not in res for k in keys):
+        raise EngineTransportError(f"{method}: malformed answer (expected an object with {', '.join(keys)})")
+    return res
+
+
 @dataclass(frozen=True, slots=True)
 class ForkchoiceState:
     head: bytes
@@ -88,9 +99,12 @@ class PayloadStatus:
     validation_error: str | None
 
     @classmethod
-    def from_json(cls, d: dict) -> PayloadStatus:
-        lvh = d.get("latestValidHash")
-        return cls(d["status"], None if lvh is None else from_hex(lvh, 32), d.get("validationError"))
+    def from_json(cls, d, method: str = "engine") -> PayloadStatus:
+        d = _answer(method, d, "status")
+        lvh, err = d.get("latestValidHash"), d.get("validationError")
+        if not isinstance(d["status"], str) or not isinstance(err, (str, type(None))):
+            raise EngineTransportError(f"{method}: malformed payload status")
+        return cls(d["status"], None if lvh is None else from_hex(lvh, 32), err)
 
     @property
     def valid(self) -> bool:
@@ -209,12 +223,17 @@ class EngineClient:
 
     async def forkchoice_updated(self, state: ForkchoiceState, attrs: PayloadAttributes | None = None
                                  ) -> ForkchoiceResult:
-        res = await self.call(self.forkchoice_method(attrs), state.to_json(), None if attrs is None else attrs.to_json())
+        method = self.forkchoice_method(attrs)
+        res = _answer(method, await self.call(method, state.to_json(), None if attrs is None else attrs.to_json()),
+                      "payloadStatus")
         pid = res.get("payloadId")
-        return ForkchoiceResult(PayloadStatus.from_json(res["payloadStatus"]), None if pid is None else from_hex(pid, 8))
+        return ForkchoiceResult(PayloadStatus.from_json(res["payloadStatus"], method),
+                                None if pid is None else from_hex(pid, 8))
 
     async def get_payload(self, payload_id: bytes, timestamp: int) -> ExecutionPayloadEnvelope:
-        res = await self.call(self.get_payload_method(timestamp), to_hex(payload_id))
+        method = self.get_payload_method(timestamp)
+        res = _answer(method, await self.call(method, to_hex(payload_id)), "executionPayload")
+        _answer(method, res["executionPayload"], *PAYLOAD_FIELDS)
         pbr = res.get("parentBeaconBlockRoot")
         return ExecutionPayloadEnvelope(res["executionPayload"], None if pbr is None else from_hex(pbr, 32),
                                         parse_quantity(res.get("blockValue", "0x0")))
@@ -227,7 +246,7 @@ class EngineClient:
             res = await self.call("engine_newPayloadV3", payload, [], to_hex(parent_beacon_root or bytes(32)))
         else:
             res = await self.call("engine_newPayloadV2", payload)
-        return PayloadStatus.from_json(res)
+        return PayloadStatus.from_json(res, "engine_newPayload")
 
     async def block(self, tag_or_hash: str | bytes | int, full: bool = False) -> dict | None:
         """``eth_getBlockByHash``/``ByNumber`` on the engine (authrpc serves the eth namespace too)."""

@@ -402,11 +402,9 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
 
 
 def dev_genesis(timestamp: int) -> Genesis:
-    """``opnode engine --dev``: chain 901, every fork through Jovian active at genesis, funded dev accounts.
-
-    Karst stays off here until the node's engine client asks for ``engine_getPayloadV5`` (engine/client.py still
-    calls V4, which the engine refuses for Karst payloads as op-reth does)."""
-    times = {f: 0 for f in EXEC_FORKS if f <= Fork.JOVIAN}
+    """``opnode engine --dev``: chain 901, every fork through Karst active at genesis (Lagoon needs a dependency
+    set and its final NUT bundle, so it stays off), funded dev accounts."""
+    times = {f: 0 for f in EXEC_FORKS if f <= Fork.KARST}
     keys = dev_keys()
     from derivation.crypto import address_from_private_key
 

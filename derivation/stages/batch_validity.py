@@ -19,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from ..batches import POST_EXEC, SingularBatch
+from ..batches import SingularBatch
 from ..errors import ParseError
 from ..events import DropReason
+from ..post_exec import POST_EXEC
 from ..providers import L2Source
 from ..rollup_config import Fork, RollupConfig
 from ..span_batch import SpanBatch

@@ -8,6 +8,7 @@ the server up but is still a bug, so the targets collect what the servers log an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 
@@ -36,18 +37,23 @@ class _Logged(logging.Handler):
         if record.exc_info and record.exc_info[1] is not None:
             self.errors.append(record.exc_info[1])
 
-    def raise_first(self) -> None:
-        errors, self.errors = self.errors, []
-        if errors:
-            raise errors[0]
 
-
-def _capture(name: str) -> _Logged:
+@contextlib.contextmanager
+def _raise_logged(name: str):
+    """Raise the first exception logger ``name`` logs inside the block. The handler is there only for the block
+    (an always-installed one would collect other tests' logs and silence the logger for them)."""
     h = _Logged()
     lg = logging.getLogger(name)
+    propagate = lg.propagate
     lg.addHandler(h)
     lg.propagate = False  # the finding carries the traceback; do not print it for every input
-    return h
+    try:
+        yield
+    finally:
+        lg.removeHandler(h)
+        lg.propagate = propagate
+    if h.errors:
+        raise h.errors[0]
 
 
 def _h(i: int) -> bytes:
@@ -105,7 +111,6 @@ _NODE_METHODS = node_methods(_FakeNode(), enable_admin=True,
                              extra={"test_echo": Method(_echo, 0, 3)})
 _NODE_METHODS.pop("admin_setLogLevel")  # it changes the process's log level: not a parser
 _DISPATCHER = Dispatcher(_NODE_METHODS, Limits(max_batch=50, max_batch_response_bytes=1 << 16))
-_NODE_LOG = _capture("opnode.rpc")
 
 
 def _requests() -> list:
@@ -138,8 +143,8 @@ _JSON_TOKENS = (b'"jsonrpc":"2.0"', b'"id":', b'"method":', b'"params":[', b'"0x
 def jsonrpc_target(data: bytes) -> None:
     """opnode/rpc/jsonrpc.py: a request body through the node's dispatcher, real method table and parameter decoders;
     the answer must be JSON, and no handler may fail with an internal error."""
-    out = trio.run(_DISPATCHER.handle_body, data)
-    _NODE_LOG.raise_first()
+    with _raise_logged("opnode.rpc"):
+        out = trio.run(_DISPATCHER.handle_body, data)
     if out is not None:
         json.loads(out)
 
@@ -157,7 +162,6 @@ def _stub_engine_methods() -> dict:
 
 
 _ENGINE_METHODS = _stub_engine_methods()
-_ENGINE_LOG = _capture("opnode.engine")
 
 
 def _engine_seeds():
@@ -173,6 +177,6 @@ def engine_rpc_target(data: bytes) -> None:
     be JSON and no internal error may be logged."""
     req = parse_body(data)
     if not isinstance(req, bytes):
-        out = handle_request(_ENGINE_METHODS, req)
-        _ENGINE_LOG.raise_first()
+        with _raise_logged("opnode.engine"):
+            out = handle_request(_ENGINE_METHODS, req)
         json.loads(out)

@@ -37,7 +37,7 @@ def _load_genesis(genesis_path, dev, datadir, genesis_time):
 @click.command("engine")
 @click.option("--genesis", "genesis_path", type=click.Path(exists=True, dir_okay=False),
               help="op-geth genesis.json of the L2 chain.")
-@click.option("--dev", is_flag=True, help="Built-in devnet: chain 901, every fork through Jovian at genesis.")
+@click.option("--dev", is_flag=True, help="Built-in devnet: chain 901, every fork through Karst at genesis.")
 @click.option("--jwt-secret", type=click.Path(dir_okay=False),
               help="File with the 32-byte hex Engine API secret (created if missing).")
 @click.option("--http.port", "http_port", type=click.IntRange(0, 65535), default=8545, show_default=True)

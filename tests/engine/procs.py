@@ -91,7 +91,7 @@ class EngineProc:
                  "noTxPool": True, "gasLimit": "0x3938700", "eip1559Params": "0x0000000000000000", "minBaseFee": "0x0"}
         fcs = {"headBlockHash": head["hash"], "safeBlockHash": head["hash"], "finalizedBlockHash": head["hash"]}
         res = self.rpc("engine_forkchoiceUpdatedV3", fcs, attrs)
-        env = self.rpc("engine_getPayloadV4", res["payloadId"])
+        env = self.rpc("engine_getPayloadV5", res["payloadId"])
         st = self.rpc("engine_newPayloadV4", env["executionPayload"], [], env["parentBeaconBlockRoot"], [])
         assert st["status"] == "VALID", st
         self.forkchoice(env["executionPayload"]["blockHash"])

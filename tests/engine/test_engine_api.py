@@ -80,7 +80,7 @@ async def build_block(auth: Rpc, txs=(), **kw) -> dict:
     head = await auth.call("eth_getBlockByNumber", "latest", False)
     res = await auth.call("engine_forkchoiceUpdatedV3", fcs(head["hash"]), attrs_json(head, txs, **kw))
     assert res["payloadStatus"]["status"] == "VALID" and res["payloadId"]
-    env = await auth.call("engine_getPayloadV4", res["payloadId"])
+    env = await auth.call("engine_getPayloadV5", res["payloadId"])
     p = env["executionPayload"]
     st = await auth.call("engine_newPayloadV4", p, [], env["parentBeaconBlockRoot"], [])
     assert st == {"status": "VALID", "latestValidHash": p["blockHash"], "validationError": None}
@@ -163,11 +163,11 @@ async def test_wrong_payload_versions_for_the_fork(node):
     _svc, auth, _ = node
     head = await auth.call("eth_getBlockByNumber", "latest", False)
     res = await auth.call("engine_forkchoiceUpdatedV3", fcs(head["hash"]), attrs_json(head, [l1_info()]))
-    for v in ("engine_getPayloadV2", "engine_getPayloadV3"):
+    for v in ("engine_getPayloadV2", "engine_getPayloadV3", "engine_getPayloadV4"):
         with pytest.raises(RpcFailure) as e:
             await auth.call(v, res["payloadId"])
         assert e.value.code == -38005
-    env = await auth.call("engine_getPayloadV4", res["payloadId"])
+    env = await auth.call("engine_getPayloadV5", res["payloadId"])
     p = env["executionPayload"]
     with pytest.raises(RpcFailure) as e:
         await auth.call("engine_newPayloadV3", p, [], env["parentBeaconBlockRoot"])
@@ -179,7 +179,7 @@ async def test_wrong_payload_versions_for_the_fork(node):
         await auth.call("engine_newPayloadV4", p, [], env["parentBeaconBlockRoot"], ["0x00"])
     assert e.value.code == -32602
     with pytest.raises(RpcFailure) as e:
-        await auth.call("engine_getPayloadV4", "0x0300000000000001")
+        await auth.call("engine_getPayloadV5", "0x0300000000000001")
     assert e.value.code == -38001
 
 
@@ -264,7 +264,7 @@ async def test_invalid_payloads_report_invalid_with_latest_valid_hash(node):
     head = await auth.call("eth_getBlockByNumber", "latest", False)
     res = await auth.call("engine_forkchoiceUpdatedV3", fcs(head["hash"]),
                           attrs_json(head, [l1_info(), transfer(key(0), 0, addr(1), 1)]))
-    env = await auth.call("engine_getPayloadV4", res["payloadId"])
+    env = await auth.call("engine_getPayloadV5", res["payloadId"])
     good = env["executionPayload"]
     beacon = env["parentBeaconBlockRoot"]
     bad_root = dict(good, stateRoot=to_hex(keccak256(b"wrong")))
@@ -372,7 +372,7 @@ async def test_forkchoice_reorgs_to_a_sibling_block(node):
     ids = []
     for txs, dt in (([l1_info(), tx_a], 2), ([l1_info()], 4)):
         res = await auth.call("engine_forkchoiceUpdatedV3", fcs(head["hash"]), attrs_json(head, txs, dt=dt))
-        env = await auth.call("engine_getPayloadV4", res["payloadId"])
+        env = await auth.call("engine_getPayloadV5", res["payloadId"])
         st = await auth.call("engine_newPayloadV4", env["executionPayload"], [], env["parentBeaconBlockRoot"], [])
         assert st["status"] == "VALID"
         ids.append(env["executionPayload"]["blockHash"])

@@ -189,7 +189,7 @@ async def _build(reader: L2Reader, txs, *, isthmus: bool) -> dict:
     fcs = {"headBlockHash": head["hash"], "safeBlockHash": head["hash"], "finalizedBlockHash": head["hash"]}
     res = await reader.call("engine_forkchoiceUpdatedV3", fcs, a)
     v = 4 if isthmus else 3
-    env = await reader.call(f"engine_getPayloadV{v}", res["payloadId"])
+    env = await reader.call(f"engine_getPayloadV{5 if isthmus else 3}", res["payloadId"])  # the dev chain is Karst
     p = env["executionPayload"]
     extra = [[], env["parentBeaconBlockRoot"]] + ([[]] if isthmus else [])
     st = await reader.call(f"engine_newPayloadV{v}", p, *extra)
