@@ -10,12 +10,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from derivation.batch_reader import BatchReader
-from derivation.compression import Decompressor
-from derivation.crypto import keccak256
-from derivation.rollup_config import MAX_RLP_BYTES_PER_CHANNEL_FJORD
-
-from .timing import best_of, header
+from bench.timing import best_of, header
+from derivation.protocol.batch_reader import BatchReader
+from derivation.protocol.compression import Decompressor
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.rollup_config import MAX_RLP_BYTES_PER_CHANNEL_FJORD
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANNEL = bytes.fromhex((ROOT / "spec-vectors/blobs/op_mainnet_channel_zlib_span143.hex").read_text().strip())
@@ -43,7 +42,7 @@ def floor(txs: list[bytes]):
 
 _BOMB_CHILD = r"""
 import resource, sys, time
-from derivation.batch_reader import BatchReader
+from derivation.protocol.batch_reader import BatchReader
 data = open(sys.argv[1], "rb").read()
 t = time.perf_counter()
 reader = BatchReader(data, 100_000_000, True)
@@ -54,7 +53,7 @@ print(f"{n} {dt:.4f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 _BASELINE_CHILD = r"""
 import resource
-import derivation.batch_reader
+import derivation.protocol.batch_reader
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 
@@ -75,8 +74,8 @@ def _bomb(kind: str, item: bytes, total: int) -> bytes:
 
 
 def bombs() -> None:
-    from derivation import rlp
-    from derivation.batches import SingularBatch
+    from derivation.protocol import rlp
+    from derivation.protocol.batches import SingularBatch
     valid = rlp.encode_bytes(SingularBatch(bytes(32), 1, bytes(32), 2, (bytes(3950),)).encode())
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     base = int(subprocess.run([sys.executable, "-c", _BASELINE_CHILD], env=env, capture_output=True, text=True,

@@ -15,16 +15,15 @@ from eth.chains.base import MiningChain
 from eth.db.atomic import AtomicDB
 from eth.vm.forks.prague import PragueVM
 
-from derivation.crypto import address_from_private_key, keccak256, sign_hash
-from derivation.deposits import l1_info_source_hash
-from derivation.l1_info import L1InfoData
-from derivation.transactions import DYNAMIC_FEE, Transaction, deposit
-from engine.chain import Chain
-from engine.evm.block import BlockAttributes
-from engine.genesis import Account, dev_genesis
-from engine.sync import payload_of
-
-from .timing import header
+from bench.timing import header
+from derivation.protocol.crypto import address_from_private_key, keccak256, sign_hash
+from derivation.protocol.deposits import l1_info_source_hash
+from derivation.protocol.l1_info import L1InfoData
+from derivation.protocol.transactions import DYNAMIC_FEE, Transaction, deposit
+from engine.execution.chain import Chain
+from engine.execution.evm.block import BlockAttributes
+from engine.execution.genesis import Account, dev_genesis
+from engine.execution.sync import payload_of
 
 T0 = 1_700_000_000
 COUNTER = bytes.fromhex("33546001013355" + "00")  # storage[caller] += 1

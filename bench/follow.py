@@ -15,10 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from opnode.devnet.stack import Stack
-from tests.e2e.l1_proxy import DERIVATION_METHODS, LABELS, L1Proxy
-
-from .timing import header
+from bench.timing import header
+from opnode.testing.l1_proxy import DERIVATION_METHODS, LABELS, L1Proxy
+from opnode.tools.devnet.stack import Stack
 
 DURATION, BLOCK_TIME, SAMPLE = 60.0, 2, 0.1
 

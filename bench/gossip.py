@@ -24,8 +24,9 @@ from pathlib import Path
 import httpx
 import trio
 
-from derivation.crypto import keccak256
-from derivation.rollup_config import Fork, RollupConfig
+from bench.timing import header
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.rollup_config import Fork, RollupConfig
 from p2p.block_hash import compute_block_hash
 from p2p.config import P2PConfig
 from p2p.payload import ExecutionPayload, PayloadEnvelope
@@ -34,8 +35,6 @@ from p2p.signing import LocalSigner
 from p2p.topics import BlockVersion, version_for_timestamp
 from p2p.validation import BlockValidator
 from p2p.wire import encode_block_message
-
-from .timing import header
 
 ECHO = "/opnode/bench/echo/1.0.0"
 SEAL_FORKS = {Fork.HOLOCENE: 0, Fork.ISTHMUS: 0, Fork.JOVIAN: 0}
@@ -46,9 +45,9 @@ SIZES = {"small block (10 txs)": 10, "large block (400 txs)": 400}
 
 
 def _chain() -> RollupConfig:
-    from derivation.rollup_config import ChainOpConfig, Genesis
-    from derivation.system_config import SystemConfig
-    from derivation.types import BlockID
+    from derivation.protocol.rollup_config import ChainOpConfig, Genesis
+    from derivation.protocol.system_config import SystemConfig
+    from derivation.protocol.types import BlockID
 
     genesis = Genesis(BlockID(b"\x01" * 32, 0), BlockID(b"\x02" * 32, 0), 1,
                       SystemConfig(b"\x03" * 20, bytes(32), b"\x01" * 32, 30_000_000))
@@ -187,11 +186,11 @@ async def seal_to_insert(tmp: Path, rounds: int, txs: int = SEAL_TXS) -> dict[st
     """Latencies (seconds) per block: ``seal->delivered``, ``delivered->inserted``, ``seal->inserted``, and the
     raw stream round trip ``raw`` with the blocks' median message size."""
     from derivation.stages.attributes_builder import AttributesBuilder
-    from engine.service import EngineService
-    from opnode.runtime.sequencer import Sequencer
-    from tests.engine.helpers import key, transfer
-    from tests.harness.world import L1_CHAIN
-    from tests.runtime.support import SECRET, Node, make_world
+    from engine.execution.service import EngineService
+    from opnode.node.runtime.sequencer import Sequencer
+    from opnode.testing.engine import key, transfer
+    from opnode.testing.harness.world import L1_CHAIN
+    from opnode.testing.runtime import SECRET, Node, make_world
 
     w, genesis = make_world(SEAL_FORKS)
     w.l1.mine()

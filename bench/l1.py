@@ -15,22 +15,21 @@ import time
 
 import trio
 
-from derivation.hexutil import from_hex, parse_quantity
-from derivation.transactions import BLOB
-from derivation.types import L1BlockRef
-from opnode.l1.anvil import Anvil
-from opnode.l1.beacon import BeaconClient, IndexedBlobHash
-from opnode.l1.beacon_shim import BeaconShim
-from opnode.l1.client import L1Client
-from opnode.l1.config import BeaconConfig, L1Config
-from opnode.l1.rpc import RpcClient
-
-from .timing import header
+from bench.timing import header
+from derivation.protocol.hexutil import from_hex, parse_quantity
+from derivation.protocol.transactions import BLOB
+from derivation.protocol.types import L1BlockRef
+from opnode.node.l1.beacon import BeaconClient, IndexedBlobHash
+from opnode.node.l1.client import L1Client
+from opnode.node.l1.config import BeaconConfig, L1Config
+from opnode.node.l1.rpc import RpcClient
+from opnode.tools.anvil import Anvil
+from opnode.tools.beacon_shim import BeaconShim
 
 
 def make_chain(anvil: Anvil, blocks: int, seed: int = 7) -> dict:
     """``blocks`` L1 blocks: a calldata batcher tx every 4th block, a blob tx (1-2 blobs) every 10th."""
-    from opnode.l1.traffic import L1Traffic
+    from opnode.tools.l1_traffic import L1Traffic
 
     rng = random.Random(seed)
     traffic = L1Traffic(anvil)

@@ -25,25 +25,24 @@ from collections import defaultdict
 
 import trio
 
-from derivation.attributes import AttributesWithParent
-from derivation.batches import SingularBatch
-from derivation.channel_out import ChannelOut
-from derivation.compression import BROTLI
+from bench.timing import header
 from derivation.pipeline import Pipeline, Progress
-from derivation.rollup_config import Fork
+from derivation.protocol.attributes import AttributesWithParent
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.compression import BROTLI
+from derivation.protocol.rollup_config import Fork
+from derivation.protocol.types import BlockID
 from derivation.stages.attributes_builder import AttributesBuilder
-from derivation.types import BlockID
 from engine.client import EngineClient, ForkchoiceState
 from engine.controller import EngineController
-from engine.service import EngineService
-from opnode.runtime.driver import Driver
-from opnode.runtime.l1_data import NodeL1Source
-from opnode.runtime.l2_data import NodeL2Source
-from tests.engine.helpers import key, transfer
-from tests.harness.world import L1_CHAIN
-from tests.runtime.support import SECRET, MemoryL1Source, make_world
-
-from .timing import header
+from engine.execution.service import EngineService
+from opnode.node.runtime.driver import Driver
+from opnode.node.runtime.l1_data import NodeL1Source
+from opnode.node.runtime.l2_data import NodeL2Source
+from opnode.testing.engine import key, transfer
+from opnode.testing.harness.world import L1_CHAIN
+from opnode.testing.runtime import SECRET, MemoryL1Source, make_world
+from opnode.tools.batcher.channel_out import ChannelOut
 
 BLOCKS, TXS_PER_BLOCK, CHANNEL_L1_BLOCKS = 360, 4, 2
 L1_LATENCIES = (0.0, 0.002)  # in-memory L1, and a 2 ms round trip per L1 request (a nearby L1 node)
@@ -51,7 +50,7 @@ FORKS = {Fork.HOLOCENE: 0, Fork.ISTHMUS: 0, Fork.JOVIAN: 0}
 
 
 class MemoryL1Client:
-    """The calls ``NodeL1Source`` makes on ``opnode.l1.client.L1Client``, answered from the harness L1 after an
+    """The calls ``NodeL1Source`` makes on ``opnode.node.l1.client.L1Client``, answered from the harness L1 after an
     optional simulated round trip."""
 
     def __init__(self, l1, latency: float = 0.0):

@@ -4,15 +4,14 @@ channels (decompress + keccak of the transactions) measured in the same run."""
 
 import time
 
-from derivation.batch_reader import BatchReader
-from derivation.compression import Decompressor
-from derivation.crypto import keccak256
-from derivation.frames import parse_frames
-from derivation.rollup_config import MAX_RLP_BYTES_PER_CHANNEL_FJORD
-from tests.harness import World
-from tests.txgen import KEYS, make_tx
-
-from .timing import header
+from bench.timing import header
+from derivation.protocol.batch_reader import BatchReader
+from derivation.protocol.compression import Decompressor
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.frames import parse_frames
+from derivation.protocol.rollup_config import MAX_RLP_BYTES_PER_CHANNEL_FJORD
+from opnode.testing.harness import World
+from opnode.testing.txgen import KEYS, make_tx
 
 BLOCKS, TXS_PER_BLOCK, CHANNEL_BLOCKS = 600, 12, 102
 

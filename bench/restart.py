@@ -13,9 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from opnode.devnet.stack import Stack
-
-from .timing import header, median
+from bench.timing import header, median
+from opnode.tools.devnet.stack import Stack
 
 ROUNDS, WARM_SAFE = 3, 8
 
@@ -25,7 +24,7 @@ def import_floor() -> float:
     times = []
     for _ in range(3):
         t = time.monotonic()
-        subprocess.run([sys.executable, "-c", "import opnode.cli, opnode.runtime.node"], check=True)
+        subprocess.run([sys.executable, "-c", "import opnode.cli, opnode.node.runtime.node"], check=True)
         times.append(time.monotonic() - t)
     return min(times)
 

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import zstandard
 
-from derivation.crypto import keccak256, sha256
-from derivation.kzg import trusted_setup
-from opnode.witness.oracle import Oracle
-from opnode.witness.run import WitnessRun
-from opnode.witness.stores import open_store
-from tests.replay.witness_data import ARCHIVE, inputs
-
-from .timing import header
+from bench.timing import header
+from derivation.protocol.crypto import keccak256, sha256
+from derivation.protocol.kzg import trusted_setup
+from opnode.testing.witness import ARCHIVE, inputs
+from opnode.tools.witness.oracle import Oracle
+from opnode.tools.witness.run import WitnessRun
+from opnode.tools.witness.stores import open_store
 
 
 def _floor(store, keys) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from .types import L1BlockRef
+from derivation.protocol.types import L1BlockRef
 
 
 class DropReason(Enum):

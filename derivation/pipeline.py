@@ -17,25 +17,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .attributes import AttributesWithParent
-from .errors import CriticalError, ResetError, TemporaryError
-from .events import Dropped, DropReason, Event, PipelineReset
-from .l1_chain_config import L1ChainConfig
-from .providers import DataRequest, L1Source, L2Source, NeedData
-from .rollup_config import Fork, RollupConfig
-from .stages.attributes_builder import AttributesBuilder
-from .stages.attributes_queue import AttributesQueue
-from .stages.batch_queue import BatchQueue
-from .stages.batch_stage import BatchStage
-from .stages.channel_assembler import ChannelAssembler
-from .stages.channel_bank import ChannelBank
-from .stages.channel_reader import ChannelReader
-from .stages.flow import EOF, Emit, NotEnoughData, no_emit
-from .stages.frame_queue import FrameQueue
-from .stages.l1_retrieval import L1Retrieval
-from .stages.l1_traversal import L1Traversal
-from .system_config import SystemConfig
-from .types import L1BlockRef, L2BlockRef
+from derivation.events import Dropped, DropReason, Event, PipelineReset
+from derivation.protocol.attributes import AttributesWithParent
+from derivation.protocol.errors import CriticalError, ResetError, TemporaryError
+from derivation.protocol.l1_chain_config import L1ChainConfig
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from derivation.protocol.system_config import SystemConfig
+from derivation.protocol.types import L1BlockRef, L2BlockRef
+from derivation.providers import DataRequest, L1Source, L2Source, NeedData
+from derivation.stages.attributes_builder import AttributesBuilder
+from derivation.stages.attributes_queue import AttributesQueue
+from derivation.stages.batch_queue import BatchQueue
+from derivation.stages.batch_stage import BatchStage
+from derivation.stages.channel_assembler import ChannelAssembler
+from derivation.stages.channel_bank import ChannelBank
+from derivation.stages.channel_reader import ChannelReader
+from derivation.stages.flow import EOF, Emit, NotEnoughData, no_emit
+from derivation.stages.frame_queue import FrameQueue
+from derivation.stages.l1_retrieval import L1Retrieval
+from derivation.stages.l1_traversal import L1Traversal
 
 
 @dataclass(frozen=True, slots=True)

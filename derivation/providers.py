@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from .errors import DerivationError
-from .system_config import SystemConfig
-from .transactions import Transaction
-from .types import L1BlockInfo, L1BlockRef, L2BlockRef, Receipt
+from derivation.protocol.errors import DerivationError
+from derivation.protocol.system_config import SystemConfig
+from derivation.protocol.transactions import Transaction
+from derivation.protocol.types import L1BlockInfo, L1BlockRef, L2BlockRef, Receipt
 
 
 class DataKind(Enum):

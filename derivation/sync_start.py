@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import CriticalError
-from .providers import L1Source, L2Source
-from .rollup_config import RollupConfig
-from .types import L1BlockRef, L2BlockRef
+from derivation.protocol.errors import CriticalError
+from derivation.protocol.rollup_config import RollupConfig
+from derivation.protocol.types import L1BlockRef, L2BlockRef
+from derivation.providers import L1Source, L2Source
 
 MAX_REORG_SEQ_WINDOWS = 5
 RECOVER_MIN_SEQ_WINDOWS = 14

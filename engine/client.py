@@ -19,13 +19,12 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from derivation.attributes import PayloadAttributes
-from derivation.errors import TemporaryError
-from derivation.hexutil import from_hex, parse_quantity, quantity, to_hex
-from derivation.jsonutil import loads_bounded
-from derivation.rollup_config import Fork, RollupConfig
-
-from .jwt import make_token
+from derivation.protocol.attributes import PayloadAttributes
+from derivation.protocol.errors import TemporaryError
+from derivation.protocol.hexutil import from_hex, parse_quantity, quantity, to_hex
+from derivation.protocol.jsonutil import loads_bounded
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from engine.jwt import make_token
 
 
 class EngineTransportError(TemporaryError):

@@ -4,11 +4,11 @@ Holocene/Jovian extraData.)"""
 
 from __future__ import annotations
 
-from derivation.attributes import PayloadAttributes
-from derivation.hexutil import from_hex, parse_quantity
-from derivation.rollup_config import Fork, RollupConfig
-from derivation.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
-from derivation.tx_json import tx_from_json
+from derivation.protocol.attributes import PayloadAttributes
+from derivation.protocol.hexutil import from_hex, parse_quantity
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
+from derivation.protocol.tx_json import tx_from_json
 
 
 def expected_extra_data(cfg: RollupConfig, attrs: PayloadAttributes) -> bytes | None:

@@ -19,23 +19,22 @@ import dataclasses
 from dataclasses import dataclass
 from enum import Enum
 
-from derivation.attributes import AttributesWithParent, PayloadAttributes
-from derivation.errors import CriticalError, ResetError, TemporaryError
-from derivation.hexutil import from_hex, parse_quantity
-from derivation.l2_refs import block_ref
-from derivation.rollup_config import Fork, RollupConfig
+from derivation.protocol.attributes import AttributesWithParent, PayloadAttributes
+from derivation.protocol.errors import CriticalError, ResetError, TemporaryError
+from derivation.protocol.hexutil import from_hex, parse_quantity
+from derivation.protocol.l2_refs import block_ref
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from derivation.protocol.tx_json import tx_from_json
+from derivation.protocol.types import ZERO_L2_REF, L2BlockRef
 from derivation.sync_start import L2Heads
-from derivation.tx_json import tx_from_json
-from derivation.types import ZERO_L2_REF, L2BlockRef
-
-from .client import (
+from engine.client import (
     EngineClient,
     ExecutionPayloadEnvelope,
     ForkchoiceState,
     InvalidForkchoiceState,
     InvalidPayloadAttributes,
 )
-from .consolidation import mismatch
+from engine.consolidation import mismatch
 
 
 class Outcome(Enum):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from derivation.types import L1BlockRef, L2BlockRef
+from derivation.protocol.types import L1BlockRef, L2BlockRef
 
 # op-node keeps enough records to cover the L1 blocks between two finality signals (4 epochs of 32 slots, + 1).
 FINALITY_LOOKBACK = 4 * 32 + 1

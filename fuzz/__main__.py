@@ -15,7 +15,7 @@ def main() -> int:
     p.add_argument("--no-update", action="store_true", help="leave corpus, crashers and ledger as they are")
     p.add_argument("--list", action="store_true", help="list the targets and exit")
     args = p.parse_args()
-    from .targets import load
+    from fuzz.targets import load
 
     targets = load()
     if args.list:
@@ -26,7 +26,7 @@ def main() -> int:
     if unknown:
         print(f"unknown fuzz target(s): {', '.join(unknown)}; known: {', '.join(targets)}", file=sys.stderr)
         return 2
-    from .campaign import run
+    from fuzz.campaign import run
 
     run(args.seconds, args.targets or None, update=not args.no_update)
     return 0

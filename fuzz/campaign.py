@@ -20,10 +20,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import findings
-from .contract import Checker, Finding
-from .minimize import minimize
-from .targets import Target, load
+from fuzz import findings
+from fuzz.contract import Checker, Finding
+from fuzz.minimize import minimize
+from fuzz.targets import Target, load
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

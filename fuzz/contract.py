@@ -1,6 +1,6 @@
 """The contract every decoder of untrusted bytes must keep, checked for each fuzz input.
 
-1. Only the decoder's own error types may leave it (``derivation.errors.ParseError`` and its subclasses, or the
+1. Only the decoder's own error types may leave it (``derivation.protocol.errors.ParseError`` and its subclasses, or the
    documented error type of the module, listed per target). Any other exception is a finding.
 2. Time per input is bounded: more than :data:`CPU_LIMIT` seconds of CPU is a finding. A watchdog (a ``SIGPROF``
    interval timer) interrupts the input where it is, so a slow decoder costs the campaign one second, not minutes.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .contract import Finding
+from fuzz.contract import Finding
 
 ROOT = Path(__file__).resolve().parent
 CRASHERS = ROOT / "crashers"

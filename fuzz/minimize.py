@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from .contract import Checker, Finding
+from fuzz.contract import Checker, Finding
 
 
 def minimize(checker: Checker, target, finding: Finding, max_seconds: float = 60.0,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
-    from .contract import Checker
-    from .targets import load
+    from fuzz.contract import Checker
+    from fuzz.targets import load
 
     target = load()[argv[0]]
     checker = Checker()

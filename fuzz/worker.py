@@ -17,7 +17,7 @@ from atheris import import_hook
 INSTRUMENTED = {"derivation", "engine", "opnode", "p2p"}
 # Modules atheris 2.3.0 cannot instrument on Python 3.11 without crashing the interpreter (their inputs still run,
 # only their branch coverage is missing): see instrumented_imports.
-NOT_INSTRUMENTED = {"derivation.rlp", "opnode.replay.format", "engine.server"}
+NOT_INSTRUMENTED = {"derivation.protocol.rlp", "opnode.tools.replay.format", "engine.execution.server"}
 
 
 def instrumented_imports():

@@ -1,3 +1,3 @@
-from .cli import main
+from opnode.cli import main
 
 main()

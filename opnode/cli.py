@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from . import __version__
-from .commands.config import config_group
+from opnode import __version__
+from opnode.commands.config import config_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
@@ -22,27 +22,27 @@ cli.add_command(config_group)
 
 def _register_optional_commands() -> None:
     """Commands whose modules may pull heavier dependencies are imported here, still at start-up."""
-    from .commands.decode import decode_group
+    from opnode.commands.decode import decode_group
 
     cli.add_command(decode_group)
 
-    from .commands.engine import engine_command
+    from opnode.commands.engine import engine_command
 
     cli.add_command(engine_command)
 
-    from .commands.replay import replay_group
+    from opnode.commands.replay import replay_group
 
     cli.add_command(replay_group)
 
-    from .commands.batcher import batcher_command
+    from opnode.commands.batcher import batcher_command
 
     cli.add_command(batcher_command)
 
-    from .commands.node import node_cmd
+    from opnode.commands.node import node_cmd
 
     cli.add_command(node_cmd)
 
-    from .commands.devnet import devnet_command
+    from opnode.commands.devnet import devnet_command
 
     cli.add_command(devnet_command)
 

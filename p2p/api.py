@@ -18,10 +18,9 @@ import ipaddress
 from coincurve import PublicKey
 from libp2p.peer.id import ID
 
-from derivation.crypto import keccak256
-
-from .service import GossipService, P2PError
-from .topics import BlockVersion
+from derivation.protocol.crypto import keccak256
+from p2p.service import GossipService, P2PError
+from p2p.topics import BlockVersion
 
 
 class P2PApiError(Exception):

@@ -12,12 +12,11 @@ DA footprint, so it must be hashed as sent, not assumed zero).
 
 from __future__ import annotations
 
-from derivation import rlp
-from derivation.crypto import keccak256, sha256
-from derivation.trie import ordered_trie_root
-
-from .payload import PayloadEnvelope
-from .topics import BlockVersion
+from derivation.protocol import rlp
+from derivation.protocol.crypto import keccak256, sha256
+from derivation.protocol.trie import ordered_trie_root
+from p2p.payload import PayloadEnvelope
+from p2p.topics import BlockVersion
 
 EMPTY_UNCLE_HASH = keccak256(rlp.encode([]))
 EMPTY_REQUESTS_HASH = sha256(b"")

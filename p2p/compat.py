@@ -48,8 +48,8 @@ from libp2p.pubsub.pubsub import Pubsub
 from libp2p.pubsub.rpc_queue import RpcQueue
 from libp2p.tools.timed_cache.first_seen_cache import FirstSeenCache
 
-from .validation import Outcome, Verdict
-from .wire import MAX_GOSSIP_SIZE, message_id
+from p2p.validation import Outcome, Verdict
+from p2p.wire import MAX_GOSSIP_SIZE, message_id
 
 log = logging.getLogger("opnode.p2p")
 

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 from multiaddr import Multiaddr
 
-from derivation.errors import ParseError
-
-from .enr import NodeRecord, parse_bootnodes
-from .keys import DEFAULT_KEY_FILE
-from .signing import LocalSigner
+from derivation.protocol.errors import ParseError
+from p2p.enr import NodeRecord, parse_bootnodes
+from p2p.keys import DEFAULT_KEY_FILE
+from p2p.signing import LocalSigner
 
 
 class P2PConfigError(ParseError):
@@ -76,7 +75,7 @@ class P2PConfig:
         if v.get("p2p.priv.path"):
             out["priv_path"] = str(v["p2p.priv.path"])
         if v.get("p2p.priv.raw"):
-            from .keys import parse_node_key
+            from p2p.keys import parse_node_key
 
             try:
                 out["priv_raw"] = parse_node_key(str(v["p2p.priv.raw"]))

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 from coincurve import PrivateKey, PublicKey
 from coincurve.ecdsa import cdata_to_der, deserialize_compact
 
-from derivation import rlp
-from derivation.crypto import keccak256
-from derivation.errors import ParseError
+from derivation.protocol import rlp
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.errors import ParseError
 
 MAX_RECORD_SIZE = 300
 OPSTACK_KEY = b"opstack"

@@ -1,4 +1,4 @@
-"""What the p2p service reports, as a protocol: ``opnode.metrics.Metrics`` implements it under op-node's names
+"""What the p2p service reports, as a protocol: ``opnode.node.metrics.Metrics`` implements it under op-node's names
 (``p2p_peer_count``, ``p2p_gossip_events_total{type}``), and p2p never imports opnode."""
 
 from __future__ import annotations

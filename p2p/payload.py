@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from derivation.errors import ParseError
-from derivation.hexutil import from_hex, parse_quantity, quantity, to_hex
+from derivation.protocol.errors import ParseError
+from derivation.protocol.hexutil import from_hex, parse_quantity, quantity, to_hex
 
 U64_MAX = (1 << 64) - 1
 U256_MAX = (1 << 256) - 1

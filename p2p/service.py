@@ -42,18 +42,17 @@ from libp2p.security.noise.transport import Transport as NoiseTransport
 from libp2p.tools.anyio_service import background_trio_service
 from multiaddr import Multiaddr
 
-from derivation.errors import ParseError
-from derivation.rollup_config import RollupConfig
-
-from .compat import OpGossipSub, OpPubsub
-from .config import P2PConfig
-from .enr import NodeRecord, encode_record
-from .keys import key_pair, load_or_create_node_key, peer_id_of_public_key
-from .metrics import GossipMetrics, NoMetrics
-from .payload import PayloadEnvelope
-from .topics import BlockVersion, all_blocks_topics, blocks_topic, version_for_timestamp
-from .validation import BlockValidator, Outcome, Verdict, guarded
-from .wire import encode_block_message, message_id
+from derivation.protocol.errors import ParseError
+from derivation.protocol.rollup_config import RollupConfig
+from p2p.compat import OpGossipSub, OpPubsub
+from p2p.config import P2PConfig
+from p2p.enr import NodeRecord, encode_record
+from p2p.keys import key_pair, load_or_create_node_key, peer_id_of_public_key
+from p2p.metrics import GossipMetrics, NoMetrics
+from p2p.payload import PayloadEnvelope
+from p2p.topics import BlockVersion, all_blocks_topics, blocks_topic, version_for_timestamp
+from p2p.validation import BlockValidator, Outcome, Verdict, guarded
+from p2p.wire import encode_block_message, message_id
 
 log = logging.getLogger("opnode.p2p")
 

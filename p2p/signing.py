@@ -9,8 +9,8 @@ fail. The recovered address must be the chain's current unsafe block signer; the
 
 from __future__ import annotations
 
-from derivation.crypto import address_from_private_key, keccak256, recover_address, sign_hash
-from derivation.errors import ParseError
+from derivation.protocol.crypto import address_from_private_key, keccak256, recover_address, sign_hash
+from derivation.protocol.errors import ParseError
 
 SIGNING_DOMAIN_BLOCKS_V1 = bytes(32)
 SIGNATURE_SIZE = 65

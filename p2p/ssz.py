@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import struct
 
-from derivation.errors import ParseError
-
-from .payload import MAX_EXTRA_DATA, ExecutionPayload, PayloadEnvelope, PayloadShapeError, Withdrawal
-from .topics import BlockVersion
+from derivation.protocol.errors import ParseError
+from p2p.payload import MAX_EXTRA_DATA, ExecutionPayload, PayloadEnvelope, PayloadShapeError, Withdrawal
+from p2p.topics import BlockVersion
 
 FIXED_SIZE = {BlockVersion.V1: 508, BlockVersion.V2: 512, BlockVersion.V3: 528, BlockVersion.V4: 560}
 WITHDRAWAL_SIZE = 44

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from derivation.rollup_config import Fork, RollupConfig
+from derivation.protocol.rollup_config import Fork, RollupConfig
 
 
 class BlockVersion(IntEnum):

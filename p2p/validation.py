@@ -28,15 +28,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from derivation.errors import ParseError
-from derivation.rollup_config import Fork, RollupConfig
-
-from .block_hash import compute_block_hash
-from .payload import PayloadEnvelope
-from .signing import recover_signer
-from .ssz import decode_envelope
-from .topics import BlockVersion
-from .wire import MAX_GOSSIP_SIZE, MIN_GOSSIP_SIZE, SnappyError, decoded_length, decompress
+from derivation.protocol.errors import ParseError
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from p2p.block_hash import compute_block_hash
+from p2p.payload import PayloadEnvelope
+from p2p.signing import recover_signer
+from p2p.ssz import decode_envelope
+from p2p.topics import BlockVersion
+from p2p.wire import MAX_GOSSIP_SIZE, MIN_GOSSIP_SIZE, SnappyError, decoded_length, decompress
 
 MAX_PAST_SECONDS = 60
 MAX_FUTURE_SECONDS = 5

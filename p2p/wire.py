@@ -18,12 +18,11 @@ import struct
 
 import cramjam
 
-from derivation.errors import ParseError
-
-from .payload import PayloadEnvelope
-from .signing import SIGNATURE_SIZE, LocalSigner
-from .ssz import encode_envelope
-from .topics import BlockVersion
+from derivation.protocol.errors import ParseError
+from p2p.payload import PayloadEnvelope
+from p2p.signing import SIGNATURE_SIZE, LocalSigner
+from p2p.ssz import encode_envelope
+from p2p.topics import BlockVersion
 
 MAX_GOSSIP_SIZE = 10 * (1 << 20)
 MIN_GOSSIP_SIZE = 66

@@ -18,7 +18,7 @@ import re
 import sys
 from pathlib import Path
 
-from derivation.crypto import keccak256
+from derivation.protocol.crypto import keccak256
 
 PACKAGE = "npm:@eth-optimism/contracts-bedrock@0.17.3"
 INTEGRITY = "sha512-cHPO7ntWeOBDLO7ZFFSZGI1D7CDqf4loRbRVJrFIsqLEz+hysWIqA0e3dv2GnrjVeuYePBfI2NTBEG4uwz9bQQ=="

@@ -6,16 +6,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from zlib_ng import zlib_ng
 
-from derivation import rlp
-from derivation.batch_reader import BatchReader
-from derivation.batches import SingularBatch
-from derivation.compression import BROTLI, ZLIB, CompressionError, Decompressor, StreamCompressor, compress
-from derivation.crypto import keccak256, sha256
-from derivation.errors import ParseError
-from derivation.frames import parse_frames
-from derivation.transactions import decode as decode_tx
-
-from .vectors import blob, load
+from derivation.protocol import rlp
+from derivation.protocol.batch_reader import BatchReader
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.compression import BROTLI, ZLIB, CompressionError, Decompressor, StreamCompressor, compress
+from derivation.protocol.crypto import keccak256, sha256
+from derivation.protocol.errors import ParseError
+from derivation.protocol.frames import parse_frames
+from derivation.protocol.transactions import decode as decode_tx
+from tests.vectors import blob, load
 
 V = load("frames_channels.json")
 FJORD_LIMIT, BEDROCK_LIMIT = 100_000_000, 10_000_000

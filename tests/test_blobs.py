@@ -6,10 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivation.blobs import BLOB_SIZE, MAX_BLOB_DATA_SIZE, BlobDecodeError, BlobEncodeError, decode_blob, encode_blob
-from derivation.errors import ParseError
-
-from .vectors import load
+from derivation.protocol.blobs import (
+    BLOB_SIZE,
+    MAX_BLOB_DATA_SIZE,
+    BlobDecodeError,
+    BlobEncodeError,
+    decode_blob,
+    encode_blob,
+)
+from derivation.protocol.errors import ParseError
+from tests.vectors import load
 
 VECTORS = load("blob_encoding.json")
 

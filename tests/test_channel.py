@@ -2,11 +2,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from derivation.channel import Channel, FrameRejected
-from derivation.frames import Frame
-from derivation.types import L1BlockRef
-
-from .vectors import load
+from derivation.protocol.channel import Channel, FrameRejected
+from derivation.protocol.frames import Frame
+from derivation.protocol.types import L1BlockRef
+from tests.vectors import load
 
 CASES = load("frames_channels.json")["channel_add_frame_vectors"]["cases"]
 L1 = L1BlockRef(b"\x11" * 32, 100, b"\x10" * 32, 1_000)

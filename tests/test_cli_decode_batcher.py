@@ -7,8 +7,7 @@ import sys
 import pytest
 
 from opnode.cli import main
-
-from .vectors import ROOT, blob, load
+from tests.vectors import ROOT, blob, load
 
 V = load("frames_channels.json")
 
@@ -52,7 +51,7 @@ def _check_channel(d, vec):
 def test_channel_27_blocks_from_frames(capsys, tmp_path):
     code, out, _ = run(["decode", "frames", f"@{ROOT / 'blobs/op_mainnet_batcher_tx_e69d9433.hex'}"], capsys)
     assert code == 2 and "derivation version" in json.loads(out)["error"]  # a whole tx is not batcher data
-    from derivation.transactions import decode
+    from derivation.protocol.transactions import decode
 
     calldata = decode(blob("op_mainnet_batcher_tx_e69d9433.hex")).data
     code, out, _ = run(["decode", "frames", "0x" + calldata.hex()], capsys)

@@ -6,10 +6,9 @@ import sys
 
 import pytest
 
-from derivation.hexutil import checksum_address, from_hex
+from derivation.protocol.hexutil import checksum_address, from_hex
 from opnode.cli import main
-
-from .vectors import ROOT, load
+from tests.vectors import ROOT, load
 
 
 def run(capsys, *args, stdin: bytes | None = None, monkeypatch=None):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivation.config_update import (
+from derivation.protocol.config_update import (
     CONFIG_UPDATE_TOPIC,
     ConfigUpdateError,
     UpdateType,
@@ -20,13 +20,12 @@ from derivation.config_update import (
     parse_config_update,
     unsafe_block_signer_updates,
 )
-from derivation.errors import ParseError
-from derivation.hexutil import from_hex
-from derivation.system_config import SystemConfig
-from derivation.types import Log, Receipt
-
-from .test_upgrades import rollup_config
-from .vectors import load
+from derivation.protocol.errors import ParseError
+from derivation.protocol.hexutil import from_hex
+from derivation.protocol.system_config import SystemConfig
+from derivation.protocol.types import Log, Receipt
+from tests.test_upgrades import rollup_config
+from tests.vectors import load
 
 SYSCFG_ADDR = b"\x5c" * 20
 ZERO = SystemConfig(bytes(20), bytes(32), bytes(32), 0)

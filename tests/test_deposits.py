@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivation import transactions
-from derivation.deposits import (
+from derivation.protocol import transactions
+from derivation.protocol.deposits import (
     TRANSACTION_DEPOSITED_TOPIC,
     DepositLogError,
     after_force_include_source_hash,
@@ -19,12 +19,11 @@ from derivation.deposits import (
     user_deposit_source_hash,
     user_deposits,
 )
-from derivation.errors import ParseError
-from derivation.hexutil import from_hex, to_hex
-from derivation.transactions import deposit
-from derivation.types import Log, Receipt
-
-from .vectors import load
+from derivation.protocol.errors import ParseError
+from derivation.protocol.hexutil import from_hex, to_hex
+from derivation.protocol.transactions import deposit
+from derivation.protocol.types import Log, Receipt
+from tests.vectors import load
 
 PORTAL = bytes.fromhex("bEb5Fc579115071764c7423A4f12eDde41f106Ed")
 OTHER = b"\x99" * 20

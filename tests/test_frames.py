@@ -2,11 +2,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from derivation.errors import ParseError
-from derivation.frames import Frame, FrameError, encode_frames, parse_frames
-from derivation.transactions import decode as decode_tx
-
-from .vectors import blob, load
+from derivation.protocol.errors import ParseError
+from derivation.protocol.frames import Frame, FrameError, encode_frames, parse_frames
+from derivation.protocol.transactions import decode as decode_tx
+from tests.vectors import blob, load
 
 V = load("frames_channels.json")
 

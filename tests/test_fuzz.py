@@ -104,7 +104,7 @@ def test_crashers(name):
 
 def _zero_bomb(claimed: int, written: int) -> bytes:
     """A zlib channel whose one RLP string claims ``claimed`` bytes, followed by ``written`` zero bytes."""
-    from derivation import rlp
+    from derivation.protocol import rlp
 
     z = zlib.compressobj(9)
     out = [z.compress(rlp._length_prefix(claimed, 0x80) + b"\x01")]

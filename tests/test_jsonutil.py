@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from derivation.errors import ParseError
-from derivation.jsonutil import JSONTooDeep, loads_bounded
+from derivation.protocol.errors import ParseError
+from derivation.protocol.jsonutil import JSONTooDeep, loads_bounded
 
 
 def test_ordinary_json_is_parsed_as_json_loads_does():
@@ -37,7 +37,7 @@ def test_string_removal_is_one_pass_on_the_probe_body():
     trigger the depth scan. The old pattern re-scanned to the end of the input from every quote (quadratic: a 64 KB
     body stalled the node for 17 s). The scan is linear when every match attempt that starts at a quote succeeds
     (no failed attempt, no rescan): check that property on the probe and on its variants, then the verdicts."""
-    from derivation.jsonutil import _JSON_STRINGS
+    from derivation.protocol.jsonutil import _JSON_STRINGS
 
     for body in (b"[" * 300 + b'"' + b'\\"' * 32_000, b'"' + b'\\"' * 1000 + b"\\", b'["a\\\\"' + b'\\"' * 500,
                  b'{"k":"v"}' + b'"\\"' * 300):

@@ -4,12 +4,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivation import kzg
-from derivation.blobs import BLOB_SIZE, encode_blob
-from derivation.crypto import sha256
-from derivation.errors import ParseError
-
-from .vectors import load
+from derivation.protocol import kzg
+from derivation.protocol.blobs import BLOB_SIZE, encode_blob
+from derivation.protocol.crypto import sha256
+from derivation.protocol.errors import ParseError
+from tests.vectors import load
 
 SIDECARS = load("kzg_sidecars_goerli.json")["data"]
 

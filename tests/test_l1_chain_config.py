@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivation.errors import ParseError
-from derivation.l1_chain_config import (
+from derivation.protocol.errors import ParseError
+from derivation.protocol.l1_chain_config import (
     BUILTIN,
     CANCUN_UPDATE_FRACTION,
     PRAGUE_UPDATE_FRACTION,
@@ -16,8 +16,7 @@ from derivation.l1_chain_config import (
     fake_exponential,
     l1_chain_config,
 )
-
-from .vectors import load
+from tests.vectors import load
 
 VEC = load("blob_base_fee.json")
 

@@ -7,18 +7,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivation import transactions
-from derivation.deposits import l1_info_source_hash
-from derivation.errors import CriticalError, ParseError
-from derivation.hexutil import from_hex, to_hex
-from derivation.l1_chain_config import (
+from derivation.protocol import transactions
+from derivation.protocol.deposits import l1_info_source_hash
+from derivation.protocol.errors import CriticalError, ParseError
+from derivation.protocol.hexutil import from_hex, to_hex
+from derivation.protocol.l1_chain_config import (
     CANCUN_UPDATE_FRACTION,
     PRAGUE_UPDATE_FRACTION,
     L1ChainConfig,
     fake_exponential,
     l1_chain_config,
 )
-from derivation.l1_info import (
+from derivation.protocol.l1_info import (
     BEDROCK,
     ECOTONE,
     ISTHMUS,
@@ -39,12 +39,11 @@ from derivation.l1_info import (
     l1_info_format,
     system_config_from_l2_block,
 )
-from derivation.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR
-from derivation.system_config import SystemConfig
-from derivation.types import L1BlockInfo
-
-from .test_upgrades import rollup_config
-from .vectors import load
+from derivation.protocol.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR
+from derivation.protocol.system_config import SystemConfig
+from derivation.protocol.types import L1BlockInfo
+from tests.test_upgrades import rollup_config
+from tests.vectors import load
 
 VEC = load("l1_info_deposits.json")
 FIELDS = ("number", "time", "base_fee", "sequence_number", "l1_fee_overhead", "l1_fee_scalar", "base_fee_scalar",

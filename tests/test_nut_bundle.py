@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from derivation import transactions
-from derivation.hexutil import from_hex, to_hex
-from derivation.nut_bundle import (
+from derivation.protocol import transactions
+from derivation.protocol.hexutil import from_hex, to_hex
+from derivation.protocol.nut_bundle import (
     KARST_PIN,
     LAGOON_DRAFT_PIN,
     LAGOON_PIN,
@@ -21,9 +21,8 @@ from derivation.nut_bundle import (
     nut_bundle,
     parse_bundle,
 )
-from derivation.rollup_config import Fork
-
-from .vectors import load
+from derivation.protocol.rollup_config import Fork
+from tests.vectors import load
 
 VEC = load("nut_bundles.json")
 
@@ -89,14 +88,14 @@ def test_fingerprints_are_checked_after_the_hash():
     d = json.loads(raw)
     d["transactions"] = d["transactions"][:-1]
     short = json.dumps(d).encode()
-    from derivation.crypto import sha256
+    from derivation.protocol.crypto import sha256
     pin = dataclasses.replace(KARST_PIN, sha256=sha256(short).hex())
     with pytest.raises(NutBundleError, match="30 transactions, expected 31"):
         parse_bundle(Fork.KARST, short, pin)
 
 
 def test_malformed_bundle_is_a_clear_error():
-    from derivation.crypto import sha256
+    from derivation.protocol.crypto import sha256
     raw = b'{"metadata": {"version": "1.0.0", "extraGas": 5}, "transactions": []}'
     pin = dataclasses.replace(KARST_PIN, sha256=sha256(raw).hex())
     with pytest.raises(NutBundleError, match="must not declare extraGas"):

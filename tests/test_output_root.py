@@ -4,17 +4,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from derivation.errors import ParseError
-from derivation.hexutil import from_hex, to_hex
-from derivation.output_root import (
+from derivation.protocol.errors import ParseError
+from derivation.protocol.hexutil import from_hex, to_hex
+from derivation.protocol.output_root import (
     OutputRootError,
     OutputV0,
     SuperRootV1,
     output_root_v0,
     super_root_v1,
 )
-
-from .vectors import load
+from tests.vectors import load
 
 VEC = load("output_roots.json")
 

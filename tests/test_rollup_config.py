@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from derivation.errors import ParseError
-from derivation.rollup_config import DependencySet, Fork, RollupConfig
-from opnode.networks import (
+from derivation.protocol.errors import ParseError
+from derivation.protocol.rollup_config import DependencySet, Fork, RollupConfig
+from opnode.node.networks import (
     NETWORKS,
     ConfigError,
     load_dependency_set,
@@ -14,8 +14,7 @@ from opnode.networks import (
     network_json,
     parse_dependency_set,
 )
-
-from .vectors import load
+from tests.vectors import load
 
 SCHEDULE = load("network_schedule.json")
 

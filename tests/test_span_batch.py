@@ -4,19 +4,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivation import rlp
-from derivation.batch_reader import BatchReader, decode_batch
-from derivation.batches import SingularBatch
-from derivation.crypto import keccak256
-from derivation.errors import ParseError
-from derivation.frames import parse_frames
-from derivation.hexutil import checksum_address
-from derivation.span_batch import RawSpanBatch, SpanBatchError, _put_uvarint
-from derivation.transactions import decode as decode_tx
-from opnode.networks import load_rollup_config
-
-from .txgen import KEYS, make_tx, mixed_txs
-from .vectors import blob, load
+from derivation.protocol import rlp
+from derivation.protocol.batch_reader import BatchReader, decode_batch
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.errors import ParseError
+from derivation.protocol.frames import parse_frames
+from derivation.protocol.hexutil import checksum_address
+from derivation.protocol.span_batch import RawSpanBatch, SpanBatchError, _put_uvarint
+from derivation.protocol.transactions import decode as decode_tx
+from opnode.node.networks import load_rollup_config
+from opnode.testing.txgen import KEYS, make_tx, mixed_txs
+from tests.vectors import blob, load
 
 OP = load_rollup_config(network="op-mainnet")
 KONA = load("span_batch.json")["vectors"][0]

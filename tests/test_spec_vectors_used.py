@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .vectors import ROOT
+from tests.vectors import ROOT
 
 TESTS = Path(__file__).resolve().parent
 

@@ -1,4 +1,4 @@
-"""derivation.trie.ordered_trie_root (the one ordered-trie root of the project: L1 client, engine, P2P) against
+"""derivation.protocol.trie.ordered_trie_root (the one ordered-trie root of the project: L1 client, engine, P2P) against
 py-trie's HexaryTrie."""
 
 import random
@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from trie import HexaryTrie
 
-from derivation import rlp
-from derivation.trie import EMPTY_TRIE_ROOT, ordered_trie_root
+from derivation.protocol import rlp
+from derivation.protocol.trie import EMPTY_TRIE_ROOT, ordered_trie_root
 
 
 def _reference(items: list[bytes]) -> bytes:

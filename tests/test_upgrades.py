@@ -6,20 +6,20 @@ import dataclasses
 
 import pytest
 
-from derivation import transactions
-from derivation.config_update import UpdateType, apply_receipts, config_update_log
-from derivation.crypto import keccak256
-from derivation.deposits import upgrade_source_hash
-from derivation.errors import CriticalError
-from derivation.hexutil import from_hex, to_hex
-from derivation.l1_chain_config import BlobFork, L1ChainConfig
-from derivation.l1_info import L1InfoError, l1_info_data, system_config_from_l2_block
-from derivation.nut_bundle import LAGOON_PIN, NutBundleError, bundle_path, draft_lagoon_bundle, nut_bundle
-from derivation.predeploys import BEACON_ROOTS, HISTORY_STORAGE
-from derivation.rollup_config import DependencySet, Fork, Genesis, RollupConfig
-from derivation.system_config import SystemConfig
-from derivation.types import BlockID, L1BlockInfo, Receipt
-from derivation.upgrades import (
+from derivation.protocol import transactions
+from derivation.protocol.config_update import UpdateType, apply_receipts, config_update_log
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.deposits import upgrade_source_hash
+from derivation.protocol.errors import CriticalError
+from derivation.protocol.hexutil import from_hex, to_hex
+from derivation.protocol.l1_chain_config import BlobFork, L1ChainConfig
+from derivation.protocol.l1_info import L1InfoError, l1_info_data, system_config_from_l2_block
+from derivation.protocol.nut_bundle import LAGOON_PIN, NutBundleError, bundle_path, draft_lagoon_bundle, nut_bundle
+from derivation.protocol.predeploys import BEACON_ROOTS, HISTORY_STORAGE
+from derivation.protocol.rollup_config import DependencySet, Fork, Genesis, RollupConfig
+from derivation.protocol.system_config import SystemConfig
+from derivation.protocol.types import BlockID, L1BlockInfo, Receipt
+from derivation.protocol.upgrades import (
     LAGOON_WRAPPER_GAS,
     deployments,
     lagoon_transactions,
@@ -31,8 +31,7 @@ from derivation.upgrades import (
     upgrade_transactions,
     upgrade_txs_for_block,
 )
-
-from .vectors import load
+from tests.vectors import load
 
 VEC = load("upgrade_transactions.json")
 NUTS = load("nut_bundles.json")

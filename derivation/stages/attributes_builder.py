@@ -7,23 +7,23 @@ epoch (whose receipts also give the user deposits). Transactions: the L1-info de
 an epoch only), upgrade deposits on activation blocks; the batch's transactions are appended by the attributes
 queue. Holocene's activation block carries all-zero eip1559Params (the engine then uses Canyon's constants); Jovian
 adds a non-null minBaseFee. From Karst, a NUT fork's activation block has the gas limit of the SystemConfig plus the
-fork's upgrade gas (:func:`derivation.upgrades.upgrade_gas_for_block`). A config with a derivation limit (a chain
+fork's upgrade gas (:func:`derivation.protocol.upgrades.upgrade_gas_for_block`). A config with a derivation limit (a chain
 that left the OP fork schedule) refuses to build any block at or after it.
 """
 
 from __future__ import annotations
 
-from ..attributes import PayloadAttributes
-from ..config_update import apply_receipts
-from ..deposits import user_deposits
-from ..errors import CriticalError, ParseError, ResetError
-from ..l1_chain_config import L1ChainConfig
-from ..l1_info import l1_info_deposit
-from ..predeploys import SEQUENCER_FEE_VAULT
-from ..providers import L1Source, L2Source
-from ..rollup_config import Fork, RollupConfig
-from ..types import BlockID, L2BlockRef
-from ..upgrades import upgrade_gas_for_block, upgrade_txs_for_block
+from derivation.protocol.attributes import PayloadAttributes
+from derivation.protocol.config_update import apply_receipts
+from derivation.protocol.deposits import user_deposits
+from derivation.protocol.errors import CriticalError, ParseError, ResetError
+from derivation.protocol.l1_chain_config import L1ChainConfig
+from derivation.protocol.l1_info import l1_info_deposit
+from derivation.protocol.predeploys import SEQUENCER_FEE_VAULT
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from derivation.protocol.types import BlockID, L2BlockRef
+from derivation.protocol.upgrades import upgrade_gas_for_block, upgrade_txs_for_block
+from derivation.providers import L1Source, L2Source
 
 
 class AttributesBuilder:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..attributes import AttributesWithParent
-from ..batches import SingularBatch
-from ..errors import ResetError
-from ..types import BlockID, L1BlockRef, L2BlockRef
-from .attributes_builder import AttributesBuilder
+from derivation.protocol.attributes import AttributesWithParent
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.errors import ResetError
+from derivation.protocol.types import BlockID, L1BlockRef, L2BlockRef
+from derivation.stages.attributes_builder import AttributesBuilder
 
 
 class AttributesQueue:

@@ -4,13 +4,13 @@ window expires (specs: derivation.md "Batch Queue"; op-node ``baseBatchStage``).
 
 from __future__ import annotations
 
-from ..batches import SingularBatch
-from ..events import Dropped, DropReason, EmptyBatchGenerated
-from ..providers import L2Source
-from ..rollup_config import RollupConfig
-from ..types import L1BlockRef, L2BlockRef
-from .channel_reader import ChannelReader
-from .flow import EOF, Emit
+from derivation.events import Dropped, DropReason, EmptyBatchGenerated
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.rollup_config import RollupConfig
+from derivation.protocol.types import L1BlockRef, L2BlockRef
+from derivation.providers import L2Source
+from derivation.stages.channel_reader import ChannelReader
+from derivation.stages.flow import EOF, Emit
 
 
 class BatchStageBase:

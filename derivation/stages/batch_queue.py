@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..batches import SingularBatch
-from ..errors import CriticalError, ParseError, ResetError
-from ..events import BatchAccepted, Dropped
-from ..providers import NeedData
-from ..span_batch import SpanBatch
-from ..types import L1BlockRef, L2BlockRef
-from .batch_base import BatchStageBase
-from .batch_validity import Validity, Verdict, check_singular_batch, check_span_batch, singular_batches
-from .flow import EOF, NotEnoughData
+from derivation.events import BatchAccepted, Dropped
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.errors import CriticalError, ParseError, ResetError
+from derivation.protocol.span_batch import SpanBatch
+from derivation.protocol.types import L1BlockRef, L2BlockRef
+from derivation.providers import NeedData
+from derivation.stages.batch_base import BatchStageBase
+from derivation.stages.batch_validity import Validity, Verdict, check_singular_batch, check_span_batch, singular_batches
+from derivation.stages.flow import EOF, NotEnoughData
 
 
 @dataclass(slots=True)

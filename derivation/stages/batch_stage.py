@@ -11,14 +11,20 @@ invalidation that made only a span's last block concluding).
 
 from __future__ import annotations
 
-from ..batches import SingularBatch
-from ..errors import CriticalError, ParseError, ResetError
-from ..events import BatchAccepted, Dropped, DropReason
-from ..span_batch import SpanBatch
-from ..types import L2BlockRef
-from .batch_base import BatchStageBase
-from .batch_validity import Validity, Verdict, check_singular_batch, check_span_batch_holocene, singular_batches
-from .flow import EOF, NotEnoughData
+from derivation.events import BatchAccepted, Dropped, DropReason
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.errors import CriticalError, ParseError, ResetError
+from derivation.protocol.span_batch import SpanBatch
+from derivation.protocol.types import L2BlockRef
+from derivation.stages.batch_base import BatchStageBase
+from derivation.stages.batch_validity import (
+    Validity,
+    Verdict,
+    check_singular_batch,
+    check_span_batch_holocene,
+    singular_batches,
+)
+from derivation.stages.flow import EOF, NotEnoughData
 
 
 class BatchStage(BatchStageBase):

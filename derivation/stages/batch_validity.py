@@ -19,15 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from ..batches import SingularBatch
-from ..errors import ParseError
-from ..events import DropReason
-from ..post_exec import POST_EXEC
-from ..providers import L2Source
-from ..rollup_config import Fork, RollupConfig
-from ..span_batch import SpanBatch
-from ..transactions import DEPOSIT, SET_CODE
-from ..types import L1BlockRef, L2BlockRef
+from derivation.events import DropReason
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.errors import ParseError
+from derivation.protocol.post_exec import POST_EXEC
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from derivation.protocol.span_batch import SpanBatch
+from derivation.protocol.transactions import DEPOSIT, SET_CODE
+from derivation.protocol.types import L1BlockRef, L2BlockRef
+from derivation.providers import L2Source
 
 
 class Validity(Enum):

@@ -8,12 +8,12 @@ hands it on at once.
 
 from __future__ import annotations
 
-from ..channel import Channel, FrameRejected
-from ..events import ChannelReady, Dropped, DropReason
-from ..rollup_config import RollupConfig
-from ..types import L1BlockRef
-from .flow import Emit
-from .frame_queue import FrameQueue
+from derivation.events import ChannelReady, Dropped, DropReason
+from derivation.protocol.channel import Channel, FrameRejected
+from derivation.protocol.rollup_config import RollupConfig
+from derivation.protocol.types import L1BlockRef
+from derivation.stages.flow import Emit
+from derivation.stages.frame_queue import FrameQueue
 
 
 class ChannelAssembler:

@@ -9,13 +9,13 @@ the first ready channel in FIFO order. A channel entry is created even if its fi
 
 from __future__ import annotations
 
-from ..channel import Channel, FrameRejected
-from ..events import ChannelReady, Dropped, DropReason
-from ..frames import Frame
-from ..rollup_config import Fork, RollupConfig
-from ..types import L1BlockRef
-from .flow import Emit, NotEnoughData
-from .frame_queue import FrameQueue
+from derivation.events import ChannelReady, Dropped, DropReason
+from derivation.protocol.channel import Channel, FrameRejected
+from derivation.protocol.frames import Frame
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from derivation.protocol.types import L1BlockRef
+from derivation.stages.flow import Emit, NotEnoughData
+from derivation.stages.frame_queue import FrameQueue
 
 
 class ChannelBank:

@@ -10,14 +10,14 @@ invalidation).
 
 from __future__ import annotations
 
-from ..batch_reader import BatchReader
-from ..batches import SingularBatch
-from ..errors import drop_message
-from ..events import BatchRead, Dropped, DropReason
-from ..rollup_config import Fork, RollupConfig
-from ..span_batch import SpanBatch, check_post_exec
-from ..types import L1BlockRef
-from .flow import Emit, NotEnoughData
+from derivation.events import BatchRead, Dropped, DropReason
+from derivation.protocol.batch_reader import BatchReader
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.errors import drop_message
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from derivation.protocol.span_batch import SpanBatch, check_post_exec
+from derivation.protocol.types import L1BlockRef
+from derivation.stages.flow import Emit, NotEnoughData
 
 
 class ChannelReader:

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from ..events import Event
+from derivation.events import Event
 
 
 class EOF(Exception):

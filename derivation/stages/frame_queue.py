@@ -8,13 +8,13 @@ frame of a new channel is dropped (op-node ``pruneFrameQueue``; spec-checklist F
 
 from __future__ import annotations
 
-from ..errors import drop_message
-from ..events import Dropped, DropReason, FramesRead
-from ..frames import Frame, parse_frames
-from ..rollup_config import Fork, RollupConfig
-from ..types import L1BlockRef
-from .flow import Emit, NotEnoughData
-from .l1_retrieval import L1Retrieval
+from derivation.events import Dropped, DropReason, FramesRead
+from derivation.protocol.errors import drop_message
+from derivation.protocol.frames import Frame, parse_frames
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from derivation.protocol.types import L1BlockRef
+from derivation.stages.flow import Emit, NotEnoughData
+from derivation.stages.l1_retrieval import L1Retrieval
 
 
 class FrameQueue:

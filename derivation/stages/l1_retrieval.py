@@ -11,15 +11,15 @@ blob that does not decode is skipped alone; a missing blob is waited for, never 
 
 from __future__ import annotations
 
-from ..blobs import decode_blob
-from ..errors import ParseError, drop_message
-from ..events import Dropped, DropReason
-from ..providers import IndexedBlobHash, L1Source
-from ..rollup_config import Fork, RollupConfig
-from ..transactions import BLOB, DEPOSIT, Transaction
-from ..types import L1BlockRef
-from .flow import EOF, Emit
-from .l1_traversal import L1Traversal
+from derivation.events import Dropped, DropReason
+from derivation.protocol.blobs import decode_blob
+from derivation.protocol.errors import ParseError, drop_message
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from derivation.protocol.transactions import BLOB, DEPOSIT, Transaction
+from derivation.protocol.types import L1BlockRef
+from derivation.providers import IndexedBlobHash, L1Source
+from derivation.stages.flow import EOF, Emit
+from derivation.stages.l1_traversal import L1Traversal
 
 BATCHER_TX_TYPES = frozenset((0x00, 0x01, 0x02, BLOB, DEPOSIT))
 

@@ -3,19 +3,19 @@
 Moving to block n+1 checks its parent hash (a mismatch is an L1 reorg: reset) and applies the block's
 ``ConfigUpdate`` receipts to the traversal's SystemConfig copy *before* retrieval reads the block, so a batcher
 rotation authenticates batcher txs of the same block (spec-checklist T-02). A malformed update is skipped and
-reported as a drop; the block's other updates still apply (:mod:`derivation.config_update`).
+reported as a drop; the block's other updates still apply (:mod:`derivation.protocol.config_update`).
 """
 
 from __future__ import annotations
 
-from ..config_update import apply_receipts_reporting
-from ..errors import ResetError
-from ..events import Dropped, DropReason, OriginAdvanced, SystemConfigChanged
-from ..providers import L1Source
-from ..rollup_config import RollupConfig
-from ..system_config import SystemConfig
-from ..types import L1BlockRef
-from .flow import EOF, Emit
+from derivation.events import Dropped, DropReason, OriginAdvanced, SystemConfigChanged
+from derivation.protocol.config_update import apply_receipts_reporting
+from derivation.protocol.errors import ResetError
+from derivation.protocol.rollup_config import RollupConfig
+from derivation.protocol.system_config import SystemConfig
+from derivation.protocol.types import L1BlockRef
+from derivation.providers import L1Source
+from derivation.stages.flow import EOF, Emit
 
 
 class L1Traversal:

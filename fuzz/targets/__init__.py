@@ -95,8 +95,8 @@ def put_chunk(b: bytes) -> bytes:
 def json_input(data: bytes):
     """The input as JSON, for targets whose decoder takes parsed JSON (the servers and clients parse with
     ``loads_bounded`` and answer a parse error before any decoder runs): not JSON is a ParseError here."""
-    from derivation.errors import ParseError
-    from derivation.jsonutil import loads_bounded
+    from derivation.protocol.errors import ParseError
+    from derivation.protocol.jsonutil import loads_bounded
 
     try:
         return loads_bounded(data)

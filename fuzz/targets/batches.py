@@ -3,17 +3,16 @@ span batches (decode and span ``derive``)."""
 
 from __future__ import annotations
 
-from derivation.batch_reader import BatchReader, decode_batch
-from derivation.batches import SingularBatch
-from derivation.channel_out import ChannelOut
-from derivation.compression import BROTLI, ZLIB
-from derivation.errors import ParseError
-from derivation.rollup_config import MAX_RLP_BYTES_PER_CHANNEL_FJORD
-from derivation.span_batch import RawSpanBatch
-
-from ..vectors import hex_file, hex_values, vector
-from . import target
-from .codecs import _own_txs
+from derivation.protocol.batch_reader import BatchReader, decode_batch
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.compression import BROTLI, ZLIB
+from derivation.protocol.errors import ParseError
+from derivation.protocol.rollup_config import MAX_RLP_BYTES_PER_CHANNEL_FJORD
+from derivation.protocol.span_batch import RawSpanBatch
+from fuzz.targets import target
+from fuzz.targets.codecs import _own_txs
+from fuzz.vectors import hex_file, hex_values, vector
+from opnode.tools.batcher.channel_out import ChannelOut
 
 CHAIN_ID = 10
 BLOCK_TIME = 2

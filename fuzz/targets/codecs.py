@@ -3,27 +3,26 @@ SystemConfig updates."""
 
 from __future__ import annotations
 
-from derivation import rlp
-from derivation.blobs import decode_blob, encode_blob
-from derivation.channel import Channel, FrameRejected
-from derivation.config_update import (
+from derivation.protocol import rlp
+from derivation.protocol.blobs import decode_blob, encode_blob
+from derivation.protocol.channel import Channel, FrameRejected
+from derivation.protocol.config_update import (
     CONFIG_UPDATE_TOPIC,
     CONFIG_UPDATE_VERSION_0,
     apply_receipts,
     apply_update,
     parse_config_update,
 )
-from derivation.deposits import TRANSACTION_DEPOSITED_TOPIC, deposit_from_log, deposit_log, user_deposits
-from derivation.errors import CriticalError, ParseError
-from derivation.frames import Frame, encode_frames, parse_frames
-from derivation.l1_info import SELECTORS, decode_l1_info
-from derivation.transactions import ACCESS_LIST, BLOB, DYNAMIC_FEE, LEGACY, SET_CODE, Transaction, deposit
-from derivation.transactions import decode as decode_tx
-from derivation.types import L1BlockRef, Log, Receipt
-
-from ..vectors import hex_file, hex_values, vector
-from . import Cursor, target
-from .config import CONFIG
+from derivation.protocol.deposits import TRANSACTION_DEPOSITED_TOPIC, deposit_from_log, deposit_log, user_deposits
+from derivation.protocol.errors import CriticalError, ParseError
+from derivation.protocol.frames import Frame, encode_frames, parse_frames
+from derivation.protocol.l1_info import SELECTORS, decode_l1_info
+from derivation.protocol.transactions import ACCESS_LIST, BLOB, DYNAMIC_FEE, LEGACY, SET_CODE, Transaction, deposit
+from derivation.protocol.transactions import decode as decode_tx
+from derivation.protocol.types import L1BlockRef, Log, Receipt
+from fuzz.targets import Cursor, target
+from fuzz.targets.config import CONFIG
+from fuzz.vectors import hex_file, hex_values, vector
 
 KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 ADDR = bytes.fromhex("4200000000000000000000000000000000000010")

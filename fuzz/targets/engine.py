@@ -8,14 +8,13 @@ import json
 
 import httpx
 
-from derivation.errors import ParseError, TemporaryError
+from derivation.protocol.errors import ParseError, TemporaryError
 from engine.client import EngineClient, EngineRPCError, ForkchoiceState
-from engine.payload import RpcError, attributes_from_json, forkchoice_state_from_json, payload_from_json
+from engine.execution.payload import RpcError, attributes_from_json, forkchoice_state_from_json, payload_from_json
+from fuzz.targets import Cursor, json_input, target
+from fuzz.targets.config import CONFIG
+from fuzz.vectors import vector
 from p2p.payload import PayloadEnvelope
-
-from ..vectors import vector
-from . import Cursor, json_input, target
-from .config import CONFIG
 
 
 def _payload() -> dict:

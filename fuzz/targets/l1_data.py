@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 
-from derivation import rlp
-from derivation.deposits import deposit_log
-from derivation.errors import ParseError
-from derivation.hexutil import from_hex
-from derivation.transactions import decode as decode_tx
-from derivation.trie import EMPTY_TRIE_ROOT, ordered_trie_root
-from opnode.l1.blockdata import (
+from derivation.protocol import rlp
+from derivation.protocol.deposits import deposit_log
+from derivation.protocol.errors import ParseError
+from derivation.protocol.hexutil import from_hex
+from derivation.protocol.transactions import decode as decode_tx
+from derivation.protocol.trie import EMPTY_TRIE_ROOT, ordered_trie_root
+from fuzz.targets import Cursor, json_input, target
+from fuzz.targets.codecs import ADDR, _own_txs
+from fuzz.vectors import vector
+from opnode.node.l1.blockdata import (
     block_info,
     block_transactions,
     check_block_hash,
@@ -21,10 +24,6 @@ from opnode.l1.blockdata import (
     receipts_from_json,
     receipts_from_raw,
 )
-
-from ..vectors import vector
-from . import Cursor, json_input, target
-from .codecs import ADDR, _own_txs
 
 BLOCK_HASH = b"\x0b" * 32
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 
-from derivation import rlp
-from derivation.crypto import keccak256
-from derivation.errors import ParseError
+from derivation.protocol import rlp
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.errors import ParseError
+from fuzz.targets import target
+from fuzz.targets.config import CONFIG
+from fuzz.vectors import vector
 from p2p.block_hash import compute_block_hash
 from p2p.enr import encode_record, parse_bootnodes, parse_record
 from p2p.payload import PayloadEnvelope
@@ -15,10 +18,6 @@ from p2p.ssz import decode_envelope, encode_envelope
 from p2p.topics import BlockVersion
 from p2p.validation import BlockValidator, Verdict, check_version_fields
 from p2p.wire import compress, decompress, message_id
-
-from ..vectors import vector
-from . import target
-from .config import CONFIG
 
 VERSIONS = list(BlockVersion)
 ENR_KEY = keccak256(b"opnode fuzz enr")

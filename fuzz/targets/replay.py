@@ -9,12 +9,11 @@ import hashlib
 import io
 import json
 
-from derivation.errors import ParseError
-from derivation.kzg import trusted_setup
-from opnode.replay.format import _canonical, decode
-
-from ..vectors import VECTORS
-from . import target
+from derivation.protocol.errors import ParseError
+from derivation.protocol.kzg import trusted_setup
+from fuzz.targets import target
+from fuzz.vectors import VECTORS
+from opnode.tools.replay.format import _canonical, decode
 
 RECORDINGS = sorted((VECTORS / "replay").glob("*.jsonl.gz"))
 _SMALL = 4096  # records longer than this are left out of the record seeds (blobs, big headers)

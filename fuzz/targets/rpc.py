@@ -14,16 +14,15 @@ import logging
 
 import trio
 
-from derivation.types import BlockID, L1BlockRef, L2BlockRef
-from engine.server import handle_request, parse_body
-from opnode.l2_reader import BlockNotFound
-from opnode.rpc.jsonrpc import Dispatcher, Limits, Method, RPCError
-from opnode.rpc.methods import ADMIN_METHODS, node_methods
-from opnode.sync_status import SyncStatus
-
-from ..vectors import vector
-from . import target
-from .config import CONFIG
+from derivation.protocol.types import BlockID, L1BlockRef, L2BlockRef
+from engine.execution.server import handle_request, parse_body
+from fuzz.targets import target
+from fuzz.targets.config import CONFIG
+from fuzz.vectors import vector
+from opnode.node.l2_reader import BlockNotFound
+from opnode.node.rpc.jsonrpc import Dispatcher, Limits, Method, RPCError
+from opnode.node.rpc.methods import ADMIN_METHODS, node_methods
+from opnode.node.sync_status import SyncStatus
 
 
 class _Logged(logging.Handler):
@@ -143,7 +142,7 @@ _JSON_TOKENS = (b'"jsonrpc":"2.0"', b'"id":', b'"method":', b'"params":[', b'"0x
 def jsonrpc_target(data: bytes) -> None:
     """opnode/rpc/jsonrpc.py: a request body through the node's dispatcher, real method table and parameter decoders;
     the answer must be JSON, and no handler may fail with an internal error."""
-    with _raise_logged("opnode.rpc"):
+    with _raise_logged("opnode.node.rpc"):
         out = trio.run(_DISPATCHER.handle_body, data)
     if out is not None:
         json.loads(out)

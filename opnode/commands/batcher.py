@@ -55,13 +55,12 @@ def batcher_command(l1_rpc, l2_rpc, rollup_rpc, private_keys, rollup_config, da,
                     l1_chain_config, faults, fault_kinds, fault_every, fault_seed, events_path, rpc_addr, rpc_port,
                     log_level, log_format):
     """Post the sequencer's unsafe blocks to L1 as channels of span batches."""
-    from derivation.errors import ParseError
-    from derivation.l1_chain_config import L1ChainConfig
-    from derivation.rollup_config import RollupConfig
-
-    from ..batcher.config import BatcherConfig, BatcherConfigError, parse_private_key
-    from ..batcher.faults import FaultPlan, parse_kinds
-    from ..logs import LogConfig, LogLevelError, setup_logging
+    from derivation.protocol.errors import ParseError
+    from derivation.protocol.l1_chain_config import L1ChainConfig
+    from derivation.protocol.rollup_config import RollupConfig
+    from opnode.node.logs import LogConfig, LogLevelError, setup_logging
+    from opnode.tools.batcher.config import BatcherConfig, BatcherConfigError, parse_private_key
+    from opnode.tools.batcher.faults import FaultPlan, parse_kinds
 
     try:
         setup_logging(LogConfig(level=log_level, format=log_format))
@@ -89,9 +88,8 @@ def batcher_command(l1_rpc, l2_rpc, rollup_rpc, private_keys, rollup_config, da,
 
 
 async def _run(cfg, rollup, rpc_addr, rpc_port) -> None:
-    from derivation.errors import ParseError
-
-    from ..l1.rpc import RpcError, TransportError
+    from derivation.protocol.errors import ParseError
+    from opnode.node.l1.rpc import RpcError, TransportError
 
     try:
         await _serve(cfg, rollup, rpc_addr, rpc_port)
@@ -109,11 +107,11 @@ async def _serve(cfg, rollup, rpc_addr, rpc_port) -> None:
 
     import trio
 
-    from ..batcher.admin import make_app
-    from ..batcher.service import Batcher
-    from ..rpc.http import serve_url
+    from opnode.node.rpc.http import serve_url
+    from opnode.tools.batcher.admin import make_app
+    from opnode.tools.batcher.service import Batcher
 
-    log = logging.getLogger("opnode.batcher")
+    log = logging.getLogger("opnode.tools.batcher")
     batcher = Batcher(cfg, rollup=rollup)
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:

@@ -4,7 +4,7 @@ import json
 
 import click
 
-from ..networks import NETWORKS, ConfigError, load_rollup_config
+from opnode.node.networks import NETWORKS, ConfigError, load_rollup_config
 
 
 @click.group("config")

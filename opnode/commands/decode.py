@@ -2,7 +2,7 @@
 
 import click
 
-from . import decode_batcher, decode_l2
+from opnode.commands import decode_batcher, decode_l2
 
 
 @click.group("decode")

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import click
 
-from derivation import transactions
-from derivation.batch_reader import BatchReader
-from derivation.batches import SingularBatch
-from derivation.errors import ParseError
-from derivation.frames import parse_frames
-from derivation.rollup_config import MAX_RLP_BYTES_PER_CHANNEL_FJORD, RollupConfig
-from derivation.span_batch import RawSpanBatch
-
-from ..networks import NETWORKS, ConfigError, load_rollup_config
-from .decode_io import InputError, addr, hexb, json_command, read_input
+from derivation.protocol import transactions
+from derivation.protocol.batch_reader import BatchReader
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.errors import ParseError
+from derivation.protocol.frames import parse_frames
+from derivation.protocol.rollup_config import MAX_RLP_BYTES_PER_CHANNEL_FJORD, RollupConfig
+from derivation.protocol.span_batch import RawSpanBatch
+from opnode.commands.decode_io import InputError, addr, hexb, json_command, read_input
+from opnode.node.networks import NETWORKS, ConfigError, load_rollup_config
 
 
 @click.command("batcher-tx")

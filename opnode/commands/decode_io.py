@@ -14,8 +14,8 @@ import sys
 
 import click
 
-from derivation.errors import DerivationError
-from derivation.hexutil import checksum_address, to_hex
+from derivation.protocol.errors import DerivationError
+from derivation.protocol.hexutil import checksum_address, to_hex
 
 _HEX = set(string.hexdigits)
 

@@ -6,17 +6,16 @@ import json
 
 import click
 
-from derivation import transactions
-from derivation.deposits import deposit_from_log
-from derivation.hexutil import from_hex, parse_quantity
-from derivation.l1_info import decode_l1_info
-from derivation.nut_bundle import LAGOON_PIN, lagoon_bundle, nut_bundle
-from derivation.rollup_config import Fork, RollupConfig
-from derivation.types import Log
-from derivation.upgrades import lagoon_transactions, upgrade_gas, upgrade_transactions
-
-from ..networks import ConfigError, load_dependency_set, load_rollup_config
-from .decode_io import InputError, addr, hexb, json_command, read_input, read_text
+from derivation.protocol import transactions
+from derivation.protocol.deposits import deposit_from_log
+from derivation.protocol.hexutil import from_hex, parse_quantity
+from derivation.protocol.l1_info import decode_l1_info
+from derivation.protocol.nut_bundle import LAGOON_PIN, lagoon_bundle, nut_bundle
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from derivation.protocol.types import Log
+from derivation.protocol.upgrades import lagoon_transactions, upgrade_gas, upgrade_transactions
+from opnode.commands.decode_io import InputError, addr, hexb, json_command, read_input, read_text
+from opnode.node.networks import ConfigError, load_dependency_set, load_rollup_config
 
 
 @click.command("l1-info")

@@ -40,10 +40,9 @@ def devnet_command(sources, light_nodes, da, faults, duration, json_out, block_t
     """Run a whole OP Stack devnet in the foreground (Ctrl-C stops it cleanly)."""
     from pathlib import Path
 
-    from derivation.rollup_config import Fork
-
-    from ..devnet.run import DevnetOptions, run_devnet
-    from ..devnet.stack import DEFAULT_FORKS
+    from derivation.protocol.rollup_config import Fork
+    from opnode.tools.devnet.run import DevnetOptions, run_devnet
+    from opnode.tools.devnet.stack import DEFAULT_FORKS
 
     if json_out and not Path(json_out).resolve().parent.is_dir():
         raise click.UsageError(f"--json: directory {Path(json_out).resolve().parent} does not exist")

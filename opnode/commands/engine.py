@@ -11,8 +11,8 @@ import click
 
 
 def _load_genesis(genesis_path, dev, datadir, genesis_time):
-    from derivation.errors import ParseError
-    from engine.genesis import dev_genesis, dev_keys, load_genesis
+    from derivation.protocol.errors import ParseError
+    from engine.execution.genesis import dev_genesis, dev_keys, load_genesis
 
     if bool(genesis_path) == bool(dev):
         raise click.UsageError("give exactly one of --genesis FILE or --dev")
@@ -53,7 +53,7 @@ def engine_command(genesis_path, dev, jwt_secret, http_port, auth_port, datadir,
     """Run the embedded OP execution engine: Engine API on --authrpc.port (JWT), eth RPC on --http.port."""
     g = _load_genesis(genesis_path, dev, datadir, genesis_time)
     if print_rollup_config or print_genesis:
-        from engine.genesis import rollup_config_for
+        from engine.execution.genesis import rollup_config_for
 
         if print_genesis:
             click.echo(json.dumps(g.to_json(), indent=2))
@@ -78,8 +78,8 @@ def _serve(g, secret, datadir, http_port, auth_port, peers):
 
     import trio
 
-    from derivation.crypto import address_from_private_key
-    from engine.service import EngineService
+    from derivation.protocol.crypto import address_from_private_key
+    from engine.execution.service import EngineService
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)

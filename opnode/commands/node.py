@@ -5,9 +5,9 @@ import sys
 
 import click
 
-from ..config import node_config_from
-from ..flags import NodeCommand, node_options
-from ..logs import setup_logging
+from opnode.node.config import node_config_from
+from opnode.node.flags import NodeCommand, node_options
+from opnode.node.logs import setup_logging
 
 
 @click.command("node", cls=NodeCommand, context_settings={"max_content_width": 120})
@@ -16,6 +16,6 @@ def node_cmd(**kwargs):
     """Run the rollup node (op-node compatible flags; `opnode node --help` lists them by group)."""
     config = node_config_from(kwargs)
     setup_logging(config.log)
-    from ..runtime.node import run_node
+    from opnode.node.runtime.node import run_node
 
     sys.exit(run_node(config))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from ..l1.config import RPC_KINDS
-from ..networks import NETWORKS
+from opnode.node.l1.config import RPC_KINDS
+from opnode.node.networks import NETWORKS
 
 
 class _InputError(click.ClickException):
@@ -20,7 +20,7 @@ class _InputError(click.ClickException):
 
 
 def _load(path: str):
-    from ..replay import format as fmt
+    from opnode.tools.replay import format as fmt
 
     try:
         return fmt.read(path)
@@ -84,11 +84,10 @@ def record_command(l1_url, beacon_url, trust_rpc, rpc_kind, l2_url, network, rol
     """Record L1 blocks FROM-L1..TO-L1 and the L2 blocks derived from them into one compressed file."""
     import trio
 
-    from derivation.errors import DerivationError
-    from derivation.l1_chain_config import L1ChainConfig
-    from derivation.l1_chain_config import l1_chain_config as builtin_l1_chain
-
-    from ..networks import ConfigError, load_rollup_config
+    from derivation.protocol.errors import DerivationError
+    from derivation.protocol.l1_chain_config import L1ChainConfig
+    from derivation.protocol.l1_chain_config import l1_chain_config as builtin_l1_chain
+    from opnode.node.networks import ConfigError, load_rollup_config
 
     if from_l1 > to_l1:
         raise click.UsageError(f"--from-l1 {from_l1} is after --to-l1 {to_l1}")
@@ -111,9 +110,9 @@ def record_command(l1_url, beacon_url, trust_rpc, rpc_kind, l2_url, network, rol
                 trust_rpc=trust_rpc, rpc_kind=rpc_kind, from_l1=from_l1, to_l1=to_l1, start_l2=start_l2,
                 lookback=lookback, description=description, progress=not no_progress)
     session = _run_recording(trio, args)
-    from ..replay import format as fmt
-    from ..replay.compare import Outcome
-    from ..replay.session import Stop
+    from opnode.tools.replay import format as fmt
+    from opnode.tools.replay.compare import Outcome
+    from opnode.tools.replay.session import Stop
 
     try:
         size = fmt.write(output, session.store)
@@ -134,11 +133,10 @@ def record_command(l1_url, beacon_url, trust_rpc, rpc_kind, l2_url, network, rol
 
 
 def _run_recording(trio, a: dict):
-    from derivation.errors import DerivationError
-
-    from ..l1.beacon import BeaconHTTPError
-    from ..l1.rpc import RpcError
-    from ..replay.recorder import RecordError
+    from derivation.protocol.errors import DerivationError
+    from opnode.node.l1.beacon import BeaconHTTPError
+    from opnode.node.l1.rpc import RpcError
+    from opnode.tools.replay.recorder import RecordError
 
     try:
         return trio.run(_record, a)
@@ -150,10 +148,9 @@ async def _record(a: dict):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from opnode import __version__
-
-    from ..replay.live import LiveSource
-    from ..replay.recorder import find_start, record
-    from ..replay.store import l2_ref
+    from opnode.tools.replay.live import LiveSource
+    from opnode.tools.replay.recorder import find_start, record
+    from opnode.tools.replay.store import l2_ref
 
     cfg = a["cfg"]
     async with LiveSource.open(a["l1_url"], a["l2_url"], a["beacon_url"], trust_rpc=a["trust_rpc"],
@@ -193,8 +190,8 @@ async def _record(a: dict):
 def run_command(ctx, file, json_out):
     """Replay FILE offline: explain each L1 block and compare each derived block with the recorded one.
     Exit code 0 on a full match, 1 at the first mismatch."""
-    from ..replay import render
-    from ..replay.replayer import replay
+    from opnode.tools.replay import render
+    from opnode.tools.replay.replayer import replay
 
     result = replay(_load(file))
     if json_out != "-":
@@ -211,9 +208,9 @@ def run_command(ctx, file, json_out):
 def inspect_command(file, json_out):
     """Channels ↔ the L1 blocks that carried them ↔ the L2 blocks derived from them, with sizes and compression
     ratios."""
-    from ..replay import render
-    from ..replay.inspect import build
-    from ..replay.replayer import replay
+    from opnode.tools.replay import render
+    from opnode.tools.replay.inspect import build
+    from opnode.tools.replay.replayer import replay
 
     result = replay(_load(file))
     mapping = build(result)
@@ -233,8 +230,8 @@ class _PreimageFailure(click.ClickException):
 
 
 def _hash_option(value: str, flag: str) -> bytes:
-    from derivation.errors import ParseError
-    from derivation.hexutil import from_hex
+    from derivation.protocol.errors import ParseError
+    from derivation.protocol.hexutil import from_hex
 
     try:
         return from_hex(value, 32)
@@ -244,11 +241,10 @@ def _hash_option(value: str, flag: str) -> bytes:
 
 def _witness_configs(chain_id, network, rollup_config, l1_chain_config):
     """The rollup config (a bundled network by name or chain id, or a file) and the L1's chain config."""
-    from derivation.errors import DerivationError
-    from derivation.l1_chain_config import L1ChainConfig
-    from derivation.l1_chain_config import l1_chain_config as builtin_l1_chain
-
-    from ..networks import ConfigError, load_rollup_config, network_json
+    from derivation.protocol.errors import DerivationError
+    from derivation.protocol.l1_chain_config import L1ChainConfig
+    from derivation.protocol.l1_chain_config import l1_chain_config as builtin_l1_chain
+    from opnode.node.networks import ConfigError, load_rollup_config, network_json
 
     try:
         if network is None and rollup_config is None:
@@ -275,7 +271,7 @@ def _witness_configs(chain_id, network, rollup_config, l1_chain_config):
 
 
 def _open_witness_store(path: str, raw_keccak: bool = False):
-    from ..witness.stores import StoreError, open_store
+    from opnode.tools.witness.stores import StoreError, open_store
 
     try:
         return open_store(path, raw_keccak)
@@ -316,9 +312,9 @@ def witness_command(ctx, data_dir, l1_head, agreed, claimed, claimed_number, cha
     the L1 data in the store, execute them on the state in the store and compare the output root with the claim.
     Exit code 0 when the claim holds, 1 when it does not, 2 on bad input, 3 when a preimage the run needs is
     missing or does not match its key."""
-    from ..witness import render
-    from ..witness.oracle import Oracle, PreimageError
-    from ..witness.run import Inputs, WitnessRun
+    from opnode.tools.witness import render
+    from opnode.tools.witness.oracle import Oracle, PreimageError
+    from opnode.tools.witness.run import Inputs, WitnessRun
 
     if recording is not None:
         _export_from_recording(ctx, recording, l2_datadir, export_dir, agreed_number, claimed_number, l1_head,
@@ -338,7 +334,7 @@ def witness_command(ctx, data_dir, l1_head, agreed, claimed, claimed_number, cha
         except PreimageError as e:
             raise _PreimageFailure(str(e)) from None
         if export_dir:
-            from ..witness.export import ExportError, write_witness
+            from opnode.tools.witness.export import ExportError, write_witness
 
             try:
                 write_witness(export_dir, oracle.touched, inputs)
@@ -361,11 +357,10 @@ def fixture_command(ctx, file, json_out):
     execute the payload attributes on the parent with that state and compare the block hash with the expected
     one. Exit code 0 on a match, 1 on a different block, 2 on bad input, 3 when the store lacks (or holds a wrong)
     node the block needs."""
-    from derivation.hexutil import to_hex
-
-    from ..witness.fixture import FixtureError, run_fixture_file
-    from ..witness.oracle import PreimageError
-    from ..witness.stores import StoreError
+    from derivation.protocol.hexutil import to_hex
+    from opnode.tools.witness.fixture import FixtureError, run_fixture_file
+    from opnode.tools.witness.oracle import PreimageError
+    from opnode.tools.witness.stores import StoreError
 
     if not Path(file).is_file():
         raise _InputError(f"{file}: no such file")
@@ -390,9 +385,9 @@ def fixture_command(ctx, file, json_out):
 
 
 def _export_from_recording(ctx, recording, l2_datadir, export_dir, agreed_number, claimed_number, l1_head, json_out):
-    from ..witness import render
-    from ..witness.export import ExportError
-    from ..witness.host import EngineDB, export_from_recording
+    from opnode.tools.witness import render
+    from opnode.tools.witness.export import ExportError
+    from opnode.tools.witness.host import EngineDB, export_from_recording
 
     if export_dir is None or l2_datadir is None:
         raise click.UsageError("--recording needs --export DIR and --l2.datadir")

@@ -13,36 +13,36 @@ from dataclasses import dataclass, field
 
 import trio
 
-from derivation.attributes import AttributesWithParent
-from derivation.crypto import address_from_private_key
-from derivation.hexutil import from_hex, parse_quantity
-from derivation.l1_chain_config import L1ChainConfig
 from derivation.pipeline import CriticalFailure, Needed, Pipeline, Progress, ResetRequired, TemporaryFailure
+from derivation.protocol.attributes import AttributesWithParent
+from derivation.protocol.crypto import address_from_private_key
+from derivation.protocol.hexutil import from_hex, parse_quantity
+from derivation.protocol.l1_chain_config import L1ChainConfig
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from derivation.protocol.tx_json import tx_from_json
+from derivation.protocol.types import BlockID, L1BlockRef, L2BlockRef
 from derivation.providers import DataKind
-from derivation.rollup_config import Fork, RollupConfig
 from derivation.stages.attributes_builder import AttributesBuilder
-from derivation.tx_json import tx_from_json
-from derivation.types import BlockID, L1BlockRef, L2BlockRef
-from engine.chain import Chain
 from engine.client import EngineClient
 from engine.controller import EngineController, ref_from_block
-from engine.genesis import build_op_genesis, rollup_config_for
-from engine.service import EngineService
-from opnode.batcher.txmgr import TxManager
-from opnode.l1.anvil import DEV_KEYS, Anvil
-from opnode.l1.beacon import BeaconClient
-from opnode.l1.beacon_shim import BeaconShim
-from opnode.l1.client import L1Client
-from opnode.l1.config import BeaconConfig, L1Config
-from opnode.l1.heads import HeadTracker
-from opnode.l1.rpc import RpcClient
-from opnode.l1contracts.deploy import L1Deployment, deploy_l1_contracts
-from opnode.l1contracts.system_config import InitialValues
-from opnode.rpc.http import lifespan, read_body, send_response, serve_url
-from opnode.runtime.driver import Driver
-from opnode.runtime.l1_data import NodeL1Source, NotYetOnL1
-from opnode.runtime.l2_data import NodeL2Source
-from opnode.runtime.sequencer import Sequencer
+from engine.execution.chain import Chain
+from engine.execution.genesis import build_op_genesis, rollup_config_for
+from engine.execution.service import EngineService
+from opnode.node.l1.beacon import BeaconClient
+from opnode.node.l1.client import L1Client
+from opnode.node.l1.config import BeaconConfig, L1Config
+from opnode.node.l1.heads import HeadTracker
+from opnode.node.l1.rpc import RpcClient
+from opnode.node.rpc.http import lifespan, read_body, send_response, serve_url
+from opnode.node.runtime.driver import Driver
+from opnode.node.runtime.l1_data import NodeL1Source, NotYetOnL1
+from opnode.node.runtime.l2_data import NodeL2Source
+from opnode.node.runtime.sequencer import Sequencer
+from opnode.tools.anvil import DEV_KEYS, Anvil
+from opnode.tools.batcher.txmgr import TxManager
+from opnode.tools.beacon_shim import BeaconShim
+from opnode.tools.l1contracts.deploy import L1Deployment, deploy_l1_contracts
+from opnode.tools.l1contracts.system_config import InitialValues
 
 SECRET = b"\x42" * 32
 L1_CHAIN = L1ChainConfig(900, ())  # anvil: no excess blob gas builds up in these tests, any fraction gives fee 1

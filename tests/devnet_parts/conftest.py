@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from derivation.hexutil import from_hex, to_hex
-from opnode.batcher.txmgr import TxManager
-from opnode.l1.anvil import Anvil
-from opnode.l1.client import L1Client
-from opnode.l1.config import L1Config
-from opnode.l1.rpc import RpcClient
+from derivation.protocol.hexutil import from_hex, to_hex
+from opnode.node.l1.client import L1Client
+from opnode.node.l1.config import L1Config
+from opnode.node.l1.rpc import RpcClient
+from opnode.tools.anvil import Anvil
+from opnode.tools.batcher.txmgr import TxManager
 
 
 @pytest.fixture(scope="module")

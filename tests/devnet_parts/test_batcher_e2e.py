@@ -10,17 +10,16 @@ import sys
 
 import pytest
 
-from derivation.crypto import address_from_private_key
-from derivation.hexutil import from_hex
-from derivation.rollup_config import Fork
-from opnode.batcher.admin import BatcherControl
-from opnode.batcher.config import BatcherConfig
-from opnode.batcher.events import EventLog, read_events
-from opnode.batcher.faults import EXPECTED_DROPS, FaultKind, FaultPlan
-from opnode.batcher.service import Batcher
-from opnode.l1.anvil import Anvil
-
-from .chain import BATCHER_KEY, free_port, start_chain, wait_for
+from derivation.protocol.crypto import address_from_private_key
+from derivation.protocol.hexutil import from_hex
+from derivation.protocol.rollup_config import Fork
+from opnode.tools.anvil import Anvil
+from opnode.tools.batcher.admin import BatcherControl
+from opnode.tools.batcher.config import BatcherConfig
+from opnode.tools.batcher.events import EventLog, read_events
+from opnode.tools.batcher.faults import EXPECTED_DROPS, FaultKind, FaultPlan
+from opnode.tools.batcher.service import Batcher
+from tests.devnet_parts.chain import BATCHER_KEY, free_port, start_chain, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -73,12 +72,11 @@ async def test_opnode_batcher_process_posts_calldata(nursery, tmp_path):
 async def test_blobs_with_traffic_forks_and_a_key_rotation(nursery):
     """Blob DA through Holocene, Isthmus and Jovian, with L2 transfers and calls, deposits, SystemConfig updates
     and a batcher key rotation (pause, setBatcherHash, resume) while the batcher runs."""
-    from derivation.tx_json import tx_from_json
-    from engine.genesis import dev_keys
-    from opnode.devnet.traffic import Traffic, TrafficConfig
-    from opnode.l1.anvil import DEV_KEYS
-
-    from .chain import NEXT_BATCHER_KEY, OWNER_KEY
+    from derivation.protocol.tx_json import tx_from_json
+    from engine.execution.genesis import dev_keys
+    from opnode.tools.anvil import DEV_KEYS
+    from opnode.tools.devnet.traffic import Traffic, TrafficConfig
+    from tests.devnet_parts.chain import NEXT_BATCHER_KEY, OWNER_KEY
 
     with Anvil(block_time=1) as anvil:
         chain = await start_chain(nursery, anvil, {Fork.GRANITE: 0, Fork.HOLOCENE: 4, Fork.ISTHMUS: 8,
@@ -194,10 +192,9 @@ async def test_l1_reorg_of_blocks_with_batches_is_reposted(nursery):
 async def test_rotation_without_handshake_reposts_what_the_old_key_sent_too_late(nursery):
     """The batcher key changes in the same L1 block as a transaction of the old key: derivation ignores that
     transaction (T-02), so the batcher must post its channel again with the new key."""
-    from opnode.batcher.txmgr import TxCandidate, TxManager
-    from opnode.l1contracts import system_config as S
-
-    from .chain import NEXT_BATCHER_KEY, OWNER_KEY
+    from opnode.tools.batcher.txmgr import TxCandidate, TxManager
+    from opnode.tools.l1contracts import system_config as S
+    from tests.devnet_parts.chain import NEXT_BATCHER_KEY, OWNER_KEY
 
     with Anvil(block_time=1) as anvil:
         chain = await start_chain(nursery, anvil, {Fork.HOLOCENE: 0})

@@ -9,23 +9,22 @@ import sys
 
 import pytest
 
-from derivation.batch_reader import BatchReader
-from derivation.batches import SingularBatch
-from derivation.blobs import decode_blob
-from derivation.channel import Channel as DerivChannel
-from derivation.compression import BROTLI, ZLIB
-from derivation.crypto import keccak256
-from derivation.frames import parse_frames
-from derivation.transactions import DYNAMIC_FEE, Transaction
-from derivation.types import BlockID, L1BlockRef, L2BlockRef
-from opnode.batcher.channels import BLOBS, CALLDATA, ChannelManager, L2Reorg
-from opnode.batcher.config import BatcherConfig, BatcherConfigError, parse_private_key
-from opnode.batcher.events import EventLog, read_events
-from opnode.batcher.faults import ALL_FAULTS, SACRIFICIAL, FaultKind, FaultPlan, parse_kinds
-from opnode.batcher.l2_blocks import L2Block
-from opnode.batcher.txmgr import Fees, calldata_gas
-
-from ..harness.world import GENESIS_TIME, World
+from derivation.protocol.batch_reader import BatchReader
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.blobs import decode_blob
+from derivation.protocol.channel import Channel as DerivChannel
+from derivation.protocol.compression import BROTLI, ZLIB
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.frames import parse_frames
+from derivation.protocol.transactions import DYNAMIC_FEE, Transaction
+from derivation.protocol.types import BlockID, L1BlockRef, L2BlockRef
+from opnode.testing.harness.world import GENESIS_TIME, World
+from opnode.tools.batcher.channels import BLOBS, CALLDATA, ChannelManager, L2Reorg
+from opnode.tools.batcher.config import BatcherConfig, BatcherConfigError, parse_private_key
+from opnode.tools.batcher.events import EventLog, read_events
+from opnode.tools.batcher.faults import ALL_FAULTS, SACRIFICIAL, FaultKind, FaultPlan, parse_kinds
+from opnode.tools.batcher.l2_blocks import L2Block
+from opnode.tools.batcher.txmgr import Fees, calldata_gas
 
 CFG = World().cfg  # Granite at genesis
 FJORD_OFF = World({"ecotone": 0}).cfg  # Delta and Ecotone, no Fjord: zlib
@@ -230,8 +229,8 @@ def test_unreachable_rollup_node_is_a_one_line_error():
 
 
 def test_traffic_picks_the_updates_the_l2_fork_makes_meaningful():
-    from opnode.devnet.traffic import Traffic, TrafficConfig
-    from opnode.l1contracts import system_config as S
+    from opnode.tools.devnet.traffic import Traffic, TrafficConfig
+    from opnode.tools.l1contracts import system_config as S
 
     cfg = World({"granite": 0, "holocene": 10, "isthmus": 20, "jovian": 30}).cfg
     t = Traffic(TrafficConfig(l1_rpc="http://l1", l2_rpc="http://l2", rollup=cfg, owner_key=b"\x01" * 32,

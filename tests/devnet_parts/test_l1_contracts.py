@@ -7,31 +7,35 @@ import dataclasses
 
 import pytest
 
-from derivation.config_update import (
+from derivation.protocol.config_update import (
     CONFIG_UPDATE_TOPIC,
     UpdateType,
     apply_receipts,
     config_update_log,
     unsafe_block_signer_updates,
 )
-from derivation.crypto import keccak256
-from derivation.deposits import TRANSACTION_DEPOSITED_TOPIC, deposit_log, user_deposit_source_hash, user_deposits
-from derivation.hexutil import from_hex, to_hex
-from derivation.system_config import SystemConfig
-from derivation.transactions import deposit
-from opnode.batcher.txmgr import SendError, TxCandidate
-from opnode.l1.anvil import DEV_KEYS
-from opnode.l1.rpc import RpcError
-from opnode.l1contracts import portal as P
-from opnode.l1contracts import system_config as S
-from opnode.l1contracts.abi import Function, event_topic
-from opnode.l1contracts.asm import AsmError, assemble, init_code
-from opnode.l1contracts.deploy import deploy_forwarder, deploy_l1_contracts
-from opnode.l1contracts.helpers import forward_call
-
-from ..harness.world import test_config as rollup_test_config
-from ..vectors import load
-from .conftest import block_receipts, eth_call, sender
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.deposits import (
+    TRANSACTION_DEPOSITED_TOPIC,
+    deposit_log,
+    user_deposit_source_hash,
+    user_deposits,
+)
+from derivation.protocol.hexutil import from_hex, to_hex
+from derivation.protocol.system_config import SystemConfig
+from derivation.protocol.transactions import deposit
+from opnode.node.l1.rpc import RpcError
+from opnode.testing.harness.world import test_config as rollup_test_config
+from opnode.tools.anvil import DEV_KEYS
+from opnode.tools.batcher.txmgr import SendError, TxCandidate
+from opnode.tools.l1contracts import portal as P
+from opnode.tools.l1contracts import system_config as S
+from opnode.tools.l1contracts.abi import Function, event_topic
+from opnode.tools.l1contracts.asm import AsmError, assemble, init_code
+from opnode.tools.l1contracts.deploy import deploy_forwarder, deploy_l1_contracts
+from opnode.tools.l1contracts.helpers import forward_call
+from tests.devnet_parts.conftest import block_receipts, eth_call, sender
+from tests.vectors import load
 
 BATCHER = bytes.fromhex("ba7c4e5000000000000000000000000000000001")
 

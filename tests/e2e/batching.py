@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 
-from derivation.batches import SingularBatch
-from derivation.channel_out import ChannelOut
-from derivation.hexutil import from_hex, parse_quantity
-from derivation.l1_info import decode_l1_info
-from derivation.rollup_config import RollupConfig
-from derivation.tx_json import tx_from_json
-from opnode.l1.traffic import L1Traffic
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.hexutil import from_hex, parse_quantity
+from derivation.protocol.l1_info import decode_l1_info
+from derivation.protocol.rollup_config import RollupConfig
+from derivation.protocol.tx_json import tx_from_json
+from opnode.tools.batcher.channel_out import ChannelOut
+from opnode.tools.l1_traffic import L1Traffic
 
 
 def singular_batch(block: dict) -> tuple[SingularBatch, int]:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import trio
 from libp2p.pubsub.pb import rpc_pb2
 
-from derivation.crypto import keccak256
-from derivation.errors import ParseError
-from derivation.rollup_config import RollupConfig
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.errors import ParseError
+from derivation.protocol.rollup_config import RollupConfig
 from p2p.config import P2PConfig
 from p2p.payload import PayloadEnvelope
 from p2p.service import GossipService

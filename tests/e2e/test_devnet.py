@@ -29,18 +29,17 @@ import httpx
 import pytest
 import trio
 
-from derivation.crypto import address_from_private_key, keccak256
-from derivation.hexutil import from_hex, parse_quantity, to_hex
-from derivation.l1_info import decode_l1_info
-from derivation.rollup_config import Fork, RollupConfig
-from opnode.batcher.faults import EXPECTED_DROPS, FaultKind
-from opnode.devnet.run import DEVNET_FAULTS, Devnet, DevnetOptions
-from opnode.devnet.stack import BASEFEE_SCALAR, NEXT_BATCHER_KEY
-from opnode.devnet.summary import JsonRpc, activation_block, parse_drops
-from opnode.l1contracts.portal import TRANSACTION_DEPOSITED
-from opnode.l1contracts.system_config import CONFIG_UPDATE
-
-from .waiting import wait as _wait
+from derivation.protocol.crypto import address_from_private_key, keccak256
+from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
+from derivation.protocol.l1_info import decode_l1_info
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from opnode.tools.batcher.faults import EXPECTED_DROPS, FaultKind
+from opnode.tools.devnet.run import DEVNET_FAULTS, Devnet, DevnetOptions
+from opnode.tools.devnet.stack import BASEFEE_SCALAR, NEXT_BATCHER_KEY
+from opnode.tools.devnet.summary import JsonRpc, activation_block, parse_drops
+from opnode.tools.l1contracts.portal import TRANSACTION_DEPOSITED
+from opnode.tools.l1contracts.system_config import CONFIG_UPDATE
+from tests.e2e.waiting import wait as _wait
 
 pytestmark = pytest.mark.slow
 
@@ -425,7 +424,7 @@ def _pipeline_resets(metrics_url: str) -> float:
 
 def test_drops_are_read_from_the_nodes_real_metrics_exposition():
     from derivation.events import Dropped, DropReason
-    from opnode.metrics import Metrics
+    from opnode.node.metrics import Metrics
 
     m = Metrics()
     for _ in range(3):
@@ -437,8 +436,8 @@ def test_drops_are_read_from_the_nodes_real_metrics_exposition():
 
 
 def test_fork_activation_blocks_and_the_batches_check():
-    from opnode.devnet.summary import NodeRef, check_batches, check_forks
-    from opnode.networks import load_rollup_config
+    from opnode.node.networks import load_rollup_config
+    from opnode.tools.devnet.summary import NodeRef, check_batches, check_forks
 
     cfg = load_rollup_config("op-sepolia")
     g = cfg.genesis.l2_time

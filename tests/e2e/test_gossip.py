@@ -20,13 +20,12 @@ import pytest
 import trio
 from prometheus_client.parser import text_string_to_metric_families
 
-from derivation.rollup_config import Fork
-from opnode.devnet.stack import NodeInfo, Stack
-from opnode.networks import load_rollup_config
+from derivation.protocol.rollup_config import Fork
+from opnode.node.networks import load_rollup_config
+from opnode.tools.devnet.stack import NodeInfo, Stack
 from p2p.topics import BlockVersion, version_for_timestamp
-
-from .gossip_attacker import GossipAttacker
-from .waiting import wait as _wait
+from tests.e2e.gossip_attacker import GossipAttacker
+from tests.e2e.waiting import wait as _wait
 
 pytestmark = pytest.mark.slow
 

@@ -21,12 +21,11 @@ import time
 import httpx
 import pytest
 
-from opnode.devnet.stack import NodeInfo, Stack
-
-from . import lying_source as lies
-from .l1_proxy import DERIVATION_METHODS, L1Proxy
-from .lying_source import LyingSource
-from .waiting import wait as _wait
+from opnode.testing.l1_proxy import DERIVATION_METHODS, L1Proxy
+from opnode.tools.devnet.stack import NodeInfo, Stack
+from tests.e2e import lying_source as lies
+from tests.e2e.lying_source import LyingSource
+from tests.e2e.waiting import wait as _wait
 
 pytestmark = pytest.mark.slow
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from derivation.hexutil import to_hex
-from derivation.rollup_config import Fork
-from opnode.devnet.stack import Stack
-from opnode.l1.anvil import DEV_KEYS
-from opnode.safedb import SafeDB
-
-from ..engine.helpers import transfer
-from .batching import L1Poster
-from .waiting import wait as _wait
+from derivation.protocol.hexutil import to_hex
+from derivation.protocol.rollup_config import Fork
+from opnode.node.safedb import SafeDB
+from opnode.testing.engine import transfer
+from opnode.tools.anvil import DEV_KEYS
+from opnode.tools.devnet.stack import Stack
+from tests.e2e.batching import L1Poster
+from tests.e2e.waiting import wait as _wait
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from derivation.crypto import keccak256
-from derivation.hexutil import to_hex
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.hexutil import to_hex
 from engine.jwt import make_token
 
 ROOT = Path(__file__).resolve().parents[2]

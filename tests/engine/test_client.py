@@ -7,10 +7,10 @@ import json
 import httpx
 import pytest
 
-from derivation.attributes import PayloadAttributes
-from derivation.crypto import keccak256
-from derivation.errors import TemporaryError
-from derivation.rollup_config import Fork
+from derivation.protocol.attributes import PayloadAttributes
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.errors import TemporaryError
+from derivation.protocol.rollup_config import Fork
 from engine.client import (
     EngineAuthError,
     EngineClient,
@@ -18,12 +18,11 @@ from engine.client import (
     ForkchoiceState,
     UnknownPayload,
 )
-from engine.genesis import rollup_config_for
+from engine.execution.genesis import rollup_config_for
+from engine.execution.server import bind_socket
+from engine.execution.service import EngineService
 from engine.jwt import verify_token
-from engine.server import bind_socket
-from engine.service import EngineService
-
-from .helpers import genesis, l1_info
+from opnode.testing.engine import genesis, l1_info
 
 SECRET = b"\x22" * 32
 T0 = 1_700_000_000

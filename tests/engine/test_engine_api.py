@@ -8,15 +8,14 @@ import httpx
 import pytest
 from trie import HexaryTrie
 
-from derivation import rlp
-from derivation.crypto import keccak256
-from derivation.hexutil import from_hex, to_hex
-from derivation.rollup_config import Fork
-from engine.genesis import build_op_genesis
+from derivation.protocol import rlp
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.hexutil import from_hex, to_hex
+from derivation.protocol.rollup_config import Fork
+from engine.execution.genesis import build_op_genesis
+from engine.execution.service import EngineService
 from engine.jwt import make_token
-from engine.service import EngineService
-
-from .helpers import GENESIS_TIME, addr, genesis, key, l1_info, transfer
+from opnode.testing.engine import GENESIS_TIME, addr, genesis, key, l1_info, transfer
 
 SECRET = bytes(range(32))
 SEQ_VAULT = "0x4200000000000000000000000000000000000011"
@@ -249,10 +248,9 @@ async def test_forkchoice_with_safe_off_the_canonical_chain_is_rejected(node):
 
 
 def _rehash(p: dict, beacon: str) -> str:
-    from engine.chain import payload_header
-    from engine.payload import payload_from_json
-
-    from .helpers import genesis as g
+    from engine.execution.chain import payload_header
+    from engine.execution.payload import payload_from_json
+    from opnode.testing.engine import genesis as g
 
     pl = payload_from_json(p)
     pl.parent_beacon_root = from_hex(beacon)

@@ -8,24 +8,22 @@ import pytest
 from eth.db.atomic import AtomicDB
 from eth.db.backends.memory import MemoryDB
 
-from derivation.crypto import keccak256
-from derivation.deposits import user_deposit_source_hash
-from derivation.hexutil import from_hex
-from derivation.rollup_config import Fork
-from derivation.transactions import BLOB, LEGACY, SET_CODE, Transaction, decode, deposit
-from derivation.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
-from engine.chain import Chain
-from engine.chain_spec import ChainSpec
-from engine.evm.block import BlockAttributes, BlockBuilder
-from engine.evm.executor import InvalidTransaction
-from engine.evm.fastlz import flz_compress_len
-from engine.evm.fees import CostData, L1FeeParams, da_footprint, fjord_l1_cost
-from engine.evm.header import Header
-from engine.evm.precompiles import p256_verify_ok
-from engine.genesis import Account, artifact_code, build_op_genesis, contract_artifacts
-
-from ..vectors import load
-from .helpers import (
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.deposits import user_deposit_source_hash
+from derivation.protocol.hexutil import from_hex
+from derivation.protocol.rollup_config import Fork
+from derivation.protocol.transactions import BLOB, LEGACY, SET_CODE, Transaction, decode, deposit
+from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
+from engine.execution.chain import Chain
+from engine.execution.chain_spec import ChainSpec
+from engine.execution.evm.block import BlockAttributes, BlockBuilder
+from engine.execution.evm.executor import InvalidTransaction
+from engine.execution.evm.fastlz import flz_compress_len
+from engine.execution.evm.fees import CostData, L1FeeParams, da_footprint, fjord_l1_cost
+from engine.execution.evm.header import Header
+from engine.execution.evm.precompiles import p256_verify_ok
+from engine.execution.genesis import Account, artifact_code, build_op_genesis, contract_artifacts
+from opnode.testing.engine import (
     GENESIS_TIME,
     L1_BLOCK,
     addr,
@@ -37,6 +35,7 @@ from .helpers import (
     sign,
     transfer,
 )
+from tests.vectors import load
 
 BASE_FEE_VAULT = bytes.fromhex("4200000000000000000000000000000000000019")
 L1_FEE_VAULT = bytes.fromhex("420000000000000000000000000000000000001a")
@@ -193,7 +192,7 @@ def test_genesis_predeploys_are_the_published_contracts():
 
 
 def test_genesis_json_round_trips_to_the_same_hash():
-    from engine.genesis import Genesis
+    from engine.execution.genesis import Genesis
 
     g = genesis()
     assert Genesis.from_json(g.to_json()).header().hash == g.header().hash
@@ -397,9 +396,9 @@ def test_jovian_bn256_pairing_input_limit():
 
 def test_granite_genesis_through_holocene_isthmus_jovian_activation_blocks():
     """The devnet path: genesis at Granite, later forks activated by the upgrade deposits derivation supplies."""
-    from derivation.l1_info import l1_info_format
-    from derivation.upgrades import upgrade_txs_for_block
-    from engine.genesis import rollup_config_for
+    from derivation.protocol.l1_info import l1_info_format
+    from derivation.protocol.upgrades import upgrade_txs_for_block
+    from engine.execution.genesis import rollup_config_for
 
     t0 = GENESIS_TIME
     times = {Fork.GRANITE: 0, Fork.HOLOCENE: t0 + 2, Fork.ISTHMUS: t0 + 4, Fork.JOVIAN: t0 + 6}

@@ -11,23 +11,21 @@ import zlib
 
 import pytest
 
-from derivation.crypto import keccak256
-from derivation.deposits import user_deposit_source_hash
-from derivation.hexutil import from_hex, to_hex
-from derivation.transactions import deposit
-from engine.chain import Chain
-from engine.engine_api import EngineAPI
-from engine.eth_api import EthAPI
-from engine.evm.block import BlockAttributes
-from engine.evm.executor import InvalidTransaction, call_message
-from engine.evm.precompiles import osaka_modexp_gas
-from engine.genesis import IMPLEMENTATION_SLOT
-from engine.payload import UNSUPPORTED_FORK, RpcError, attributes_from_json
-from engine.server import engine_methods, eth_methods
-from engine.txpool import TxPool, TxPoolError
-
-from ..vectors import load
-from .helpers import (
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.deposits import user_deposit_source_hash
+from derivation.protocol.hexutil import from_hex, to_hex
+from derivation.protocol.transactions import deposit
+from engine.execution.chain import Chain
+from engine.execution.engine_api import EngineAPI
+from engine.execution.eth_api import EthAPI
+from engine.execution.evm.block import BlockAttributes
+from engine.execution.evm.executor import InvalidTransaction, call_message
+from engine.execution.evm.precompiles import osaka_modexp_gas
+from engine.execution.genesis import IMPLEMENTATION_SLOT
+from engine.execution.payload import UNSUPPORTED_FORK, RpcError, attributes_from_json
+from engine.execution.server import engine_methods, eth_methods
+from engine.execution.txpool import TxPool, TxPoolError
+from opnode.testing.engine import (
     GENESIS_TIME,
     KARST_UPGRADE_GAS,
     SEQ_VAULT,
@@ -38,6 +36,7 @@ from .helpers import (
     l1_info,
     transfer,
 )
+from tests.vectors import load
 
 T_KARST = GENESIS_TIME + 2
 BASE_GAS_LIMIT = 30_000_000
@@ -91,7 +90,7 @@ def test_karst_activation_block_runs_all_31_nuts_and_each_one_takes_effect(activ
 
 
 def test_activation_block_imports_on_a_second_engine_and_the_gas_limit_drops_back(activated):
-    from engine.sync import payload_of
+    from engine.execution.sync import payload_of
 
     c, g, act, nxt = activated
     other = Chain(karst_genesis(2))
@@ -154,7 +153,7 @@ def test_eip7883_modexp_floor(activated):
 
 def test_eip7883_pricing_matches_go_ethereum_vectors():
     """go-ethereum core/vm/testdata/precompiles/modexp_eip7883.json: gas and output of every case."""
-    from engine.evm.precompiles import osaka_modexp
+    from engine.execution.evm.precompiles import osaka_modexp
 
     class _Comp:
         def __init__(self, data):

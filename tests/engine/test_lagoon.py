@@ -10,22 +10,21 @@ import copy
 
 import pytest
 
-from derivation import rlp
-from derivation.crypto import keccak256
-from derivation.hexutil import to_hex
-from derivation.post_exec import POST_EXEC, PostExecError, PostExecPayload, SDMGasEntry, decode, sdm_payload
-from derivation.rollup_config import Fork
-from derivation.transactions import decode as decode_tx
-from derivation.transactions import post_exec_tx
-from engine.chain import Chain, payload_header
-from engine.engine_api import EngineAPI
-from engine.evm.block import BlockAttributes
-from engine.evm.executor import GasLimitReached, InvalidTransaction
-from engine.genesis import Account, build_op_genesis
-from engine.sync import payload_of
-from engine.txpool import TxPool, TxPoolError
-
-from .helpers import GENESIS_TIME, SEQ_VAULT, addr, key, l1_info, transfer
+from derivation.protocol import rlp
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.hexutil import to_hex
+from derivation.protocol.post_exec import POST_EXEC, PostExecError, PostExecPayload, SDMGasEntry, decode, sdm_payload
+from derivation.protocol.rollup_config import Fork
+from derivation.protocol.transactions import decode as decode_tx
+from derivation.protocol.transactions import post_exec_tx
+from engine.execution.chain import Chain, payload_header
+from engine.execution.engine_api import EngineAPI
+from engine.execution.evm.block import BlockAttributes
+from engine.execution.evm.executor import GasLimitReached, InvalidTransaction
+from engine.execution.genesis import Account, build_op_genesis
+from engine.execution.sync import payload_of
+from engine.execution.txpool import TxPool, TxPoolError
+from opnode.testing.engine import GENESIS_TIME, SEQ_VAULT, addr, key, l1_info, transfer
 
 BASE_FEE_VAULT = bytes.fromhex("4200000000000000000000000000000000000019")
 L1_FEE_VAULT = bytes.fromhex("420000000000000000000000000000000000001a")
@@ -263,7 +262,7 @@ def test_receipt_rlp_of_post_exec_matches_an_eip1559_receipt_shape():
 
 
 def test_rpc_shows_the_post_exec_transaction_and_the_refund():
-    from engine.eth_api import EthAPI
+    from engine.execution.eth_api import EthAPI
 
     c = Chain(_genesis())
     g = c.head

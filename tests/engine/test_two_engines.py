@@ -6,11 +6,10 @@ import time
 
 import pytest
 
-from engine.chain import Chain
-from engine.store import Store
-
-from .helpers import addr, attrs, genesis, key, l1_info, transfer
-from .procs import EngineProc
+from engine.execution.chain import Chain
+from engine.execution.store import Store
+from opnode.testing.engine import addr, attrs, genesis, key, l1_info, transfer
+from tests.engine.procs import EngineProc
 
 
 @pytest.fixture

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from derivation.hexutil import parse_quantity
-from opnode.l1.anvil import DEV_KEYS, Anvil
-from opnode.l1.beacon_shim import BeaconShim
-from opnode.l1.traffic import L1Traffic
-
-from .proxy import FaultProxy
+from derivation.protocol.hexutil import parse_quantity
+from opnode.tools.anvil import DEV_KEYS, Anvil
+from opnode.tools.beacon_shim import BeaconShim
+from opnode.tools.l1_traffic import L1Traffic
+from tests.l1.proxy import FaultProxy
 
 # Runtime code: emit LOG1(topic=CALLER, data=memory[0:32]) twice, then stop; and the init code that deploys it.
 EMITTER_RUNTIME = bytes.fromhex("33602060" "00a1" "33602060" "00a1" "00")

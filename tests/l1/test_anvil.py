@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from opnode.l1.anvil import Anvil
+from opnode.tools.anvil import Anvil
 
 
 def _alive(pid: int) -> bool:
@@ -39,7 +39,7 @@ def test_start_and_stop():
 
 
 def test_no_orphan_when_the_parent_dies():
-    code = ("import os, sys; from opnode.l1.anvil import Anvil; a = Anvil().start(); "
+    code = ("import os, sys; from opnode.tools.anvil import Anvil; a = Anvil().start(); "
             "print(a.proc.pid, flush=True); os._exit(0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))

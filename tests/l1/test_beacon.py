@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from derivation.blobs import decode_blob
-from derivation.types import L1BlockRef
-from opnode.l1.beacon import BeaconClient, IndexedBlobHash
-from opnode.l1.client import L1Client
-from opnode.l1.config import BeaconConfig, L1Config
-from opnode.l1.errors import BlobUnavailableError
-from opnode.metrics import Metrics
-
-from .proxy import Fault, FaultProxy
+from derivation.protocol.blobs import decode_blob
+from derivation.protocol.types import L1BlockRef
+from opnode.node.l1.beacon import BeaconClient, IndexedBlobHash
+from opnode.node.l1.client import L1Client
+from opnode.node.l1.config import BeaconConfig, L1Config
+from opnode.node.l1.errors import BlobUnavailableError
+from opnode.node.metrics import Metrics
+from tests.l1.proxy import Fault, FaultProxy
 
 
 async def _blob_ref(chain) -> L1BlockRef:
@@ -77,7 +76,7 @@ async def test_a_blob_pruned_on_the_primary_comes_from_a_fallback(l1_chain, shim
 
 
 def _vh(blob_hex: str) -> str:
-    from derivation.kzg import blob_versioned_hash
+    from derivation.protocol.kzg import blob_versioned_hash
 
     return "0x" + blob_versioned_hash(bytes.fromhex(blob_hex[2:])).hex()
 

@@ -10,14 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from trie import HexaryTrie
 
-from derivation import rlp
-from derivation.errors import ParseError
-from derivation.hexutil import from_hex
-from derivation.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
-from derivation.trie import ordered_trie_root
-from opnode.l1 import blockdata
-
-from ..vectors import load
+from derivation.protocol import rlp
+from derivation.protocol.errors import ParseError
+from derivation.protocol.hexutil import from_hex
+from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
+from derivation.protocol.trie import ordered_trie_root
+from opnode.node.l1 import blockdata
+from tests.vectors import load
 
 CASES = load("l1_blocks_goerli.json")["cases"]
 

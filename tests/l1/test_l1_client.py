@@ -6,16 +6,16 @@ from __future__ import annotations
 import pytest
 import trio
 
-from derivation.crypto import address_from_private_key
-from derivation.hexutil import from_hex, parse_quantity
-from derivation.transactions import BLOB
-from opnode.l1.anvil import DEV_KEYS
-from opnode.l1.blockdata import header_hash
-from opnode.l1.client import L1Client
-from opnode.l1.config import L1Config
-from opnode.l1.errors import NotFoundError
-from opnode.l1.heads import HeadTracker
-from opnode.metrics import Metrics
+from derivation.protocol.crypto import address_from_private_key
+from derivation.protocol.hexutil import from_hex, parse_quantity
+from derivation.protocol.transactions import BLOB
+from opnode.node.l1.blockdata import header_hash
+from opnode.node.l1.client import L1Client
+from opnode.node.l1.config import L1Config
+from opnode.node.l1.errors import NotFoundError
+from opnode.node.l1.heads import HeadTracker
+from opnode.node.metrics import Metrics
+from opnode.tools.anvil import DEV_KEYS
 
 
 def cfg(chain, **kw) -> L1Config:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import httpx
 import trio
 
-from derivation.types import BlockID, L1BlockRef, L2BlockRef
-from opnode.metrics import Metrics
-from opnode.rpc.jsonrpc import Limits, RPCError
-from opnode.rpc.methods import node_methods
-from opnode.rpc.server import RPCConfig, RPCServer
-from opnode.sync_status import SyncStatus
+from derivation.protocol.types import BlockID, L1BlockRef, L2BlockRef
+from opnode.node.metrics import Metrics
+from opnode.node.rpc.jsonrpc import Limits, RPCError
+from opnode.node.rpc.methods import node_methods
+from opnode.node.rpc.server import RPCConfig, RPCServer
+from opnode.node.sync_status import SyncStatus
 
 
 def h(i: int) -> bytes:

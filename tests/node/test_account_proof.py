@@ -8,13 +8,12 @@ import random
 import pytest
 from trie import HexaryTrie
 
-from derivation import rlp
-from derivation.crypto import keccak256
-from derivation.hexutil import from_hex
-from derivation.output_root import output_root_v0
-from opnode.account_proof import AccountProofError, verify_account_proof, verify_proof
-
-from ..vectors import load
+from derivation.protocol import rlp
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.hexutil import from_hex
+from derivation.protocol.output_root import output_root_v0
+from opnode.node.account_proof import AccountProofError, verify_account_proof, verify_proof
+from tests.vectors import load
 
 VECTORS = {v["name"].split(",")[0].split(" at ")[0]: v for v in load("account_proofs.json")["vectors"]}
 GOERLI = VECTORS["Goerli SystemConfig proxy"]

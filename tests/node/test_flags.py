@@ -10,13 +10,12 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from derivation.rollup_config import Fork
-from opnode import flags as F
+from derivation.protocol.rollup_config import Fork
 from opnode.cli import cli, main
-from opnode.config import node_config_from
-from opnode.networks import network_json
-
-from ..vectors import ROOT
+from opnode.node import flags as F
+from opnode.node.config import node_config_from
+from opnode.node.networks import network_json
+from tests.vectors import ROOT
 
 DEPSET = str(ROOT / "dependency_set_example.json")  # op-node's format, chains 901 and 902
 
@@ -348,7 +347,7 @@ def test_duration_syntax():
 def test_p2p_flags_reach_the_gossip_service(files):
     """The node hands its ``--p2p.*`` settings to the gossip service (regression: peers and mesh settings were
     parsed but not passed on)."""
-    from opnode.runtime.node import p2p_config
+    from opnode.node.runtime.node import p2p_config
 
     c = parse(base(files) + ["--p2p.listen.ip", "127.0.0.1", "--p2p.listen.tcp", "0", "--p2p.peers.lo", "2",
                              "--p2p.peers.hi", "5", "--p2p.gossip.mesh.d", "4", "--p2p.gossip.mesh.lo", "3",
@@ -363,7 +362,7 @@ def test_p2p_flags_reach_the_gossip_service(files):
 def test_interop_dependency_set_flag_env_and_the_lagoon_check(files, tmp_path):
     """op-node ``--interop.dependency-set`` (OP_NODE_INTEROP_DEPENDENCY_SET, flags.go @b5c39b26); op-node's
     config.Check refuses a scheduled Lagoon without a set. A bundled network brings its own set."""
-    from derivation.rollup_config import DependencySet
+    from derivation.protocol.rollup_config import DependencySet
 
     lagoon = base(files) + ["--l1.beacon.ignore", "--override.lagoon", "2000000000"]
     r = CliRunner().invoke(node_cmd, lagoon, env={}, standalone_mode=False)

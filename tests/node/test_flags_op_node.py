@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from opnode import flags as F
-
-from ..vectors import load
-from .test_flags import CONTEXT, SKIP, base, clean_env, files, parse, samples  # noqa: F401  (fixtures)
+from opnode.node import flags as F
+from tests.node.test_flags import CONTEXT, SKIP, base, clean_env, files, parse, samples  # noqa: F401  (fixtures)
+from tests.vectors import load
 
 OP_NODE = load("op_node_flags.json")["flags"]
 

@@ -7,12 +7,12 @@ import json
 import httpx
 import pytest
 
-from derivation.errors import ParseError
-from derivation.rollup_config import Fork
+from derivation.protocol.errors import ParseError
+from derivation.protocol.rollup_config import Fork
 from engine.jwt import check_authorization
-from opnode.l2_reader import BlockNotFound, L2Reader, L2ReaderUnavailable, L2RPCError
-from opnode.metrics import Metrics
-from opnode.networks import load_rollup_config
+from opnode.node.l2_reader import BlockNotFound, L2Reader, L2ReaderUnavailable, L2RPCError
+from opnode.node.metrics import Metrics
+from opnode.node.networks import load_rollup_config
 
 SECRET = b"\x07" * 32
 

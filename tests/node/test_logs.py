@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from opnode import logs
+from opnode.node import logs
 
 
 @pytest.fixture

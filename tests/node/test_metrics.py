@@ -9,11 +9,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from derivation import events as ev
-from derivation.types import BlockID, L1BlockRef, L2BlockRef
-from opnode.metrics import Metrics
-from opnode.sync_status import SyncStatus
-
-from .rpc_support import STATUS
+from derivation.protocol.types import BlockID, L1BlockRef, L2BlockRef
+from opnode.node.metrics import Metrics
+from opnode.node.sync_status import SyncStatus
+from tests.node.rpc_support import STATUS
 
 L1 = L1BlockRef(b"\x01" * 32, 100, b"\x00" * 32, 1_700_000_000)
 

@@ -14,21 +14,20 @@ import httpx
 import trio
 
 from bench.node import make_chain
-from derivation.crypto import keccak256
 from derivation.events import PipelineReset
-from derivation.hexutil import from_hex
-from derivation.rollup_config import Fork
-from engine.service import EngineService
-from opnode.l2_reader import L2Reader
-from opnode.networks import load_rollup_config
-from opnode.rpc.server import RPCConfig, RPCServer
-from opnode.runtime.api import RuntimeAPI
-from opnode.safedb import SafeDB
-
-from ..runtime.support import SECRET, Node
-from ..vectors import load
-from .rpc_support import Client
-from .test_flags import clean_env, files  # noqa: F401  (fixtures)
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.hexutil import from_hex
+from derivation.protocol.rollup_config import Fork
+from engine.execution.service import EngineService
+from opnode.node.l2_reader import L2Reader
+from opnode.node.networks import load_rollup_config
+from opnode.node.rpc.server import RPCConfig, RPCServer
+from opnode.node.runtime.api import RuntimeAPI
+from opnode.node.safedb import SafeDB
+from opnode.testing.runtime import SECRET, Node
+from tests.node.rpc_support import Client
+from tests.node.test_flags import clean_env, files  # noqa: F401  (fixtures)
+from tests.vectors import load
 
 HASH = re.compile(r"^0x[0-9a-f]{64}$")
 L1_KEYS = ["hash", "number", "parentHash", "timestamp"]
@@ -175,9 +174,8 @@ async def test_rollup_config_system_config_and_omitempty_match_op_node(nursery):
     """op-node's rollup.Config JSON: genesis.system_config with the Holocene marshaller's keys (the RPC always uses
     it: op-deployer's pre-Holocene form drops eip1559Params and later fields), Bytes32/Bytes8 as fixed-width lower
     hex, numbers as JSON numbers, and no nulls (Go's omitempty leaves unset forks out)."""
-    from derivation.rollup_config import RollupConfig
-
-    from .rpc_support import FakeNode, start_server
+    from derivation.protocol.rollup_config import RollupConfig
+    from tests.node.rpc_support import FakeNode, start_server
 
     async with httpx.AsyncClient(timeout=30) as http:
         for name, chain in sorted(load("rollup_configs.json")["chains"].items()):
@@ -210,9 +208,8 @@ def test_sync_status_maps_each_head_to_op_nodes_field():
     """RuntimeAPI.sync_status with every head distinct (a synced node has them all equal): which head lands in
     which field (op-node status.go: safe_l2 is cross-safe, local_safe_l2 local-safe, current_l1 the derivation
     origin or the follow source's, current_l1_finalized a copy of finalized_l1), and zero refs before L1 is known."""
-    from derivation.types import ZERO_L1_REF
-
-    from .rpc_support import l1, l2
+    from derivation.protocol.types import ZERO_L1_REF
+    from tests.node.rpc_support import l1, l2
 
     l2_heads = SimpleNamespace(unsafe=l2(20, 9), cross_unsafe=l2(19, 9), pending_safe=l2(16, 8), local_safe=l2(15, 8),
                                safe=l2(14, 7), finalized=l2(10, 5))
@@ -238,8 +235,8 @@ def test_sync_status_maps_each_head_to_op_nodes_field():
 
 async def test_rpc_enable_admin_flag_and_env_reach_the_server(nursery, files):  # noqa: F811
     """--rpc.enable-admin / OP_NODE_RPC_ENABLE_ADMIN → NodeConfig.rpc → the server the node builds from it."""
-    from .rpc_support import STATUS, FakeNode
-    from .test_flags import base, parse
+    from tests.node.rpc_support import STATUS, FakeNode
+    from tests.node.test_flags import base, parse
 
     configs = {"default": parse(base(files)).rpc, "flag": parse(base(files) + ["--rpc.enable-admin"]).rpc,
                "env": parse(base(files), env={"OP_NODE_RPC_ENABLE_ADMIN": "true"}).rpc,

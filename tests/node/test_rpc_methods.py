@@ -10,23 +10,22 @@ import httpx
 import pytest
 from trie import HexaryTrie
 
-from derivation import rlp
-from derivation.crypto import keccak256
-from derivation.hexutil import from_hex, to_hex
-from derivation.predeploys import L2_TO_L1_MESSAGE_PASSER
-from derivation.rollup_config import Fork, RollupConfig
-from derivation.types import BlockID
-from engine.genesis import build_op_genesis, rollup_config_for
-from engine.service import EngineService
-from opnode import logs
-from opnode.l2_reader import L2Reader
-from opnode.metrics import Metrics
-from opnode.networks import load_rollup_config
-from opnode.safedb import SafeDB
-
-from ..engine.helpers import GENESIS_TIME, SEQ_VAULT, addr, genesis, key, l1_info, transfer
-from ..vectors import load
-from .rpc_support import STATUS, Client, FakeNode, start_server
+from derivation.protocol import rlp
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.hexutil import from_hex, to_hex
+from derivation.protocol.predeploys import L2_TO_L1_MESSAGE_PASSER
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from derivation.protocol.types import BlockID
+from engine.execution.genesis import build_op_genesis, rollup_config_for
+from engine.execution.service import EngineService
+from opnode.node import logs
+from opnode.node.l2_reader import L2Reader
+from opnode.node.metrics import Metrics
+from opnode.node.networks import load_rollup_config
+from opnode.node.safedb import SafeDB
+from opnode.testing.engine import GENESIS_TIME, SEQ_VAULT, addr, genesis, key, l1_info, transfer
+from tests.node.rpc_support import STATUS, Client, FakeNode, start_server
+from tests.vectors import load
 
 CFG = load_rollup_config("op-sepolia")
 HASH = re.compile(r"^0x[0-9a-f]{64}$")

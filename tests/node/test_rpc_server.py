@@ -9,10 +9,9 @@ import httpx
 import pytest
 import trio
 
-from opnode.networks import load_rollup_config
-from opnode.rpc.jsonrpc import Limits, Method
-
-from .rpc_support import Client, FakeNode, start_server
+from opnode.node.networks import load_rollup_config
+from opnode.node.rpc.jsonrpc import Limits, Method
+from tests.node.rpc_support import Client, FakeNode, start_server
 
 CFG = load_rollup_config("op-sepolia")
 
@@ -184,7 +183,7 @@ async def test_rpc_server_metrics(nursery, client):
 async def test_port_in_use_is_a_clear_error(nursery, client):
     c, _, _ = await serve(nursery, client)
     port = int(c.url.rsplit(":", 1)[1].strip("/"))
-    from opnode.rpc.http import BindError, bind
+    from opnode.node.rpc.http import BindError, bind
 
     with pytest.raises(BindError, match=f"cannot listen on 127.0.0.1:{port}"):
         bind("127.0.0.1", port)
@@ -209,8 +208,8 @@ async def test_deep_nesting_is_refused_under_py_evms_recursion_limit(nursery, cl
 
 
 async def test_for_node_wires_the_methods_and_the_admin_flag(nursery, client):
-    from opnode.rpc.methods import VERSION
-    from opnode.rpc.server import RPCConfig, RPCServer
+    from opnode.node.rpc.methods import VERSION
+    from opnode.node.rpc.server import RPCConfig, RPCServer
 
     for admin in (False, True):
         server = RPCServer.for_node(RPCConfig(addr="127.0.0.1", port=0, enable_admin=admin), FakeNode(CFG))

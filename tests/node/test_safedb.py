@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from derivation.hexutil import from_hex
-from derivation.types import BlockID, L2BlockRef
-from opnode.safedb import SafeDB, SafeDBError, SafeHeadNotFound
-
-from ..vectors import load
+from derivation.protocol.hexutil import from_hex
+from derivation.protocol.types import BlockID, L2BlockRef
+from opnode.node.safedb import SafeDB, SafeDBError, SafeHeadNotFound
+from tests.vectors import load
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,8 +112,8 @@ def test_closed_and_unusable_databases_are_errors(tmp_path):
 
 WRITER = """
 import sys
-from derivation.types import BlockID
-from opnode.safedb import SafeDB
+from derivation.protocol.types import BlockID
+from opnode.node.safedb import SafeDB
 db = SafeDB(sys.argv[1])
 start = len(db.entries())
 for i in range(start, start + 1_000_000):

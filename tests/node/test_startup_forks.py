@@ -10,12 +10,11 @@ import logging
 
 import pytest
 
-from derivation.types import L1BlockRef
-from opnode.config import FollowSourceConfig
-from opnode.networks import load_rollup_config
-from opnode.runtime.node import OpNode, StartupError
-
-from ..vectors import load
+from derivation.protocol.types import L1BlockRef
+from opnode.node.config import FollowSourceConfig
+from opnode.node.networks import load_rollup_config
+from opnode.node.runtime.node import OpNode, StartupError
+from tests.vectors import load
 
 SCHEDULE = load("network_schedule.json")
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from derivation.types import ZERO_L2_REF, BlockID, L1BlockRef, L2BlockRef
-from opnode.sync_status import FIELDS, SyncStatus, SyncStatusError
+from derivation.protocol.types import ZERO_L2_REF, BlockID, L1BlockRef, L2BlockRef
+from opnode.node.sync_status import FIELDS, SyncStatus, SyncStatusError
 
 # The OP Sepolia sample of the op-node JSON-RPC docs (follow-and-rpc.md §2.3), as op-node serialises it.
 DOC_SAMPLE = {

@@ -13,17 +13,16 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from derivation.crypto import keccak256, sha256
-from derivation.hexutil import to_hex
-from derivation.rollup_config import RollupConfig
+from derivation.protocol.crypto import keccak256, sha256
+from derivation.protocol.hexutil import to_hex
+from derivation.protocol.rollup_config import RollupConfig
 from p2p.block_hash import compute_block_hash
 from p2p.payload import ExecutionPayload, PayloadEnvelope, Withdrawal
 from p2p.signing import LocalSigner
 from p2p.ssz import encode_envelope
 from p2p.topics import BlockVersion, blocks_topic
 from p2p.wire import compress, decompress, encode_block_message, message_id
-
-from ..vectors import ROOT, load
+from tests.vectors import ROOT, load
 
 KEY_SEED = b"opnode p2p gossip vectors"
 OTHER_KEY_SEED = b"opnode p2p gossip vectors: not the sequencer"

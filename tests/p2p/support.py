@@ -10,14 +10,13 @@ from collections.abc import Callable
 
 import trio
 
-from derivation.crypto import keccak256
-from derivation.rollup_config import Fork, RollupConfig
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.rollup_config import Fork, RollupConfig
 from p2p.config import P2PConfig
 from p2p.service import GossipService
 from p2p.signing import LocalSigner
 from p2p.validation import Outcome, Reason, Verdict
-
-from .gossip_vectors import chain
+from tests.p2p.gossip_vectors import chain
 
 SEQUENCER = LocalSigner(keccak256(b"opnode p2p service tests: sequencer"))
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import pytest
 import trio
 
-from derivation.rollup_config import Fork
+from derivation.protocol.rollup_config import Fork
 from p2p import api
 from p2p.enr import parse_record
 from p2p.service import P2PError
 from p2p.topics import BlockVersion
-
-from .support import address_of, chain_where_now_is, make_service, wait_until
+from tests.p2p.support import address_of, chain_where_now_is, make_service, wait_until
 
 
 async def test_opp2p_methods(tmp_path):

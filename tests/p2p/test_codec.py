@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivation.crypto import keccak256
-from derivation.errors import ParseError
-from engine.chain import Payload, payload_header
-from engine.chain_spec import ChainSpec
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.errors import ParseError
 from engine.client import ExecutionPayloadEnvelope as EngineEnvelope
+from engine.execution.chain import Payload, payload_header
+from engine.execution.chain_spec import ChainSpec
 from p2p.block_hash import EMPTY_REQUESTS_HASH, compute_block_hash
 from p2p.payload import ExecutionPayload, PayloadEnvelope, PayloadShapeError, Withdrawal
 from p2p.signing import LocalSigner, SignatureError, recover_signer, signing_hash
@@ -30,9 +30,8 @@ from p2p.wire import (
     message_id,
     split_message,
 )
-
-from ..vectors import load
-from .gossip_vectors import chain, real_v4_envelope, synthetic
+from tests.p2p.gossip_vectors import chain, real_v4_envelope, synthetic
+from tests.vectors import load
 
 EXTERNAL = load("p2p_external.json")
 
@@ -106,7 +105,7 @@ def test_topics_and_versions_by_fork():
     assert blocks_topic(11155420, BlockVersion.V1) == "/optimism/11155420/0/blocks"
     assert list(all_blocks_topics(10)) == [f"/optimism/10/{v}/blocks" for v in range(4)]
     times = cfg.fork_times
-    from derivation.rollup_config import Fork
+    from derivation.protocol.rollup_config import Fork
 
     assert version_for_timestamp(cfg, times[Fork.CANYON] - 1) == BlockVersion.V1
     assert version_for_timestamp(cfg, times[Fork.CANYON]) == BlockVersion.V2

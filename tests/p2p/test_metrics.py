@@ -1,6 +1,6 @@
 """The node's Metrics records gossip under op-node's names and satisfies the p2p package's protocol."""
 
-from opnode.metrics import Metrics
+from opnode.node.metrics import Metrics
 from p2p.metrics import GossipMetrics, NoMetrics
 
 
@@ -25,14 +25,13 @@ async def test_a_running_service_reports_through_the_node_metrics(tmp_path):
 
     import trio
 
-    from derivation.crypto import keccak256
-    from derivation.rollup_config import Fork
+    from derivation.protocol.crypto import keccak256
+    from derivation.protocol.rollup_config import Fork
     from p2p.signing import LocalSigner
     from p2p.topics import BlockVersion, blocks_topic
     from p2p.wire import encode_block_message
-
-    from .gossip_vectors import synthetic
-    from .support import accept_everything, address_of, chain_where_now_is, make_service, wait_until
+    from tests.p2p.gossip_vectors import synthetic
+    from tests.p2p.support import accept_everything, address_of, chain_where_now_is, make_service, wait_until
 
     cfg = chain_where_now_is(Fork.JOVIAN)
     m = Metrics()

@@ -8,13 +8,12 @@ import stat
 
 import pytest
 
-from derivation.crypto import keccak256
+from derivation.protocol.crypto import keccak256
 from p2p.config import P2PConfig, P2PConfigError
 from p2p.enr import RecordError, encode_record, parse_bootnodes, parse_record
 from p2p.keys import NodeKeyError, load_or_create_node_key, parse_node_key, peer_id_of, peer_id_of_public_key
 from p2p.signing import LocalSigner
-
-from ..vectors import load
+from tests.vectors import load
 
 RECORDS = load("p2p_external.json")["node_records"]
 

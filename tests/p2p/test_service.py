@@ -8,15 +8,14 @@ import time
 
 import trio
 
-from derivation.crypto import keccak256
-from derivation.rollup_config import Fork
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.rollup_config import Fork
 from p2p.keys import load_or_create_node_key, peer_id_of
 from p2p.signing import LocalSigner
 from p2p.topics import BlockVersion, blocks_topic
 from p2p.wire import compress, decompress, encode_block_message
-
-from .gossip_vectors import synthetic
-from .support import (
+from tests.p2p.gossip_vectors import synthetic
+from tests.p2p.support import (
     SEQUENCER,
     RecordingMetrics,
     accept_everything,

@@ -7,16 +7,15 @@ from dataclasses import replace
 
 import pytest
 
-from derivation.crypto import keccak256
-from derivation.hexutil import from_hex
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.hexutil import from_hex
 from p2p.payload import Withdrawal
 from p2p.signing import LocalSigner
 from p2p.topics import BlockVersion
 from p2p.validation import SEEN_HEIGHTS, BlockValidator, Outcome, Reason, check_version_fields, guarded
 from p2p.wire import encode_block_message, message_id
-
-from ..vectors import ROOT, load
-from .gossip_vectors import KEY_SEED, chain, render, synthetic
+from tests.p2p.gossip_vectors import KEY_SEED, chain, render, synthetic
+from tests.vectors import ROOT, load
 
 CASES = load("p2p_gossip_cases.json")
 
@@ -97,7 +96,7 @@ def test_version_fields_no_message_can_reach(reason, version, mutate, timestamp)
 
 def test_jovian_allows_blob_gas_used_only_from_its_activation():
     cfg = chain("op-sepolia")
-    from derivation.rollup_config import Fork
+    from derivation.protocol.rollup_config import Fork
 
     jovian = cfg.fork_times[Fork.JOVIAN]
     before = synthetic(BlockVersion.V4, 11, jovian - 1, blob_gas_used=5)

@@ -4,13 +4,12 @@ import dataclasses
 
 import pytest
 
-from derivation import batcher_faults as faults
 from derivation.events import DropReason, EmptyBatchGenerated
-from derivation.rollup_config import Fork
-from derivation.transactions import Transaction
-
-from ..harness import World
-from ..txgen import KEYS, make_tx
+from derivation.protocol.rollup_config import Fork
+from derivation.protocol.transactions import Transaction
+from opnode.testing.harness import World
+from opnode.testing.txgen import KEYS, make_tx
+from opnode.tools.batcher import fault_variants as faults
 
 PRE, POST = {"granite": 0}, {"holocene": 0}
 BOTH = pytest.mark.parametrize("forks", [PRE, POST], ids=["pre-holocene", "holocene"])

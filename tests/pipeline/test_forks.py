@@ -3,13 +3,12 @@ compression and data availability, with deposits and upgrade transactions."""
 
 import pytest
 
-from derivation.compression import BROTLI, ZLIB
-from derivation.rollup_config import Fork
-from derivation.transactions import Transaction
-
-from ..harness import World
-from ..harness.world import GENESIS_TIME
-from ..txgen import KEYS, make_tx
+from derivation.protocol.compression import BROTLI, ZLIB
+from derivation.protocol.rollup_config import Fork
+from derivation.protocol.transactions import Transaction
+from opnode.testing.harness import World
+from opnode.testing.harness.world import GENESIS_TIME
+from opnode.testing.txgen import KEYS, make_tx
 
 # L2 time offsets of each activation: 12 L2 blocks (24 s, two L1 blocks) apart.
 SCHEDULE = {"regolith": 0, "canyon": 0, "delta": 24, "ecotone": 48, "fjord": 72, "granite": 96, "holocene": 120,
@@ -61,8 +60,8 @@ def test_all_activations(mode):
         upgrade = [t for t in act.attributes.transactions[1:] if t[0] == 0x7E]
         assert len(upgrade) >= count, fork
     # Activation blocks use the previous fork's L1-info format (spec-checklist L-02).
-    from derivation.l1_info import decode_l1_info
-    from derivation.transactions import decode as decode_tx
+    from derivation.protocol.l1_info import decode_l1_info
+    from derivation.protocol.transactions import decode as decode_tx
 
     for fork, fmt in ((Fork.ECOTONE, "bedrock"), (Fork.ISTHMUS, "ecotone"), (Fork.JOVIAN, "isthmus")):
         act = next(b for b in w.blocks if cfg.is_activation_block(fork, b.attributes.timestamp))

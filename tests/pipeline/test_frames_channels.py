@@ -4,16 +4,15 @@ import random
 
 import pytest
 
-from derivation import batcher_faults as faults
-from derivation.config_update import UpdateType
-from derivation.crypto import address_from_private_key
 from derivation.events import Dropped, DropReason
-from derivation.frames import Frame
-from derivation.rollup_config import Fork
-
-from ..harness import World
-from ..harness.world import OTHER_KEY
-from ..txgen import KEYS, make_tx
+from derivation.protocol.config_update import UpdateType
+from derivation.protocol.crypto import address_from_private_key
+from derivation.protocol.frames import Frame
+from derivation.protocol.rollup_config import Fork
+from opnode.testing.harness import World
+from opnode.testing.harness.world import OTHER_KEY
+from opnode.testing.txgen import KEYS, make_tx
+from opnode.tools.batcher import fault_variants as faults
 
 PRE, POST = {"granite": 0}, {"holocene": 0}
 
@@ -182,7 +181,7 @@ def test_batcher_rotation_applies_from_the_update_block():
 
 def test_channel_bank_pruning_keeps_memory_bounded(monkeypatch):
     """A batcher flooding the bank with channels that never close: the oldest are pruned at the size limit."""
-    import derivation.rollup_config as rc
+    import derivation.protocol.rollup_config as rc
 
     monkeypatch.setattr(rc, "MAX_CHANNEL_BANK_SIZE_FJORD", 50_000)
     w = _chain({"fjord": 0}, seq_window_size=100)
@@ -202,7 +201,7 @@ def test_channel_bank_pruning_keeps_memory_bounded(monkeypatch):
 
 
 def test_oversized_channel_is_dropped_after_holocene(monkeypatch):
-    import derivation.rollup_config as rc
+    import derivation.protocol.rollup_config as rc
 
     monkeypatch.setattr(rc, "MAX_RLP_BYTES_PER_CHANNEL_FJORD", 700)
     w = _chain(POST)
@@ -231,8 +230,8 @@ def test_holocene_activation_discards_buffered_frames():
 
 
 def test_undecodable_blob_is_skipped_alone():
-    from derivation.blobs import encode_blob
-    from derivation.kzg import blob_versioned_hash
+    from derivation.protocol.blobs import encode_blob
+    from derivation.protocol.kzg import blob_versioned_hash
 
     w = _chain(POST)
     txs, blobs = w.batcher_txs(w.channel_frames(w.blocks), da="blobs")

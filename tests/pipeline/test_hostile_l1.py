@@ -6,12 +6,11 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derivation import rlp
-from derivation.batches import SingularBatch
-from derivation.compression import BROTLI, ZLIB, compress
-from derivation.frames import Frame, encode_frames
-
-from ..harness import World
+from derivation.protocol import rlp
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.compression import BROTLI, ZLIB, compress
+from derivation.protocol.frames import Frame, encode_frames
+from opnode.testing.harness import World
 
 CIDS = [bytes([i]) * 16 for i in range(3)]
 

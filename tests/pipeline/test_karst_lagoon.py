@@ -8,21 +8,20 @@ import dataclasses
 
 import pytest
 
-from derivation import rlp
-from derivation.compression import ZLIB, compress
-from derivation.config_update import UpdateType
 from derivation.events import DropReason
-from derivation.frames import Frame
-from derivation.nut_bundle import LAGOON_PIN, bundle_path, draft_lagoon_bundle, nut_bundle
-from derivation.rollup_config import DependencySet, Fork
-from derivation.span_batch import RawSpanBatch
-from derivation.transactions import Transaction
-from derivation.upgrades import lagoon_wrappers
-
-from ..harness import World
-from ..harness.world import GENESIS_TIME, Verifier
-from ..txgen import KEYS, make_tx
-from ..vectors import load
+from derivation.protocol import rlp
+from derivation.protocol.compression import ZLIB, compress
+from derivation.protocol.config_update import UpdateType
+from derivation.protocol.frames import Frame
+from derivation.protocol.nut_bundle import LAGOON_PIN, bundle_path, draft_lagoon_bundle, nut_bundle
+from derivation.protocol.rollup_config import DependencySet, Fork
+from derivation.protocol.span_batch import RawSpanBatch
+from derivation.protocol.transactions import Transaction
+from derivation.protocol.upgrades import lagoon_wrappers
+from opnode.testing.harness import World
+from opnode.testing.harness.world import GENESIS_TIME, Verifier
+from opnode.testing.txgen import KEYS, make_tx
+from tests.vectors import load
 
 NUTS = load("nut_bundles.json")
 KARST_GAS = NUTS["karst"]["upgrade_gas"]
@@ -84,7 +83,7 @@ def test_karst_activation_block_and_gas_limits(keep, span):
 
 
 def _deposit_raw(w: World, act) -> bytes:
-    from derivation.deposits import user_deposits
+    from derivation.protocol.deposits import user_deposits
 
     origin = w.l1.block_by_hash(act.batch.epoch_hash)
     (dep,) = user_deposits(w.l1.receipts(origin.ref), w.cfg.deposit_contract_address, origin.hash)
@@ -206,7 +205,7 @@ def test_post_exec_transactions_only_from_lagoon(span):
 def test_span_batch_carries_post_exec_verbatim_and_reads_it_as_op_node_does():
     tx = post_exec_tx(77)
     other = make_tx(2, 901, KEYS[1], 3)
-    from derivation.batches import SingularBatch
+    from derivation.protocol.batches import SingularBatch
 
     b = SingularBatch(b"\x01" * 32, 5, b"\x02" * 32, 1_000, (other, tx))
     raw = RawSpanBatch.from_singular_batches([b], 0, 0, 901)

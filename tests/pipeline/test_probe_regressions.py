@@ -7,11 +7,10 @@ channel.
 
 import sys
 
-from derivation import rlp
-from derivation.compression import ZLIB, compress
-from derivation.frames import Frame
-
-from ..harness import World
+from derivation.protocol import rlp
+from derivation.protocol.compression import ZLIB, compress
+from derivation.protocol.frames import Frame
+from opnode.testing.harness import World
 
 
 def _nested_rlp(levels: int) -> bytes:
@@ -69,7 +68,7 @@ def test_channel_with_a_deeply_nested_batch_is_dropped_and_derivation_continues(
 def test_a_decoder_bug_costs_the_input_not_the_node(monkeypatch):
     """Any exception a decoder raises (not only ParseError) ends that channel with a drop naming the exception; the
     pipeline does not raise. Simulated by a decoder that fails with an unexpected error type."""
-    import derivation.batch_reader as br
+    import derivation.protocol.batch_reader as br
 
     w = World({"granite": 0})
     w.l1.mine()

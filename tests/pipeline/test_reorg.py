@@ -3,9 +3,8 @@
 import pytest
 
 from derivation.events import PipelineReset
-
-from ..harness import World
-from ..txgen import KEYS, make_tx
+from opnode.testing.harness import World
+from opnode.testing.txgen import KEYS, make_tx
 
 BOTH = pytest.mark.parametrize("forks", [{"granite": 0}, {"holocene": 0}], ids=["pre-holocene", "holocene"])
 
@@ -66,8 +65,7 @@ def test_reorg_of_epochs_rebuilds_the_l2_chain(forks):
 def test_restart_from_a_safe_head_mid_chain(forks):
     """A node restarting with safe head N walks back a channel timeout and derives on from N (spec-checklist K-03)."""
     from derivation.pipeline import Pipeline
-
-    from ..harness.world import L1_CHAIN
+    from opnode.testing.harness.world import L1_CHAIN
 
     w = World(forks)
     for _ in range(4):

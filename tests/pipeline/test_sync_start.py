@@ -5,8 +5,7 @@ import dataclasses
 import pytest
 
 from derivation.sync_start import L2Heads, SyncStartError, find_l2_heads
-
-from ..harness import World
+from opnode.testing.harness import World
 
 
 def _world(epochs=30, blocks_per_epoch=6):

@@ -3,12 +3,11 @@ the sequencer's and in the verifier's attributes, and batcher rotation applies t
 
 import pytest
 
-from derivation.config_update import UpdateType, config_update_log
-from derivation.l1_info import decode_l1_info
-from derivation.transactions import decode as decode_tx
-
-from ..harness import World
-from ..harness.world import SYSTEM_CONFIG
+from derivation.protocol.config_update import UpdateType, config_update_log
+from derivation.protocol.l1_info import decode_l1_info
+from derivation.protocol.transactions import decode as decode_tx
+from opnode.testing.harness import World
+from opnode.testing.harness.world import SYSTEM_CONFIG
 
 ALL = {"jovian": 0}
 

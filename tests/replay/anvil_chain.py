@@ -9,28 +9,27 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
-from derivation.attributes import PayloadAttributes
-from derivation.batches import SingularBatch
-from derivation.channel_out import ChannelOut, blob_payloads, calldata_payloads
-from derivation.compression import BROTLI, ZLIB
-from derivation.crypto import keccak256
-from derivation.hexutil import from_hex, parse_quantity, quantity, to_hex
-from derivation.l1_chain_config import L1ChainConfig
+from derivation.protocol.attributes import PayloadAttributes
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.compression import BROTLI, ZLIB
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.hexutil import from_hex, parse_quantity, quantity, to_hex
+from derivation.protocol.l1_chain_config import L1ChainConfig
+from derivation.protocol.rollup_config import Fork, Genesis, RollupConfig
+from derivation.protocol.system_config import SystemConfig
+from derivation.protocol.transactions import DEPOSIT, LEGACY
+from derivation.protocol.transactions import decode as decode_tx
+from derivation.protocol.types import BlockID, L1BlockInfo, L1BlockRef, Receipt
 from derivation.providers import DataKind, DataRequest, NeedData
-from derivation.rollup_config import Fork, Genesis, RollupConfig
 from derivation.stages.attributes_builder import AttributesBuilder
-from derivation.system_config import SystemConfig
-from derivation.transactions import DEPOSIT, LEGACY
-from derivation.transactions import decode as decode_tx
-from derivation.types import BlockID, L1BlockInfo, L1BlockRef, Receipt
-from opnode.l1 import blockdata
-from opnode.l1.anvil import Anvil
-from opnode.l1.traffic import DEFAULT_INBOX, L1Traffic
-from opnode.rpc.http import lifespan, read_body, send_response
-
-from ..harness.l2 import MemoryL2
-from ..harness.world import ECOTONE_SCALAR
-from ..txgen import KEYS, make_tx
+from opnode.node.l1 import blockdata
+from opnode.node.rpc.http import lifespan, read_body, send_response
+from opnode.testing.harness.l2 import MemoryL2
+from opnode.testing.harness.world import ECOTONE_SCALAR
+from opnode.testing.txgen import KEYS, make_tx
+from opnode.tools.anvil import Anvil
+from opnode.tools.batcher.channel_out import ChannelOut, blob_payloads, calldata_payloads
+from opnode.tools.l1_traffic import DEFAULT_INBOX, L1Traffic
 
 L2_CHAIN_ID = 901
 L1_CHAIN_CONFIG_JSON = {"chainId": 900, "cancunTime": 0, "pragueTime": 0,

@@ -7,20 +7,19 @@ from __future__ import annotations
 from contextlib import contextmanager
 from unittest import mock
 
-from derivation import rlp
-from derivation.crypto import keccak256
+from derivation.protocol import rlp
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.transactions import DYNAMIC_FEE, Transaction
+from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
+from derivation.protocol.trie import ordered_trie_root
+from derivation.protocol.types import L1BlockInfo, L1BlockRef, Log, Receipt
 from derivation.providers import IndexedBlobHash
-from derivation.transactions import DYNAMIC_FEE, Transaction
-from derivation.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
-from derivation.trie import ordered_trie_root
-from derivation.types import L1BlockInfo, L1BlockRef, Log, Receipt
-from opnode.replay.recorder import RecordError
-from opnode.replay.store import TX_ROOT_CANONICAL, L2Block, encode_receipt
-
-from ..harness import world as world_module
-from ..harness.l1 import L1Block, MemoryL1
-from ..harness.l2 import L2Block as MemL2Block
-from ..harness.world import L1_CHAIN_ID, World
+from opnode.testing.harness import world as world_module
+from opnode.testing.harness.l1 import L1Block, MemoryL1
+from opnode.testing.harness.l2 import L2Block as MemL2Block
+from opnode.testing.harness.world import L1_CHAIN_ID, World
+from opnode.tools.replay.recorder import RecordError
+from opnode.tools.replay.store import TX_ROOT_CANONICAL, L2Block, encode_receipt
 
 EMPTY_UNCLES = keccak256(rlp.encode([]))
 CALLER_KEY = keccak256(b"L1 contract caller")  # sends the L1 calls whose events deposit and update the config

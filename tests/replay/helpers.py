@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from opnode.replay import format as fmt
+from opnode.tools.replay import format as fmt
 
 VECTORS = Path(__file__).resolve().parents[2] / "spec-vectors" / "replay"
 SHIPPED = ("calldata-pre-holocene.jsonl.gz", "blobs-across-holocene.jsonl.gz", "faults-holocene.jsonl.gz",

@@ -17,19 +17,18 @@ from pathlib import Path
 
 import trio
 
-from derivation import batcher_faults as faults
-from derivation.compression import BROTLI, ZLIB
-from derivation.config_update import UpdateType
-from derivation.rollup_config import Fork
-from derivation.transactions import Transaction
+from derivation.protocol.compression import BROTLI, ZLIB
+from derivation.protocol.config_update import UpdateType
+from derivation.protocol.rollup_config import Fork
+from derivation.protocol.transactions import Transaction
 from opnode import __version__
-from opnode.replay import format as fmt
-from opnode.replay.recorder import find_start, record
-from opnode.replay.session import Session
-
-from ..harness.world import L1_CHAIN, World
-from ..txgen import KEYS, make_tx
-from .chains import WorldSource, recordable_world
+from opnode.testing.harness.world import L1_CHAIN, World
+from opnode.testing.txgen import KEYS, make_tx
+from opnode.tools.batcher import fault_variants as faults
+from opnode.tools.replay import format as fmt
+from opnode.tools.replay.recorder import find_start, record
+from opnode.tools.replay.session import Session
+from tests.replay.chains import WorldSource, recordable_world
 
 OUT = Path(__file__).resolve().parents[2] / "spec-vectors" / "replay"
 REPO = "opnode (this repository)"

@@ -7,8 +7,7 @@ import json
 import pytest
 
 from opnode.cli import main
-
-from .helpers import VECTORS, first, flip_hex, rewrite
+from tests.replay.helpers import VECTORS, first, flip_hex, rewrite
 
 FAULTS = VECTORS / "faults-holocene.jsonl.gz"
 CALLDATA = VECTORS / "calldata-pre-holocene.jsonl.gz"

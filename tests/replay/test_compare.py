@@ -6,11 +6,10 @@ import dataclasses
 
 import pytest
 
-from derivation.rollup_config import Fork
-from opnode.replay.compare import Outcome, compare
-
-from ..txgen import KEYS, make_tx
-from .chains import l2_block, recordable_world
+from derivation.protocol.rollup_config import Fork
+from opnode.testing.txgen import KEYS, make_tx
+from opnode.tools.replay.compare import Outcome, compare
+from tests.replay.chains import l2_block, recordable_world
 
 
 def _block(forks):

@@ -9,8 +9,7 @@ import tarfile
 import pytest
 
 from opnode.cli import main
-
-from ..vectors import ROOT
+from tests.vectors import ROOT
 
 FIXTURES = ROOT / "witness" / "kona-executor"
 EXPECTED = {  # expected_block_hash inside each fixture.json: the real OP Sepolia block hashes

@@ -11,15 +11,14 @@ import json
 
 import pytest
 
-from derivation.hexutil import to_hex
-from derivation.l1_chain_config import BlobFork, L1ChainConfig
-from opnode.l1 import blockdata
-from opnode.replay import format as fmt
-from opnode.replay.replayer import replay
-from opnode.replay.store import decode_l1_header
-
-from ..vectors import load
-from .helpers import SHIPPED, VECTORS, first, flip_hex, pack, records, rewrite
+from derivation.protocol.hexutil import to_hex
+from derivation.protocol.l1_chain_config import BlobFork, L1ChainConfig
+from opnode.node.l1 import blockdata
+from opnode.tools.replay import format as fmt
+from opnode.tools.replay.replayer import replay
+from opnode.tools.replay.store import decode_l1_header
+from tests.replay.helpers import SHIPPED, VECTORS, first, flip_hex, pack, records, rewrite
+from tests.vectors import load
 
 GOERLI = [c["block"] for c in load("l1_blocks_goerli.json")["cases"] if not c["fail"]]
 

@@ -11,16 +11,15 @@ from functools import partial
 import pytest
 import trio
 
-from opnode.l1.anvil import Anvil
-from opnode.l1.beacon_shim import BeaconShim
-from opnode.replay import format as fmt
-from opnode.replay.live import LiveSource
-from opnode.replay.recorder import RecordError, find_start, record
-from opnode.replay.replayer import replay
-from opnode.replay.store import TX_ROOT_ANVIL
-from opnode.rpc.http import serve_url
-
-from .anvil_chain import L1_CHAIN_CONFIG_JSON, AnvilChain, L2StandIn
+from opnode.node.rpc.http import serve_url
+from opnode.tools.anvil import Anvil
+from opnode.tools.beacon_shim import BeaconShim
+from opnode.tools.replay import format as fmt
+from opnode.tools.replay.live import LiveSource
+from opnode.tools.replay.recorder import RecordError, find_start, record
+from opnode.tools.replay.replayer import replay
+from opnode.tools.replay.store import TX_ROOT_ANVIL
+from tests.replay.anvil_chain import L1_CHAIN_CONFIG_JSON, AnvilChain, L2StandIn
 
 pytestmark = pytest.mark.slow
 

@@ -11,18 +11,17 @@ import pytest
 import trio
 
 from derivation.events import BatchRead, ChannelReady, Dropped, DropReason, FramesRead
-from derivation.rollup_config import Fork
-from opnode.replay import format as fmt
-from opnode.replay.compare import Outcome
-from opnode.replay.recorder import find_start, record
-from opnode.replay.replayer import replay
-from opnode.replay.store import l2_ref
-
-from ..harness.world import L1_CHAIN, Sequenced
-from ..txgen import KEYS, make_tx
-from . import make_recordings as mr
-from .chains import WorldSource, recordable_world
-from .helpers import SHIPPED, VECTORS, first, rewrite
+from derivation.protocol.rollup_config import Fork
+from opnode.testing.harness.world import L1_CHAIN, Sequenced
+from opnode.testing.txgen import KEYS, make_tx
+from opnode.tools.replay import format as fmt
+from opnode.tools.replay.compare import Outcome
+from opnode.tools.replay.recorder import find_start, record
+from opnode.tools.replay.replayer import replay
+from opnode.tools.replay.store import l2_ref
+from tests.replay import make_recordings as mr
+from tests.replay.chains import WorldSource, recordable_world
+from tests.replay.helpers import SHIPPED, VECTORS, first, rewrite
 
 
 def _types(result) -> set[str]:
@@ -67,7 +66,7 @@ def test_what_the_shipped_recordings_show():
 
 
 def _channels(result):
-    from opnode.replay.inspect import build
+    from opnode.tools.replay.inspect import build
 
     return build(result).channels
 

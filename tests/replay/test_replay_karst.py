@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from derivation.deposits import user_deposit_source_hash
-from derivation.l1_info import decode_l1_info
-from derivation.nut_bundle import nut_bundle
-from derivation.rollup_config import Fork
-from derivation.transactions import decode as decode_tx
-from opnode.replay import format as fmt
-from opnode.replay.replayer import replay
-
-from ..vectors import load
-from .helpers import VECTORS
+from derivation.protocol.deposits import user_deposit_source_hash
+from derivation.protocol.l1_info import decode_l1_info
+from derivation.protocol.nut_bundle import nut_bundle
+from derivation.protocol.rollup_config import Fork
+from derivation.protocol.transactions import decode as decode_tx
+from opnode.tools.replay import format as fmt
+from opnode.tools.replay.replayer import replay
+from tests.replay.helpers import VECTORS
+from tests.vectors import load
 
 KARST_GAS = load("nut_bundles.json")["karst"]["upgrade_gas"]
 

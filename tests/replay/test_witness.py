@@ -7,13 +7,12 @@ import json
 
 import pytest
 
-from derivation.crypto import keccak256
 from derivation.events import OriginAdvanced
-from derivation.hexutil import from_hex
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.hexutil import from_hex
 from opnode.cli import main
-from opnode.witness.keys import KeyType, keccak_key
-
-from .witness_data import ARCHIVE, PARAMS, cli_args, linked_copy, replace_file
+from opnode.tools.witness.keys import KeyType, keccak_key
+from tests.replay.witness_data import ARCHIVE, PARAMS, cli_args, linked_copy, replace_file
 
 SPAN_START = 16491245  # the span batch of L2 #16491245–16491249 sits in the blob channel of L1 #6582952
 OP_SEPOLIA_GENESIS_TIME = 1691802540

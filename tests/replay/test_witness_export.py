@@ -8,13 +8,12 @@ import json
 
 import pytest
 
-from derivation.hexutil import from_hex, to_hex
-from derivation.output_root import output_root_v0
-from derivation.rollup_config import Fork
+from derivation.protocol.hexutil import from_hex, to_hex
+from derivation.protocol.output_root import output_root_v0
+from derivation.protocol.rollup_config import Fork
 from opnode.cli import main
-from opnode.replay import format as fmt
-
-from .witness_chain import GENESIS_TIME, build
+from opnode.tools.replay import format as fmt
+from tests.replay.witness_chain import GENESIS_TIME, build
 
 AGREED, CLAIMED = 3, 9
 CHAINS = {

@@ -10,14 +10,13 @@ import tarfile
 import ckzg
 import pytest
 
-from derivation.kzg import trusted_setup
+from derivation.protocol.kzg import trusted_setup
 from opnode.cli import main
-from opnode.witness.export import write_witness
-from opnode.witness.keys import FIELD_ELEMENTS_PER_BLOB, KeyType, blob_element_key, roots_of_unity
-from opnode.witness.oracle import Oracle
-from opnode.witness.stores import MemoryStore
-
-from .witness_data import cli_args, inputs
+from opnode.tools.witness.export import write_witness
+from opnode.tools.witness.keys import FIELD_ELEMENTS_PER_BLOB, KeyType, blob_element_key, roots_of_unity
+from opnode.tools.witness.oracle import Oracle
+from opnode.tools.witness.stores import MemoryStore
+from tests.replay.witness_data import cli_args, inputs
 
 
 def run(capsys, args):

@@ -12,32 +12,32 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from derivation.attributes import PayloadAttributes
-from derivation.batches import SingularBatch
-from derivation.blobs import encode_blob
-from derivation.channel_out import ChannelOut, blob_payloads, calldata_payloads
-from derivation.compression import BROTLI
-from derivation.crypto import address_from_private_key, keccak256
-from derivation.deposits import deposit_log
-from derivation.kzg import blob_versioned_hash
-from derivation.l1_chain_config import BlobFork, L1ChainConfig
-from derivation.l1_info import system_config_from_l2_block
-from derivation.l2_refs import block_ref
-from derivation.rollup_config import Fork, RollupConfig
+from derivation.protocol.attributes import PayloadAttributes
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.blobs import encode_blob
+from derivation.protocol.compression import BROTLI
+from derivation.protocol.crypto import address_from_private_key, keccak256
+from derivation.protocol.deposits import deposit_log
+from derivation.protocol.kzg import blob_versioned_hash
+from derivation.protocol.l1_chain_config import BlobFork, L1ChainConfig
+from derivation.protocol.l1_info import system_config_from_l2_block
+from derivation.protocol.l2_refs import block_ref
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from derivation.protocol.system_config import SystemConfig
+from derivation.protocol.transactions import BLOB, DYNAMIC_FEE, Transaction, deposit
+from derivation.protocol.transactions import decode as decode_tx
+from derivation.protocol.trie import EMPTY_TRIE_ROOT, ordered_trie_root
+from derivation.protocol.types import BlockID, L1BlockInfo, L1BlockRef, L2BlockRef, Log, Receipt
 from derivation.stages.attributes_builder import AttributesBuilder
-from derivation.system_config import SystemConfig
-from derivation.transactions import BLOB, DYNAMIC_FEE, Transaction, deposit
-from derivation.transactions import decode as decode_tx
-from derivation.trie import EMPTY_TRIE_ROOT, ordered_trie_root
-from derivation.types import BlockID, L1BlockInfo, L1BlockRef, L2BlockRef, Log, Receipt
-from engine.chain import Chain
-from engine.evm.block import BlockAttributes
-from engine.evm.header import EMPTY_REQUESTS_HASH, Header
-from engine.evm.receipts import LogEntry, bloom_bytes, logs_bloom
-from engine.genesis import build_op_genesis, rollup_config_for
-from engine.store import Store as EngineStore
-from opnode.replay.store import L2Block, Meta, decode_l1_header, encode_receipt
-from opnode.replay.store import Store as Recording
+from engine.execution.chain import Chain
+from engine.execution.evm.block import BlockAttributes
+from engine.execution.evm.header import EMPTY_REQUESTS_HASH, Header
+from engine.execution.evm.receipts import LogEntry, bloom_bytes, logs_bloom
+from engine.execution.genesis import build_op_genesis, rollup_config_for
+from engine.execution.store import Store as EngineStore
+from opnode.tools.batcher.channel_out import ChannelOut, blob_payloads, calldata_payloads
+from opnode.tools.replay.store import L2Block, Meta, decode_l1_header, encode_receipt
+from opnode.tools.replay.store import Store as Recording
 
 L1_CHAIN_ID, L2_CHAIN_ID = 900, 901
 L1_CHAIN = L1ChainConfig(L1_CHAIN_ID, (BlobFork("cancun", 0, 3_338_477), BlobFork("prague", 0, 5_007_716)))

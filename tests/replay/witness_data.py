@@ -11,25 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from derivation.hexutil import from_hex
-from derivation.l1_chain_config import l1_chain_config
-from opnode.networks import load_rollup_config
-from opnode.witness.oracle import Oracle
-from opnode.witness.run import Inputs, Result, WitnessRun
-from opnode.witness.stores import open_archive, open_store
+from opnode.testing.witness import ARCHIVE, PARAMS, inputs  # noqa: F401 (re-exported for the tests)
+from opnode.tools.witness.oracle import Oracle
+from opnode.tools.witness.run import Result, WitnessRun
+from opnode.tools.witness.stores import open_archive, open_store
 
-from ..vectors import ROOT, load
-
-WITNESS = ROOT / "witness"
-ARCHIVE = WITNESS / "granite-op-sepolia-16491249-witness.tar.zst"
-PARAMS = load("witness/granite-op-sepolia-16491249.json")
-
-
-def inputs(claimed: str | None = None) -> Inputs:
-    cfg = load_rollup_config(PARAMS["network"])
-    return Inputs(from_hex(PARAMS["l1_head"]), from_hex(PARAMS["agreed_l2_output_root"]),
-                  from_hex(claimed or PARAMS["claimed_l2_output_root"]), PARAMS["claimed_l2_block_number"], cfg,
-                  l1_chain_config(cfg.l1_chain_id))
+WITNESS = ARCHIVE.parent
 
 
 def cli_args(data_dir, claimed: str | None = None) -> list[str]:

@@ -10,20 +10,19 @@ from collections import Counter
 
 import trio
 
-from derivation.batches import SingularBatch
-from derivation.channel_out import ChannelOut
+from derivation.protocol.batches import SingularBatch
+from derivation.protocol.rollup_config import Fork
+from derivation.protocol.types import BlockID
 from derivation.providers import DataKind, DataRequest
-from derivation.rollup_config import Fork
 from derivation.stages.attributes_builder import AttributesBuilder
-from derivation.types import BlockID
 from engine.controller import Outcome
-from engine.service import EngineService
-from opnode.runtime.l2_data import NodeL2Source
-
-from ..engine.helpers import key, transfer
-from ..harness import World
-from ..harness.world import L1_CHAIN
-from .support import SECRET, Node, make_world
+from engine.execution.service import EngineService
+from opnode.node.runtime.l2_data import NodeL2Source
+from opnode.testing.engine import key, transfer
+from opnode.testing.harness import World
+from opnode.testing.harness.world import L1_CHAIN
+from opnode.testing.runtime import SECRET, Node, make_world
+from opnode.tools.batcher.channel_out import ChannelOut
 
 
 async def _sequence(w: World, seq: Node, n: int, txs_per_block: int, nonce: list[int]):

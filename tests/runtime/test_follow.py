@@ -8,16 +8,15 @@ import json
 import httpx
 import trio
 
-from derivation.rollup_config import Fork
-from derivation.types import ZERO_L1_REF, L2BlockRef
+from derivation.protocol.rollup_config import Fork
+from derivation.protocol.types import ZERO_L1_REF, L2BlockRef
 from engine.controller import FollowOutcome
-from engine.service import EngineService
-from opnode.runtime import follow
-from opnode.runtime.follow import FollowSource
-from opnode.sync_status import SyncStatus
-
-from .support import SECRET, Node, make_world
-from .test_driver_engines import _sequence
+from engine.execution.service import EngineService
+from opnode.node.runtime import follow
+from opnode.node.runtime.follow import FollowSource
+from opnode.node.sync_status import SyncStatus
+from opnode.testing.runtime import SECRET, Node, make_world
+from tests.runtime.test_driver_engines import _sequence
 
 
 def _status(**refs) -> SyncStatus:

@@ -7,8 +7,8 @@ import logging
 
 import httpx
 
-from opnode.runtime import follow
-from opnode.runtime.follow import FollowSource
+from opnode.node.runtime import follow
+from opnode.node.runtime.follow import FollowSource
 
 
 async def test_timeout_is_counted_and_named(caplog):

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from derivation.protocol.system_config import SystemConfig
+from derivation.protocol.types import L1BlockInfo
 from derivation.providers import NeedData
 from derivation.stages.l1_traversal import L1Traversal
-from derivation.system_config import SystemConfig
-from derivation.types import L1BlockInfo
-from opnode.l1.errors import L1DataError
-from opnode.runtime.l1_data import NodeL1Source
-
-from ..harness.world import test_config as rollup_config
+from opnode.node.l1.errors import L1DataError
+from opnode.node.runtime.l1_data import NodeL1Source
+from opnode.testing.harness.world import test_config as rollup_config
 
 
 def _info(number: int, tag: bytes, parent: bytes) -> L1BlockInfo:

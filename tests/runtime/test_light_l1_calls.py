@@ -4,12 +4,11 @@ derives). Counted at the e2e counting proxy in front of a real anvil."""
 
 from __future__ import annotations
 
-from derivation.hexutil import from_hex
-from opnode.l1.anvil import Anvil
-from opnode.l1.client import L1Client
-from opnode.l1.config import L1Config
-
-from ..e2e.l1_proxy import DERIVATION_METHODS, L1Proxy
+from derivation.protocol.hexutil import from_hex
+from opnode.node.l1.client import L1Client
+from opnode.node.l1.config import L1Config
+from opnode.testing.l1_proxy import DERIVATION_METHODS, L1Proxy
+from opnode.tools.anvil import Anvil
 
 
 def _chain(anvil: Anvil) -> None:

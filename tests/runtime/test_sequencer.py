@@ -7,14 +7,13 @@ import httpx
 import pytest
 import trio
 
-from derivation.rollup_config import Fork
+from derivation.protocol.rollup_config import Fork
 from derivation.stages.attributes_builder import AttributesBuilder
-from engine.service import EngineService
-from opnode.runtime.sequencer import Sequencer
-
-from ..engine.helpers import key, transfer
-from ..harness.world import L1_CHAIN
-from .support import SECRET, Node, make_world
+from engine.execution.service import EngineService
+from opnode.node.runtime.sequencer import Sequencer
+from opnode.testing.engine import key, transfer
+from opnode.testing.harness.world import L1_CHAIN
+from opnode.testing.runtime import SECRET, Node, make_world
 
 
 class Clock:
@@ -98,8 +97,8 @@ async def test_admin_stop_and_start(nursery):
 
 def test_no_pool_on_activation_blocks_with_upgrade_transactions_karst_included():
     """op-node's sequencer builds the Karst activation block with NoTxPool (as Ecotone…Jovian and Lagoon)."""
-    from derivation.rollup_config import RollupConfig
-    from opnode.runtime.sequencer import no_tx_pool
+    from derivation.protocol.rollup_config import RollupConfig
+    from opnode.node.runtime.sequencer import no_tx_pool
 
     w, _ = make_world({Fork.JOVIAN: 0, Fork.KARST: 24, Fork.LAGOON: 48})
     cfg: RollupConfig = w.cfg

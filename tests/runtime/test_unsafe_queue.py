@@ -9,14 +9,13 @@ from dataclasses import dataclass
 
 import trio
 
-from derivation.errors import TemporaryError
-from derivation.rollup_config import Fork
-from derivation.types import ZERO_L1_REF, L2BlockRef
-from engine.service import EngineService
-from opnode.runtime.driver import UNSAFE_RETRY, Driver
-
-from .support import SECRET, Node, make_world
-from .test_driver_engines import _sequence
+from derivation.protocol.errors import TemporaryError
+from derivation.protocol.rollup_config import Fork
+from derivation.protocol.types import ZERO_L1_REF, L2BlockRef
+from engine.execution.service import EngineService
+from opnode.node.runtime.driver import UNSAFE_RETRY, Driver
+from opnode.testing.runtime import SECRET, Node, make_world
+from tests.runtime.test_driver_engines import _sequence
 
 
 @dataclass(frozen=True)

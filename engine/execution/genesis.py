@@ -1,0 +1,441 @@
+"""L2 genesis: op-geth's ``genesis.json`` format, the genesis block, and the built-in OP genesis builder.
+
+:func:`build_op_genesis` makes the state an OP Stack chain has at genesis when its forks up to some fork are active
+there: the predeploy Proxy at each proxied predeploy that the Karst L2ContractsManager upgrades (admin ProxyAdmin
+``0x42…18``, as op-chain-ops ``L2Genesis.setPredeployProxies`` does for the whole namespace), real implementations
+behind them (L2ToL1MessagePasser, the fee vaults, L2CrossDomainMessenger, L2StandardBridge, L2ERC721Bridge, both
+OptimismMintable factories and ProxyAdmin from Optimism's published contracts-bedrock 0.17.3 artifacts, initialised
+as ``L2Genesis`` does; L1Block and GasPriceOracle from the Ecotone upgrade deployment), then the network-upgrade
+deposits of every fork active at genesis, executed in order (Ecotone, Fjord, Isthmus, Jovian), exactly as a chain
+that went through those upgrades has them; the create2deployer from Canyon; and the deterministic deployment proxy
+preinstall at ``0x4e59…956C`` (``L2Genesis.setPreinstalls``, nonce 1), which the Karst NUT bundle deploys through.
+
+What the Karst bundle needs from the state (found by executing it): Proxy code at the ConditionalDeployer
+``0x42…2C`` (its upgrade and the 26 CREATE2 deployments go through it) and at every predeploy the L2ContractsManager
+upgrades (0x07, 0x10, 0x12, 0x14, 0x17, 0x20, 0x21, 0x2D besides the older ones), and implementations answering the
+getters it reads before upgrading (``OTHER_MESSENGER``, ``OTHER_BRIDGE``, ``BRIDGE``, ``REMOTE_CHAIN_ID``, the fee
+vaults' ``RECIPIENT``/``MIN_WITHDRAWAL_AMOUNT``, ``L1Block.isCustomGasToken``); without them the L2CM delegatecall
+reverts (``L2ProxyAdmin__UpgradeFailed``). The L1 addresses those contracts point at are development placeholders
+derived from the chain id: the devnet L1 has no messenger or bridges. The resulting alloc is plain data: it is written to and read from ``genesis.json``
+like op-geth's, and :func:`rollup_config_for` gives the matching op-node ``rollup.json``.
+
+Genesis header (op-geth ``Genesis.ToBlock``): base fee 1 gwei unless given; ``withdrawalsRoot`` the empty root from
+Canyon and the L2ToL1MessagePasser storage root from Isthmus; blob fields 0 and a zero beacon root from Ecotone;
+``requestsHash = sha256("")`` from Isthmus; with Holocene at genesis ``extraData`` carries the EIP-1559 parameters
+(specs: holocene/exec-engine.md; isthmus/exec-engine.md §Genesis Block).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from eth.db.account import AccountDB
+from eth.db.atomic import AtomicDB
+
+from derivation.protocol import upgrades
+from derivation.protocol.crypto import keccak256
+from derivation.protocol.errors import ParseError
+from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
+from derivation.protocol.rollup_config import ChainOpConfig, Fork, RollupConfig
+from derivation.protocol.rollup_config import Genesis as RollupGenesis
+from derivation.protocol.system_config import SystemConfig
+from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
+from derivation.protocol.types import BlockID
+from engine.execution.chain_spec import EXEC_FORKS, ChainSpec
+from engine.execution.evm.base_fee import encode_extra_data
+from engine.execution.evm.block import CREATE2_DEPLOYER, L2_TO_L1_MESSAGE_PASSER
+from engine.execution.evm.executor import BlockEnv, BlockExecutor
+from engine.execution.evm.forks import rules_for
+from engine.execution.evm.header import EMPTY_REQUESTS_HASH, Header
+
+INITIAL_BASE_FEE = 1_000_000_000
+PROXY_ADMIN = bytes.fromhex("4200000000000000000000000000000000000018")
+IMPLEMENTATION_SLOT = int("360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc", 16)
+ADMIN_SLOT = int("b53127684a568b3173ae13b9f8a6016e243e63b6e8ee1178d6a717850b5d6103", 16)
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+DEV_CHAIN_ID = 901
+DEV_L1_CHAIN_ID = 900
+
+DETERMINISTIC_DEPLOYER = bytes.fromhex("4e59b44847b379578588920cA78FbF26c0B4956C")
+
+# Predeploys behind a Proxy at genesis: address suffix -> whether an implementation is set at genesis (else proxy
+# only, filled by an upgrade). The list is contracts-bedrock's Predeploys (getUpgradeablePredeploys plus the legacy
+# LegacyMessagePasser, DeployerWhitelist and L1BlockNumber), okx/optimism main 7573e762 (2026-06-30).
+_PROXIED = {0x00: False, 0x02: False, 0x07: True, 0x0F: True, 0x10: True, 0x11: True, 0x12: True, 0x13: False,
+            0x14: True, 0x15: True, 0x16: True, 0x17: True, 0x18: True, 0x19: True, 0x1A: True, 0x1B: False,
+            0x20: False, 0x21: False, 0x22: False, 0x23: False, 0x24: False, 0x25: False, 0x29: False, 0x2A: False,
+            0x2C: False, 0x2D: False}
+_FORK_JSON = {Fork.REGOLITH: "regolithTime", Fork.CANYON: "canyonTime", Fork.DELTA: "deltaTime",
+              Fork.ECOTONE: "ecotoneTime", Fork.FJORD: "fjordTime", Fork.GRANITE: "graniteTime",
+              Fork.HOLOCENE: "holoceneTime", Fork.ISTHMUS: "isthmusTime", Fork.JOVIAN: "jovianTime",
+              Fork.KARST: "karstTime", Fork.LAGOON: "lagoonTime"}
+_FORK_JSON_ALIASES = {Fork.LAGOON: "interopTime"}  # op-geth still serialises Lagoon as interopTime (op-alloy alias)
+
+
+def _predeploy(n: int) -> bytes:
+    return bytes.fromhex("42" + "00" * 17) + n.to_bytes(2, "big")
+
+
+def _impl_address(n: int) -> bytes:
+    return bytes.fromhex("c0d3c0d3c0d3c0d3c0d3c0d3c0d3c0d3c0d3") + n.to_bytes(2, "big")
+
+
+@cache
+def contract_artifacts() -> dict:
+    data = resources.files("engine.execution.predeploy_data").joinpath("contracts.json").read_text()
+    return json.loads(data)["contracts"]
+
+
+def artifact_code(name: str, key: str = "runtime_code") -> bytes:
+    code = from_hex(contract_artifacts()[name][key])
+    want = contract_artifacts()[name].get("code_hash")
+    if want is not None and key == "runtime_code" and keccak256(code) != from_hex(want, 32):
+        raise ValueError(f"{name} code does not match its published code hash {want}")
+    return code
+
+
+@dataclass(slots=True)
+class Account:
+    balance: int = 0
+    nonce: int = 0
+    code: bytes = b""
+    storage: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Genesis:
+    """An L2 genesis: chain config, alloc and the genesis header fields (op-geth ``core.Genesis``)."""
+
+    spec: ChainSpec
+    timestamp: int
+    gas_limit: int
+    alloc: dict[bytes, Account]
+    extra_data: bytes = b""
+    coinbase: bytes = bytes(20)
+    mix_hash: bytes = bytes(32)
+    base_fee: int | None = None
+    dev_keys: list[bytes] = field(default_factory=list)  # private keys of funded dev accounts (``--dev`` only)
+
+    # ------------------------------------------------------------------------------------------------ state
+
+    def write_state(self, db) -> bytes:
+        """Write the alloc into ``db`` (an AtomicDB) and return the state root."""
+        adb = AccountDB(db)
+        for addr, acct in self.alloc.items():
+            adb.set_balance(addr, acct.balance)
+            if acct.nonce:
+                adb.set_nonce(addr, acct.nonce)
+            if acct.code:
+                adb.set_code(addr, acct.code)
+            for slot, value in acct.storage.items():
+                if value:
+                    adb.set_storage(addr, slot, value)
+        adb.persist()
+        return adb.state_root
+
+    def header(self, db=None) -> Header:
+        db = db if db is not None else AtomicDB()
+        root = self.write_state(db)
+        spec, t = self.spec, self.timestamp
+        rules = rules_for(spec.fork_at(t))
+        withdrawals_root = None
+        if rules.shanghai:
+            withdrawals_root = EMPTY_ROOT
+            if spec.is_active(Fork.ISTHMUS, t):
+                withdrawals_root = AccountDB(db, root)._get_account(L2_TO_L1_MESSAGE_PASSER).storage_root
+        return Header(parent_hash=bytes(32), coinbase=self.coinbase, state_root=root, transactions_root=EMPTY_ROOT,
+                      receipts_root=EMPTY_ROOT, logs_bloom=bytes(256), number=0, gas_limit=self.gas_limit,
+                      gas_used=0, timestamp=t, extra_data=self.extra_data, mix_hash=self.mix_hash,
+                      base_fee=INITIAL_BASE_FEE if self.base_fee is None else self.base_fee,
+                      withdrawals_root=withdrawals_root, blob_gas_used=0 if rules.cancun else None,
+                      excess_blob_gas=0 if rules.cancun else None,
+                      parent_beacon_root=bytes(32) if rules.cancun else None,
+                      requests_hash=EMPTY_REQUESTS_HASH if rules.prague else None)
+
+    # ------------------------------------------------------------------------------------------------ JSON
+
+    def to_json(self) -> dict:
+        s = self.spec
+        config: dict = {"chainId": s.chain_id}
+        for k in ("homesteadBlock", "eip150Block", "eip155Block", "eip158Block", "byzantiumBlock",
+                  "constantinopleBlock", "petersburgBlock", "istanbulBlock", "muirGlacierBlock", "berlinBlock",
+                  "londonBlock", "arrowGlacierBlock", "grayGlacierBlock", "mergeNetsplitBlock", "bedrockBlock"):
+            config[k] = 0
+        for l1_key, fork in (("shanghaiTime", Fork.CANYON), ("cancunTime", Fork.ECOTONE),
+                             ("pragueTime", Fork.ISTHMUS), ("osakaTime", Fork.KARST)):
+            t = _effective_time(s, fork)
+            if t is not None:
+                config[l1_key] = t
+        for fork, key in _FORK_JSON.items():
+            if fork in s.fork_times:
+                config[key] = s.fork_times[fork]
+        config.update(terminalTotalDifficulty=0, depositContractAddress=to_hex(bytes(20)),
+                      optimism={"eip1559Elasticity": s.eip1559_elasticity,
+                                "eip1559Denominator": s.eip1559_denominator,
+                                "eip1559DenominatorCanyon": s.eip1559_denominator_canyon})
+        alloc = {}
+        for addr, a in sorted(self.alloc.items()):
+            e: dict = {"balance": hex(a.balance)}
+            if a.nonce:
+                e["nonce"] = hex(a.nonce)
+            if a.code:
+                e["code"] = to_hex(a.code)
+            if a.storage:
+                e["storage"] = {to_hex(k.to_bytes(32, "big")): to_hex(v.to_bytes(32, "big"))
+                                for k, v in sorted(a.storage.items()) if v}
+            alloc[to_hex(addr)] = e
+        out = {"config": config, "nonce": "0x0", "timestamp": hex(self.timestamp),
+               "extraData": to_hex(self.extra_data), "gasLimit": hex(self.gas_limit), "difficulty": "0x0",
+               "mixHash": to_hex(self.mix_hash), "coinbase": to_hex(self.coinbase), "alloc": alloc,
+               "number": "0x0", "gasUsed": "0x0", "parentHash": to_hex(bytes(32))}
+        if self.base_fee is not None:
+            out["baseFeePerGas"] = hex(self.base_fee)
+        return out
+
+    @classmethod
+    def from_json(cls, d: dict) -> Genesis:
+        """Parse op-geth's genesis.json (numbers as hex or decimal; unknown keys ignored as op-geth does)."""
+        if not isinstance(d, dict) or not isinstance(d.get("config"), dict):
+            raise ParseError("genesis must be a JSON object with a 'config' object")
+        c = d["config"]
+        try:
+            chain_id = parse_quantity(c["chainId"])
+            times = {f: parse_quantity(c[k]) for f, k in _FORK_JSON.items() if c.get(k) is not None}
+            for f, k in _FORK_JSON_ALIASES.items():
+                if f not in times and c.get(k) is not None:
+                    times[f] = parse_quantity(c[k])
+            op = c.get("optimism")
+            if not isinstance(op, dict):
+                raise ParseError("genesis config has no 'optimism' section: not an OP Stack chain")
+            spec = ChainSpec(chain_id, times, parse_quantity(op.get("eip1559Elasticity", 6)),
+                             parse_quantity(op.get("eip1559Denominator", 50)),
+                             parse_quantity(op.get("eip1559DenominatorCanyon", 250)))
+            alloc = {}
+            raw_alloc = d.get("alloc") or {}
+            if not isinstance(raw_alloc, dict):
+                raise ParseError("genesis alloc must be an object")
+            for k, v in raw_alloc.items():
+                addr = from_hex(k if k.startswith(("0x", "0X")) else "0x" + k, 20)
+                storage = {int.from_bytes(from_hex(sk), "big"): int.from_bytes(from_hex(sv), "big")
+                           for sk, sv in (v.get("storage") or {}).items()}
+                alloc[addr] = Account(parse_quantity(v.get("balance", 0)), parse_quantity(v.get("nonce", 0)),
+                                      from_hex(v.get("code", "0x")), storage)
+            bf = d.get("baseFeePerGas")
+            return cls(spec=spec, timestamp=parse_quantity(d.get("timestamp", 0)),
+                       gas_limit=parse_quantity(d.get("gasLimit", 5000)), alloc=alloc,
+                       extra_data=from_hex(d.get("extraData", "0x")), coinbase=from_hex(d.get("coinbase", "0x" + "00" * 20), 20),
+                       mix_hash=from_hex(d.get("mixHash", "0x" + "00" * 32), 32),
+                       base_fee=None if bf is None else parse_quantity(bf))
+        except KeyError as e:
+            raise ParseError(f"genesis is missing field {e.args[0]!r}") from None
+        except (TypeError, AttributeError) as e:
+            raise ParseError(f"genesis has a field of the wrong type: {e}") from None
+
+
+def _effective_time(spec: ChainSpec, fork: Fork) -> int | None:
+    times = [t for f, t in spec.fork_times.items() if f >= fork]
+    return min(times) if times else None
+
+
+def load_genesis(path: str) -> Genesis:
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except OSError as e:
+        raise ParseError(f"cannot read genesis file {path}: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise ParseError(f"genesis file {path} is not JSON: {e}") from None
+    return Genesis.from_json(data)
+
+
+# ---------------------------------------------------------------------------------------------------- building
+
+
+class _RecordingState:
+    """Remembers every account and storage slot a py-evm state writes, so the result can be exported as alloc."""
+
+    def __init__(self, state):
+        self.accounts: set[bytes] = set()
+        self.slots: set[tuple[bytes, int]] = set()
+        for name in ("set_balance", "set_nonce", "set_code", "increment_nonce", "delete_account"):
+            orig = getattr(state, name)
+            setattr(state, name, self._wrap_account(orig))
+        orig_storage = state.set_storage
+
+        def set_storage(address, slot, value):
+            self.accounts.add(bytes(address))
+            self.slots.add((bytes(address), slot))
+            return orig_storage(address, slot, value)
+
+        state.set_storage = set_storage
+
+    def _wrap_account(self, orig):
+        def wrapped(address, *args):
+            self.accounts.add(bytes(address))
+            return orig(address, *args)
+
+        return wrapped
+
+
+def dev_keys(n: int = 10) -> list[bytes]:
+    """The well-known development mnemonic's first ``n`` keys (m/44'/60'/0'/0/i): for local chains only."""
+    from eth_account import Account as EthAccount
+
+    EthAccount.enable_unaudited_hdwallet_features()
+    return [bytes(EthAccount.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}").key) for i in range(n)]
+
+
+def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int], *, gas_limit: int = 60_000_000,
+                     funded: dict[bytes, int] | None = None, fee_vault_recipient: bytes | None = None,
+                     min_base_fee: int = 0, eip1559: ChainOpConfig = ChainOpConfig(),
+                     base_fee: int | None = None, l1_chain_id: int = DEV_L1_CHAIN_ID,
+                     proxy_admin_owner: bytes | None = None) -> Genesis:
+    """An OP Stack genesis with every fork whose time is ``<= timestamp`` active at genesis (see module doc)."""
+    spec = ChainSpec(chain_id, dict(fork_times), eip1559.eip1559_elasticity, eip1559.eip1559_denominator,
+                     eip1559.eip1559_denominator_canyon)
+    recipient = fee_vault_recipient or bytes(20)
+    alloc: dict[bytes, Account] = {}
+    for n in range(0, 0x100):  # the precompile range gets 1 wei, as op-chain-ops does, so it is never empty
+        alloc[n.to_bytes(20, "big")] = Account(balance=1)
+    proxy = artifact_code("Proxy")
+    for n, has_impl in _PROXIED.items():
+        storage = {ADMIN_SLOT: int.from_bytes(PROXY_ADMIN, "big")}
+        if has_impl:
+            storage[IMPLEMENTATION_SLOT] = int.from_bytes(_impl_address(n), "big")
+        alloc[_predeploy(n)] = Account(code=proxy, storage=storage)
+    alloc[_impl_address(0x16)] = Account(code=artifact_code("L2ToL1MessagePasser"))
+    alloc[DETERMINISTIC_DEPLOYER] = Account(nonce=1, code=artifact_code("DeterministicDeploymentProxy"))
+    chain = chain_id.to_bytes(32, "big")
+    owner = proxy_admin_owner or keccak256(b"opnode dev proxy admin owner" + chain)[12:]
+    alloc[PROXY_ADMIN].storage[0] = int.from_bytes(owner, "big")  # Ownable._owner (L2Genesis.setL2ProxyAdmin)
+    db = AtomicDB()
+    root = Genesis(spec, timestamp, gas_limit, alloc).write_state(db)
+    env = BlockEnv(number=0, timestamp=timestamp, coinbase=bytes(20), gas_limit=2**63, base_fee=0,
+                   prev_randao=bytes(32), chain_id=chain_id)
+    ex = BlockExecutor(spec, db, root, env)
+    rec = _RecordingState(ex.state)
+    state = ex.state
+
+    def run_init_code(init_code: bytes, address: bytes) -> None:
+        from eth.vm.message import Message
+
+        msg = Message(gas=30_000_000, to=b"", sender=bytes(20), value=0, data=b"", code=init_code,
+                      create_address=address)
+        ctx = state.get_transaction_context_class()(gas_price=0, origin=bytes(20))
+        if ex.rules.cancun:
+            ctx._blob_versioned_hashes = []
+        comp = state.computation_class.apply_create_message(state, msg, ctx)
+        if comp.is_error:
+            raise RuntimeError(f"genesis deployment to 0x{address.hex()} failed: {comp._error}")
+        state.lock_changes()
+
+    def call(to: bytes, data: bytes) -> None:
+        from eth.vm.message import Message
+
+        msg = Message(gas=30_000_000, to=to, sender=bytes(20), value=0, data=data, code=state.get_code(to))
+        ctx = state.get_transaction_context_class()(gas_price=0, origin=bytes(20))
+        if ex.rules.cancun:
+            ctx._blob_versioned_hashes = []
+        comp = state.computation_class.apply_message(state, msg, ctx)
+        if comp.is_error:
+            raise RuntimeError(f"genesis call to 0x{to.hex()} failed: {comp._error}")
+        state.lock_changes()
+
+    def word(v: bytes | int) -> bytes:
+        return v.rjust(32, b"\0") if isinstance(v, bytes) else v.to_bytes(32, "big")
+
+    vault_args = recipient.rjust(32, b"\0") + (10**19).to_bytes(32, "big") + (1).to_bytes(32, "big")
+    for n, name in ((0x11, "SequencerFeeVault"), (0x19, "BaseFeeVault"), (0x1A, "L1FeeVault")):
+        run_init_code(artifact_code(name, "creation_code") + vault_args, _impl_address(n))
+    for n, name in ((0x07, "L2CrossDomainMessenger"), (0x10, "L2StandardBridge"), (0x12, "OptimismMintableERC20Factory"),
+                    (0x14, "L2ERC721Bridge")):
+        run_init_code(artifact_code(name, "creation_code"), _impl_address(n))
+    run_init_code(artifact_code("OptimismMintableERC721Factory", "creation_code") + word(_predeploy(0x14))
+                  + word(l1_chain_id), _impl_address(0x17))
+    run_init_code(artifact_code("ProxyAdmin", "creation_code") + word(owner), _impl_address(0x18))
+    initialize = upgrades.selector("initialize(address)")
+    for n, label in ((0x07, b"l1 cross domain messenger"), (0x10, b"l1 standard bridge"), (0x14, b"l1 erc721 bridge")):
+        call(_predeploy(n), initialize + word(keccak256(b"opnode dev " + label + chain)[12:]))
+    call(_predeploy(0x12), initialize + word(_predeploy(0x10)))
+    ecotone = {d.intent: d for d in upgrades.deployments(Fork.ECOTONE)}
+    run_init_code(ecotone["Ecotone: L1 Block Deployment"].init_code, _impl_address(0x15))
+    run_init_code(ecotone["Ecotone: Gas Price Oracle Deployment"].init_code, _impl_address(0x0F))
+    for fork in upgrades.UPGRADE_FORKS:
+        if fork == Fork.LAGOON or not spec.is_active(fork, timestamp):
+            continue
+        for u in upgrades.upgrade_transactions(fork):
+            res = ex.apply(u.tx)
+            if res.receipt.status != 1:
+                raise RuntimeError(f"genesis upgrade transaction {u.intent!r} failed: {res.error}")
+    if spec.is_active(Fork.CANYON, timestamp):
+        state.set_code(CREATE2_DEPLOYER, artifact_code("Create2Deployer"))
+        rec.accounts.add(CREATE2_DEPLOYER)
+    state.lock_changes()
+    for addr in rec.accounts:
+        if not state.account_exists(addr):
+            alloc.pop(addr, None)
+            continue
+        acct = alloc.setdefault(addr, Account())
+        acct.balance = state.get_balance(addr)
+        acct.nonce = state.get_nonce(addr)
+        acct.code = state.get_code(addr)
+    for addr, slot in rec.slots:
+        if addr in alloc:
+            alloc[addr].storage[slot] = state.get_storage(addr, slot)
+    keys: list[bytes] = []
+    if funded is None:
+        from derivation.protocol.crypto import address_from_private_key
+
+        keys = dev_keys()
+        funded = {address_from_private_key(k): 10**24 for k in keys}
+    for addr, bal in funded.items():
+        alloc.setdefault(addr, Account()).balance += bal
+    extra = b""
+    if spec.is_active(Fork.HOLOCENE, timestamp):
+        extra = encode_extra_data(spec.eip1559_denominator_canyon, spec.eip1559_elasticity,
+                                  min_base_fee if spec.is_active(Fork.JOVIAN, timestamp) else None)
+    return Genesis(spec, timestamp, gas_limit, alloc, extra_data=extra, base_fee=base_fee, dev_keys=keys)
+
+
+def dev_genesis(timestamp: int) -> Genesis:
+    """``opnode engine --dev``: chain 901, every fork through Karst active at genesis (Lagoon needs a dependency
+    set and its final NUT bundle, so it stays off), funded dev accounts."""
+    times = {f: 0 for f in EXEC_FORKS if f <= Fork.KARST}
+    keys = dev_keys()
+    from derivation.protocol.crypto import address_from_private_key
+
+    g = build_op_genesis(DEV_CHAIN_ID, timestamp, times, funded={address_from_private_key(k): 10**24 for k in keys},
+                         fee_vault_recipient=address_from_private_key(keys[0]))
+    g.dev_keys = keys
+    return g
+
+
+def rollup_config_for(genesis: Genesis, genesis_hash: bytes, *, l1_genesis: BlockID | None = None,
+                      l1_chain_id: int = DEV_L1_CHAIN_ID, batcher: bytes | None = None,
+                      deposit_contract: bytes | None = None, system_config_address: bytes | None = None,
+                      block_time: int = 2) -> RollupConfig:
+    """op-node's rollup.json matching ``genesis``: same chain id, fork times, genesis hash/time, gas limit and
+    EIP-1559 parameters. L1 addresses default to fixed development values."""
+    s = genesis.spec
+    chain = s.chain_id.to_bytes(32, "big")
+    l1 = l1_genesis or BlockID(keccak256(b"opnode dev L1 genesis" + chain), 0)
+    dev0 = batcher or keccak256(b"opnode dev batcher" + chain)[12:]
+    eip1559 = bytes(8)
+    if s.is_active(Fork.HOLOCENE, genesis.timestamp):
+        eip1559 = s.eip1559_denominator_canyon.to_bytes(4, "big") + s.eip1559_elasticity.to_bytes(4, "big")
+    sysconfig = SystemConfig(batcher_addr=dev0, overhead=bytes(32),
+                             scalar=bytes.fromhex("01" + "00" * 23) + (0).to_bytes(4, "big") + (1368).to_bytes(4, "big"),
+                             gas_limit=genesis.gas_limit, eip1559_params=eip1559)
+    return RollupConfig(
+        genesis=RollupGenesis(l1=l1, l2=BlockID(genesis_hash, 0), l2_time=genesis.timestamp, system_config=sysconfig),
+        block_time=block_time, max_sequencer_drift=600, seq_window_size=3600, channel_timeout=300,
+        l1_chain_id=l1_chain_id, l2_chain_id=s.chain_id,
+        batch_inbox_address=b"\xff" + bytes(11) + s.chain_id.to_bytes(8, "big"),
+        deposit_contract_address=deposit_contract or keccak256(b"opnode dev deposit contract" + chain)[12:],
+        l1_system_config_address=system_config_address or keccak256(b"opnode dev system config" + chain)[12:],
+        fork_times={f: t for f, t in s.fork_times.items()},
+        chain_op_config=ChainOpConfig(s.eip1559_elasticity, s.eip1559_denominator, s.eip1559_denominator_canyon),
+    )

@@ -1,0 +1,510 @@
+"""``opnode node`` flags with op-node's names, ``OP_NODE_*`` environment variables and defaults
+(op-node/flags/flags.go, p2p_flags.go, op-service/{flags,log,metrics,oppprof}; 2026 additions: follow source,
+``--rollup.l1-chain-config``, ``--l1.cache-size``, ``--l2.engine-rpc-timeout``, overrides up to Karst/Interop,
+``--interop.dependency-set``).
+
+Precedence is flag > environment > default, as urfave/cli. Values are parsed as op-node parses them: durations in
+Go syntax (``12s``, ``6m24s``, ``500ms``; a bare ``0``), integers in Go's base-0 syntax (``10``, ``0x10``), booleans
+as ``--flag``, ``--flag=false`` or ``OP_NODE_…=true``; lists comma-separated or repeated. A bad value is a click
+``BadParameter`` (one line, exit 2). Every option's click default is None so the config builder can tell "not
+given" from "given the default" (op-node's ``ctx.IsSet``); the defaults below are applied by
+:func:`opnode.node.config.node_config_from` and shown in ``--help``.
+
+Accepted for compatibility but without effect (a notice is logged when given): op-node's hidden deprecated flags
+(``--snapshotlog.file``, ``--heartbeat.*``, ``--l2.skip-sync-start-check``, ``--beta.extra-networks``,
+``--l2.backup-unsafe-sync-rpc*``, ``--p2p.scoring.peers``, ``--p2p.score.bands``, ``--p2p.scoring.topics``), the
+pprof group, ``--rollup.load-protocol-versions`` and ``--rollup.halt``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import click
+
+ENV_PREFIX = "OP_NODE_"
+
+# Help groups, in the order ``opnode node --help`` shows them.
+ROLLUP = "Rollup"
+L1 = "L1 RPC"
+BEACON = "L1 beacon"
+L2 = "L2 execution engine"
+SYNC = "Sync"
+SEQUENCER = "Sequencer"
+FOLLOW = "Follow source (light node)"
+SAFEDB = "Safe-head database"
+RPC = "RPC server"
+METRICS = "Metrics"
+LOG = "Logging"
+P2P = "Peer-to-peer"
+PPROF = "Profiling (accepted, no effect)"
+DEPRECATED = "Deprecated (accepted, no effect)"
+CATEGORIES = (ROLLUP, L1, BEACON, L2, SYNC, SEQUENCER, FOLLOW, SAFEDB, RPC, METRICS, LOG, P2P, PPROF)
+
+# ------------------------------------------------------------------------------------------------ value types
+
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+
+
+def parse_duration(text: str) -> float:
+    """Go ``time.ParseDuration``, in seconds: ``1h2m3.5s``, ``-1s``, ``0``; a bare number other than 0 is an
+    error ("missing unit in duration")."""
+    s = text.strip()
+    sign = 1.0
+    if s[:1] in "+-" and s:
+        sign, s = (-1.0 if s[0] == "-" else 1.0), s[1:]
+    if s == "0":
+        return 0.0
+    if not s:
+        raise ValueError(f"invalid duration {text!r}")
+    total, pos = 0.0, 0
+    while pos < len(s):
+        m = _DURATION_PART.match(s, pos)
+        if m is None:
+            if re.fullmatch(r"\d+\.?\d*", s[pos:]):
+                raise ValueError(f"missing unit in duration {text!r}")
+            raise ValueError(f"invalid duration {text!r}")
+        total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+        pos = m.end()
+    return sign * total
+
+
+def format_duration(seconds: float) -> str:
+    """Go ``Duration.String`` for whole seconds and milliseconds: ``12s``, ``6m24s``, ``1h0m0s``, ``500ms``."""
+    if seconds == 0:
+        return "0s"
+    if abs(seconds) < 1:
+        return f"{seconds * 1000:g}ms"
+    neg, s = seconds < 0, abs(seconds)
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    out = f"{sec:g}s"
+    if h or m:
+        out = f"{int(m)}m" + out
+    if h:
+        out = f"{int(h)}h" + out
+    return ("-" if neg else "") + out
+
+
+class Duration(click.ParamType):
+    name = "duration"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, float)):
+            return float(value)
+        try:
+            return parse_duration(value)
+        except ValueError as e:
+            self.fail(f"{e} (use Go durations like 12s, 6m24s, 500ms)", param, ctx)
+
+
+class GoInt(click.ParamType):
+    """Go ``strconv.Parse(U)Int(s, 0, 64)``: decimal, ``0x``/``0o``/``0b`` prefixes."""
+
+    def __init__(self, signed: bool):
+        self.signed = signed
+        self.name = "int" if signed else "uint"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool):
+            n = value
+        else:
+            try:
+                n = int(str(value).strip(), 0)
+            except ValueError:
+                self.fail(f"{value!r} is not {'an integer' if self.signed else 'an unsigned integer'}", param, ctx)
+        if n < 0 and not self.signed:
+            self.fail(f"{value!r} is not an unsigned integer", param, ctx)
+        lo, hi = (-(1 << 63), (1 << 63) - 1) if self.signed else (0, (1 << 64) - 1)
+        if not lo <= n <= hi:
+            self.fail(f"{value!r} is out of range for a {'64-bit integer' if self.signed else 'uint64'}", param, ctx)
+        return n
+
+
+class GoFloat(click.ParamType):
+    name = "float"
+
+    def convert(self, value, param, ctx):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+
+
+class GoBool(click.ParamType):
+    """Go ``strconv.ParseBool``: 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False."""
+
+    name = "bool"
+    _TRUE = ("1", "t", "T", "TRUE", "true", "True")
+    _FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, bool):
+            return value
+        v = str(value).strip()
+        if v in self._TRUE:
+            return True
+        if v in self._FALSE:
+            return False
+        self.fail(f"{value!r} is not a boolean (true or false)", param, ctx)
+
+
+class Choice(click.ParamType):
+    """One of ``choices``; ``fold`` lower-cases first (op-node lower-cases ``--l1.rpckind`` and log levels)."""
+
+    name = "choice"
+
+    def __init__(self, choices: tuple[str, ...], fold: bool = False, aliases: dict[str, str] | None = None):
+        self.choices = choices
+        self.fold = fold
+        self.aliases = aliases or {}
+
+    def convert(self, value, param, ctx):
+        v = str(value).strip()
+        if self.fold:
+            v = v.lower()
+        v = self.aliases.get(v, v)
+        if v not in self.choices:
+            self.fail(f"{value!r} is not one of {', '.join(self.choices)}", param, ctx)
+        return v
+
+
+class StringList(click.ParamType):
+    """Comma-separated values (urfave ``StringSliceFlag``); repeating the flag appends."""
+
+    name = "list"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        return tuple(x.strip() for x in str(value).split(",") if x.strip())
+
+
+DURATION, UINT, INT, FLOAT, BOOL, TEXT, LIST = Duration(), GoInt(False), GoInt(True), GoFloat(), GoBool(), \
+    click.STRING, StringList()
+
+# ------------------------------------------------------------------------------------------------ the flag table
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    name: str
+    env: tuple[str, ...]  # suffixes after OP_NODE_
+    type: click.ParamType
+    default: object
+    category: str
+    help: str
+    aliases: tuple[str, ...] = ()
+    hidden: bool = False
+    no_effect: bool = False  # accepted for compatibility; giving it logs a notice
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace(".", "_").replace("-", "_")
+
+    @property
+    def envvars(self) -> tuple[str, ...]:
+        return tuple(ENV_PREFIX + e for e in self.env)
+
+    def default_text(self) -> str | None:
+        d = self.default
+        if d is None or d == "" or d == ():
+            return None
+        if isinstance(self.type, Duration):
+            return format_duration(d)
+        if isinstance(d, bool):
+            return "true" if d else "false"
+        return str(d)
+
+
+def _f(name, env, type_, default, category, help_, **kw) -> Flag:
+    env = (env,) if isinstance(env, str) else tuple(env)
+    return Flag(name, env, type_, default, category, help_, **kw)
+
+
+SYNC_MODES = ("consensus-layer", "execution-layer")
+ENGINE_KINDS = ("geth", "reth", "erigon")
+L1_RPC_KINDS = ("alchemy", "quicknode", "infura", "parity", "nethermind", "debug_geth", "erigon", "basic", "any",
+                "standard")
+LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "crit")
+LOG_FORMATS = ("text", "terminal", "logfmt", "json")
+HALT_LEVELS = ("major", "minor", "patch", "none")
+# --override.<name> → the rollup.json fork it moves; op-service/flags OverridableForks (Canyon on) + optional forks.
+OVERRIDE_FORKS = ("canyon", "delta", "ecotone", "fjord", "granite", "holocene", "isthmus", "jovian", "karst",
+                  "interop")
+
+FLAGS: tuple[Flag, ...] = (
+    # rollup / core
+    _f("network", "NETWORK", TEXT, None, ROLLUP,
+       "Predefined network: op-mainnet, op-sepolia, base-mainnet, base-sepolia, unichain-mainnet, unichain-sepolia "
+       "(exactly one of --network and --rollup.config)"),
+    _f("rollup.config", "ROLLUP_CONFIG", TEXT, None, ROLLUP, "Rollup chain parameters (op-node rollup.json)"),
+    _f("rollup.l1-chain-config", "ROLLUP_L1_CHAIN_CONFIG", TEXT, None, ROLLUP,
+       "L1 chain config (geth genesis or its config object) for L1 chains without a built-in blob schedule"),
+    *(_f(f"override.{fork}", f"OVERRIDE_{fork.upper()}", UINT, None, ROLLUP,
+         f"Manually specify the {fork.capitalize()} fork timestamp, overriding the bundled setting",
+         aliases=("override.lagoon",) if fork == "interop" else ()) for fork in OVERRIDE_FORKS),
+    _f("override.pectrablobschedule", "OVERRIDE_PECTRABLOBSCHEDULE", UINT, None, ROLLUP,
+       "Manually specify the PectraBlobSchedule fork timestamp, overriding the bundled setting"),
+    _f("interop.dependency-set", "INTEROP_DEPENDENCY_SET", TEXT, None, ROLLUP,
+       "Interop dependency set, op-node's JSON file; default: the bundled network's (required when Lagoon is "
+       "scheduled)"),
+    _f("rollup.halt", "ROLLUP_HALT", Choice(HALT_LEVELS, fold=True), None, ROLLUP,
+       "Halt on incompatible protocol versions of this level (accepted; protocol versions are not tracked)",
+       no_effect=True),
+    _f("rollup.load-protocol-versions", "ROLLUP_LOAD_PROTOCOL_VERSIONS", BOOL, False, ROLLUP,
+       "Load protocol versions from L1 (accepted; no effect)", no_effect=True),
+    _f("fetch-withdrawal-root-from-state", "FETCH_WITHDRAWAL_ROOT_FROM_STATE", BOOL, False, ROLLUP,
+       "Read the message passer storage root with eth_getProof even after Isthmus (optimism_outputAtBlock)"),
+    # L1 RPC
+    _f("l1", "L1_ETH_RPC", TEXT, "http://127.0.0.1:8545", L1,
+       "Address of L1 User JSON-RPC endpoint to use (eth namespace required); required"),
+    _f("l1.trustrpc", "L1_TRUST_RPC", BOOL, False, L1,
+       "Trust the L1 RPC: skip re-computing block hashes and roots"),
+    _f("l1.rpckind", "L1_RPC_KIND", Choice(L1_RPC_KINDS, fold=True), "standard", L1,
+       "The kind of L1 RPC provider, for efficient receipts fetching: " + ", ".join(L1_RPC_KINDS)),
+    _f("l1.max-concurrency", "L1_MAX_CONCURRENCY", INT, 10, L1, "Maximum number of concurrent L1 RPC requests"),
+    _f("l1.rpc-rate-limit", "L1_RPC_RATE_LIMIT", FLOAT, 0.0, L1,
+       "Self-imposed global rate limit on L1 RPC requests, requests/second; 0 disables"),
+    _f("l1.rpc-max-batch-size", "L1_RPC_MAX_BATCH_SIZE", INT, 20, L1,
+       "Maximum number of RPC requests to bundle in one HTTP batch (1-500)"),
+    _f("l1.http-poll-interval", "L1_HTTP_POLL_INTERVAL", DURATION, 12.0, L1,
+       "Polling interval for the latest L1 block"),
+    _f("l1.cache-size", "L1_CACHE_SIZE", UINT, 900, L1, "L1 blocks kept per cache (headers, transactions, receipts)"),
+    _f("l1.epoch-poll-interval", "L1_EPOCH_POLL_INTERVAL", DURATION, 384.0, L1,
+       "Poll interval for L1 safe and finalized blocks; 0 or negative disables"),
+    _f("l1.runtime-config-reload-interval", "L1_RUNTIME_CONFIG_RELOAD_INTERVAL", DURATION, 600.0, L1,
+       "Poll interval for reloading the runtime config (unsafe block signer); 0 or negative disables"),
+    _f("verifier.l1-confs", "VERIFIER_L1_CONFS", UINT, 0, L1,
+       "Number of L1 blocks to keep distance from the L1 head before deriving L2 data from"),
+    # beacon
+    _f("l1.beacon", "L1_BEACON", TEXT, "", BEACON, "Address of L1 Beacon-node HTTP endpoint to use"),
+    _f("l1.beacon-header", "L1_BEACON_HEADER", TEXT, "", BEACON,
+       "HTTP header added to every beacon request, 'X-Key: Value'"),
+    _f("l1.beacon-fallbacks", ("L1_BEACON_FALLBACKS", "L1_BEACON_ARCHIVER"), LIST, (), BEACON,
+       "Beacon-API fallback endpoints for blobs the main beacon node no longer has (comma-separated)",
+       aliases=("l1.beacon-archiver",)),
+    _f("l1.beacon.ignore", "L1_BEACON_IGNORE", BOOL, False, BEACON,
+       "Start even without a working beacon endpoint"),
+    _f("l1.beacon.fetch-all-sidecars", "L1_BEACON_FETCH_ALL_SIDECARS", BOOL, False, BEACON,
+       "Fetch all blob sidecars of a block and filter them locally (for buggy beacon nodes)"),
+    # L2 / engine
+    _f("l2", "L2_ENGINE_RPC", TEXT, None, L2,
+       "Address of L2 Engine JSON-RPC endpoints to use (engine and eth namespace required); required"),
+    _f("l2.jwt-secret", "L2_ENGINE_AUTH", TEXT, None, L2,
+       "Path to the JWT secret: 32 bytes, hex encoded; generated if the file is missing or empty; required"),
+    _f("l2.enginekind", "L2_ENGINE_KIND", Choice(ENGINE_KINDS, fold=True), "geth", L2,
+       "The kind of engine client: " + ", ".join(ENGINE_KINDS)),
+    _f("l2.engine-rpc-timeout", "L2_ENGINE_RPC_TIMEOUT", DURATION, 10.0, L2, "L2 engine client RPC timeout"),
+    # sync
+    _f("syncmode", "SYNCMODE", Choice(SYNC_MODES), "consensus-layer", SYNC,
+       "Blockchain sync mode: consensus-layer or execution-layer"),
+    _f("syncmode.req-resp", "SYNCMODE_REQ_RESP", BOOL, False, SYNC,
+       "Fetch missing unsafe blocks from peers by request-response (needs --p2p.sync.req-resp)"),
+    # sequencer
+    _f("sequencer.enabled", "SEQUENCER_ENABLED", BOOL, False, SEQUENCER, "Enable sequencing of new L2 blocks"),
+    _f("sequencer.stopped", "SEQUENCER_STOPPED", BOOL, False, SEQUENCER,
+       "Start the sequencer stopped (admin_startSequencer starts it)"),
+    _f("sequencer.max-safe-lag", "SEQUENCER_MAX_SAFE_LAG", UINT, 0, SEQUENCER,
+       "Maximum number of L2 blocks between safe and unsafe heads; 0 disables"),
+    _f("sequencer.l1-confs", "SEQUENCER_L1_CONFS", UINT, 4, SEQUENCER,
+       "Number of L1 blocks to keep distance from the L1 head when picking an L1 origin"),
+    _f("sequencer.recover", "SEQUENCER_RECOVER", BOOL, False, SEQUENCER,
+       "Recovery mode: build blocks with deposits only and no L1 origin change"),
+    _f("conductor.enabled", "CONDUCTOR_ENABLED", BOOL, False, SEQUENCER,
+       "Enable op-conductor (not supported by opnode)"),
+    _f("conductor.rpc", "CONDUCTOR_RPC", TEXT, "http://127.0.0.1:8547", SEQUENCER,
+       "Conductor service RPC endpoint (accepted; no effect)", no_effect=True),
+    _f("conductor.rpc-timeout", "CONDUCTOR_RPC_TIMEOUT", DURATION, 1.0, SEQUENCER,
+       "Conductor service RPC timeout (accepted; no effect)", no_effect=True),
+    # follow source
+    _f("l2.follow.source", "L2_FOLLOW_SOURCE", TEXT, "", FOLLOW,
+       "RPC of a rollup node (op-node, opnode, or op-supernode /<chainID>) to take safe and finalized heads from, "
+       "instead of deriving them"),
+    _f("l2.follow.source.rpc-timeout", "L2_FOLLOW_SOURCE_RPC_TIMEOUT", DURATION, 10.0, FOLLOW,
+       "Timeout of each optimism_syncStatus call to the follow source"),
+    # safe-head DB
+    _f("safedb.path", "SAFEDB_PATH", TEXT, "", SAFEDB,
+       "File (or directory) of the safe-head database serving optimism_safeHeadAtL1Block; disabled if not set"),
+    # RPC
+    _f("rpc.addr", "RPC_ADDR", TEXT, "127.0.0.1", RPC, "RPC listening address"),
+    _f("rpc.port", "RPC_PORT", INT, 9545, RPC, "RPC listening port"),
+    _f("rpc.enable-admin", "RPC_ENABLE_ADMIN", BOOL, False, RPC, "Enable the admin API"),
+    _f("rpc.admin-state", "RPC_ADMIN_STATE", TEXT, "", RPC,
+       "File persisting admin API changes (sequencer started/stopped) across restarts"),
+    # metrics
+    _f("metrics.enabled", "METRICS_ENABLED", BOOL, False, METRICS, "Enable the metrics server"),
+    _f("metrics.addr", "METRICS_ADDR", TEXT, "0.0.0.0", METRICS, "Metrics listening address"),
+    _f("metrics.port", "METRICS_PORT", INT, 7300, METRICS, "Metrics listening port"),
+    # log
+    _f("log.level", "LOG_LEVEL", Choice(LOG_LEVELS, fold=True, aliases={"trce": "trace", "dbug": "debug",
+                                                                         "eror": "error"}), "info", LOG,
+       "The lowest log level that will be output: " + ", ".join(LOG_LEVELS)),
+    _f("log.format", "LOG_FORMAT", Choice(LOG_FORMATS), "text", LOG,
+       "Log format: text (logfmt, or terminal with --log.color), terminal, logfmt, json"),
+    _f("log.color", "LOG_COLOR", BOOL, False, LOG, "Color the log output in terminal format"),
+    _f("log.pid", "LOG_PID", BOOL, False, LOG, "Show pid in the log"),
+    # pprof
+    _f("pprof.enabled", "PPROF_ENABLED", BOOL, False, PPROF, "Enable the pprof server", no_effect=True),
+    _f("pprof.addr", "PPROF_ADDR", TEXT, "0.0.0.0", PPROF, "pprof listening address", no_effect=True),
+    _f("pprof.port", "PPROF_PORT", INT, 6060, PPROF, "pprof listening port", no_effect=True),
+    _f("pprof.path", "PPROF_PATH", TEXT, "", PPROF, "pprof profile output path", no_effect=True),
+    _f("pprof.type", "PPROF_TYPE", TEXT, "", PPROF, "pprof profile type", no_effect=True),
+    # p2p (op-node/flags/p2p_flags.go)
+    _f("p2p.disable", "P2P_DISABLE", BOOL, False, P2P, "Completely disable the P2P stack"),
+    _f("p2p.no-discovery", "P2P_NO_DISCOVERY", BOOL, False, P2P, "Disable Discv5 (node discovery)"),
+    _f("p2p.scoring", "P2P_PEER_SCORING", Choice(("light", "none")), "light", P2P, "Peer scoring: light or none"),
+    _f("p2p.ban.peers", "P2P_PEER_BANNING", BOOL, True, P2P, "Ban peers whose score falls below the threshold"),
+    _f("p2p.ban.threshold", "P2P_PEER_BANNING_THRESHOLD", FLOAT, -100.0, P2P, "Score below which peers are banned"),
+    _f("p2p.ban.duration", "P2P_PEER_BANNING_DURATION", DURATION, 3600.0, P2P, "Duration of a peer ban"),
+    _f("p2p.priv.path", "P2P_PRIV_PATH", TEXT, "opnode_p2p_priv.txt", P2P,
+       "File holding the hex secp256k1 private key of the P2P identity (created if missing)"),
+    _f("p2p.priv.raw", "P2P_PRIV_RAW", TEXT, "", P2P, "The P2P private key as hex (overrides --p2p.priv.path)",
+       hidden=True),
+    _f("p2p.listen.ip", "P2P_LISTEN_IP", TEXT, "0.0.0.0", P2P, "IP to bind LibP2P and Discv5 to"),
+    _f("p2p.listen.tcp", "P2P_LISTEN_TCP_PORT", UINT, 9222, P2P, "TCP port to bind LibP2P to; 0 picks a free port"),
+    _f("p2p.listen.udp", "P2P_LISTEN_UDP_PORT", UINT, 0, P2P, "UDP port to bind Discv5 to; 0 uses the TCP port"),
+    _f("p2p.advertise.ip", "P2P_ADVERTISE_IP", TEXT, "", P2P, "IP to advertise in Discv5"),
+    _f("p2p.advertise.tcp", "P2P_ADVERTISE_TCP", UINT, 0, P2P, "TCP port to advertise; 0 uses the listen port"),
+    _f("p2p.advertise.udp", "P2P_ADVERTISE_UDP", UINT, 0, P2P, "UDP port to advertise; 0 uses the listen port"),
+    _f("p2p.bootnodes", "P2P_BOOTNODES", LIST, (), P2P, "Comma-separated ENR/enode URLs to bootstrap discovery"),
+    _f("p2p.static", "P2P_STATIC", LIST, (), P2P, "Comma-separated multiaddrs of peers to stay connected to"),
+    _f("p2p.netrestrict", "P2P_NETRESTRICT", LIST, (), P2P, "Comma-separated CIDRs peers must be in"),
+    _f("p2p.nat", "P2P_NAT", BOOL, False, P2P, "Use NAT port mapping"),
+    _f("p2p.peers.lo", "P2P_PEERS_LO", UINT, 20, P2P, "Low-water mark of peer count"),
+    _f("p2p.peers.hi", "P2P_PEERS_HI", UINT, 30, P2P, "High-water mark of peer count"),
+    _f("p2p.peers.grace", "P2P_PEERS_GRACE", DURATION, 30.0, P2P, "Grace period of new peers before pruning"),
+    _f("p2p.peerstore.path", "P2P_PEERSTORE_PATH", TEXT, "opnode_peerstore_db", P2P,
+       "Peerstore database location; 'memory' keeps it in memory"),
+    _f("p2p.discovery.path", "P2P_DISCOVERY_PATH", TEXT, "opnode_discovery_db", P2P,
+       "Discovery database location; 'memory' keeps it in memory"),
+    _f("p2p.sequencer.key", "P2P_SEQUENCER_KEY", TEXT, "", P2P, "Hex private key for signing sequenced blocks"),
+    _f("p2p.sync.req-resp", "P2P_SYNC_REQ_RESP", BOOL, True, P2P, "Serve and request blocks by number from peers"),
+    _f("p2p.sync.onlyreqtostatic", "P2P_SYNC_ONLYREQTOSTATIC", BOOL, False, P2P,
+       "Send block requests only to static peers"),
+    _f("p2p.gossip.mesh.d", "P2P_GOSSIP_MESH_D", UINT, 8, P2P, "GossipSub topic stable mesh target count",
+       hidden=True),
+    _f("p2p.gossip.mesh.lo", "P2P_GOSSIP_MESH_DLO", UINT, 6, P2P, "GossipSub topic stable mesh low watermark",
+       hidden=True),
+    _f("p2p.gossip.mesh.dhi", "P2P_GOSSIP_MESH_DHI", UINT, 12, P2P, "GossipSub topic stable mesh high watermark",
+       hidden=True),
+    _f("p2p.gossip.mesh.dlazy", "P2P_GOSSIP_MESH_DLAZY", UINT, 6, P2P, "GossipSub gossip target", hidden=True),
+    _f("p2p.gossip.mesh.floodpublish", "P2P_GOSSIP_FLOOD_PUBLISH", BOOL, False, P2P,
+       "Publish messages to all known peers on the topic", hidden=True),
+    _f("p2p.mux", "P2P_MUX", TEXT, "yamux,mplex", P2P, "Stream multiplexers, in order of preference",
+       hidden=True),
+    _f("p2p.security", "P2P_SECURITY", TEXT, "noise", P2P, "Transport security protocols", hidden=True),
+    _f("p2p.useragent", "P2P_AGENT", TEXT, "optimism", P2P, "User agent in the identify protocol", hidden=True),
+    _f("p2p.timeout.negotiation", "P2P_TIMEOUT_NEGOTIATION", DURATION, 10.0, P2P, "Negotiation timeout",
+       hidden=True),
+    _f("p2p.timeout.accept", "P2P_TIMEOUT_ACCEPT", DURATION, 10.0, P2P, "Accept timeout", hidden=True),
+    _f("p2p.timeout.dial", "P2P_TIMEOUT_DIAL", DURATION, 10.0, P2P, "Dial timeout", hidden=True),
+    _f("p2p.ping", "P2P_PING", BOOL, True, P2P, "Ping peers periodically", hidden=True),
+    # deprecated, hidden, no effect
+    _f("snapshotlog.file", "SNAPSHOT_LOG", TEXT, None, DEPRECATED, "Deprecated, no effect", hidden=True,
+       no_effect=True),
+    _f("heartbeat.enabled", "HEARTBEAT_ENABLED", BOOL, None, DEPRECATED, "Deprecated, no effect", hidden=True,
+       no_effect=True),
+    _f("heartbeat.moniker", "HEARTBEAT_MONIKER", TEXT, None, DEPRECATED, "Deprecated, no effect", hidden=True,
+       no_effect=True),
+    _f("heartbeat.url", "HEARTBEAT_URL", TEXT, None, DEPRECATED, "Deprecated, no effect", hidden=True,
+       no_effect=True),
+    _f("l2.engine-sync", "L2_ENGINE_SYNC_ENABLED", BOOL, None, DEPRECATED,
+       "Deprecated: use --syncmode=execution-layer", hidden=True),
+    _f("l2.skip-sync-start-check", "L2_SKIP_SYNC_START_CHECK", BOOL, None, DEPRECATED, "Deprecated, no effect",
+       hidden=True, no_effect=True),
+    _f("beta.extra-networks", "BETA_EXTRA_NETWORKS", BOOL, None, DEPRECATED, "Deprecated, no effect",
+       hidden=True, no_effect=True),
+    _f("l2.backup-unsafe-sync-rpc", "L2_BACKUP_UNSAFE_SYNC_RPC", TEXT, None, DEPRECATED, "Deprecated, no effect",
+       hidden=True, no_effect=True),
+    _f("l2.backup-unsafe-sync-rpc.trustrpc", "L2_BACKUP_UNSAFE_SYNC_RPC_TRUST_RPC", TEXT, None, DEPRECATED,
+       "Deprecated, no effect", hidden=True, no_effect=True),
+    _f("p2p.scoring.peers", (), TEXT, None, DEPRECATED, "Deprecated: use --p2p.scoring", hidden=True,
+       no_effect=True),
+    _f("p2p.score.bands", (), TEXT, None, DEPRECATED, "Deprecated, no effect", hidden=True, no_effect=True),
+    _f("p2p.scoring.topics", (), TEXT, None, DEPRECATED, "Deprecated: use --p2p.scoring", hidden=True,
+       no_effect=True),
+)
+
+BY_NAME = {f.name: f for f in FLAGS}
+BY_DEST = {f.dest: f for f in FLAGS}
+REQUIRED = ("l1", "l2", "l2.jwt-secret")
+
+
+def flag_label(name: str) -> str:
+    """``--l1.max-concurrency`` (or its env var ``OP_NODE_L1_MAX_CONCURRENCY``), for messages."""
+    f = BY_NAME[name]
+    return f"--{name}" + (f" / {f.envvars[0]}" if f.envvars else "")
+
+
+# ------------------------------------------------------------------------------------------------ click glue
+
+
+class FlagOption(click.Option):
+    """A click option that knows its help group and shows op-node's default and env var."""
+
+    def __init__(self, *args, flag: Flag, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.flag = flag
+        self.category = flag.category
+
+    def get_help_record(self, ctx):
+        if self.hidden:
+            return None
+        f = self.flag
+        names = ", ".join(f"--{n}" for n in (f.name, *f.aliases))
+        if isinstance(f.type, GoBool):
+            names += "[=BOOL]"
+        else:
+            names += f" {f.type.name.upper()}"
+        extra = []
+        d = f.default_text()
+        if d is not None:
+            extra.append(f"default: {d}")
+        if f.envvars:
+            extra.append("env: " + ", ".join(f"${e}" for e in f.envvars))
+        text = f.help + (f"  [{'; '.join(extra)}]" if extra else "")
+        return names, text
+
+
+def _option(f: Flag):
+    decls = [f"--{f.name}", *(f"--{a}" for a in f.aliases), f.dest]
+    kw = dict(cls=FlagOption, flag=f, default=None, hidden=f.hidden, envvar=list(f.envvars) or None,
+              help=f.help, show_default=False)
+    if isinstance(f.type, GoBool):
+        # --flag alone means true; --flag=false and the env var take a value (urfave BoolFlag)
+        return click.option(*decls, is_flag=False, flag_value="true", type=f.type, **kw)
+    if isinstance(f.type, StringList):
+        return click.option(*decls, type=f.type, multiple=True, **kw)
+    return click.option(*decls, type=f.type, **kw)
+
+
+def node_options(fn):
+    """Add every ``opnode node`` flag to a click command (use with ``cls=NodeCommand`` for grouped help). The
+    command receives one keyword argument per flag (:attr:`Flag.dest`), None when not given."""
+    for f in reversed(FLAGS):
+        fn = _option(f)(fn)
+    return fn
+
+
+class NodeCommand(click.Command):
+    """A click command whose ``--help`` lists the flags by op-node's groups."""
+
+    def format_options(self, ctx, formatter):
+        groups: dict[str, list] = {c: [] for c in CATEGORIES}
+        other = []
+        for p in self.get_params(ctx):
+            rec = p.get_help_record(ctx)
+            if rec is None:
+                continue
+            cat = getattr(p, "category", None)
+            (groups[cat] if cat in groups else other).append(rec)
+        for cat in CATEGORIES:
+            if groups[cat]:
+                with formatter.section(cat):
+                    formatter.write_dl(groups[cat])
+        if other:
+            with formatter.section("Other"):
+                formatter.write_dl(other)

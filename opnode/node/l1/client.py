@@ -1,0 +1,493 @@
+"""The L1 execution-layer client the node and replay read L1 through: blocks, transactions and receipts, cached by
+block hash, verified unless ``--l1.trustrpc``, prefetched ahead while catching up.
+
+Frugality (operators pay per request): a block is always fetched with its transactions (one call gives the header
+and what retrieval needs); receipts come in one call per block where the provider allows it (``--l1.rpckind``);
+look-ahead fetches the next blocks and their receipts in JSON-RPC batches; concurrent requests for the same block
+wait for the one in flight instead of asking again; blocks without transactions need no receipts request.
+
+Trust: unless ``trust_rpc``, the block hash is recomputed from the header, every transaction hash and the
+transactions root from the transactions, and (always, as op-node) the receipts root from the receipts. Data that
+fails is fetched once more, then :class:`L1DataError` is raised; failing data is never cached or returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from contextlib import asynccontextmanager
+
+import trio
+
+from derivation.protocol.errors import ParseError
+from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
+from derivation.protocol.transactions import BLOB, Transaction
+from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
+from derivation.protocol.types import L1BlockInfo, L1BlockRef, Receipt
+from opnode.node.l1 import blockdata
+from opnode.node.l1 import receipts as rcpt
+from opnode.node.l1.blockdata import BlockDataError
+from opnode.node.l1.cache import LRUCache
+from opnode.node.l1.config import L1Config
+from opnode.node.l1.errors import L1DataError, NotFoundError
+from opnode.node.l1.rpc import RpcClient, RpcError
+from opnode.node.metrics import Metrics
+
+log = logging.getLogger("opnode.node.l1")
+
+LABELS = ("latest", "safe", "finalized")
+
+
+class L1Client:
+    def __init__(self, cfg: L1Config, *, metrics: Metrics | None = None, rpc: RpcClient | None = None,
+                 nursery: trio.Nursery | None = None, headers_only: bool = False):
+        """``headers_only``: block lookups fetch headers alone and nothing ahead (a node that does not derive, as
+        op-node's ``L1BlockRefByNumber``, needs no transactions or receipts)."""
+        self.cfg = cfg
+        self.headers_only = headers_only
+        self.metrics = metrics
+        self.rpc = rpc or RpcClient(cfg.rpc_url, max_batch_size=cfg.rpc_max_batch_size,
+                                    max_concurrency=cfg.max_concurrency, rate_limit=cfg.rpc_rate_limit,
+                                    timeout=cfg.request_timeout, retry=cfg.retry, metrics=metrics,
+                                    headers=cfg.headers)
+        cm = metrics.l1_source_cache if metrics is not None else None
+        self.headers: LRUCache[bytes, L1BlockInfo] = LRUCache(cfg.cache_size, "headers", cm)
+        self.txs: LRUCache[bytes, tuple[Transaction, ...]] = LRUCache(cfg.cache_size, "txs", cm)
+        self.receipts: LRUCache[bytes, tuple[Receipt, ...]] = LRUCache(cfg.cache_size, "receipts", cm)
+        self.head: L1BlockRef | None = None  # the latest L1 head seen (kept current by HeadTracker)
+        self._by_number: dict[int, tuple[bytes, float]] = {}  # number -> (hash, when fetched) for by-number reads
+        # headers_only: by-number answers at or below the L1 head we know, kept until that head changes (a light
+        # node's canonical checks ask the same few numbers every poll; between head changes the answers stand)
+        self._numbers_at_head: dict[int, bytes] = {}
+        self._inflight: dict[tuple, trio.Event] = {}
+        self._chooser = rcpt.MethodChooser(cfg.rpc_kind)
+        self._nursery = nursery
+        self._prefetch_hi = -1
+        self._chain_id: int | None = None
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, cfg: L1Config, metrics: Metrics | None = None, *, headers_only: bool = False):
+        """A client with a nursery for look-ahead prefetching; closed on exit."""
+        try:
+            async with trio.open_nursery() as nursery:
+                client = cls(cfg, metrics=metrics, nursery=nursery, headers_only=headers_only)
+                try:
+                    yield client
+                finally:
+                    nursery.cancel_scope.cancel()
+                    await client.aclose()
+        except BaseExceptionGroup as group:  # background look-ahead never raises: this is the caller's own error
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
+
+    async def aclose(self) -> None:
+        await self.rpc.aclose()
+
+    # ------------------------------------------------------------------------------------------------ public API
+
+    async def detect_anvil(self) -> bool:
+        """Recognise anvil by ``web3_clientVersion`` and, unless the RPC is trusted, switch to its blob-tx
+        transactions root (see :attr:`L1Config.anvil_tx_root`). Providers that do not answer the method are not
+        anvil."""
+        if self.cfg.anvil_tx_root or self.cfg.trust_rpc:
+            return self.cfg.anvil_tx_root
+        try:
+            version = await self.rpc.call("web3_clientVersion")
+        except Exception:  # noqa: BLE001 - any failure means "not anvil"
+            return False
+        if isinstance(version, str) and version.lower().startswith("anvil"):
+            self.cfg = dataclasses.replace(self.cfg, anvil_tx_root=True)
+            return True
+        return False
+
+    async def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = parse_quantity(await self.rpc.call("eth_chainId"))
+        return self._chain_id
+
+    async def block_ref_by_label(self, label: str) -> L1BlockRef:
+        """``latest``, ``safe`` or ``finalized`` (header only; the hash is verified unless trusted)."""
+        if label not in LABELS:
+            raise ValueError(f"unknown block label {label!r}")
+        with self._timed("L1BlockRefByLabel"):
+            info = await self._load_header(label)
+        if label == "latest":
+            if info.ref != self.head:
+                self._numbers_at_head.clear()
+            self.head = info.ref
+        return info.ref
+
+    async def block_ref_by_number(self, number: int) -> L1BlockRef:
+        with self._timed("L1BlockRefByNumber"):
+            return (await self._info_by_number(number)).ref
+
+    async def block_ref_by_hash(self, block_hash: bytes) -> L1BlockRef:
+        with self._timed("L1BlockRefByHash"):
+            return (await self._info_by_hash(block_hash)).ref
+
+    async def block_info_by_number(self, number: int) -> L1BlockInfo:
+        return await self._info_by_number(number)
+
+    async def block_info_by_hash(self, block_hash: bytes) -> L1BlockInfo:
+        with self._timed("InfoByHash"):
+            return await self._info_by_hash(block_hash)
+
+    async def info_and_txs_by_hash(self, block_hash: bytes) -> tuple[L1BlockInfo, tuple[Transaction, ...]]:
+        with self._timed("InfoAndTxsByHash"):
+            return await self._info_and_txs(block_hash)
+
+    async def receipts_by_hash(self, block_hash: bytes) -> tuple[L1BlockInfo, tuple[Receipt, ...]]:
+        """The block's receipts, validated against its receipts root (logs carry block-wide indices)."""
+        with self._timed("FetchReceipts"):
+            info, txs = await self._info_and_txs(block_hash)
+            key = ("receipts", block_hash)
+            while True:
+                hit = self.receipts.get(block_hash)
+                if hit is not None:
+                    return info, hit
+                if key in self._inflight:
+                    await self._inflight[key].wait()
+                    if block_hash in self.receipts:
+                        continue
+                async with self._claim(key):
+                    got = await self._fetch_receipts_verified(info, txs)
+                    self._cache_receipts(info, txs, got)
+                    return info, got
+
+    async def prefetch(self, numbers) -> None:
+        """Fetch these blocks, their transactions and receipts in batched requests, and cache them. Blocks that
+        are already cached, in flight, missing or failing verification are skipped (later reads fetch them)."""
+        todo = [n for n in sorted(set(numbers)) if not self._have_number(n) and ("number", n) not in self._inflight]
+        if not todo:
+            return
+        events = {n: trio.Event() for n in todo}
+        for n, ev in events.items():
+            self._inflight[("number", n)] = ev
+        try:
+            blocks = await self.rpc.batch([("eth_getBlockByNumber", [hex(n), True]) for n in todo])
+            ingested = []
+            for n, block in zip(todo, blocks, strict=True):
+                if block is None or isinstance(block, RpcError):
+                    continue
+                try:
+                    info, txs = await self._ingest_block(block)
+                except BlockDataError as e:
+                    log.warning("prefetched L1 block %d failed verification, will refetch on use: %s", n, e)
+                    continue
+                if info.number != n:
+                    continue
+                ingested.append((info, txs))
+        finally:
+            for n, ev in events.items():
+                self._inflight.pop(("number", n), None)
+                ev.set()
+        await self._prefetch_receipts(ingested)
+
+    # ------------------------------------------------------------------------------------------------ blocks
+
+    def _have_number(self, number: int) -> bool:
+        entry = self._by_number.get(number)
+        if entry is None:
+            return False
+        block_hash, stamp = entry
+        if trio.current_time() - stamp > self.cfg.http_poll_interval:  # by-number answers go stale with reorgs
+            return False
+        return block_hash in self.txs and block_hash in self.headers
+
+    async def _info_by_number(self, number: int) -> L1BlockInfo:
+        await self._check_confirmations(number)
+        if self.headers_only:
+            known = self._numbers_at_head.get(number)
+            if known is not None and (info := self.headers.get(known)) is not None:
+                return info
+            info = await self._load_header(hex(number))
+            if info.number != number:
+                raise L1DataError(f"asked L1 for block {number}, got block {info.number}")
+            if self.head is not None and number <= self.head.number and len(self._numbers_at_head) < 64:
+                self._numbers_at_head[number] = info.hash
+            return info
+        self._schedule_lookahead(number)
+        while True:
+            if self._have_number(number):
+                info = self.headers.get(self._by_number[number][0])
+                if info is not None:
+                    return info
+            key = ("number", number)
+            if key in self._inflight:
+                await self._inflight[key].wait()
+                if self._have_number(number):
+                    continue
+            async with self._claim(key):
+                info, _ = await self._load_block("eth_getBlockByNumber", hex(number), lambda i: i.number == number,
+                                                 f"block {number}")
+                return info
+
+    async def _info_by_hash(self, block_hash: bytes) -> L1BlockInfo:
+        hit = self.headers.get(block_hash)
+        if hit is not None:
+            return hit
+        if self.headers_only:
+            info = await self._load_header(to_hex(block_hash), "eth_getBlockByHash")
+            if info.hash != block_hash:
+                raise L1DataError(f"asked L1 for block 0x{block_hash.hex()}, got 0x{info.hash.hex()}")
+            return info
+        return (await self._info_and_txs(block_hash))[0]
+
+    async def _info_and_txs(self, block_hash: bytes) -> tuple[L1BlockInfo, tuple[Transaction, ...]]:
+        key = ("hash", block_hash)
+        while True:
+            txs = self.txs.get(block_hash)
+            info = self.headers.peek(block_hash)
+            if txs is not None and info is not None:
+                return info, txs
+            if key in self._inflight:
+                await self._inflight[key].wait()
+                continue
+            async with self._claim(key):
+                return await self._load_block("eth_getBlockByHash", to_hex(block_hash),
+                                              lambda i: i.hash == block_hash, f"block 0x{block_hash.hex()}")
+
+    async def _load_block(self, method: str, arg: str, matches, what: str):
+        last = None
+        for _ in range(2):  # a verification failure is retried once with a fresh answer
+            block = await self.rpc.call(method, arg, True)
+            if block is None:
+                raise NotFoundError(f"L1 {what} not found")
+            try:
+                info, txs = await self._ingest_block(block)
+            except BlockDataError as e:
+                last = e
+                log.warning("L1 %s failed verification, refetching: %s", what, e)
+                continue
+            if not matches(info):
+                last = BlockDataError(f"asked for {what}, got block {info.number} 0x{info.hash.hex()}")
+                continue
+            return info, txs
+        raise L1DataError(f"L1 RPC returned bad data for {what} twice: {last}")
+
+    async def _load_header(self, label_or_number: str, method: str = "eth_getBlockByNumber") -> L1BlockInfo:
+        last = None
+        for _ in range(2):
+            block = await self.rpc.call(method, label_or_number, False)
+            if block is None:
+                raise NotFoundError(f"L1 block {label_or_number!r} not found")
+            try:
+                if not self.cfg.trust_rpc:
+                    blockdata.check_block_hash(block)
+                info = blockdata.block_info(block)
+            except ParseError as e:
+                last = e
+                continue
+            self.headers.add(info.hash, info)
+            return info
+        raise L1DataError(f"L1 RPC returned a bad header for {label_or_number!r} twice: {last}")
+
+    async def _ingest_block(self, block: dict) -> tuple[L1BlockInfo, tuple[Transaction, ...]]:
+        """Verify (unless trusted) and cache a full block."""
+        if not isinstance(block, dict):
+            raise BlockDataError("block is not a JSON object")
+        verify = not self.cfg.trust_rpc
+        if verify:
+            blockdata.check_block_hash(block)
+            blockdata.check_withdrawals_root(block)
+        info = blockdata.block_info(block)
+        try:
+            txs = tuple(blockdata.block_transactions(block, verify=verify))
+        except BlockDataError:
+            if not (verify and self.cfg.anvil_tx_root):
+                raise
+            txs = tuple(blockdata.block_transactions(block, verify=False))
+            await self._check_anvil_tx_root(block, txs)
+        self.headers.add(info.hash, info)
+        self.txs.add(info.hash, txs)
+        self._by_number[info.number] = (info.hash, trio.current_time())
+        if len(self._by_number) > max(self.cfg.cache_size, 1):
+            self._by_number.pop(min(self._by_number))
+        return info, txs
+
+    async def _check_anvil_tx_root(self, block: dict, txs: tuple[Transaction, ...]) -> None:
+        """anvil commits ``transactionsRoot`` to blob transactions in their network form (with the sidecar); L1
+        clients use the canonical form. Recompute the root from anvil's raw network forms, after checking that
+        each wraps exactly the transaction the block lists."""
+        for i, tj in enumerate(block["transactions"]):
+            if txs[i].hash != from_hex(tj["hash"], 32):
+                raise BlockDataError(f"transaction {i} claims hash {tj['hash']} but encodes to 0x{txs[i].hash.hex()}")
+        blob_txs = [t for t in txs if t.type == BLOB]
+        if not blob_txs:
+            blockdata.check_transactions_root(block, [t.raw for t in txs])
+            return
+        raws = await self.rpc.batch([("eth_getRawTransactionByHash", [to_hex(t.hash)]) for t in blob_txs])
+        network = {}
+        for t, raw in zip(blob_txs, raws, strict=True):
+            if not isinstance(raw, str):
+                raise BlockDataError(f"no raw form of blob transaction 0x{t.hash.hex()}")
+            nb = from_hex(raw)
+            if blockdata.canonical_blob_tx(nb) != t.raw:
+                raise BlockDataError(f"raw form of 0x{t.hash.hex()} wraps a different transaction")
+            network[t.hash] = nb
+        blockdata.check_transactions_root(block, [network.get(t.hash, t.raw) if t.type == BLOB else t.raw
+                                                  for t in txs])
+
+    # ------------------------------------------------------------------------------------------------ receipts
+
+    def _cache_receipts(self, info: L1BlockInfo, txs, got: tuple[Receipt, ...]) -> None:
+        if txs and not got:  # a provider that lost them must not poison the cache
+            return
+        self.receipts.add(info.hash, got)
+
+    async def _fetch_receipts_verified(self, info: L1BlockInfo, txs) -> tuple[Receipt, ...]:
+        if not txs:
+            if info.receipts_root != EMPTY_ROOT:
+                raise L1DataError(f"L1 block {info.number} has no transactions but receipts root "
+                                  f"0x{info.receipts_root.hex()}")
+            return ()
+        last = None
+        bad_answers = 0
+        for _ in range(2 + len(rcpt.Method)):  # two answers that fail verification, or a switch per missing method
+            if bad_answers == 2:
+                break
+            method = self._chooser.pick(len(txs))
+            results = await self.rpc.batch(rcpt.calls(method, to_hex(info.hash), [to_hex(t.hash) for t in txs]))
+            try:
+                return self._parse_receipts(method, info, txs, results)
+            except RpcError as e:
+                self._chooser.on_error(method, e)
+                last = e
+                if rcpt.unusable(e):
+                    continue
+                raise L1DataError(f"receipts of L1 block {info.number}: {e}") from None
+            except BlockDataError as e:
+                last = e
+                bad_answers += 1
+                log.warning("receipts of L1 block %d failed verification, refetching: %s", info.number, e)
+        raise L1DataError(f"L1 RPC returned bad receipts for block {info.number} 0x{info.hash.hex()}: {last}")
+
+    def _parse_receipts(self, method, info: L1BlockInfo, txs, results: list) -> tuple[Receipt, ...]:
+        for r in results:
+            if isinstance(r, RpcError):
+                raise r
+        tx_hashes = [t.hash for t in txs]
+        if method == rcpt.Method.TX_RECEIPT_BATCH:
+            data = results
+        else:
+            data = results[0]
+            if method == rcpt.Method.ALCHEMY:
+                data = data.get("receipts") if isinstance(data, dict) else None
+            if data is None:
+                raise BlockDataError(f"no receipts for L1 block {info.number}")
+            if method == rcpt.Method.DEBUG_RAW:
+                return tuple(blockdata.receipts_from_raw(info.number, data, len(txs), info.receipts_root))
+        return tuple(blockdata.receipts_from_json(info.hash, info.number, tx_hashes, data, info.receipts_root))
+
+    async def _prefetch_receipts(self, blocks: list[tuple[L1BlockInfo, tuple[Transaction, ...]]]) -> None:
+        plan = []  # (info, txs, method, first call index, call count)
+        calls: list[tuple[str, list]] = []
+        claimed = []
+        for info, txs in blocks:
+            key = ("receipts", info.hash)
+            if info.hash in self.receipts or key in self._inflight:
+                continue
+            if not txs:
+                if info.receipts_root == EMPTY_ROOT:
+                    self.receipts.add(info.hash, ())
+                continue
+            method = self._chooser.pick(len(txs))
+            cs = rcpt.calls(method, to_hex(info.hash), [to_hex(t.hash) for t in txs])
+            plan.append((info, txs, method, len(calls), len(cs)))
+            calls += cs
+            self._inflight[key] = trio.Event()
+            claimed.append(key)
+        try:
+            if not calls:
+                return
+            results = await self.rpc.batch(calls)
+            for info, txs, method, start, count in plan:
+                try:
+                    got = self._parse_receipts(method, info, txs, results[start:start + count])
+                except RpcError as e:
+                    self._chooser.on_error(method, e)
+                    continue
+                except BlockDataError as e:
+                    log.warning("prefetched receipts of L1 block %d failed verification: %s", info.number, e)
+                    continue
+                self._cache_receipts(info, txs, got)
+        finally:
+            for key in claimed:
+                ev = self._inflight.pop(key, None)
+                if ev is not None:
+                    ev.set()
+
+    # ------------------------------------------------------------------------------------------------ helpers
+
+    async def _check_confirmations(self, number: int) -> None:
+        """``--verifier.l1-confs``: blocks closer than that to the head are reported as not found (op-node
+        ``confDepth``), so that shallow reorgs never reach derivation."""
+        confs = self.cfg.verifier_l1_confs
+        if confs <= 0:
+            return
+        if self.head is None or number + confs > self.head.number:
+            await self.block_ref_by_label("latest")
+        if number + confs > self.head.number:
+            raise NotFoundError(f"L1 block {number} is not {confs} blocks deep yet (head {self.head.number})")
+
+    def _schedule_lookahead(self, number: int) -> None:
+        depth = self.cfg.prefetch_depth
+        if self._nursery is None or depth <= 0 or self.head is None:
+            return
+        limit = self.head.number - self.cfg.verifier_l1_confs
+        if number + depth // 2 <= self._prefetch_hi or number >= limit:
+            return
+        lo = max(number + 1, self._prefetch_hi + 1)
+        hi = min(number + depth, limit)
+        if lo > hi:
+            return
+        self._prefetch_hi = hi
+        self._nursery.start_soon(self._prefetch_quietly, range(lo, hi + 1))
+
+    async def _prefetch_quietly(self, numbers) -> None:
+        try:
+            await self.prefetch(numbers)
+        except Exception as e:  # look-ahead is an optimisation: reads fetch (and report) on their own
+            log.debug("L1 look-ahead for %s failed: %s", numbers, e)
+            self._prefetch_hi = min(self._prefetch_hi, numbers.start - 1)
+
+    @asynccontextmanager
+    async def _claim(self, key):
+        ev = trio.Event()
+        self._inflight[key] = ev
+        try:
+            yield
+        finally:
+            if self._inflight.get(key) is ev:
+                del self._inflight[key]
+            ev.set()
+
+    class _Timer:
+        __slots__ = ("metrics", "request", "start")
+
+        def __init__(self, metrics, request):
+            self.metrics, self.request = metrics, request
+
+        def __enter__(self):
+            self.start = trio.current_time()
+
+        def __exit__(self, *exc):
+            self.metrics.record_l1_request(self.request, trio.current_time() - self.start)
+
+    def _timed(self, request: str):
+        if self.metrics is None:
+            return _NULL_CTX
+        return L1Client._Timer(self.metrics, request)
+
+
+class _NullCtx:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return None
+
+
+_NULL_CTX = _NullCtx()

@@ -1,0 +1,113 @@
+"""Following a source node (``--l2.follow.source``; op-node's Light CL, follow-and-rpc.md §1): no derivation;
+safe and finalized come from the source's ``optimism_syncStatus``, checked against this node's own L1.
+
+Every 2 × block time the source is polled in a task of its own (a slow or hung source never blocks the node: the
+call is bounded by ``--l2.follow.source.rpc-timeout``). An update is applied only if it is consistent
+(safe ≤ local-safe, finalized ≤ safe) and the L1 origins of local-safe, safe and finalized — and the source's
+``current_l1`` when set — are canonical on our L1; otherwise the whole update is dropped and counted by reason,
+with op-node's metric labels. The URL may carry a path (an op-supernode serves each chain at ``/<chainID>``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import httpx
+import trio
+
+from derivation.protocol.errors import DerivationError
+from derivation.protocol.jsonutil import loads_bounded
+from derivation.protocol.types import L1BlockRef
+from opnode.node.sync_status import SyncStatus, SyncStatusError
+
+log = logging.getLogger("opnode.follow")
+
+SUCCESS, FETCH, INVALID, L1_LOOKUP, L1_MISMATCH = ("success", "error_fetch_status", "error_invalid_state",
+                                                   "error_l1_lookup", "error_l1_mismatch")
+
+
+class FollowSource:
+    def __init__(self, url: str, *, timeout: float, interval: float, l1_ref_by_number, ctrl, driver,
+                 sequencer: bool = False, count: Callable[[str], None] = lambda result: None):
+        self.url = url
+        self.timeout = timeout
+        self.interval = interval
+        self.l1_ref_by_number = l1_ref_by_number  # async (n) -> L1BlockRef on our own L1
+        self.ctrl = ctrl
+        self.driver = driver
+        self.sequencer = sequencer
+        self.count = count
+        self._pending: SyncStatus | None = None
+        self.last: SyncStatus | None = None  # the last applied source status
+        self.results: dict[str, int] = {}
+
+    def _result(self, r: str) -> None:
+        self.results[r] = self.results.get(r, 0) + 1
+        self.count(r)
+
+    async def fetch(self, http: httpx.AsyncClient) -> SyncStatus | None:
+        try:
+            r = await http.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "optimism_syncStatus",
+                                                "params": []}, timeout=self.timeout)
+            body = loads_bounded(r.content)
+            if "error" in body and body["error"] is not None:
+                raise ValueError(f"source answered error {body['error']} (HTTP {r.status_code})")
+            return SyncStatus.from_json(body.get("result"))
+        except (httpx.HTTPError, ValueError, SyncStatusError, AttributeError, TypeError) as e:
+            log.warning("Follow Upstream: Failed to fetch status: %s", str(e) or type(e).__name__)  # timeouts: ''
+            self._result(FETCH)
+            return None
+
+    async def validate(self, st: SyncStatus) -> bool:
+        if st.safe_l2.number > st.local_safe_l2.number:
+            log.warning("Follow Upstream: invalid external state, safe is ahead of local safe")
+            self._result(INVALID)
+            return False
+        if st.finalized_l2.number > st.safe_l2.number:
+            log.warning("Follow Upstream: invalid external state, finalized is ahead of safe")
+            self._result(INVALID)
+            return False
+        checks: dict[int, tuple[str, bytes]] = {}
+        for name, origin in (("local safe", st.local_safe_l2.l1_origin), ("safe", st.safe_l2.l1_origin),
+                             ("finalized", st.finalized_l2.l1_origin)):
+            checks.setdefault(origin.number, (name, origin.hash))
+        if not st.current_l1.is_zero():
+            checks.setdefault(st.current_l1.number, ("current L1", st.current_l1.hash))
+        for number, (name, want) in checks.items():
+            try:
+                ours: L1BlockRef = await self.l1_ref_by_number(number)
+            except (DerivationError, LookupError, httpx.HTTPError) as e:
+                log.warning("Follow Upstream: L1 lookup of the %s origin %d failed: %s", name, number, e)
+                self._result(L1_LOOKUP)
+                return False
+            if ours.hash != want:
+                log.warning("Follow Upstream: L1 origin of external %s %d is not canonical", name, number)
+                self._result(L1_MISMATCH)
+                return False
+        return True
+
+    async def run(self) -> None:
+        async with httpx.AsyncClient() as http:
+            tick = trio.current_time()
+            while True:
+                st = await self.fetch(http)
+                if st is not None and await self.validate(st):
+                    self._pending = st
+                    self.driver.wake()
+                # a fixed period, as op-node's ticker: the time a poll takes does not push the next one back
+                tick = max(tick + self.interval, trio.current_time())
+                await trio.sleep_until(tick)
+
+    async def apply(self) -> None:
+        """Driver hook: apply the latest validated update on the driver's loop (the controller has one owner)."""
+        st, self._pending = self._pending, None
+        if st is None:
+            return
+        outcome = await self.ctrl.follow_source(st.safe_l2, st.local_safe_l2, st.finalized_l2, self.sequencer)
+        if not st.current_l1.is_zero():
+            self.driver.current_l1 = st.current_l1
+        self.last = st
+        self._result(SUCCESS)
+        log.info("Follow Source: %s (safe %d, local safe %d, finalized %d)", outcome.value, st.safe_l2.number,
+                 st.local_safe_l2.number, st.finalized_l2.number)

@@ -1,0 +1,311 @@
+"""``opnode node``: the whole node in one trio nursery — L1 and beacon clients, L1 head tracking, the engine
+client and controller, the derivation driver (or the follow source), the sequencer when enabled, the RPC and
+metrics servers — with start-up checks and a clean shutdown on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+import trio
+
+from derivation.events import BatchAccepted, Dropped, EmptyBatchGenerated, Event, PipelineReset
+from derivation.pipeline import Pipeline
+from derivation.protocol.errors import CriticalError, DerivationError
+from derivation.protocol.hexutil import parse_quantity
+from derivation.protocol.types import L1BlockRef
+from derivation.stages.attributes_builder import AttributesBuilder
+from engine.client import EngineClient
+from engine.controller import EngineController, Heads
+from opnode import __version__
+from opnode.node.config import NodeConfig
+from opnode.node.l1.beacon import BeaconClient
+from opnode.node.l1.client import L1Client
+from opnode.node.l1.heads import HeadTracker
+from opnode.node.l1.rpc import RpcError
+from opnode.node.l2_reader import L2Reader
+from opnode.node.logs import get_logger
+from opnode.node.metrics import Metrics
+from opnode.node.rpc.server import RPCServer
+from opnode.node.runtime.api import RuntimeAPI
+from opnode.node.runtime.driver import Driver
+from opnode.node.runtime.follow import FollowSource
+from opnode.node.runtime.l1_data import NodeL1Source
+from opnode.node.runtime.l2_data import NodeL2Source
+from opnode.node.runtime.runtime_config import unsafe_block_signer
+from opnode.node.runtime.sequencer import Sequencer
+from opnode.node.safedb import SafeDB
+
+log = get_logger("opnode.node")
+
+
+class StartupError(Exception):
+    """The node cannot start: a misconfiguration or an endpoint on the wrong chain (one line for the user)."""
+
+
+@dataclass
+class Ports:
+    rpc: int
+    metrics: int | None
+
+
+class OpNode:
+    def __init__(self, config: NodeConfig, metrics: Metrics | None = None):
+        self.config = config
+        self.cfg = config.rollup
+        self.metrics = metrics or Metrics()
+        self.ports: Ports | None = None
+        self.sequencer: Sequencer | None = None
+        self.follow: FollowSource | None = None
+        self.p2p = None
+        self.safedb: SafeDB | None = None
+
+    # -------------------------------------------------------------------------------------------- start-up
+
+    async def _check_chains(self, l1: L1Client, engine: EngineClient) -> None:
+        cfg = self.cfg
+        chain = await l1.chain_id()
+        if chain != cfg.l1_chain_id:
+            raise StartupError(f"incorrect L1 RPC chain id {chain}, expected {cfg.l1_chain_id}")
+        if await l1.detect_anvil():
+            log.info("L1 is anvil: blob transactions are checked against its network-form transactions root")
+        genesis = await l1.block_ref_by_number(cfg.genesis.l1.number)
+        if genesis.hash != cfg.genesis.l1.hash:
+            raise StartupError(f"incorrect L1 genesis block hash 0x{genesis.hash.hex()}, expected "
+                               f"0x{cfg.genesis.l1.hash.hex()}")
+        l2_chain = parse_quantity(await engine.call("eth_chainId"))
+        if l2_chain != cfg.l2_chain_id:
+            raise StartupError(f"incorrect L2 RPC chain id {l2_chain}, expected {cfg.l2_chain_id}")
+        l2_genesis = await engine.block(cfg.genesis.l2.number)
+        if l2_genesis is None or l2_genesis["hash"] != "0x" + cfg.genesis.l2.hash.hex():
+            got = None if l2_genesis is None else l2_genesis["hash"]
+            raise StartupError(f"incorrect L2 genesis block hash {got}, expected 0x{cfg.genesis.l2.hash.hex()}")
+
+    async def _check_derivation_limit(self, l1: L1Client, engine: EngineClient) -> None:
+        """A bundled config that stops describing its chain (Base after Azul) refuses to start once the L1 head or
+        the engine's head is past that time: deriving on would silently follow the wrong rules."""
+        limit = self.cfg.derivation_limit
+        if limit is None:
+            return
+        l1_head = await l1.block_ref_by_label("latest")
+        latest = await engine.block("latest")
+        l2_time = 0 if latest is None else parse_quantity(latest["timestamp"])
+        t = max(l1_head.time, l2_time)
+        if t >= limit.time:
+            raise StartupError(limit.message(t))
+
+    def _interop_notice(self) -> None:
+        """op-supernode checks cross-chain messages; a plain deriving node does not (op-node's localSafeIsFullySafe
+        without --l2.follow.source), so it can diverge from the chain once the set is active: say so once."""
+        ds = self.cfg.dependency_set
+        if ds is None or not ds.multi_chain or self.config.follow_source is not None:
+            return
+        log.warn("This chain is in a multi-chain interop dependency set: this source node derives it without "
+                 "cross-chain message checks and can diverge from the chain from Lagoon on (a block with an invalid "
+                 "executing message is replaced by the supernode); run `opnode supernode`, or follow one with "
+                 "--l2.follow.source <supernode>/<chainID>", chains=",".join(map(str, ds.chain_ids)))
+
+    # -------------------------------------------------------------------------------------------- observers
+
+    def _on_event(self, ev: Event) -> None:
+        self.metrics.record_derivation_event(ev)
+        if isinstance(ev, Dropped):
+            log.warn("Dropped " + ev.what, reason=ev.reason.value, detail=ev.message, l1=ev.l1.number)
+        elif isinstance(ev, PipelineReset):
+            log.info("Derivation pipeline reset", origin=ev.l1.number, why=ev.reason)
+        elif isinstance(ev, EmptyBatchGenerated):
+            log.info("Generated deposit-only batch (sequencing window expired)", timestamp=ev.timestamp,
+                     epoch=ev.epoch_num)
+        elif isinstance(ev, BatchAccepted):
+            log.debug("Accepted batch", timestamp=ev.timestamp, epoch=ev.epoch_num, txs=ev.txs)
+
+    def _on_heads(self, old: Heads, new: Heads) -> None:
+        for name in ("unsafe", "cross_unsafe", "pending_safe", "local_safe", "safe", "finalized"):
+            ref = getattr(new, name)
+            if ref != getattr(old, name):
+                self.metrics.record_l2_ref(f"l2_{name}", ref)
+        if new.safe != old.safe or new.unsafe != old.unsafe:
+            log.debug("Heads", unsafe=new.unsafe.number, safe=new.safe.number, finalized=new.finalized.number)
+
+    def _on_l1(self, name: str, ref: L1BlockRef) -> None:
+        self.metrics.record_l1_ref(f"l1_{name}", ref)
+        self.driver.wake()
+
+    # -------------------------------------------------------------------------------------------- run
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        c = self.config
+        for notice in c.notices:
+            log.info(notice)
+        self._interop_notice()
+        self.metrics.record_info(__version__)
+        self.metrics.record_up()
+        async with AsyncExitStack() as stack:
+            # A light node reads L1 headers only (canonical checks, resets); a sequencer still needs receipts.
+            headers_only = c.follow_source is not None and not c.sequencer.enabled
+            l1 = await stack.enter_async_context(L1Client.open(c.l1, self.metrics, headers_only=headers_only))
+            beacon = None
+            if c.beacon.url:
+                beacon = BeaconClient(c.beacon, metrics=self.metrics)
+                stack.push_async_callback(beacon.aclose)
+            engine = EngineClient(c.l2.url, c.l2.jwt_secret, self.cfg, timeout=c.l2.rpc_timeout)
+            stack.push_async_callback(engine.aclose)
+            self.l2_reader = L2Reader(c.l2.url, jwt_secret=c.l2.jwt_secret, timeout=c.l2.rpc_timeout,
+                                      metrics=self.metrics)
+            stack.push_async_callback(self.l2_reader.aclose)
+            try:
+                await self._check_chains(l1, engine)
+                await self._check_derivation_limit(l1, engine)
+            except (DerivationError, OSError) as e:
+                raise StartupError(f"cannot check the L1/L2 endpoints: {e}") from None
+            if beacon is not None and not c.beacon.ignore and not await beacon.check():
+                raise StartupError(f"the beacon endpoint {c.beacon.url} does not answer (use --l1.beacon.ignore "
+                                   "to start anyway)")
+            await self._run(l1, beacon, engine, task_status)
+
+    async def _run(self, l1: L1Client, beacon, engine: EngineClient, task_status) -> None:
+        c = self.config
+        light = c.follow_source is not None
+        self.heads = HeadTracker(l1, on_change=lambda name, ref: self._on_l1(name, ref))
+        self.ctrl = EngineController(self.cfg, engine, on_change=self._on_heads)
+        self.l1data = NodeL1Source(l1, beacon, confirmed_head=lambda: self.heads.confirmed_head)
+        self.l2data = NodeL2Source(self.cfg, engine)
+        self.pipeline = Pipeline(self.cfg, c.l1_chain_config, self.l1data, self.l2data, self._on_event)
+        if c.safedb_path and not light:
+            self.safedb = SafeDB(c.safedb_path)
+        self.driver = Driver(self.cfg, pipeline=self.pipeline, ctrl=self.ctrl, l1=self.l1data, l2=self.l2data,
+                             l1_finalized=lambda: self.heads.finalized, safedb=self.safedb, derive=not light,
+                             metrics=self.metrics, el_sync=c.sync.el_sync)
+        if c.sequencer.enabled:
+            builder = AttributesBuilder(self.cfg, c.l1_chain_config, self.l1data, self.l2data)
+            self.sequencer = Sequencer(self.cfg, self.ctrl, builder, self.driver, l1_confs=c.sequencer.l1_confs,
+                                       max_safe_lag=c.sequencer.max_safe_lag, active=not c.sequencer.stopped,
+                                       l1_head=lambda: None if self.heads.head is None else self.heads.head.number,
+                                       on_sealed=self._publish)
+            self.driver.hooks.append(self.sequencer.step)
+            self.driver.deadlines.append(self.sequencer.seconds_until_next)
+        if light:
+            self.follow = FollowSource(c.follow_source.url, timeout=c.follow_source.rpc_timeout,
+                                       interval=2 * self.cfg.block_time, l1_ref_by_number=l1.block_ref_by_number,
+                                       ctrl=self.ctrl, driver=self.driver, sequencer=c.sequencer.enabled,
+                                       count=self.metrics.record_follow_source)
+            self.driver.hooks.append(self.follow.apply)
+        if not c.p2p.disabled:
+            self.p2p = await self._make_p2p(l1)
+        rpc = RPCServer.for_node(c.rpc, RuntimeAPI(self), metrics=self.metrics, extra=self._p2p_methods())
+        try:
+            async with trio.open_nursery() as n:
+                n.start_soon(self._watch_signals, n.cancel_scope)
+                await n.start(self.heads.run)
+                if self.p2p is not None:
+                    await n.start(self.p2p.run)
+                    n.start_soon(self._reload_runtime_config, l1)
+                # The driver's first reset reads the heads from the engine before the RPC serves them, so a light
+                # node following this one never sees the zero heads of a node that has not looked yet.
+                await n.start(self.driver.run)
+                rpc_port = await n.start(rpc.run)
+                metrics_port = None
+                if c.metrics.enabled:
+                    metrics_port = await n.start(self.metrics.serve, c.metrics.addr, c.metrics.port)
+                if self.follow is not None:
+                    n.start_soon(self.follow.run)
+                n.start_soon(self._report_idle)
+                self.ports = Ports(rpc_port, metrics_port)
+                log.info("Node started", rpc=f"http://{c.rpc.addr}:{rpc_port}", mode="light" if light else "source",
+                         sequencer=bool(self.sequencer), unsafe=self.ctrl.unsafe.number, safe=self.ctrl.safe.number)
+                task_status.started(self.ports)
+        finally:
+            if self.safedb is not None:
+                self.safedb.close()
+
+    async def _make_p2p(self, l1: L1Client):
+        from p2p.service import GossipService
+
+        cfg = p2p_config(self.config.p2p)
+        try:
+            signer = await unsafe_block_signer(l1.rpc.call, self.cfg.l1_system_config_address)
+        except (RpcError, DerivationError, OSError) as e:
+            log.warn("Cannot read the unsafe block signer from L1 yet", err=str(e))
+            signer = None
+        log.info("P2P", unsafe_block_signer="0x" + signer.hex() if signer else "unset (gossip ignored)")
+        return GossipService(self.cfg, cfg, unsafe_block_signer=signer, deliver=self.driver.submit_unsafe,
+                             metrics=self.metrics)
+
+    def _p2p_methods(self) -> dict:
+        if self.p2p is None:
+            return {}
+        from opnode.node.rpc.jsonrpc import Method, RPCError
+        from p2p import api
+
+        def wrap(name):
+            async def handler(*params):
+                try:
+                    return await api.call(self.p2p, name, *params)
+                except api.P2PApiError as e:
+                    raise RPCError(str(e), e.code) from None
+            return Method(handler, 0, 2)
+
+        return {name: wrap(name) for name in api.METHODS}
+
+    async def _reload_runtime_config(self, l1: L1Client) -> None:
+        while True:
+            await trio.sleep(self.config.runtime_config_reload_interval)
+            try:
+                signer = await unsafe_block_signer(l1.rpc.call, self.cfg.l1_system_config_address)
+            except (RpcError, DerivationError, OSError) as e:
+                log.warn("Failed to reload the runtime config", err=str(e))
+                continue
+            if signer != self.p2p.unsafe_block_signer:
+                log.info("Unsafe block signer changed", signer="0x" + (signer or bytes(20)).hex())
+                self.p2p.set_unsafe_block_signer(signer)
+
+    def _publish(self, env) -> None:
+        if self.p2p is not None:
+            self.p2p.submit(env)
+
+    async def _report_idle(self) -> None:
+        while True:
+            self.metrics.set_derivation_idle(self.driver.idle)
+            await trio.sleep(1)
+
+    async def _watch_signals(self, scope: trio.CancelScope) -> None:
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for sig in signals:
+                log.info("Shutting down", signal=signal.Signals(sig).name)
+                scope.cancel()
+                return
+
+
+def run_node(config: NodeConfig) -> int:
+    """Run until a signal; the process exit code (0 clean, 1 on a start-up or critical error)."""
+    code = 0
+    try:
+        trio.run(OpNode(config).run)
+    except* StartupError as group:
+        log.crit(f"Cannot start: {group.exceptions[0]}")
+        code = 1
+    except* CriticalError as group:
+        log.crit(f"Derivation halted: {group.exceptions[0]}")
+        code = 1
+    return code
+
+
+def p2p_config(p):
+    """The gossip service's configuration from the node's ``--p2p.*`` settings (``opnode.node.config.P2PConfig``)."""
+    from p2p.config import P2PConfig
+
+    flags = {"p2p.listen.ip": p.listen_ip, "p2p.listen.tcp": p.listen_tcp, "p2p.static": list(p.static),
+             "p2p.bootnodes": list(p.bootnodes), "p2p.priv.path": p.priv_path, "p2p.priv.raw": p.priv_raw,
+             "p2p.sequencer.key": p.sequencer_key, "p2p.peers.grace": p.peers_grace,
+             "p2p.no-discovery": p.no_discovery, "p2p.peers.lo": p.peers_lo, "p2p.peers.hi": p.peers_hi,
+             "p2p.gossip.mesh.d": p.gossip_mesh_d, "p2p.gossip.mesh.lo": p.gossip_mesh_lo,
+             "p2p.gossip.mesh.dhi": p.gossip_mesh_dhi, "p2p.gossip.mesh.floodpublish": p.gossip_flood_publish}
+    if p.advertise_ip:
+        flags["p2p.advertise.ip"] = p.advertise_ip
+    if p.advertise_tcp:
+        flags["p2p.advertise.tcp"] = p.advertise_tcp
+    try:
+        return P2PConfig.from_flags({k: v for k, v in flags.items() if v not in ("", None)})
+    except DerivationError as e:
+        raise StartupError(f"p2p: {e}") from None

@@ -1,0 +1,135 @@
+"""The sequencer (op-node ``sequencing.Sequencer`` and ``L1OriginSelector``): one block per block time on the
+unsafe head, built by the engine from derived attributes plus its transaction pool.
+
+L1 origin: the next L1 block as soon as the new block's time reaches it (and it is ``--sequencer.l1-confs`` deep);
+otherwise the current one, unless that would exceed the sequencer drift — then the next one is required, and
+without it no block is built. The pool is off (``noTxPool``) past the drift and on fork activation blocks with
+upgrade transactions, Ecotone through Lagoon (op-node sequencer: "For the Karst activation block we must not include
+any sequencer transactions"; Jovian, Karst and Lagoon also drop a batch that carries any). ``--sequencer.max-safe-lag`` pauses
+sequencing when the unsafe head runs too far ahead of the safe head.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+
+from derivation.protocol.errors import TemporaryError
+from derivation.protocol.rollup_config import RollupConfig
+from derivation.protocol.types import BlockID, L1BlockInfo
+from derivation.protocol.upgrades import UPGRADE_FORKS
+from derivation.stages.attributes_builder import AttributesBuilder
+from engine.client import ExecutionPayloadEnvelope
+from engine.controller import EngineController, InvalidPayload
+
+log = logging.getLogger("opnode.sequencer")
+
+NO_POOL_FORKS = UPGRADE_FORKS
+
+
+def no_tx_pool(cfg: RollupConfig, origin_time: int, l2_timestamp: int) -> bool:
+    """The block at ``l2_timestamp`` takes no pool transactions: past the drift, or a fork activation block with
+    upgrade transactions."""
+    return (l2_timestamp > origin_time + cfg.max_sequencer_drift_at(origin_time)
+            or any(cfg.is_activation_block(f, l2_timestamp) for f in NO_POOL_FORKS))
+
+
+class Sequencer:
+    def __init__(self, cfg: RollupConfig, ctrl: EngineController, builder: AttributesBuilder, driver, *,
+                 l1_confs: int = 4, max_safe_lag: int = 0, active: bool = True,
+                 l1_head: Callable[[], int | None] = lambda: None, clock: Callable[[], float] = time.time,
+                 on_sealed: Callable[[ExecutionPayloadEnvelope], None] | None = None):
+        self.cfg = cfg
+        self.ctrl = ctrl
+        self.builder = builder
+        self.driver = driver  # for resolve() and wake()
+        self.l1_confs = l1_confs
+        self.max_safe_lag = max_safe_lag
+        self.active = active
+        self.l1_head = l1_head
+        self.clock = clock
+        self.on_sealed = on_sealed or (lambda env: None)
+        self.sealed = 0
+        self.waiting = False  # past the drift without the next L1 origin
+
+    # -------------------------------------------------------------------------------------------- control
+
+    def start(self, head_hash: bytes) -> None:
+        """``admin_startSequencer``: only on top of the current unsafe head (op-node refuses otherwise)."""
+        if self.active:
+            raise ValueError("sequencer already running")
+        if head_hash != self.ctrl.unsafe.hash:
+            raise ValueError(f"block hash does not match the unsafe head {self.ctrl.unsafe.hash.hex()}")
+        self.active = True
+        self.driver.wake()
+
+    def stop(self) -> bytes:
+        """``admin_stopSequencer``: returns the unsafe head hash to restart from."""
+        if not self.active:
+            raise ValueError("sequencer not running")
+        self.active = False
+        return self.ctrl.unsafe.hash
+
+    def seconds_until_next(self) -> float:
+        return self.ctrl.unsafe.time + self.cfg.block_time - self.clock()
+
+    # -------------------------------------------------------------------------------------------- building
+
+    async def step(self) -> None:
+        """Called by the driver every iteration: seal the next block if its time has come."""
+        if not self.active or self.ctrl.el_syncing or self.driver.reset_reason is not None:
+            return
+        h = self.ctrl.heads
+        if self.max_safe_lag and h.unsafe.number - h.safe.number >= self.max_safe_lag:
+            return
+        if self.seconds_until_next() > 0:
+            return
+        try:
+            await self._seal()
+        except InvalidPayload as e:
+            log.error("engine refused the sequenced block: %s", e)
+        finally:
+            self.driver.wake()
+
+    def _visible(self, number: int) -> bool:
+        head = self.l1_head()
+        return head is not None and number + self.l1_confs <= head
+
+    async def _origin(self) -> L1BlockInfo | None:
+        parent = self.ctrl.unsafe
+        l1 = self.driver.l1
+        cur = await self.driver.resolve(lambda: l1.block_by_hash(parent.l1_origin.hash))
+        ts = parent.time + self.cfg.block_time
+        nxt = None
+        if self._visible(cur.number + 1):
+            nxt = await self.driver.resolve(lambda: l1.block_by_number(cur.number + 1))
+            if nxt.parent_hash != cur.hash:
+                raise TemporaryError(f"L1 block {nxt.number} does not build on the current origin {cur.number}")
+        if nxt is not None and ts >= nxt.time:
+            return nxt
+        if ts - cur.time <= self.cfg.max_sequencer_drift_at(cur.time):
+            return cur
+        if nxt is None:
+            if not self.waiting:
+                log.warning("past the sequencer drift and the next L1 origin is not available: waiting")
+            self.waiting = True
+            return None
+        return cur if ts < nxt.time else nxt
+
+    async def _seal(self) -> None:
+        parent = self.ctrl.unsafe
+        origin = await self._origin()
+        if origin is None:
+            return
+        self.waiting = False
+        epoch = BlockID(origin.hash, origin.number)
+        attrs = await self.driver.resolve(lambda: self.builder.prepare(parent, epoch))
+        ts = attrs.timestamp
+        attrs = dataclasses.replace(attrs, no_tx_pool=no_tx_pool(self.cfg, origin.time, ts))
+        env, ref = await self.ctrl.sequence(attrs)
+        await self.ctrl.sync_forkchoice()
+        self.sealed += 1
+        self.on_sealed(env)
+        log.info("sealed block %d (%d txs, L1 origin %d)", ref.number, len(env.transactions), origin.number)

@@ -1,0 +1,407 @@
+"""``opnode batcher``: posts the sequencer's unsafe blocks to L1 so that every node can derive them.
+
+One loop (every ``poll_interval``, or when woken):
+
+1. L1 head; on a new head, re-read batcher updates (:mod:`.l1_view`) and check that every posted transaction of the
+   channels still kept is in a canonical block, was sent by the batcher of that block, and that each confirmed
+   channel fits in the channel timeout (spec-checklist C-02). A failure rewinds from that channel: it and every
+   later one are posted again (Holocene drops batches that come out of order, so later channels must follow).
+2. ``optimism_syncStatus``: channels whose blocks are all safe, and whose transactions are ``num_confirmations``
+   deep, are done. A safe head that falls behind blocks already done, once the node has read past where they were
+   posted, means their data left L1 (a reorg deeper than the confirmations): everything after the safe head is
+   loaded and posted again.
+3. New unsafe blocks from the L2 execution client, from the last loaded (or the safe head). A block that does not
+   build on the last loaded one is an L2 reorg: the batcher starts again from the safe head.
+4. Receipts of transactions in flight; a transaction not mined within ``resubmit_after`` is resent with higher fees.
+5. Channels that are due are built (with a fault when ``--faults`` says so), and their transactions sent in order,
+   at most ``max_pending_tx`` in flight, from the key of the current batcher address.
+
+DA: ``calldata``; ``blobs``; ``auto`` = blobs once Ecotone is active by the L1 head's time and the L1 takes blob
+transactions. Compression and batch type follow the L1 head's time (brotli from Fjord, span batches from Delta).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import trio
+
+from derivation.protocol.errors import ParseError, TemporaryError
+from derivation.protocol.hexutil import to_hex
+from derivation.protocol.rollup_config import Fork, RollupConfig
+from derivation.protocol.types import BlockID
+from opnode.node.l1.rpc import RpcClient, RpcError
+from opnode.tools.batcher.channels import BLOBS, CALLDATA, Channel, ChannelManager, L2Reorg, Submission
+from opnode.tools.batcher.config import BatcherConfig
+from opnode.tools.batcher.events import EventLog
+from opnode.tools.batcher.faults import EXPECTED_DROPS, FaultKind
+from opnode.tools.batcher.l1_view import BatcherAddresses, L1Head, canonical, l1_head
+from opnode.tools.batcher.l2_blocks import L2BlockError, NodeStatus, fetch_block, rollup_config, sync_status
+from opnode.tools.batcher.txmgr import NonceTooLow, SendError, TxManager, TxReceipt
+
+log = logging.getLogger("opnode.tools.batcher")
+
+MAX_BLOCKS_PER_STEP = 200
+
+
+class Batcher:
+    def __init__(self, cfg: BatcherConfig, *, rollup: RollupConfig | None = None, events: EventLog | None = None):
+        self.cfg = cfg
+        self.rollup = rollup
+        self.events = events or EventLog(cfg.events_path)
+        self.active = True
+        self.head: L1Head | None = None
+        self.status_seen: NodeStatus | None = None
+        self.cm: ChannelManager | None = None
+        self.addresses: BatcherAddresses | None = None
+        self.managers: dict[bytes, TxManager] = {}
+        self.signer: bytes | None = None
+        self._wake = trio.Event()
+        self._flush = False
+        self._pruned_inclusion = -1  # highest L1 block holding a channel already done
+        self._l1: RpcClient | None = None
+        self._l2: RpcClient | None = None
+        self._node: RpcClient | None = None
+        self.steps = 0
+
+    # -------------------------------------------------------------------------------------------- control
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def flush(self) -> None:
+        """``admin_flushBatcher``: close the open channel now."""
+        self._flush = True
+        self.wake()
+
+    async def stop(self, timeout: float = 60.0) -> None:
+        """``admin_stopBatcher``: send nothing new; returns once every transaction in flight is mined."""
+        if self.active:
+            self.active = False
+            self.events.emit("stopped")
+        with trio.move_on_after(timeout):
+            while self.in_flight():
+                self.wake()
+                await trio.sleep(self.cfg.poll_interval / 2)
+
+    def start(self) -> None:
+        """``admin_startBatcher``."""
+        if not self.active:
+            self.active = True
+            self.events.emit("resumed")
+            self.wake()
+
+    async def pause(self) -> None:
+        """The traffic generator's key-rotation handshake (same as :class:`~.admin.BatcherControl`)."""
+        await self.stop()
+
+    async def resume(self) -> None:
+        self.start()
+
+    def in_flight(self) -> list[Submission]:
+        if self.cm is None:
+            return []
+        return [s for c in self.cm.channels for s in c.submissions if s.pending is not None and s.included is None]
+
+    def status(self) -> dict:
+        cm = self.cm
+        return {"active": self.active, "signer": to_hex(self.signer) if self.signer else None,
+                "keys": [to_hex(a) for a in self.managers],
+                "l1_head": self.head.number if self.head else None,
+                "safe_l2": self.status_seen.safe.number if self.status_seen else None,
+                "unsafe_l2": self.status_seen.unsafe.number if self.status_seen else None,
+                "loaded_l2": cm.last_block.number if cm and cm.last_block else None,
+                "queued_blocks": len(cm.queue) if cm else 0, "channels": len(cm.channels) if cm else 0,
+                "in_flight": len(self.in_flight()), **self.events.snapshot()}
+
+    # -------------------------------------------------------------------------------------------- run
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        cfg = self.cfg
+        async with RpcClient(cfg.l1_rpc) as l1, RpcClient(cfg.l2_rpc) as l2, RpcClient(cfg.rollup_rpc) as node:
+            self._l1, self._l2, self._node = l1, l2, node
+            try:
+                if self.rollup is None:
+                    self.rollup = await rollup_config(node)
+                for key in cfg.keys:
+                    m = TxManager(l1, key, l1_chain=cfg.l1_blob_schedule,
+                                  resubmit_after=cfg.resubmit_after)
+                    self.managers[m.address] = m
+                self.cm = ChannelManager(self.rollup, max_channel_duration=cfg.max_channel_duration,
+                                         max_channel_bytes=cfg.max_channel_bytes, max_frame_size=cfg.max_frame_size,
+                                         blobs_per_tx=cfg.blobs_per_tx)
+                self.addresses = BatcherAddresses(self.rollup)
+                self.events.emit("started", keys=list(self.managers), da=cfg.da,
+                                 faults=[k.value for k in cfg.faults.kinds] if cfg.faults else [])
+                task_status.started(self)
+                while True:
+                    try:
+                        await self.step()
+                    except (TemporaryError, RpcError, ParseError) as e:
+                        log.warning("batcher step failed, retrying: %s", e)
+                    with trio.move_on_after(cfg.poll_interval):
+                        await self._wake.wait()
+                    self._wake = trio.Event()
+            finally:
+                self.events.emit("shutdown", **{k: v for k, v in self.status().items() if k in ("events", "faults")})
+                self.events.close()
+
+    async def step(self) -> None:
+        self.steps += 1
+        head = await l1_head(self._l1)
+        if self.head is None or head.ref != self.head.ref:
+            self.head = head
+            for n, _, addr in await self.addresses.refresh(self._l1, head.number):
+                self.events.emit("batcher_changed", l1_block=n, batcher=addr, ours=addr in self.managers)
+            await self._check_posted()
+        status = await sync_status(self._node)
+        await self._follow_safe_head(status)
+        self.status_seen = status
+        await self._load_blocks(status)
+        await self._poll_in_flight()
+        self._build_channels()
+        if self.active:
+            await self._publish()
+
+    # -------------------------------------------------------------------------------------------- L1 checks
+
+    async def _check_posted(self) -> None:
+        """Every kept channel's transactions still on canonical L1, sent by that block's batcher, in time.
+        Sacrificial (fault) channels are not checked: their blocks are posted again anyway."""
+        subs = [s for c in self.cm.channels if not c.sacrificial for s in c.submissions
+                if s.included is not None and not s.garbage]
+        if not subs:
+            return
+        blocks = await canonical(self._l1, [s.included.number for s in subs])
+        bad: tuple[Channel, str] | None = None
+        for s in subs:
+            ref = blocks.get(s.included.number)
+            if ref is None or ref.hash != s.included.hash:
+                r = await self._manager_of(s).receipt(s.pending)
+                again = blocks.get(r.block_number) if r is not None else None
+                if r is not None and again is not None and again.hash == r.block_hash:
+                    s.included = BlockID(r.block_hash, r.block_number)  # mined again in the new chain
+                else:
+                    s.included = None
+                    bad = bad or (s.channel, "l1_reorg")
+                    continue
+            if self.addresses.at(s.included.number) != s.sender:
+                bad = bad or (s.channel, "not_batcher")
+        for ch in self.cm.channels:
+            if bad is not None:
+                break
+            span = ch.inclusion_range()
+            if ch.confirmed and span is not None and not ch.sacrificial:
+                opened = blocks.get(span[0])
+                timeout = self.rollup.channel_timeout_at(opened.time if opened else self.head.time)
+                if span[1] > span[0] + timeout:
+                    bad = (ch, "channel_timed_out")
+        if bad is not None:
+            await self._rewind(*bad)
+
+    async def _rewind(self, ch: Channel, reason: str) -> None:
+        """Post ``ch`` and everything after it again; anything not yet mined goes with it."""
+        cm = self.cm
+        unmined = next((c for c in cm.channels if any(s.included is None for s in c.submissions)), None)
+        if unmined is not None and cm.channels.index(unmined) < cm.channels.index(ch):
+            ch = unmined
+        dropped = cm.rewind(ch)
+        blocks = sorted({b.number for c in dropped if not c.sacrificial for b in c.blocks})
+        self.events.emit("rewind", reason=reason, channel=ch.id, channels=len(dropped),
+                         l2_blocks=[blocks[0], blocks[-1]] if blocks else [])
+        log.warning("posting L2 blocks %s again (%s)", blocks[:1] + blocks[-1:], reason)
+        for m in self.managers.values():
+            await m.reset_nonce()
+
+    # -------------------------------------------------------------------------------------------- L2 side
+
+    async def _node_on_canonical_l1(self, status: NodeStatus) -> bool:
+        """Whether the node's derivation is on our L1 chain: after an L1 reorg, until it notices, its safe head
+        may include blocks derived from data that is gone (they must not be dropped from the queue)."""
+        if status.current_l1_hash is None or status.current_l1 == 0:
+            return True
+        ref = (await canonical(self._l1, [status.current_l1])).get(status.current_l1)
+        return ref is not None and ref.hash == status.current_l1_hash
+
+    async def _follow_safe_head(self, status: NodeStatus) -> None:
+        cm = self.cm
+        safe = status.safe
+        if cm.last_block is not None and not await self._node_on_canonical_l1(status):
+            return
+        depth = self.cfg.num_confirmations
+
+        def keep(ch: Channel) -> bool:
+            span = ch.inclusion_range()
+            return not ch.confirmed or span is None or self.head.number - span[1] < depth
+
+        for ch in cm.prune(safe.number, keep):
+            span = ch.inclusion_range()
+            if span is not None:
+                self._pruned_inclusion = max(self._pruned_inclusion, span[1])
+        cm.drop_safe_blocks(safe.number)
+        oldest = (cm.channels[0].first if cm.channels else cm.queue[0].number if cm.queue
+                  else cm.last_block.number + 1 if cm.last_block else None)
+        prev = self.status_seen
+        if cm.last_block is None or cm.last_block.number < safe.number:
+            if cm.last_block is not None:
+                log.info("safe head %d is past the last loaded block %d: continuing from it", safe.number,
+                         cm.last_block.number)
+            await self._restart_from(safe.number)
+        elif (oldest is not None and safe.number + 1 < oldest and status.current_l1 > self._pruned_inclusion + 2
+              and (prev is None or status.current_l1 >= prev.current_l1)):
+            self.events.emit("safe_reorg", safe_l2=safe.number, oldest_kept=oldest)
+            log.warning("safe head %d fell behind blocks already posted (from %d): posting again", safe.number,
+                        oldest)
+            await self._restart_from(safe.number)
+
+    async def _restart_from(self, number: int) -> None:
+        block = await fetch_block(self._l2, self.rollup, number)
+        if block is None:
+            raise L2BlockError(f"the L2 execution client has no block {number}")
+        abandoned = self.in_flight()
+        self.cm.start_after(block)
+        self._pruned_inclusion = -1
+        if abandoned:
+            for m in self.managers.values():
+                await m.reset_nonce()
+
+    async def _load_blocks(self, status: NodeStatus) -> None:
+        cm = self.cm
+        start = cm.last_block.number + 1
+        end = min(status.unsafe.number, start + MAX_BLOCKS_PER_STEP - 1)
+        for n in range(start, end + 1):
+            block = await fetch_block(self._l2, self.rollup, n)
+            if block is None:
+                return
+            try:
+                cm.add_block(block, self.head.number)
+            except L2Reorg as e:
+                self.events.emit("l2_reorg", l2_block=n, detail=str(e))
+                log.warning("L2 reorg: %s; starting again from the safe head %d", e, status.safe.number)
+                await self._restart_from(status.safe.number)
+                return
+
+    # -------------------------------------------------------------------------------------------- channels
+
+    def _holding(self) -> Channel | None:
+        """A channel_timeout fault channel that has not timed out on L1 yet: nothing after it is posted."""
+        for ch in self.cm.channels:
+            if ch.fault is FaultKind.TIMEOUT and (ch.hold_until_l1 is None or self.head.number < ch.hold_until_l1):
+                return ch
+        return None
+
+    def _da(self) -> str:
+        mode = self.cfg.da
+        if mode == "auto":
+            ok = self.head.blobs and self.rollup.is_active(Fork.ECOTONE, self.head.time)
+            return BLOBS if ok else CALLDATA
+        if mode == BLOBS and not self.head.blobs:
+            log.warning("L1 does not take blob transactions: posting calldata")
+            return CALLDATA
+        return mode
+
+    def _build_channels(self) -> None:
+        cm = self.cm
+        flush, self._flush = self._flush, False
+        while self.active and self._holding() is None and (cm.due(self.head.number) or (flush and cm.queue)):
+            faults = self.cfg.faults
+            fault = faults.fault_for(cm.built) if faults else None
+            if fault is not None and (self._last_was_sacrificial() or len(cm.queue) == 0):
+                fault = None
+            ch = cm.build(self.head.ref, self._da(), fault)
+            if fault is FaultKind.GARBAGE:
+                cm.add_garbage(ch, faults.garbage(ch.index))
+            self.events.emit("channel", **ch.describe(), fault=fault.value if fault else None)
+            if fault is not None:
+                self.events.emit("fault", kind=fault.value, channel=ch.id, index=ch.index,
+                                 l2_blocks=[ch.first, ch.last], expected_drops=EXPECTED_DROPS[fault])
+                log.info("fault %s on channel %d (L2 blocks %d-%d)", fault.value, ch.index, ch.first, ch.last)
+            flush = flush and ch.sacrificial
+
+    def _last_was_sacrificial(self) -> bool:
+        return bool(self.cm.channels) and self.cm.channels[-1].sacrificial
+
+    # -------------------------------------------------------------------------------------------- sending
+
+    def _manager_of(self, s: Submission) -> TxManager:
+        return self.managers[s.sender]
+
+    async def _publish(self) -> None:
+        signer = self.addresses.at(self.head.number)
+        if signer != self.signer:
+            self.signer = signer
+            if signer not in self.managers:
+                log.warning("the batcher is now 0x%s, whose key this batcher does not have: not posting",
+                            signer.hex())
+        m = self.managers.get(signer)
+        if m is None:
+            return
+        hold = self._holding()
+        flight = len(self.in_flight())
+        for ch in self.cm.channels:
+            for s in ch.submissions:
+                if s.pending is not None:
+                    continue
+                if flight >= self.cfg.max_pending_tx:
+                    return
+                try:
+                    s.pending = await m.send(self._candidate(s))
+                except NonceTooLow as e:
+                    log.info("%s: counting nonces again", e)
+                    await m.reset_nonce()
+                    return
+                except SendError as e:
+                    log.warning("could not send a batcher transaction: %s", e)
+                    return
+                s.sender = m.address
+                flight += 1
+                self.events.emit("tx_sent", tx=s.pending.hash, nonce=s.pending.nonce, channel=ch.id, da=s.da,
+                                 frames=list(s.frames), garbage=s.garbage, sender=m.address)
+            if ch is hold:
+                return
+
+    def _candidate(self, s: Submission):
+        from opnode.tools.batcher.txmgr import TxCandidate
+
+        inbox = self.rollup.batch_inbox_address
+        if s.da == BLOBS:
+            return TxCandidate(to=inbox, blobs=s.blobs())
+        return TxCandidate(to=inbox, data=s.calldata())
+
+    async def _poll_in_flight(self) -> None:
+        flight = self.in_flight()
+        if not flight:
+            return
+        by_sender: dict[bytes, list[Submission]] = {}
+        for s in flight:
+            by_sender.setdefault(s.sender, []).append(s)
+        now = trio.current_time()
+        for sender, subs in by_sender.items():
+            m = self.managers[sender]
+            for s in subs:
+                r = await m.receipt(s.pending)
+                if r is not None:
+                    self._included(s, r)
+                elif now - s.pending.sent_at > self.cfg.resubmit_after:
+                    if not await m.in_pool(s.pending) and s.pending.nonce < await m.chain_nonce():
+                        # the nonce was used by something else (a reorg replayed an older transaction)
+                        await self._rewind(s.channel, "tx_dropped")
+                        return
+                    try:
+                        await m.resend(s.pending)
+                    except SendError as e:
+                        log.warning("resubmitting 0x%s failed: %s", s.pending.hash.hex(), e)
+                        continue
+                    self.events.emit("tx_resubmitted", tx=s.pending.hash, nonce=s.pending.nonce,
+                                     tip=s.pending.fees.tip, fee_cap=s.pending.fees.fee_cap,
+                                     blob_fee_cap=s.pending.fees.blob_fee_cap)
+
+    def _included(self, s: Submission, r: TxReceipt) -> None:
+        s.included = BlockID(r.block_hash, r.block_number)
+        ch = s.channel
+        self.events.emit("tx_included", tx=r.tx_hash, l1_block=r.block_number, channel=ch.id, da=s.da,
+                         frames=list(s.frames), garbage=s.garbage, fault=ch.fault.value if ch.fault else None)
+        if ch.confirmed and ch.fault is FaultKind.TIMEOUT and ch.hold_until_l1 is None:
+            opened = ch.inclusion_range()[0]
+            ch.hold_until_l1 = opened + self.rollup.channel_timeout_at(self.head.time) + 1
+            log.info("channel_timeout fault: holding back until L1 block %d", ch.hold_until_l1)

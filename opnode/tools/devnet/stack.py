@@ -1,0 +1,273 @@
+"""A devnet as processes: anvil (L1) and its beacon shim, one embedded engine per node, the sequencer node, source
+nodes deriving from L1, light nodes following sources, and the batcher. Used by ``opnode devnet`` and by the
+end-to-end tests; every process is stopped by :meth:`Stack.stop` (and dies with its parent in any case)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import trio
+
+from derivation.protocol.crypto import address_from_private_key, keccak256
+from derivation.protocol.hexutil import from_hex, parse_quantity
+from derivation.protocol.rollup_config import Fork
+from derivation.protocol.types import BlockID
+from opnode.node.l1.rpc import RpcClient
+from opnode.tools.anvil import DEV_KEYS, Anvil
+from opnode.tools.batcher.txmgr import TxManager
+from opnode.tools.devnet.chain_files import ChainFiles, write_chain_files
+from opnode.tools.devnet.procs import Proc, free_port
+from opnode.tools.devnet.summary import JsonRpc
+from opnode.tools.l1contracts.deploy import L1Deployment, deploy_l1_contracts
+from opnode.tools.l1contracts.system_config import InitialValues
+
+DEFAULT_FORKS = {Fork.GRANITE: 0, Fork.HOLOCENE: 40, Fork.ISTHMUS: 80, Fork.JOVIAN: 120}
+OWNER_KEY, BATCHER_KEY, NEXT_BATCHER_KEY = DEV_KEYS[0], DEV_KEYS[1], DEV_KEYS[2]
+SEQUENCER_P2P_KEY = keccak256(b"opnode devnet sequencer p2p key")
+GAS_LIMIT = 60_000_000
+BASEFEE_SCALAR = 1368  # the genesis SystemConfig of engine.execution.genesis.rollup_config_for
+
+
+def node_key(name: str) -> bytes:
+    """Each node's libp2p identity, fixed by its name so that static peers can be written before it starts."""
+    return keccak256(b"opnode devnet p2p identity " + name.encode())
+
+
+@dataclass
+class NodeInfo:
+    name: str
+    role: str  # sequencer | source | light
+    rpc: str
+    engine_rpc: str  # the engine's unauthenticated eth RPC
+    engine_auth: str
+    follows: str | None = None
+    metrics: str | None = None
+    proc: Proc | None = field(default=None, repr=False)
+    engine: Proc | None = field(default=None, repr=False)
+    args: list[str] = field(default_factory=list, repr=False)
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "pid": self.proc.pid if self.proc else None, "role": self.role, "rpc": self.rpc,
+                "engine_rpc": self.engine_rpc, "metrics": self.metrics, "follows": self.follows}
+
+
+class Stack:
+    def __init__(self, workdir: Path, *, sources: int = 1, light_nodes: int = 0,
+                 forks: dict[Fork, int] | None = None, block_time: int = 2, l1_block_time: int = 1,
+                 seq_window_size: int = 200, channel_timeout: int = 60, batcher_args: list[str] | None = None,
+                 start_batcher: bool = True, metrics: bool = False, sequencer_l1_confs: int = 4,
+                 l1_url_for: Callable[[str, str], str] | None = None):
+        """``l1_url_for(anvil_url, node_name)`` gives a node another L1 URL (a counting or faulty proxy).
+        ``sequencer_l1_confs``: op-node's default 4 keeps the sequencer's L1 origins out of shallow L1 reorgs."""
+        self.dir = Path(workdir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.logs = self.dir / "logs"
+        self.logs.mkdir(exist_ok=True)
+        self.n_sources = sources
+        self.n_light = light_nodes
+        self.forks = DEFAULT_FORKS if forks is None else forks
+        self.block_time = block_time
+        self.l1_block_time = l1_block_time
+        self.seq_window_size = seq_window_size
+        self.channel_timeout = channel_timeout
+        self.batcher_args = batcher_args or []
+        self.start_batcher = start_batcher
+        self.metrics = metrics
+        self.sequencer_l1_confs = sequencer_l1_confs
+        self.l1_url_for = l1_url_for or (lambda url, name: url)
+        self.anvil: Anvil | None = None
+        self.beacon: Proc | None = None
+        self.beacon_url = ""
+        self.files: ChainFiles | None = None
+        self.nodes: list[NodeInfo] = []
+        self.batcher: Proc | None = None
+        self.jsonrpc = JsonRpc(timeout=10)
+        self.deployment: L1Deployment | None = None
+        self.p2p_ports: dict[str, int] = {}
+
+    # -------------------------------------------------------------------------------------------- lifecycle
+
+    def __enter__(self) -> Stack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.start_l1()
+        self.deploy_contracts()
+        self.write_files()
+        seq = self.add_node("sequencer", "sequencer")
+        for i in range(self.n_sources):
+            self.add_node(f"source-{'ABCDEFGH'[i]}", "source")
+        sources = [n for n in self.nodes if n.role == "source"]
+        for i in range(self.n_light):
+            src = sources[0] if (i < 2 or len(sources) == 1) else sources[1]
+            self.add_node(f"light-{i + 1}", "light", follows=src, sync_peer=seq)
+        if self.start_batcher:
+            self.start_batcher_proc(seq)
+
+    def stop(self) -> None:
+        for p in [self.batcher, *(n.proc for n in self.nodes), *(n.engine for n in self.nodes), self.beacon]:
+            if p is not None:
+                p.stop()
+        if self.anvil is not None:
+            self.anvil.stop()
+        self.jsonrpc.close()
+
+    # -------------------------------------------------------------------------------------------- L1
+
+    def start_l1(self) -> None:
+        self.anvil = Anvil(block_time=self.l1_block_time, extra_args=("--slots-in-an-epoch", "2")).start()
+        port = free_port()
+        self.beacon = Proc("beacon-shim", [], self.logs, argv=[
+            sys.executable, "-m", "opnode.tools.devnet.shim_main", "--anvil", self.anvil.url, "--port",
+            str(port)]).start()
+        self.beacon_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if self.jsonrpc.http.get(self.beacon_url + "/eth/v1/beacon/genesis").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or not self.beacon.alive():
+                raise RuntimeError(f"beacon shim did not start:\n{self.beacon.log_tail()}")
+            time.sleep(0.1)
+
+    def l1_rpc(self, method: str, *params):
+        return self.anvil.rpc(method, *params)
+
+    def deploy_contracts(self) -> None:
+        """The deposit contract and the SystemConfig, holding the rollup's genesis SystemConfig and the
+        sequencer's gossip key as unsafe block signer (what nodes read with eth_getStorageAt)."""
+        initial = InitialValues(owner=address_from_private_key(from_hex(OWNER_KEY, 32)),
+                                batcher=address_from_private_key(from_hex(BATCHER_KEY, 32)), gas_limit=GAS_LIMIT,
+                                basefee_scalar=BASEFEE_SCALAR,
+                                unsafe_block_signer=address_from_private_key(SEQUENCER_P2P_KEY))
+
+        async def deploy():
+            rpc = RpcClient(self.anvil.url)
+            try:
+                return await deploy_l1_contracts(TxManager(rpc, from_hex(OWNER_KEY, 32)), initial)
+            finally:
+                await rpc.aclose()
+
+        self.deployment = trio.run(deploy)
+
+    def write_files(self) -> None:
+        """The chain starts on the L1 block of the last deployment transaction (nothing before it matters)."""
+        g = self.l1_rpc("eth_getBlockByNumber", hex(self.deployment.block_number), False)
+        l1_genesis = BlockID(from_hex(g["hash"], 32), self.deployment.block_number)
+        batcher = address_from_private_key(from_hex(BATCHER_KEY, 32))
+        funded = {address_from_private_key(from_hex(k, 32)): 10**24 for k in DEV_KEYS}
+        self.files = write_chain_files(
+            self.dir / "chain", l1_chain_id=parse_quantity(self.l1_rpc("eth_chainId")), l1_genesis=l1_genesis,
+            genesis_time=parse_quantity(g["timestamp"]), fork_offsets=self.forks, batcher=batcher,
+            deposit_contract=self.deployment.portal, system_config=self.deployment.system_config, funded=funded,
+            block_time=self.block_time, seq_window_size=self.seq_window_size, channel_timeout=self.channel_timeout,
+            gas_limit=GAS_LIMIT)
+
+    # -------------------------------------------------------------------------------------------- nodes
+
+    def _start_engine(self, name: str, sync_peer: NodeInfo | None) -> tuple[Proc, str, str]:
+        http_port, auth_port = free_port(), free_port()
+        args = ["engine", "--genesis", str(self.files.genesis), "--jwt-secret", str(self.files.jwt),
+                "--http.port", str(http_port), "--authrpc.port", str(auth_port),
+                "--datadir", str(self.dir / "data" / name)]
+        if sync_peer is not None:
+            args += ["--sync.peers", sync_peer.engine_rpc]
+        proc = Proc(f"{name}-engine", args, self.logs).start()
+        url = f"http://127.0.0.1:{http_port}"
+        proc.wait_rpc(url, "eth_chainId", timeout=120)
+        return proc, url, f"http://127.0.0.1:{auth_port}"
+
+    def node_args(self, info: NodeInfo, role: str, rpc_port: int, follows: NodeInfo | None) -> list[str]:
+        f = self.files
+        args = ["node", "--l1", self.l1_url_for(self.anvil.url, info.name), "--l1.beacon", self.beacon_url, "--l2", info.engine_auth,
+                "--l2.jwt-secret", str(f.jwt), "--rollup.config", str(f.rollup), "--rollup.l1-chain-config",
+                str(f.l1_chain_config), "--rpc.port", str(rpc_port), "--rpc.enable-admin",
+                "--l1.http-poll-interval", "1s", "--l1.epoch-poll-interval", "2s", "--log.format", "logfmt"]
+        args += self.p2p_args(info.name, role, follows)
+        if role == "sequencer":
+            args += ["--sequencer.enabled", "--sequencer.l1-confs", str(self.sequencer_l1_confs)]
+        if role == "source":
+            args += ["--safedb.path", str(self.dir / "data" / f"{info.name}.safedb")]
+        if role == "light":  # its engine syncs from the sequencer's: EL sync fills gaps in what gossip brings
+            args += ["--l2.follow.source", follows.rpc, "--syncmode", "execution-layer"]
+        if self.metrics:
+            mport = free_port()
+            args += ["--metrics.enabled", "--metrics.port", str(mport), "--metrics.addr", "127.0.0.1"]
+            info.metrics = f"http://127.0.0.1:{mport}"
+        return args
+
+    def p2p_args(self, name: str, role: str, follows: NodeInfo | None) -> list[str]:
+        """Gossip on loopback only, static peers and no discovery: sources peer with the sequencer, light nodes
+        with the source they follow, so blocks reach light nodes relayed by a source."""
+        port = self.p2p_ports.setdefault(name, free_port())
+        args = ["--p2p.listen.ip", "127.0.0.1", "--p2p.listen.tcp", str(port), "--p2p.no-discovery",
+                "--p2p.priv.raw", node_key(name).hex()]
+        peer = {"source": "sequencer", "light": follows.name if follows else None}.get(role)
+        if peer is not None:
+            args += ["--p2p.static", self.multiaddr(peer)]
+        if role == "sequencer":
+            args += ["--p2p.sequencer.key", SEQUENCER_P2P_KEY.hex()]
+        return args
+
+    def multiaddr(self, name: str) -> str:
+        from p2p.keys import peer_id_of
+
+        return f"/ip4/127.0.0.1/tcp/{self.p2p_ports[name]}/p2p/{peer_id_of(node_key(name))}"
+
+    def add_node(self, name: str, role: str, follows: NodeInfo | None = None,
+                 sync_peer: NodeInfo | None = None) -> NodeInfo:
+        engine, eth, auth = self._start_engine(name, sync_peer)
+        rpc_port = free_port()
+        info = NodeInfo(name, role, f"http://127.0.0.1:{rpc_port}", eth, auth,
+                        follows=follows.name if follows else None, engine=engine)
+        info.args = self.node_args(info, role, rpc_port, follows)
+        self.nodes.append(info)
+        self.start_node(info)
+        return info
+
+    def start_node(self, info: NodeInfo, timeout: float = 120) -> None:
+        info.proc = Proc(info.name, info.args, self.logs).start()
+        info.proc.wait_rpc(info.rpc, "optimism_syncStatus", timeout=timeout)
+
+    def start_batcher_proc(self, seq: NodeInfo) -> None:
+        args = ["batcher", "--l1", self.anvil.url, "--l2-eth-rpc", seq.engine_rpc, "--rollup-rpc", seq.rpc,
+                "--rollup.config", str(self.files.rollup), "--private-key", BATCHER_KEY, *self.batcher_args]
+        self.batcher = Proc("batcher", args, self.logs).start()
+
+    # -------------------------------------------------------------------------------------------- queries
+
+    def node(self, name: str) -> NodeInfo:
+        return next(n for n in self.nodes if n.name == name)
+
+    def rpc(self, url: str, method: str, *params):
+        return self.jsonrpc.call(url, method, *params)
+
+    def sync_status(self, node: NodeInfo) -> dict:
+        return self.rpc(node.rpc, "optimism_syncStatus")
+
+    def block_hash(self, node: NodeInfo, number: int) -> str | None:
+        b = self.rpc(node.engine_rpc, "eth_getBlockByNumber", hex(number), False)
+        return None if b is None else b["hash"]
+
+    def ready_info(self) -> dict:
+        return {"l1": {"rpc": self.anvil.url, "beacon": self.beacon_url},
+                "nodes": [n.to_json() for n in self.nodes], "rollup_config": str(self.files.rollup)}
+
+    def dump_ready(self) -> str:
+        return "READY " + json.dumps(self.ready_info())
