@@ -10,14 +10,11 @@ from derivation.protocol import transactions
 from derivation.protocol.hexutil import from_hex, to_hex
 from derivation.protocol.nut_bundle import (
     KARST_PIN,
-    LAGOON_DRAFT_PIN,
     LAGOON_PIN,
     BundleTx,
     NutBundle,
     NutBundleError,
     bundle_path,
-    draft_lagoon_bundle,
-    lagoon_bundle,
     nut_bundle,
     parse_bundle,
 )
@@ -31,7 +28,7 @@ def _vector_bundle() -> NutBundle:
     rule = VEC["deposit_rule"]
     txs = tuple(BundleTx(t["intent"], from_hex(t["from"]), from_hex(t["to"]), from_hex(t["data"]), t["gasLimit"])
                 for t in rule["transactions"])
-    return NutBundle(Fork.KARST, rule["label"], "", "", True, "1.0.0", 0, txs)
+    return NutBundle(Fork.KARST, rule["label"], "", "", "1.0.0", 0, txs)
 
 
 def test_deposit_rule_matches_op_alloy_vectors():
@@ -47,7 +44,7 @@ def test_deposit_rule_matches_op_alloy_vectors():
 def test_karst_bundle_is_the_locked_one_with_its_fingerprints():
     k = VEC["karst"]
     b = nut_bundle(Fork.KARST)
-    assert b.sha256 == k["sha256"] == KARST_PIN.sha256 and b.final
+    assert b.sha256 == k["sha256"] == KARST_PIN.sha256
     assert len(b.transactions) == k["tx_count"] and b.total_gas == k["upgrade_gas"]
     assert b.label == k["label"]
     last = b.deposits()[-1]
@@ -106,25 +103,31 @@ def test_malformed_bundle_is_a_clear_error():
         parse_bundle(Fork.KARST, raw, pin)
 
 
-def test_lagoon_draft_is_marked_and_the_final_one_is_demanded():
+def test_lagoon_bundle_is_op_nodes_locked_one():
     lag = VEC["lagoon"]
-    draft = draft_lagoon_bundle()
-    assert not draft.final and draft.label == lag["label"] == "Interop"
-    assert draft.sha256 == lag["draft"]["sha256"] == LAGOON_DRAFT_PIN.sha256
-    assert len(draft.transactions) == lag["draft"]["tx_count"] and draft.total_gas == lag["draft"]["total_gas"]
-    assert draft.qualified_intent(0) == lag["first_intent"]  # same first intent as the final bundle
-    assert LAGOON_PIN.sha256 == lag["sha256"] and LAGOON_PIN.tx_count == lag["tx_count"]
-    assert (LAGOON_PIN.last_to, LAGOON_PIN.last_data) == (lag["last_tx"]["to"], lag["last_tx"]["data"])
-    if bundle_path(LAGOON_PIN.file).is_file():
-        final = nut_bundle(Fork.LAGOON)
-        assert final.final and final.qualified_intent(28) == lag["last_intent"]
-        assert lagoon_bundle(allow_draft=False) is final
-    else:
-        with pytest.raises(NutBundleError, match=f"provide .*{LAGOON_PIN.file} \\(sha256 {lag['sha256']}"):
+    b = nut_bundle(Fork.LAGOON)
+    assert b.label == lag["label"] == "Interop" and b.sha256 == lag["sha256"] == LAGOON_PIN.sha256
+    assert len(b.transactions) == lag["tx_count"] == 29 and b.version == "1.0.0"
+    assert b.qualified_intent(0) == lag["first_intent"] and b.qualified_intent(28) == lag["last_intent"]
+    last = b.transactions[-1]
+    assert (to_hex(last.to), to_hex(last.data)) == (lag["last_tx"]["to"], lag["last_tx"]["data"])
+    assert last.gas_limit == 4_000_000 and b.transactions[-2].gas_limit == 8_900_000
+    assert b.total_gas == sum(t.gas_limit for t in b.transactions) == LAGOON_PIN.total_gas
+
+
+def test_a_missing_lagoon_bundle_is_refused_naming_the_file_to_provide(monkeypatch):
+    import derivation.protocol.nut_bundle as nb
+
+    real = nb._read
+    monkeypatch.setattr(nb, "_read", lambda pin: None if pin is LAGOON_PIN else real(pin))
+    nut_bundle.cache_clear()
+    try:
+        with pytest.raises(NutBundleError, match=f"provide .*{LAGOON_PIN.file} \\(sha256 {LAGOON_PIN.sha256}") as e:
             nut_bundle(Fork.LAGOON)
-        with pytest.raises(NutBundleError):
-            lagoon_bundle(allow_draft=False)
-        assert lagoon_bundle(allow_draft=True) is draft
+        assert "\n" not in str(e.value)
+        nut_bundle(Fork.KARST)  # the other bundle is unaffected
+    finally:
+        nut_bundle.cache_clear()
 
 
 def test_forks_without_a_bundle_are_refused():
@@ -132,7 +135,7 @@ def test_forks_without_a_bundle_are_refused():
         nut_bundle(Fork.JOVIAN)
 
 
-def test_the_draft_given_as_the_final_lagoon_bundle_is_refused():
-    draft_raw = bundle_path(LAGOON_DRAFT_PIN.file).read_bytes()
+def test_another_bundle_given_as_the_lagoon_bundle_is_refused():
+    karst_raw = bundle_path(KARST_PIN.file).read_bytes()
     with pytest.raises(NutBundleError, match=f"expected {LAGOON_PIN.sha256}"):
-        parse_bundle(Fork.LAGOON, draft_raw, LAGOON_PIN)
+        parse_bundle(Fork.LAGOON, karst_raw, LAGOON_PIN)

@@ -14,7 +14,7 @@ from derivation.protocol.errors import CriticalError
 from derivation.protocol.hexutil import from_hex, to_hex
 from derivation.protocol.l1_chain_config import BlobFork, L1ChainConfig
 from derivation.protocol.l1_info import L1InfoError, l1_info_data, system_config_from_l2_block
-from derivation.protocol.nut_bundle import LAGOON_PIN, NutBundleError, bundle_path, draft_lagoon_bundle, nut_bundle
+from derivation.protocol.nut_bundle import LAGOON_PIN, NutBundleError, bundle_path, nut_bundle
 from derivation.protocol.predeploys import BEACON_ROOTS, HISTORY_STORAGE
 from derivation.protocol.rollup_config import DependencySet, Fork, Genesis, RollupConfig
 from derivation.protocol.system_config import SystemConfig
@@ -155,11 +155,11 @@ def test_karst_activation_block_carries_the_31_nuts_after_jovians_forks():
 
 
 def test_karst_and_lagoon_in_one_block_are_ordered_karst_first():
-    cfg = rollup_config(jovian=0, lagoon=1_004, extra=dict(dependency_set=ALONE, draft_nut_bundles=True))
+    cfg = rollup_config(jovian=0, lagoon=1_004, extra=dict(dependency_set=ALONE))
     txs = upgrade_txs_for_block(cfg, 1_004)  # a Lagoon time alone activates Karst in the same block
-    karst, lagoon = nut_bundle(Fork.KARST).deposits(), draft_lagoon_bundle().deposits()
+    karst, lagoon = nut_bundle(Fork.KARST).deposits(), nut_bundle(Fork.LAGOON).deposits()
     assert [t.raw for t in txs] == [t.raw for t in (*karst, *lagoon)]
-    assert upgrade_gas_for_block(cfg, 1_004) == NUTS["karst"]["upgrade_gas"] + draft_lagoon_bundle().total_gas + 150_000
+    assert upgrade_gas_for_block(cfg, 1_004) == NUTS["karst"]["upgrade_gas"] + nut_bundle(Fork.LAGOON).total_gas + 150_000
 
 
 def test_lagoon_wrappers_match_op_node_and_kona():
@@ -177,30 +177,32 @@ def test_lagoon_wrappers_match_op_node_and_kona():
 
 
 def test_lagoon_activation_wraps_the_bundle_only_for_a_multi_chain_set():
-    draft = draft_lagoon_bundle()
-    single = rollup_config(karst=0, lagoon=1_004, extra=dict(dependency_set=ALONE, draft_nut_bundles=True))
-    multi = rollup_config(karst=0, lagoon=1_004, extra=dict(dependency_set=OP_AND_UNICHAIN, draft_nut_bundles=True))
-    core = [t.raw for t in draft.deposits()]
+    bundle = nut_bundle(Fork.LAGOON)
+    single = rollup_config(karst=0, lagoon=1_004, extra=dict(dependency_set=ALONE))
+    multi = rollup_config(karst=0, lagoon=1_004, extra=dict(dependency_set=OP_AND_UNICHAIN))
+    core = [t.raw for t in bundle.deposits()]
     assert [t.raw for t in upgrade_txs_for_block(single, 1_004)] == core
     pre, post = lagoon_wrappers()
     assert [t.raw for t in upgrade_txs_for_block(multi, 1_004)] == [pre.tx.raw, *core, post.tx.raw]
-    assert [u.intent for u in lagoon_transactions(draft, False)][0] == NUTS["lagoon"]["first_intent"]
+    assert [u.intent for u in lagoon_transactions(bundle, False)][0] == NUTS["lagoon"]["first_intent"]
     # The reserved gas is the same for both sets, and the read-back strips exactly that (TestLagoonUpgradeGasAddEqualsStrip).
     for cfg in (single, multi):
         added = upgrade_gas_for_block(cfg, 1_004)
-        assert added == draft.total_gas + 150_000 == upgrade_gas_to_strip(cfg, 1_004)
+        assert added == bundle.total_gas + 150_000 == upgrade_gas_to_strip(cfg, 1_004)
     assert sum(t.gas for t in upgrade_txs_for_block(multi, 1_004)) == upgrade_gas_for_block(multi, 1_004)
 
 
 def test_lagoon_needs_a_dependency_set():
-    cfg = rollup_config(karst=0, lagoon=1_004, extra=dict(draft_nut_bundles=True))
+    cfg = rollup_config(karst=0, lagoon=1_004, extra={})
     with pytest.raises(CriticalError, match="no interop dependency set"):
         upgrade_txs_for_block(cfg, 1_004)
 
 
-def test_a_live_lagoon_activation_block_refuses_the_draft():
-    if bundle_path(LAGOON_PIN.file).is_file():
-        pytest.skip("the final Lagoon bundle is present")
+def test_a_lagoon_activation_block_without_its_bundle_is_refused(monkeypatch):
+    import derivation.protocol.nut_bundle as nb
+
+    monkeypatch.setattr(nb, "_read", lambda pin: None if pin is LAGOON_PIN else nb.bundle_path(pin.file).read_bytes())
+    nut_bundle.cache_clear()
     cfg = rollup_config(karst=0, lagoon=1_004, extra=dict(dependency_set=OP_AND_UNICHAIN))
     for f in (upgrade_txs_for_block, upgrade_gas_for_block, upgrade_gas_to_strip):
         with pytest.raises(NutBundleError) as e:
@@ -208,6 +210,7 @@ def test_a_live_lagoon_activation_block_refuses_the_draft():
         msg = str(e.value)
         assert "\n" not in msg and str(bundle_path(LAGOON_PIN.file)) in msg and LAGOON_PIN.sha256 in msg
     assert upgrade_txs_for_block(cfg, 1_006) == []  # only the activation block needs it
+    nut_bundle.cache_clear()
 
 
 def test_upgrade_gas_to_strip_per_fork_with_karst_opt_out():
@@ -215,8 +218,8 @@ def test_upgrade_gas_to_strip_per_fork_with_karst_opt_out():
     flag opts Karst out, never Lagoon."""
     karst_gas = NUTS["karst"]["upgrade_gas"]
     cfg = rollup_config(jovian=0, karst=1_100, lagoon=2_000,
-                        extra=dict(dependency_set=OP_AND_UNICHAIN, draft_nut_bundles=True))
-    lagoon_gas = upgrade_gas(Fork.LAGOON, draft_lagoon_bundle())
+                        extra=dict(dependency_set=OP_AND_UNICHAIN))
+    lagoon_gas = upgrade_gas(Fork.LAGOON, nut_bundle(Fork.LAGOON))
     assert upgrade_gas(Fork.KARST) == karst_gas
     assert upgrade_gas_to_strip(cfg, 1_100) == karst_gas
     assert upgrade_gas_to_strip(cfg, 1_098) == upgrade_gas_to_strip(cfg, 1_102) == 0

@@ -55,7 +55,6 @@ class Pin:
     total_gas: int
     last_to: str
     last_data: str
-    final: bool  # False: a draft, good for building and testing the mechanism only
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +72,6 @@ class NutBundle:
     label: str  # the intent prefix: "Karst", "Interop"
     path: str
     sha256: str
-    final: bool
     version: str
     extra_gas: int
     transactions: tuple[BundleTx, ...]
@@ -99,17 +97,13 @@ def _deposits(b: NutBundle) -> tuple[Transaction, ...]:
 _L2_PROXY_ADMIN = to_hex(L2_PROXY_ADMIN)
 
 KARST_PIN = Pin("karst_nut_bundle.json", "08f5df36f7ff29a9421ab84beebe96684a7455df9a5d234a2468613a4008ad91", 31,
-                55_370_657, _L2_PROXY_ADMIN, "0x7c36f37e" + "00" * 12 + "5398a70eb0929dd7bfc73c59e7137d8c7cdf6669",
-                True)
+                55_370_657, _L2_PROXY_ADMIN, "0x7c36f37e" + "00" * 12 + "5398a70eb0929dd7bfc73c59e7137d8c7cdf6669")
 # op-node op-core/nuts/fork_lock.toml [lagoon] at ethereum-optimism/optimism@4fc25a93 (commit c9b441ba); 29 txs
-# (TestUpgradeTransactionsInterop); the last one, read from the bundle file at 4fc25a93 (its final 742 characters),
-# is upgradePredeploys(0x14086ee6…0630) with gas 4,000,000. Its total gas is not published: not checked.
+# (TestUpgradeTransactionsInterop); the last one is upgradePredeploys(0x14086ee6…0630) with gas 4,000,000. Total gas
+# is not published; 64,827,394 is the pinned file's own (its 27 implementation deployments also land at the CREATE2
+# addresses the L2ContractsManager's constructor lists, checked when the file was copied).
 LAGOON_PIN = Pin("lagoon_nut_bundle.json", "a4a9dac53431d07e4f24a803f23f0216e10396269a17d1df7ecd64393dc76b5e", 29,
-                 0, _L2_PROXY_ADMIN, "0x7c36f37e" + "00" * 12 + "14086ee61374f7207ece3fa2978bc5612eca0630", True)
-# The v1.19.0 draft (fork_lock [interop] @27fa9780, commit fa9974a2): 28 txs, superseded by LAGOON_PIN.
-LAGOON_DRAFT_PIN = Pin("lagoon_nut_bundle.DRAFT-2124ce31.json",
-                       "2124ce31c0947cac15f00114214dd4354848f7b4642ff2d12ebb3f94b28cc989", 28, 60_503_172,
-                       _L2_PROXY_ADMIN, "0x7c36f37e" + "00" * 12 + "82c0bb44c86bbb1620583890b2af560382aa83c8", False)
+                 64_827_394, _L2_PROXY_ADMIN, "0x7c36f37e" + "00" * 12 + "14086ee61374f7207ece3fa2978bc5612eca0630")
 
 LABELS = {Fork.KARST: "Karst", Fork.LAGOON: "Interop"}
 
@@ -154,7 +148,7 @@ def parse_bundle(fork: Fork, raw: bytes, pin: Pin) -> NutBundle:
         raise
     except (KeyError, TypeError, ValueError) as e:  # JSONDecodeError and ParseError are ValueErrors
         raise NutBundleError(f"NUT bundle {where} is malformed: {e}") from None
-    b = NutBundle(fork, LABELS[fork], str(where), digest, pin.final, version, extra, tuple(txs))
+    b = NutBundle(fork, LABELS[fork], str(where), digest, version, extra, tuple(txs))
     _check_fingerprints(b, pin)
     return b
 
@@ -193,22 +187,3 @@ def nut_bundle(fork: Fork) -> NutBundle:
                              f"{bundle_path(pin.file)} (sha256 {pin.sha256}, op-node op-core/nuts/bundles/"
                              f"{pin.file})")
     return parse_bundle(fork, raw, pin)
-
-
-@cache
-def draft_lagoon_bundle() -> NutBundle:
-    """The DRAFT Lagoon bundle (v1.19.0 base): for building and testing the mechanism, never for a live chain."""
-    raw = _read(LAGOON_DRAFT_PIN)
-    if raw is None:
-        raise NutBundleError(f"the draft Lagoon NUT bundle {bundle_path(LAGOON_DRAFT_PIN.file)} is missing")
-    return parse_bundle(Fork.LAGOON, raw, LAGOON_DRAFT_PIN)
-
-
-def lagoon_bundle(allow_draft: bool) -> NutBundle:
-    """The final Lagoon bundle if present, else (only when ``allow_draft``) the draft."""
-    try:
-        return nut_bundle(Fork.LAGOON)
-    except NutBundleError as e:
-        if allow_draft and _read(LAGOON_PIN) is None:
-            return draft_lagoon_bundle()
-        raise e from None

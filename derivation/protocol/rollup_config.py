@@ -131,9 +131,6 @@ class RollupConfig:
     # Not rollup.json: the node attaches them (--interop.dependency-set or the bundled network, networks.json).
     dependency_set: DependencySet | None = None
     derivation_limit: DerivationLimit | None = None
-    # Devnets and tests only: derive Lagoon's activation block from the DRAFT NUT bundle when the final one is
-    # missing. Never set for a real chain (the draft is not what the chain runs).
-    draft_nut_bundles: bool = False
 
     # ------------------------------------------------------------------------------------------- fork rules
 

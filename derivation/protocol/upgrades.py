@@ -37,7 +37,7 @@ from importlib import resources
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.deposits import upgrade_source_hash
 from derivation.protocol.errors import CriticalError
-from derivation.protocol.nut_bundle import NutBundle, lagoon_bundle, nut_bundle
+from derivation.protocol.nut_bundle import NutBundle, nut_bundle
 from derivation.protocol.predeploys import (
     ETH_LIQUIDITY,
     GAS_PRICE_ORACLE,
@@ -230,13 +230,13 @@ def upgrade_gas(fork: Fork, bundle: NutBundle | None = None) -> int:
     if fork == Fork.KARST:
         return (bundle or nut_bundle(Fork.KARST)).total_gas
     if fork == Fork.LAGOON:
-        return (bundle or lagoon_bundle(allow_draft=False)).total_gas + LAGOON_WRAPPER_GAS
+        return (bundle or nut_bundle(Fork.LAGOON)).total_gas + LAGOON_WRAPPER_GAS
     return 0
 
 
 def _bundle_for(cfg: RollupConfig, fork: Fork, l2_timestamp: int) -> NutBundle:
     try:
-        return nut_bundle(fork) if fork == Fork.KARST else lagoon_bundle(allow_draft=cfg.draft_nut_bundles)
+        return nut_bundle(fork)
     except CriticalError as e:
         raise type(e)(f"{fork.label} activation block at {l2_timestamp}: {e}") from None
 

@@ -10,7 +10,7 @@ from derivation.protocol import transactions
 from derivation.protocol.deposits import deposit_from_log
 from derivation.protocol.hexutil import from_hex, parse_quantity
 from derivation.protocol.l1_info import decode_l1_info
-from derivation.protocol.nut_bundle import LAGOON_PIN, lagoon_bundle, nut_bundle
+from derivation.protocol.nut_bundle import nut_bundle
 from derivation.protocol.rollup_config import Fork, RollupConfig
 from derivation.protocol.types import Log
 from derivation.protocol.upgrades import lagoon_transactions, upgrade_gas, upgrade_transactions
@@ -141,8 +141,7 @@ def _gas_limit(base: int | None, added: int) -> int | str:
 def upgrade_txs_cmd(fork_arg, fork_opt, network, rollup_config, dependency_set, system_gas_limit) -> dict:
     """The network-upgrade deposits of a fork's activation block, in order, with the activation block's gas limit.
 
-    Karst and Lagoon come from their NUT bundles (file and sha256 shown); a Lagoon bundle that is only the DRAFT
-    is marked so. Lagoon's setFeature/ETHLiquidity wrappers are included when the dependency set (of --network or
+    Karst and Lagoon come from their NUT bundles (file and sha256 shown, checked against op-node's lock). Lagoon's setFeature/ETHLiquidity wrappers are included when the dependency set (of --network or
     --interop.dependency-set) holds more than one chain."""
     if bool(fork_arg) == bool(fork_opt):
         raise InputError("give the fork once: as argument or as --fork")
@@ -165,10 +164,8 @@ def upgrade_txs_cmd(fork_arg, fork_opt, network, rollup_config, dependency_set, 
         out["chain_id"] = cfg.l2_chain_id
         out["activation"] = _activation(cfg, fork)
     if fork in (Fork.KARST, Fork.LAGOON):
-        bundle = nut_bundle(Fork.KARST) if fork == Fork.KARST else lagoon_bundle(allow_draft=True)
+        bundle = nut_bundle(fork)
         out["bundle"] = {"file": bundle.path, "sha256": bundle.sha256, "label": bundle.label,
-                         "status": "final" if bundle.final else
-                         f"DRAFT: not what the chain runs; op-node locks sha256 {LAGOON_PIN.sha256}",
                          "transactions": len(bundle.transactions)}
         added = upgrade_gas(fork, bundle)
         if fork == Fork.KARST:

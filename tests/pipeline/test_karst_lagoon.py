@@ -13,7 +13,7 @@ from derivation.protocol import rlp
 from derivation.protocol.compression import ZLIB, compress
 from derivation.protocol.config_update import UpdateType
 from derivation.protocol.frames import Frame
-from derivation.protocol.nut_bundle import LAGOON_PIN, bundle_path, draft_lagoon_bundle, nut_bundle
+from derivation.protocol.nut_bundle import LAGOON_PIN, bundle_path, nut_bundle
 from derivation.protocol.rollup_config import DependencySet, Fork
 from derivation.protocol.span_batch import RawSpanBatch
 from derivation.protocol.transactions import Transaction
@@ -129,14 +129,13 @@ def test_batch_transactions_in_the_karst_activation_block_are_dropped(span):
 
 def _lagoon_world(**kw) -> World:
     kw.setdefault("dependency_set", OP_AND_UNICHAIN)
-    kw.setdefault("draft_nut_bundles", True)
     w = World({"karst": 0, "lagoon": 24}, **kw)
     w.l1.mine(n=3)
     return w
 
 
 @pytest.mark.parametrize("keep", [False, True], ids=["strip", "keep"])
-def test_lagoon_activation_block_with_the_draft_bundle(keep):
+def test_lagoon_activation_block(keep):
     w = _lagoon_world(keep_karst_upgrade_gas=keep)
     _sequence_with_txs(w, 16)
     w.post(span=True)
@@ -145,12 +144,12 @@ def test_lagoon_activation_block_with_the_draft_bundle(keep):
     assert r.failure is None and not r.drops(), (r.failure, r.drop_reasons())
     w.assert_safe_chain_matches()
     act, i = _activation(w, Fork.LAGOON)
-    draft = draft_lagoon_bundle()
+    bundle = nut_bundle(Fork.LAGOON)
     pre, post = lagoon_wrappers()
     upgrade = list(act.attributes.transactions[1:])
-    assert upgrade == [pre.tx.raw, *(t.raw for t in draft.deposits()), post.tx.raw] and act.batch.transactions == ()
+    assert upgrade == [pre.tx.raw, *(t.raw for t in bundle.deposits()), post.tx.raw] and act.batch.transactions == ()
     gas = [b.attributes.gas_limit for b in w.blocks]
-    assert gas[i] == BASE_GAS + draft.total_gas + 150_000
+    assert gas[i] == BASE_GAS + bundle.total_gas + 150_000
     assert set(gas[:i]) == set(gas[i + 1:]) == {BASE_GAS}  # Lagoon strips its gas whatever the keep flag says
 
 
@@ -158,19 +157,24 @@ def test_lagoon_single_chain_set_has_no_wrappers_but_reserves_their_gas():
     w = _lagoon_world(dependency_set=DependencySet((901,)))
     w.sequence(14)
     act, _ = _activation(w, Fork.LAGOON)
-    assert act.attributes.transactions[1:] == tuple(t.raw for t in draft_lagoon_bundle().deposits())
-    assert act.attributes.gas_limit == BASE_GAS + draft_lagoon_bundle().total_gas + 150_000
+    assert act.attributes.transactions[1:] == tuple(t.raw for t in nut_bundle(Fork.LAGOON).deposits())
+    assert act.attributes.gas_limit == BASE_GAS + nut_bundle(Fork.LAGOON).total_gas + 150_000
 
 
-def test_a_live_lagoon_activation_block_refuses_without_the_final_bundle():
-    if bundle_path(LAGOON_PIN.file).is_file():
-        pytest.skip("the final Lagoon bundle is present")
+def test_a_lagoon_activation_block_refuses_without_its_bundle(monkeypatch):
+    import derivation.protocol.nut_bundle as nb
+
     w = _lagoon_world()
-    w.sequence(13)  # through the activation block (12), sequenced with the draft
+    w.sequence(13)  # through the activation block (12)
     w.post()
     w.l1.mine()
-    w.cfg = dataclasses.replace(w.cfg, draft_nut_bundles=False)  # a live chain: no draft
-    r = Verifier(w).run()
+    monkeypatch.setattr(nb, "_read", lambda pin: None if pin is LAGOON_PIN else nb.bundle_path(pin.file).read_bytes())
+    nut_bundle.cache_clear()
+    try:
+        r = Verifier(w).run()
+    finally:
+        monkeypatch.undo()
+        nut_bundle.cache_clear()
     msg = r.failure.reason
     assert type(r.failure).__name__ == "CriticalFailure" and "\n" not in msg
     assert str(bundle_path(LAGOON_PIN.file)) in msg and LAGOON_PIN.sha256 in msg and "Lagoon" in msg
