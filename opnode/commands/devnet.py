@@ -34,9 +34,11 @@ _SECONDS = click.IntRange(min=0)
               help="Isthmus activation, seconds after L2 genesis (default 80).")
 @click.option("--fork.jovian", "jovian", type=_SECONDS, default=None,
               help="Jovian activation, seconds after L2 genesis (default 120).")
+@click.option("--fork.karst", "karst", type=_SECONDS, default=None,
+              help="Karst activation, seconds after L2 genesis (default 160).")
 @click.option("--no-traffic", is_flag=True, help="Start no traffic generator.")
 def devnet_command(sources, light_nodes, da, faults, duration, json_out, block_time, l1_block_time, workdir,
-                   holocene, isthmus, jovian, no_traffic):
+                   holocene, isthmus, jovian, karst, no_traffic):
     """Run a whole OP Stack devnet in the foreground (Ctrl-C stops it cleanly)."""
     from pathlib import Path
 
@@ -47,12 +49,12 @@ def devnet_command(sources, light_nodes, da, faults, duration, json_out, block_t
     if json_out and not Path(json_out).resolve().parent.is_dir():
         raise click.UsageError(f"--json: directory {Path(json_out).resolve().parent} does not exist")
     forks = dict(DEFAULT_FORKS)
-    for fork, value in ((Fork.HOLOCENE, holocene), (Fork.ISTHMUS, isthmus), (Fork.JOVIAN, jovian)):
-        if value is not None:
-            forks[fork] = value
-    order = [forks[f] for f in (Fork.HOLOCENE, Fork.ISTHMUS, Fork.JOVIAN)]
+    given = {Fork.HOLOCENE: holocene, Fork.ISTHMUS: isthmus, Fork.JOVIAN: jovian, Fork.KARST: karst}
+    forks.update({fork: value for fork, value in given.items() if value is not None})
+    order = [forks[f] for f in given]
     if order != sorted(order):
-        raise click.UsageError("fork offsets must not decrease: --fork.holocene <= --fork.isthmus <= --fork.jovian")
+        raise click.UsageError("fork offsets must not decrease: "
+                               "--fork.holocene <= --fork.isthmus <= --fork.jovian <= --fork.karst")
     if workdir is not None:
         Path(workdir).mkdir(parents=True, exist_ok=True)
     opts = DevnetOptions(sources=sources, light_nodes=light_nodes, da=da, faults=faults, duration=duration,

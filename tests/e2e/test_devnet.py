@@ -2,14 +2,16 @@
 source nodes, the real batcher process and the traffic generator.
 
 - blobs, as the CLI (subprocess): the READY line, every source's safe chain equal to the sequencer's hash by hash
-  through the Holocene, Isthmus and Jovian activations with deposits, SystemConfig updates and a batcher key
-  rotation on L1, the ``--json`` checks all passing, and no process left once it exits on SIGTERM;
+  through the Holocene, Isthmus, Jovian and Karst activations with deposits, SystemConfig updates and a batcher key
+  rotation on L1 (a light node's too, following the source across Karst), the ``--json`` checks all passing (Karst's
+  activation block: deposits only, its 31 upgrade deposits last, gas limit plus 55,370,657 and back), and no
+  process left once it exits on SIGTERM;
 - calldata with ``--faults`` (subprocess): the sources still converge and the summary shows every drop's reason;
 - calldata in-process: an L1 reorg of three or more L1 blocks holding batches (anvil snapshot/revert) makes the
   sources reset and re-converge and the batcher post again; then a source is killed with SIGKILL mid-run,
   restarted, and re-converges.
 
-Fork offsets are a few seconds and blocks one second long, so every run goes through all three activations while
+Fork offsets are a few seconds and blocks one second long, so every run goes through all four activations while
 the traffic runs. Every wait is on a condition with a bounded timeout.
 """
 
@@ -44,8 +46,10 @@ from tests.e2e.waiting import wait as _wait
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-FORK_ARGS = ["--block-time", "1", "--fork.holocene", "12", "--fork.isthmus", "20", "--fork.jovian", "28"]
-FORKS = {Fork.GRANITE: 0, Fork.HOLOCENE: 12, Fork.ISTHMUS: 20, Fork.JOVIAN: 28}
+FORK_ARGS = ["--block-time", "1", "--fork.holocene", "12", "--fork.isthmus", "20", "--fork.jovian", "28",
+             "--fork.karst", "36"]
+FORKS = {Fork.GRANITE: 0, Fork.HOLOCENE: 12, Fork.ISTHMUS: 20, Fork.JOVIAN: 28, Fork.KARST: 36}
+KARST_UPGRADE_GAS = 55_370_657  # issue 13 / live-forks.md: the final bundle's total gas
 BATCHER_TYPE = 0  # ConfigUpdate updateType of setBatcherHash
 NEXT_BATCHER = to_hex(address_from_private_key(from_hex(NEXT_BATCHER_KEY, 32)))
 
@@ -150,27 +154,29 @@ class DevnetProcess:
         return self.proc.returncode, summary, out.decode(errors="replace")
 
 
-def _check_ready_shape(ready: dict, sources: int) -> None:
+def _check_ready_shape(ready: dict, sources: int, light_nodes: int = 0) -> None:
     assert set(ready) == {"l1", "nodes", "rollup_config"}
     assert set(ready["l1"]) == {"rpc", "beacon"}
     assert Path(ready["rollup_config"]).is_file()
     roles = [n["role"] for n in ready["nodes"]]
-    assert roles == ["sequencer"] + ["source"] * sources
+    assert roles == ["sequencer"] + ["source"] * sources + ["light"] * light_nodes
+    source_names = {n["name"] for n in ready["nodes"] if n["role"] == "source"}
     for n in ready["nodes"]:
         assert set(n) == {"name", "pid", "role", "rpc", "engine_rpc", "metrics", "follows"}
         assert isinstance(n["pid"], int) and n["pid"] > 0
-        assert n["metrics"].startswith("http://127.0.0.1:") and n["follows"] is None
+        assert n["metrics"].startswith("http://127.0.0.1:")
+        assert n["follows"] in source_names if n["role"] == "light" else n["follows"] is None
         assert _rpc(n["engine_rpc"], "eth_chainId") == "0x385"  # the engine's eth RPC answers, without JWT
     assert parse_quantity(_rpc(ready["l1"]["rpc"], "eth_chainId")) == 900
     assert httpx.get(ready["l1"]["beacon"] + "/eth/v1/beacon/genesis", timeout=5).status_code == 200
 
 
 def _wait_for_the_story(dv: DevnetProcess, cfg: RollupConfig, timeout: float) -> None:
-    """Until every source's safe chain holds Jovian's activation block, three deposits and four SystemConfig
+    """Until every source's safe chain holds Karst's activation block, three deposits and four SystemConfig
     updates including the batcher key rotation, and safe blocks batched with the new key."""
     l1 = dv.ready["l1"]["rpc"]
     sources = [n for n in dv.ready["nodes"] if n["role"] == "source"]
-    jovian = activation_block(cfg, Fork.JOVIAN)
+    last_fork = activation_block(cfg, Fork.KARST)
 
     def told() -> bool:
         deposits = _logs(l1, cfg.deposit_contract_address, TRANSACTION_DEPOSITED)
@@ -181,7 +187,7 @@ def _wait_for_the_story(dv: DevnetProcess, cfg: RollupConfig, timeout: float) ->
         need = max(parse_quantity(x["blockNumber"]) for x in [*deposits[:3], *updates[:4], rotation[0]]) + 4
         for s in sources:
             st = _status(s["rpc"])
-            if st is None or st["safe_l2"]["number"] < jovian + 2 or st["safe_l2"]["l1origin"]["number"] < need:
+            if st is None or st["safe_l2"]["number"] < last_fork + 2 or st["safe_l2"]["l1origin"]["number"] < need:
                 return False
         return True
 
@@ -195,10 +201,12 @@ def _check_summary(summary: dict, *, da: str) -> None:
     failed = {k: v for k, v in checks.items() if not v["ok"]}
     assert not failed and not summary["errors"] and summary["ok"], (failed, summary["errors"])
     for node in checks["safe_chain_matches_sequencer"]["nodes"].values():
-        assert node["compared"] == node["safe"] > activation_block_of(summary, "jovian")
+        assert node["compared"] == node["safe"] > activation_block_of(summary, "karst")
     forks = checks["forks_activated"]["forks"]
-    assert [forks[f]["block"] > 0 and not forks[f]["pending"] for f in ("holocene", "isthmus", "jovian")] == [True] * 3
+    named = ("holocene", "isthmus", "jovian", "karst")
+    assert [forks[f]["block"] > 0 and not forks[f]["pending"] for f in named] == [True] * 4
     assert forks["isthmus"]["upgrade_txs"] > 0 and forks["jovian"]["upgrade_txs"] > 0
+    assert (forks["karst"]["upgrade_txs"], forks["karst"]["upgrade_gas"]) == (31, KARST_UPGRADE_GAS)
     assert all(n["on_l1"] >= 3 for n in checks["deposits_included"]["nodes"].values())
     assert checks["batches_by_da"]["by_da"].get(da, 0) >= 2
     other = {"calldata": "blobs", "blobs": "calldata"}[da]
@@ -244,9 +252,9 @@ def _base_fee_scalars(dv: DevnetProcess, node: str) -> set[int]:
 
 
 def test_devnet_with_blobs_converges_through_the_forks_and_leaves_nothing_behind(tmp_path):
-    dv = DevnetProcess(tmp_path, "--da", "blobs")
+    dv = DevnetProcess(tmp_path, "--da", "blobs", "--light-nodes", "1")
     try:
-        _check_ready_shape(dv.ready, sources=1)
+        _check_ready_shape(dv.ready, sources=1, light_nodes=1)
         _wait_for_the_story(dv, _rollup(dv), timeout=150)
         # the traffic's setGasConfigEcotone (its second SystemConfig update) reached L2 through derivation
         scalars = _base_fee_scalars(dv, "source-A")
@@ -467,3 +475,34 @@ def test_bad_input_is_one_line_and_exit_2(args):
                        env=dict(os.environ, PYTHONPATH=str(ROOT)))
     err = p.stderr.decode().strip()
     assert p.returncode == 2 and p.stdout == b"" and err.startswith("opnode: error: ") and "\n" not in err, err
+
+
+def test_karst_activation_block_check_names_each_broken_rule():
+    """The summary's Karst rules on hand-built blocks: each broken rule is reported, the right block passes."""
+    from derivation.protocol.upgrades import upgrade_transactions
+    from opnode.node.networks import load_rollup_config
+    from opnode.tools.devnet.summary import check_activation_block
+
+    cfg = load_rollup_config("op-sepolia")
+    t = cfg.fork_time(Fork.KARST)
+    upgrades = [to_hex(u.tx.hash) for u in upgrade_transactions(Fork.KARST)]
+    gas = 60_000_000
+
+    def blocks(txs, at_gas=gas + KARST_UPGRADE_GAS, after_gas=gas, at_time=t):
+        return [{"timestamp": hex(t - 2), "gasLimit": hex(gas), "transactions": []},
+                {"timestamp": hex(at_time), "gasLimit": hex(at_gas), "transactions": txs},
+                {"timestamp": hex(t + 2), "gasLimit": hex(after_gas), "transactions": []}]
+
+    info, user = {"hash": "0x" + "11" * 32, "type": "0x7e"}, {"hash": "0x" + "22" * 32, "type": "0x7e"}
+    nuts = [{"hash": h, "type": "0x7e"} for h in upgrades]
+    assert len(nuts) == 31
+    assert check_activation_block(cfg, Fork.KARST, blocks([info, user, *nuts]), upgrades) is None
+    assert check_activation_block(cfg, Fork.KARST, blocks([info, *nuts])[:2] + [None], upgrades) is None
+    assert "non-deposit" in check_activation_block(
+        cfg, Fork.KARST, blocks([info, {"hash": "0x" + "33" * 32, "type": "0x2"}, *nuts]), upgrades)
+    assert "last" in check_activation_block(cfg, Fork.KARST, blocks([info, *nuts, user]), upgrades)
+    assert "missing" in check_activation_block(cfg, Fork.KARST, blocks([info, *nuts[1:]]), upgrades)
+    assert "gas limit" in check_activation_block(cfg, Fork.KARST, blocks([info, *nuts], at_gas=gas), upgrades)
+    assert "kept" in check_activation_block(cfg, Fork.KARST, blocks([info, *nuts], after_gas=gas + KARST_UPGRADE_GAS),
+                                            upgrades)
+    assert "fork time" in check_activation_block(cfg, Fork.KARST, blocks([info, *nuts], at_time=t - 1), upgrades)

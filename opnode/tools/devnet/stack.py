@@ -27,7 +27,7 @@ from opnode.tools.devnet.summary import JsonRpc
 from opnode.tools.l1contracts.deploy import L1Deployment, deploy_l1_contracts
 from opnode.tools.l1contracts.system_config import InitialValues
 
-DEFAULT_FORKS = {Fork.GRANITE: 0, Fork.HOLOCENE: 40, Fork.ISTHMUS: 80, Fork.JOVIAN: 120}
+DEFAULT_FORKS = {Fork.GRANITE: 0, Fork.HOLOCENE: 40, Fork.ISTHMUS: 80, Fork.JOVIAN: 120, Fork.KARST: 160}
 OWNER_KEY, BATCHER_KEY, NEXT_BATCHER_KEY = DEV_KEYS[0], DEV_KEYS[1], DEV_KEYS[2]
 SEQUENCER_P2P_KEY = keccak256(b"opnode devnet sequencer p2p key")
 GAS_LIMIT = 60_000_000

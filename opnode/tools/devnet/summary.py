@@ -5,8 +5,13 @@
   end, equals the sequencer's chain hash by hash (the point of a rollup node: it derives exactly what the sequencer
   built);
 - ``forks_activated``: every scheduled fork after genesis has its activation block in every source's safe chain,
-  stamped at the fork's time (block n-1 before it), holding the fork's upgrade deposits in order (Isthmus, Jovian;
-  specs: protocol/<fork>/derivation.md §Network upgrade automation transactions); a fork the run ended before is
+  stamped at the fork's time (block n-1 before it), holding the fork's upgrade deposits in order (Isthmus, Jovian,
+  Karst's 31 from its NUT bundle; specs: protocol/<fork>/derivation.md §Network upgrade automation transactions).
+  From Jovian the activation block holds deposits only (the L1-info deposit first, the origin's user deposits, the
+  upgrade deposits last). Karst's activation block has the gas limit of its neighbours plus the bundle's gas
+  (55,370,657), and the block after it is back to the system config's limit (``keep_karst_upgrade_gas`` only
+  changes what a reset reads back from the activation block; specs: protocol/karst/derivation.md; op-node
+  ``PreparePayloadAttributes``, ``upgradeGasToStrip``); a fork the run ended before is
   ``pending``, which is not a failure;
 - ``deposits_included``: every ``TransactionDeposited`` log on canonical L1 whose block is at or below the L1 origin
   of a source's safe head is a deposit on that source's chain (matched by source hash; specs: deposits.md §Source
@@ -31,10 +36,11 @@ from derivation.protocol.crypto import keccak256
 from derivation.protocol.deposits import user_deposit_source_hash
 from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
 from derivation.protocol.rollup_config import Fork, RollupConfig
-from derivation.protocol.upgrades import upgrade_transactions
+from derivation.protocol.upgrades import upgrade_gas, upgrade_transactions
 from opnode.tools.l1contracts.portal import TRANSACTION_DEPOSITED
 
-CHECKED_FORKS = (Fork.HOLOCENE, Fork.ISTHMUS, Fork.JOVIAN)
+CHECKED_FORKS = (Fork.HOLOCENE, Fork.ISTHMUS, Fork.JOVIAN, Fork.KARST)
+DEPOSIT = "0x7e"
 _DROP_LINE = re.compile(r'^op_node_default_derivation_drops_total\{(?P<labels>[^}]*)\}\s+(?P<value>\S+)$')
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 
@@ -109,9 +115,39 @@ def check_safe_chains(rpc: JsonRpc, seq: NodeRef, followers: list[NodeRef], safe
     return out
 
 
+def check_activation_block(cfg: RollupConfig, fork: Fork, blocks: list[dict], want_upgrades: list[str]) -> str | None:
+    """Why blocks ``[n-1, n, n+1]`` around ``fork``'s activation block ``n`` break its rules (None: they hold;
+    ``n+1`` may be None when the safe chain ends at ``n``)."""
+    before, block, after = blocks
+    t = cfg.fork_time(fork)
+    if not parse_quantity(before["timestamp"]) < t <= parse_quantity(block["timestamp"]):
+        return "activation block not at the fork time"
+    txs = block["transactions"]
+    deposits = [tx["hash"] for tx in txs if tx.get("type") == DEPOSIT]
+    if [h for h in deposits if h in want_upgrades] != want_upgrades or len(txs) < 1 + len(want_upgrades):
+        return "upgrade transactions missing or out of order"
+    if cfg.is_empty_activation_block(parse_quantity(block["timestamp"])):
+        if len(deposits) != len(txs):
+            return f"{len(txs) - len(deposits)} non-deposit transactions in an activation block that takes none"
+        if [tx["hash"] for tx in txs[-len(want_upgrades):]] != want_upgrades:
+            return "upgrade deposits are not the last transactions of the block"
+    extra = upgrade_gas(fork)
+    if extra:
+        at = parse_quantity(block["gasLimit"])
+        neighbours = {parse_quantity(b["gasLimit"]) for b in (before, after) if b}
+        # an L1 setGasLimit may land at either epoch boundary, not at both within two blocks
+        if at - extra not in neighbours:
+            return f"activation gas limit {at} is not a neighbour's {sorted(neighbours)} plus {extra}"
+        if after and parse_quantity(after["gasLimit"]) == at:
+            return "the block after the activation block kept the upgrade gas"
+    return None
+
+
 def check_forks(rpc: JsonRpc, cfg: RollupConfig, sources: list[NodeRef], safe: dict[str, int]) -> dict:
     out = {"ok": True, "forks": {}}
     for fork in CHECKED_FORKS:
+        if cfg.fork_time(fork) is None and fork not in (Fork.HOLOCENE, Fork.ISTHMUS, Fork.JOVIAN):
+            continue  # newer forks are optional in a devnet
         n = activation_block(cfg, fork)
         name = fork.name.lower()
         if n is None:
@@ -125,21 +161,15 @@ def check_forks(rpc: JsonRpc, cfg: RollupConfig, sources: list[NodeRef], safe: d
             # a run may end before the fork (defaults activate minutes in): pending, reported, not a failure
             ok, why = True, "pending: not reached by the safe chain yet"
             if reached:
-                before, block = rpc.blocks(s.engine_rpc, [n - 1, n], full=True)
-                t = cfg.fork_time(fork)
-                txs = [tx["hash"] for tx in block["transactions"]]
-                deposits = [tx["hash"] for tx in block["transactions"] if tx.get("type") == "0x7e"]
-                on_time = parse_quantity(before["timestamp"]) < t <= parse_quantity(block["timestamp"])
-                # upgrade deposits follow the L1-info deposit and the user deposits of the block
-                upgrades_in_order = [h for h in deposits if h in want_upgrades] == want_upgrades
-                ok = on_time and upgrades_in_order and len(txs) >= 1 + len(want_upgrades)
-                why = None if ok else ("activation block not at the fork time" if not on_time
-                                       else "upgrade transactions missing or out of order")
+                numbers = [n - 1, n] + ([n + 1] if safe.get(s.name, 0) > n else [])
+                blocks = rpc.blocks(s.engine_rpc, numbers, full=True) + [None] * (3 - len(numbers))
+                why = check_activation_block(cfg, fork, blocks, want_upgrades)
+                ok = why is None
             per_node[s.name] = {"ok": ok, "reason": why}
         ok = bool(per_node) and all(v["ok"] for v in per_node.values())
         pending = any(safe.get(s.name, 0) < n for s in sources)
         out["forks"][name] = {"ok": ok, "pending": pending, "block": n, "time": cfg.fork_time(fork),
-                              "upgrade_txs": len(want_upgrades), "nodes": per_node}
+                              "upgrade_txs": len(want_upgrades), "upgrade_gas": upgrade_gas(fork), "nodes": per_node}
         out["ok"] = out["ok"] and ok
     return out
 
