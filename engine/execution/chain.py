@@ -18,6 +18,7 @@ from eth.db.account import AccountDB
 from derivation.protocol import rlp
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.post_exec import POST_EXEC, PostExecError, check_block
+from derivation.protocol.predeploys import L2_TO_L1_MESSAGE_PASSER
 from derivation.protocol.rollup_config import Fork
 from derivation.protocol.transactions import Transaction, decode, post_exec_tx
 from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
@@ -363,7 +364,7 @@ class Chain:
             raise
 
     def withdrawals_storage_root(self, header: Header) -> bytes:
-        acct = self.account_db(header)._get_account(bytes.fromhex("4200000000000000000000000000000000000016"))
+        acct = self.account_db(header)._get_account(L2_TO_L1_MESSAGE_PASSER)
         return acct.storage_root or EMPTY_ROOT
 
 

@@ -39,6 +39,7 @@ from derivation.protocol import upgrades
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.errors import ParseError
 from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
+from derivation.protocol.predeploys import L2_PROXY_ADMIN, L2_TO_L1_MESSAGE_PASSER
 from derivation.protocol.rollup_config import ChainOpConfig, Fork, RollupConfig
 from derivation.protocol.rollup_config import Genesis as RollupGenesis
 from derivation.protocol.system_config import SystemConfig
@@ -46,13 +47,12 @@ from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from derivation.protocol.types import BlockID
 from engine.execution.chain_spec import EXEC_FORKS, ChainSpec
 from engine.execution.evm.base_fee import encode_extra_data
-from engine.execution.evm.block import CREATE2_DEPLOYER, L2_TO_L1_MESSAGE_PASSER
+from engine.execution.evm.block import CREATE2_DEPLOYER
 from engine.execution.evm.executor import BlockEnv, BlockExecutor
 from engine.execution.evm.forks import rules_for
 from engine.execution.evm.header import EMPTY_REQUESTS_HASH, Header
 
 INITIAL_BASE_FEE = 1_000_000_000
-PROXY_ADMIN = bytes.fromhex("4200000000000000000000000000000000000018")
 IMPLEMENTATION_SLOT = int("360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc", 16)
 ADMIN_SLOT = int("b53127684a568b3173ae13b9f8a6016e243e63b6e8ee1178d6a717850b5d6103", 16)
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
@@ -302,7 +302,7 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
         alloc[n.to_bytes(20, "big")] = Account(balance=1)
     proxy = artifact_code("Proxy")
     for n, has_impl in _PROXIED.items():
-        storage = {ADMIN_SLOT: int.from_bytes(PROXY_ADMIN, "big")}
+        storage = {ADMIN_SLOT: int.from_bytes(L2_PROXY_ADMIN, "big")}
         if has_impl:
             storage[IMPLEMENTATION_SLOT] = int.from_bytes(_impl_address(n), "big")
         alloc[_predeploy(n)] = Account(code=proxy, storage=storage)
@@ -310,7 +310,7 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
     alloc[DETERMINISTIC_DEPLOYER] = Account(nonce=1, code=artifact_code("DeterministicDeploymentProxy"))
     chain = chain_id.to_bytes(32, "big")
     owner = proxy_admin_owner or keccak256(b"opnode dev proxy admin owner" + chain)[12:]
-    alloc[PROXY_ADMIN].storage[0] = int.from_bytes(owner, "big")  # Ownable._owner (L2Genesis.setL2ProxyAdmin)
+    alloc[L2_PROXY_ADMIN].storage[0] = int.from_bytes(owner, "big")  # Ownable._owner (L2Genesis.setL2ProxyAdmin)
     db = AtomicDB()
     root = Genesis(spec, timestamp, gas_limit, alloc).write_state(db)
     env = BlockEnv(number=0, timestamp=timestamp, coinbase=bytes(20), gas_limit=2**63, base_fee=0,
