@@ -23,7 +23,7 @@ from derivation.protocol.transactions import DYNAMIC_FEE, Transaction, deposit
 from engine.execution.chain import Chain
 from engine.execution.evm.block import BlockAttributes
 from engine.execution.genesis import Account, dev_genesis
-from engine.execution.sync import payload_of
+from engine.execution.payload import envelope_of
 
 T0 = 1_700_000_000
 COUNTER = bytes.fromhex("33546001013355" + "00")  # storage[caller] += 1
@@ -100,7 +100,7 @@ def _engine(g, blocks: list[list[Transaction]]) -> tuple[float, float]:
     build_s = time.perf_counter() - t
     t = time.perf_counter()
     for s in built:
-        replica.import_payload(payload_of(g.spec, s.header, [tx.raw for tx in s.transactions], True))
+        replica.import_payload(envelope_of(g.spec, s.header, [tx.raw for tx in s.transactions], True))
         replica.set_forkchoice(s.hash)
     return build_s, time.perf_counter() - t
 

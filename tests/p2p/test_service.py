@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 
 import trio
 
 from derivation.protocol.crypto import keccak256
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.rollup_config import Fork
 from p2p.keys import load_or_create_node_key, peer_id_of
 from p2p.signing import LocalSigner
@@ -51,14 +53,13 @@ async def test_blocks_travel_through_a_relay_and_reach_the_engine_shape(tmp_path
                 await seq.publish(env)
             got_relay = [await relay.payloads.receive() for _ in sent]
             got_far = [await far.payloads.receive() for _ in sent]
-            assert [g.envelope for g in got_relay] == sent
-            assert [g.envelope for g in got_far] == sent
+            assert [ExecutionPayloadEnvelope(g.payload, g.parent_beacon_block_root) for g in got_relay] == sent
+            assert [ExecutionPayloadEnvelope(g.payload, g.parent_beacon_block_root) for g in got_far] == sent
             assert {g.peer_id for g in got_far} == {relay.peer_id.pretty()}
             assert got_far[0].topic == blocks_topic(cfg.l2_chain_id, v3)
-            # The engine-facing shape: newPayload JSON and the beacon root, without conversion.
-            assert got_far[0].payload == sent[0].engine_payload()
-            assert got_far[0].parent_beacon_root == sent[0].parent_beacon_block_root
-            assert (got_far[0].number, got_far[0].block_hash) == (sent[0].block_number, sent[0].block_hash)
+            # The engine-facing shape: the node's envelope type, without conversion.
+            assert isinstance(got_far[0], ExecutionPayloadEnvelope)
+            assert (got_far[0].number, got_far[0].block_hash) == (sent[0].number, sent[0].block_hash)
 
             assert seq_metrics.events["PUBLISH_MESSAGE"] == 5
             assert far_metrics.validations[("ACCEPT", "accepted")] == 5
@@ -180,21 +181,12 @@ async def test_submit_publishes_in_the_background_and_own_blocks_must_validate(t
             await wait_until(lambda: peer.peer_id in seq.mesh_peers(v4), what="peering")
             env = synthetic(v4, 7, int(time.time()))
 
-            class EngineEnvelope:  # the engine client's envelope: payload JSON + beacon root
-                payload = env.engine_payload()
-                parent_beacon_root = env.parent_beacon_block_root
-                number = env.block_number
-
-            seq.submit(EngineEnvelope())
+            seq.submit(env)
             assert (await peer.payloads.receive()).block_hash == env.block_hash
             env2 = synthetic(v4, 6, int(time.time()))
-            seq.submit(env2)  # the p2p value works as well
-
-            class Broken:
-                payload = {"blockNumber": "0x1"}
-                parent_beacon_root = None
-
-            seq.submit(Broken())  # logged, not raised: the sequencer's hook must not fail
+            seq.submit(env2)
+            broken = replace(env, payload=replace(env.payload, extra_data=bytes(33)))  # does not fit SSZ
+            seq.submit(broken)  # logged, not raised: the sequencer's hook must not fail
             assert (await peer.payloads.receive()).block_hash == env2.block_hash
 
             seq.set_unsafe_block_signer(LocalSigner(keccak256(b"rotated")).address)
