@@ -17,7 +17,7 @@ from eth.db.account import AccountDB
 
 from derivation.protocol import rlp
 from derivation.protocol.crypto import keccak256
-from derivation.protocol.payload import ExecutionPayloadEnvelope
+from derivation.protocol.payload import ExecutionPayload, ExecutionPayloadEnvelope
 from derivation.protocol.post_exec import POST_EXEC, PostExecError, check_block
 from derivation.protocol.predeploys import L2_TO_L1_MESSAGE_PASSER
 from derivation.protocol.rollup_config import Fork
@@ -248,24 +248,7 @@ class Chain:
         if parent is None:
             raise UnknownBlock(p.parent_hash)
         spec = self.spec
-        if p.block_number != parent.number + 1:
-            raise InvalidBlock(f"invalid number: have {p.block_number}, want {parent.number + 1}")
-        if p.timestamp <= parent.timestamp:
-            raise InvalidBlock(f"invalid timestamp: {p.timestamp} not after parent's {parent.timestamp}")
-        if p.withdrawals:
-            raise InvalidBlock("withdrawals must be empty on OP Stack chains")
-        eip1559 = None
-        min_base_fee = None
-        if spec.is_active(Fork.HOLOCENE, p.timestamp):
-            jovian = spec.is_active(Fork.JOVIAN, p.timestamp)
-            try:
-                d, e, m = decode_extra_data(p.extra_data, jovian)
-            except ExtraDataError as err:
-                raise InvalidBlock(f"invalid extraData: {err}") from None
-            eip1559 = d.to_bytes(4, "big") + e.to_bytes(4, "big")
-            min_base_fee = m if jovian else None
-        elif len(p.extra_data) > 32:
-            raise InvalidBlock("extraData longer than 32 bytes")
+        eip1559, min_base_fee = _check_payload_fields(spec, p, parent)
         claimed = payload_header(spec, env)
         if claimed.hash != p.block_hash:
             raise InvalidBlock(f"blockhash mismatch: computed 0x{claimed.hash.hex()}, payload says 0x{p.block_hash.hex()}")
@@ -342,6 +325,27 @@ class Chain:
     def withdrawals_storage_root(self, header: Header) -> bytes:
         acct = self.account_db(header)._get_account(L2_TO_L1_MESSAGE_PASSER)
         return acct.storage_root or EMPTY_ROOT
+
+
+def _check_payload_fields(spec, p: ExecutionPayload, parent: Header) -> tuple[bytes | None, int | None]:
+    """The checks on the payload's own fields before execution (number, time, withdrawals, extraData); returns
+    the EIP-1559 parameters and minimum base fee the Holocene/Jovian extraData carries (None before)."""
+    if p.block_number != parent.number + 1:
+        raise InvalidBlock(f"invalid number: have {p.block_number}, want {parent.number + 1}")
+    if p.timestamp <= parent.timestamp:
+        raise InvalidBlock(f"invalid timestamp: {p.timestamp} not after parent's {parent.timestamp}")
+    if p.withdrawals:
+        raise InvalidBlock("withdrawals must be empty on OP Stack chains")
+    if not spec.is_active(Fork.HOLOCENE, p.timestamp):
+        if len(p.extra_data) > 32:
+            raise InvalidBlock("extraData longer than 32 bytes")
+        return None, None
+    jovian = spec.is_active(Fork.JOVIAN, p.timestamp)
+    try:
+        d, e, m = decode_extra_data(p.extra_data, jovian)
+    except ExtraDataError as err:
+        raise InvalidBlock(f"invalid extraData: {err}") from None
+    return d.to_bytes(4, "big") + e.to_bytes(4, "big"), m if jovian else None
 
 
 def _receipt_extra(r) -> dict:
