@@ -39,7 +39,7 @@ layer.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -147,7 +147,7 @@ def apply_update(sys_cfg: SystemConfig, update: ConfigUpdate, cfg: RollupConfig,
     return sys_cfg  # UNSAFE_BLOCK_SIGNER: P2P policy, not derivation
 
 
-def _config_update_logs(receipts: Iterable[Receipt], system_config_address: bytes):
+def _config_update_logs(receipts: Iterable[Receipt], system_config_address: bytes) -> Iterator[Log]:
     """Logs of successful receipts from the SystemConfig address with topic0 = ConfigUpdate (spec-checklist T-03)."""
     for receipt in receipts:
         if receipt.status != 1:
