@@ -174,6 +174,8 @@ def opaque_data_v0(tx: Transaction) -> bytes:
 
 def deposit_log(tx: Transaction, deposit_contract: bytes, log_index: int = 0) -> Log:
     """The ``TransactionDeposited`` log that derives ``tx`` (for devnets, tests and the sequencer's L1 side)."""
+    if tx.from_ is None:
+        raise ValueError("a deposit needs a sender (from_)")
     opaque = opaque_data_v0(tx)
     padded = opaque + bytes(-len(opaque) % 32)
     topics = (TRANSACTION_DEPOSITED_TOPIC, bytes(12) + tx.from_, bytes(12) + (tx.to or bytes(20)), DEPOSIT_VERSION_0)

@@ -91,19 +91,28 @@ class L1InfoData:
         _check_ranges(self)
         if self.format == BEDROCK:
             words = (self.number, self.time, self.base_fee, int.from_bytes(self.block_hash, "big"),
-                     self.sequence_number, int.from_bytes(self.batcher_addr, "big"), self.l1_fee_overhead,
-                     self.l1_fee_scalar)
+                     self.sequence_number, int.from_bytes(self.batcher_addr, "big"),
+                     _present(self.l1_fee_overhead, "l1_fee_overhead"), _present(self.l1_fee_scalar, "l1_fee_scalar"))
             return SELECTORS[BEDROCK] + b"".join(w.to_bytes(32, "big") for w in words)
         out = (SELECTORS[self.format]
-               + struct.pack(">IIQQQ", self.base_fee_scalar, self.blob_base_fee_scalar, self.sequence_number,
+               + struct.pack(">IIQQQ", _present(self.base_fee_scalar, "base_fee_scalar"),
+                             _present(self.blob_base_fee_scalar, "blob_base_fee_scalar"), self.sequence_number,
                              self.time, self.number)
-               + self.base_fee.to_bytes(32, "big") + self.blob_base_fee.to_bytes(32, "big")
+               + self.base_fee.to_bytes(32, "big") + _present(self.blob_base_fee, "blob_base_fee").to_bytes(32, "big")
                + self.block_hash + bytes(12) + self.batcher_addr)
         if self.format in (ISTHMUS, JOVIAN):
-            out += struct.pack(">IQ", self.operator_fee_scalar, self.operator_fee_constant)
+            out += struct.pack(">IQ", _present(self.operator_fee_scalar, "operator_fee_scalar"),
+                               _present(self.operator_fee_constant, "operator_fee_constant"))
         if self.format == JOVIAN:
-            out += struct.pack(">H", self.da_footprint_gas_scalar)
+            out += struct.pack(">H", _present(self.da_footprint_gas_scalar, "da_footprint_gas_scalar"))
         return out
+
+
+def _present(v: int | None, name: str) -> int:
+    """A field the info's format has: the decoder sets it and ``_check_ranges`` requires it, so None is a bug."""
+    if v is None:
+        raise L1InfoError(f"L1-info field {name} is missing")
+    return v
 
 
 def _check_ranges(info: L1InfoData) -> None:
@@ -237,20 +246,20 @@ def l1_info_data(cfg: RollupConfig, sys_cfg: SystemConfig, seq_number: int, l1: 
                  l1_chain: L1ChainConfig) -> L1InfoData:
     """The L1-info fields for the L2 block at ``l2_timestamp`` with L1 origin ``l1``."""
     fmt = l1_info_format(cfg, l2_timestamp)
-    common = dict(number=l1.number, time=l1.time, base_fee=l1.base_fee or 0, block_hash=l1.hash,
-                  sequence_number=seq_number, batcher_addr=sys_cfg.batcher_addr)
+    base_fee = l1.base_fee or 0
     if fmt == BEDROCK:
-        return L1InfoData(BEDROCK, **common, l1_fee_overhead=int.from_bytes(sys_cfg.overhead, "big"),
+        return L1InfoData(BEDROCK, l1.number, l1.time, base_fee, l1.hash, seq_number, sys_cfg.batcher_addr,
+                          l1_fee_overhead=int.from_bytes(sys_cfg.overhead, "big"),
                           l1_fee_scalar=int.from_bytes(sys_cfg.scalar, "big"))
     blob_scalar, base_scalar = ecotone_scalars(sys_cfg.scalar)
     fee = blob_base_fee(l1.excess_blob_gas, blob_base_fee_update_fraction(cfg, l1_chain, l1.time))
-    extra = {}
-    if fmt in (ISTHMUS, JOVIAN):
-        extra = dict(operator_fee_scalar=sys_cfg.operator_fee_scalar, operator_fee_constant=sys_cfg.operator_fee_constant)
-    if fmt == JOVIAN:
-        extra["da_footprint_gas_scalar"] = sys_cfg.da_footprint_gas_scalar or DEFAULT_DA_FOOTPRINT_GAS_SCALAR
-    return L1InfoData(fmt, **common, base_fee_scalar=base_scalar, blob_base_fee_scalar=blob_scalar,
-                      blob_base_fee=fee, **extra)
+    isthmus = fmt in (ISTHMUS, JOVIAN)
+    return L1InfoData(fmt, l1.number, l1.time, base_fee, l1.hash, seq_number, sys_cfg.batcher_addr,
+                      base_fee_scalar=base_scalar, blob_base_fee_scalar=blob_scalar, blob_base_fee=fee,
+                      operator_fee_scalar=sys_cfg.operator_fee_scalar if isthmus else None,
+                      operator_fee_constant=sys_cfg.operator_fee_constant if isthmus else None,
+                      da_footprint_gas_scalar=(sys_cfg.da_footprint_gas_scalar or DEFAULT_DA_FOOTPRINT_GAS_SCALAR)
+                      if fmt == JOVIAN else None)
 
 
 def l1_info_deposit(cfg: RollupConfig, sys_cfg: SystemConfig, seq_number: int, l1: L1BlockInfo, l2_timestamp: int,
@@ -310,10 +319,12 @@ def system_config_from_l2_block(cfg: RollupConfig, l1_info_tx_data: bytes, gas_l
     if info.format != expected:
         raise L1InfoError(f"L2 block at {l2_timestamp} must carry {expected} L1-info calldata, got {info.format}")
     if info.format == BEDROCK:
-        overhead, scalar = info.l1_fee_overhead.to_bytes(32, "big"), info.l1_fee_scalar.to_bytes(32, "big")
+        overhead = _present(info.l1_fee_overhead, "l1_fee_overhead").to_bytes(32, "big")
+        scalar = _present(info.l1_fee_scalar, "l1_fee_scalar").to_bytes(32, "big")
     else:
         overhead = bytes(32)
-        scalar = b"\x01" + bytes(23) + struct.pack(">II", info.blob_base_fee_scalar, info.base_fee_scalar)
+        scalar = b"\x01" + bytes(23) + struct.pack(">II", _present(info.blob_base_fee_scalar, "blob_base_fee_scalar"),
+                                                   _present(info.base_fee_scalar, "base_fee_scalar"))
     strip = upgrade_gas_to_strip(cfg, l2_timestamp)
     if gas_limit < strip:
         raise L1InfoError(f"activation block at {l2_timestamp} has gas limit {gas_limit}, below its upgrade gas {strip}")
