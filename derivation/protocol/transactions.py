@@ -29,8 +29,8 @@ class TxError(ParseError):
     """Malformed transaction bytes."""
 
 
-def _present(value: T | None, what: str) -> T:
-    """``value``, which the transaction's type requires: a missing one is a bug of whoever built the transaction."""
+def required_field(value: T | None, what: str) -> T:
+    """``value``, a field the transaction's type requires: None is a bug of whoever built the transaction."""
     if value is None:
         raise TxError(f"transaction has no {what}")
     return value
@@ -118,10 +118,10 @@ class Transaction:
         """The hash the sender signed (EIP-155 for protected legacy txs, EIP-2718 payloads for typed)."""
         t = self.type
         if t == LEGACY:
-            fields: list[rlp.Encodable] = [self.nonce, _present(self.gas_price, "gas price"), self.gas,
+            fields: list[rlp.Encodable] = [self.nonce, required_field(self.gas_price, "gas price"), self.gas,
                                            self.to or b"", self.value, self.data]
             if self.v not in (27, 28):
-                fields += [_present(self.chain_id, "chain id"), 0, 0]
+                fields += [required_field(self.chain_id, "chain id"), 0, 0]
             return keccak256(rlp.encode(fields))
         return keccak256(bytes((t,)) + rlp.encode(self._typed_fields()[:-3]))
 
@@ -140,7 +140,7 @@ class Transaction:
     def sender(self) -> bytes:
         """The recovered (or, for deposits, declared) sender address."""
         if self.type == DEPOSIT:
-            return _present(self.from_, "sender")
+            return required_field(self.from_, "sender")
         if self.type == POST_EXEC:
             return bytes(20)
         if self._sender is None:
@@ -152,18 +152,18 @@ class Transaction:
         if t not in (ACCESS_LIST, DYNAMIC_FEE, BLOB, SET_CODE):
             raise TxError(f"unsupported transaction type 0x{t:02x}")
         to = self.to or b""
-        chain_id = _present(self.chain_id, "chain id")
+        chain_id = required_field(self.chain_id, "chain id")
         if t == ACCESS_LIST:
-            return [chain_id, self.nonce, _present(self.gas_price, "gas price"), self.gas, to, self.value, self.data,
+            return [chain_id, self.nonce, required_field(self.gas_price, "gas price"), self.gas, to, self.value, self.data,
                     self.access_list, self.v, self.r, self.s]
-        tip = _present(self.max_priority_fee_per_gas, "max priority fee")
-        fee_cap = _present(self.max_fee_per_gas, "max fee")
+        tip = required_field(self.max_priority_fee_per_gas, "max priority fee")
+        fee_cap = required_field(self.max_fee_per_gas, "max fee")
         if t == DYNAMIC_FEE:
             return [chain_id, self.nonce, tip, fee_cap, self.gas, to, self.value, self.data, self.access_list,
                     self.v, self.r, self.s]
         if t == BLOB:
             return [chain_id, self.nonce, tip, fee_cap, self.gas, to, self.value, self.data, self.access_list,
-                    _present(self.max_fee_per_blob_gas, "max fee per blob gas"), self.blob_versioned_hashes,
+                    required_field(self.max_fee_per_blob_gas, "max fee per blob gas"), self.blob_versioned_hashes,
                     self.v, self.r, self.s]
         return [chain_id, self.nonce, tip, fee_cap, self.gas, to, self.value, self.data, self.access_list,
                 self.authorization_list, self.v, self.r, self.s]
@@ -172,14 +172,14 @@ class Transaction:
         """Canonical EIP-2718 bytes; also stored in ``raw``."""
         t = self.type
         if t == LEGACY:
-            out = rlp.encode([self.nonce, _present(self.gas_price, "gas price"), self.gas, self.to or b"",
+            out = rlp.encode([self.nonce, required_field(self.gas_price, "gas price"), self.gas, self.to or b"",
                               self.value, self.data, self.v, self.r, self.s])
         elif t == DEPOSIT:
-            out = b"\x7e" + rlp.encode([_present(self.source_hash, "source hash"), _present(self.from_, "sender"),
+            out = b"\x7e" + rlp.encode([required_field(self.source_hash, "source hash"), required_field(self.from_, "sender"),
                                         self.to or b"", self.mint, self.value, self.gas,
                                         1 if self.is_system_tx else 0, self.data])
         elif t == POST_EXEC:
-            out = _present(self.post_exec, "post-exec payload").tx_bytes()
+            out = required_field(self.post_exec, "post-exec payload").tx_bytes()
         else:
             out = bytes((t,)) + rlp.encode(self._typed_fields())
         self.raw = out
