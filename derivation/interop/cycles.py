@@ -41,7 +41,7 @@ def cycle_chains(timestamp: int, blocks: Mapping[int, Iterable[ExecutingMessage]
     log_indices = {c: [nodes[i][1].log_index for i in idx] for c, idx in per_chain.items()}
     depends_on: list[list[int]] = [[] for _ in nodes]
     depended_on_by = [0] * len(nodes)
-    for chain_id, idx in per_chain.items():
+    for idx in per_chain.values():
         for pos, n in enumerate(idx):
             targets = [idx[pos - 1]] if pos else []
             ident = nodes[n][1].identifier
