@@ -91,13 +91,3 @@ def test_dependencies_of_executing_messages():
            for i, (chain, n) in enumerate([(B, 4), (A, 2), (B, 4)])]
     assert dependencies(ems) == (blk(A, 2), blk(B, 4))
 
-
-def test_the_interop_package_imports_only_the_protocol_layer():
-    """The brief's layering: derivation/interop is pure and stands on derivation.protocol alone."""
-    from tests.test_architecture import MODULES
-
-    mods = {m: imps for m, imps in MODULES.items() if m.startswith("derivation.interop")}
-    assert len(mods) >= 7
-    bad = sorted(f"{m} imports {i}" for m, imps in mods.items() for i in imps
-                 if not i.startswith(("derivation.protocol", "derivation.interop")))
-    assert not bad, bad

@@ -40,3 +40,20 @@ def test_a_message_pointing_at_a_later_log_of_its_own_block_is_a_cycle():
     """executingMessageBefore finds the node itself: it depends on itself and is never resolved."""
     ident = Identifier(bytes(20), 0, 9, 1000, 10)
     assert cycle_chains(1000, {10: [ExecutingMessage(3, Message(ident, bytes(32)))]}) == {10}
+
+
+def test_the_cycle_may_run_through_the_order_of_one_chains_messages():
+    """Go's intra-chain edge (each message depends on the previous one of its chain): A:0 reaches B's last message
+    at or before log 5, which is B:4; B:4 comes after B:2, and B:2 executes A:0's own log. No upstream vector needs this
+    edge, so this case is built from the rule in cycle.go ``buildCycleGraph``."""
+
+    def em(log, chain, target_log):
+        return ExecutingMessage(log, Message(Identifier(bytes(20), 0, target_log, 1000, chain), bytes(32)))
+
+    a, b = 10, 8453
+    blocks = {a: [em(0, b, 5)], b: [em(2, a, 0), em(4, 999, 0)]}
+    assert cycle_chains(1000, blocks) == {a, b}
+    blocks[b] = [em(2, a, 0)]  # without B:4, A:0 depends on B:2 only: A:0 <-> B:2 is still a cycle
+    assert cycle_chains(1000, blocks) == {a, b}
+    blocks[a] = [em(0, b, 1)]  # A:0 now precedes every message of B: nothing points back, no cycle
+    assert cycle_chains(1000, blocks) == frozenset()
