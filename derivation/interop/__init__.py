@@ -3,7 +3,8 @@
 - ``messages``: the CrossL2Inbox ``ExecutingMessage`` event, message identifiers, payload/log hashes and the
   type-3 message checksum;
 - ``dependency_set``: op-node's dependency-set JSON and the message expiry window;
-- ``validity``: the checks of one executing message against a view of initiating logs (valid / invalid / wait);
+- ``validity``: the checks of one executing message against a view of initiating logs (valid / invalid / wait),
+  and one supernode round over the blocks of a timestamp (``check_frontier``: messages, then cycles);
 - ``cycles``: same-timestamp cycle detection across the chains of a set;
 - ``cross_safe``: which local-safe blocks become cross-safe given what they depend on;
 - ``super_root``: super root v1 over a set and the ``superroot_atTimestamp`` response shape.

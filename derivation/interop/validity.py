@@ -27,10 +27,11 @@ as invalid exactly as ``algo.go`` does.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from derivation.interop.cycles import cycle_chains
 from derivation.interop.dependency_set import interop_active_for_full_block
 from derivation.interop.messages import ExecutingMessage, Message, message_checksum
 from derivation.protocol.rollup_config import DependencySet, RollupConfig
@@ -154,3 +155,18 @@ def check_block(messages: Iterable[ExecutingMessage], exec_chain: int, exec_time
         if v.verdict is Verdict.WAIT and waiting is None:
             waiting = (v, em)
     return waiting if waiting is not None else (VALID, None)
+
+
+def check_frontier(timestamp: int, blocks: Mapping[int, tuple[int, Sequence[ExecutingMessage]]], ds: DependencySet,
+                   configs: Mapping[int, RollupConfig], view: InitiatingLogView) -> dict[int, Validity]:
+    """One verification round of op-supernode (``verifyInteropMessages`` then ``verifyCycleMessages``, results
+    merged: ``interop.go`` @f0b2b80e): ``blocks`` maps each chain to the time and executing messages of its block at
+    ``timestamp`` (the highest block with time <= ``timestamp``). ``view`` must also hold these frontier blocks'
+    own logs, for messages initiated at the same timestamp. A block valid on its own but on a same-timestamp cycle
+    is invalid with reason ``CYCLE``."""
+    out = {c: check_block(ems, c, block_time, ds, configs, view)[0] for c, (block_time, ems) in blocks.items()}
+    on_cycle = cycle_chains(timestamp, {c: ems for c, (block_time, ems) in blocks.items() if block_time == timestamp})
+    for c in on_cycle:
+        if out[c].verdict is not Verdict.INVALID:
+            out[c] = _invalid(Reason.CYCLE, f"chain {c} block at {timestamp} is on a same-timestamp message cycle")
+    return out

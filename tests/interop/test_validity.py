@@ -4,8 +4,8 @@
 import pytest
 
 from derivation.interop.dependency_set import from_chain_ids
-from derivation.interop.messages import ExecutingMessage, Identifier, Message
-from derivation.interop.validity import Reason, Verdict, check_block, check_link, check_message
+from derivation.interop.messages import ExecutingMessage, Identifier, Message, payload_hash
+from derivation.interop.validity import Reason, Verdict, check_block, check_frontier, check_link, check_message
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.hexutil import from_hex
 from derivation.protocol.rollup_config import DependencySet
@@ -83,3 +83,37 @@ def test_wrong_log_index_is_invalid():
     i = msg.identifier
     wrong = Message(Identifier(i.origin, i.block_number, i.log_index + 1, i.timestamp, i.chain_id), msg.payload_hash)
     assert check_message(wrong, chain, ts, ds, configs, view).reason is Reason.LOG_NOT_FOUND
+
+
+def _frontier(a_logs, b_logs, ts=10):
+    """Blocks 5 of chains 1 and 2 at ``ts``, logs given as ("init", data) or ("exec", chain, log_index); initiating
+    logs come from one emitter with no topics. Returns each chain's verdict of the round."""
+    spec = {1: a_logs, 2: b_logs}
+    init = {(c, i): Log(b"\x0c" * 20, (), e[1].encode(), i) for c, logs in spec.items()
+            for i, e in enumerate(logs) if e[0] == "init"}
+    view, blocks = MemoryLogView(), {}
+    for c, logs in spec.items():
+        out, ems = [], []
+        for i, entry in enumerate(logs):
+            if entry[0] == "init":
+                out.append(init[(c, i)])
+                continue
+            src = init[(entry[1], entry[2])]
+            msg = Message(Identifier(src.address, 5, entry[2], ts, entry[1]), payload_hash(src))
+            out.append(msg.event_log(i))
+            ems.append(ExecutingMessage(i, msg))
+        view.add(c, 5, ts, out)
+        blocks[c] = (ts, ems)
+    return check_frontier(ts, blocks, from_chain_ids([1, 2]), {c: rollup_config(c, 0) for c in (1, 2)}, view)
+
+
+def test_a_same_timestamp_round_trip_is_valid():
+    """A initiates at log 0 and executes B:1 at log 1; B executes A:0 at log 0 and initiates at log 1 (acyclic)."""
+    got = _frontier([("init", "a"), ("exec", 2, 1)], [("exec", 1, 0), ("init", "b")])
+    assert got[1].valid and got[2].valid, got
+
+
+def test_a_same_timestamp_cycle_invalidates_both_blocks():
+    """Each chain executes the other's log 1 before initiating its own: every message exists, the order is a cycle."""
+    got = _frontier([("exec", 2, 1), ("init", "a")], [("exec", 1, 1), ("init", "b")])
+    assert got[1].reason is Reason.CYCLE and got[2].reason is Reason.CYCLE, got
