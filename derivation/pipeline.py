@@ -4,7 +4,7 @@
 ``pending_safe``, or until they cannot go on: then it returns what stopped them (data needed, reset needed, a
 temporary or a critical failure). Stepping is bounded (``budget``), so a caller can interleave other work.
 
-Reset (specs: derivation.md "Resetting the Pipeline"; spec-checklist K-03): from the new safe head, walk the L2
+Reset (specs: derivation.md "Resetting the Pipeline"): from the new safe head, walk the L2
 chain back until its L1 origin is a channel timeout behind (or genesis), start L1 traversal at that block's L1
 origin and seed the SystemConfig from that L2 block. Batches for heights that are already safe are then read and
 discarded until traversal catches up.

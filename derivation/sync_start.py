@@ -1,4 +1,5 @@
-"""Where to start after a restart or a reset (op-node ``sync.FindL2Heads``; spec-checklist K-02).
+"""Where to start after a restart or a reset (specs derivation.md §Resetting the Pipeline; op-node
+``sync.FindL2Heads``).
 
 Walking back from the engine's unsafe head: the new unsafe head is the first block whose L1 origin is plausible
 (canonical, or ahead of what L1 shows yet); the new safe head is the parent of the first block at or below the old

@@ -145,7 +145,8 @@ def deposit_from_log(log: Log, l1_block_hash: bytes) -> Transaction:
 
 
 def user_deposits(receipts: Iterable[Receipt], deposit_contract: bytes, l1_block_hash: bytes) -> list[Transaction]:
-    """Every user deposit of an L1 block, in log order (spec-checklist U-01).
+    """Every user deposit of an L1 block, in log order (deposits.md §User-Deposited Transactions; op-node
+    ``UserDeposits``).
 
     Only successful receipts, only logs of ``deposit_contract`` whose topic0 is TransactionDeposited. A malformed
     log from the deposit contract raises :class:`DepositLogError`; the pipeline turns that into a CriticalError

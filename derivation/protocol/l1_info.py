@@ -10,8 +10,8 @@ l1-attributes.md):
 
 Which format an L2 block carries depends on its timestamp; a fork's activation block still uses the previous
 fork's format, because the L1Block contract is upgraded by deposits that run after the L1-info deposit
-(spec-checklist L-02). Decoding picks the format by selector and exact length; like op-node, uint64 and address
-words must have zero padding.
+(ecotone/isthmus/jovian l1-attributes.md). Decoding picks the format by selector and exact length; like op-node,
+uint64 and address words must have zero padding.
 """
 
 from __future__ import annotations
@@ -186,7 +186,8 @@ def _after_activation(cfg: RollupConfig, fork: Fork, l2_timestamp: int) -> bool:
 
 
 def l1_info_format(cfg: RollupConfig, l2_timestamp: int) -> str:
-    """The calldata format of the L2 block at ``l2_timestamp`` (clock: L2 block time; spec-checklist L-02).
+    """The calldata format of the L2 block at ``l2_timestamp`` (clock: L2 block time; an activation block keeps the
+    previous format, ecotone/isthmus/jovian l1-attributes.md).
 
     Karst and Lagoon keep the Jovian format (specs: no karst/ or lagoon/ l1-attributes.md; kona PR #19372)."""
     if _after_activation(cfg, Fork.JOVIAN, l2_timestamp):
@@ -234,7 +235,8 @@ def is_valid_ecotone_scalar(scalar: bytes) -> bool:
 def blob_base_fee_update_fraction(cfg: RollupConfig, l1_chain: L1ChainConfig, l1_time: int) -> int:
     """The EIP-4844 update fraction for an L1 origin at ``l1_time`` (clock: L1 origin time).
 
-    Pectra blob schedule (spec-checklist L-07; only the OP Sepolia-family chains set it): before its time the
+    Pectra blob schedule (pectra-blob-schedule/derivation.md; only the OP Sepolia-family chains set it): before its
+    time the
     Cancun fraction stays in use even where L1 already runs Prague, because those chains' sequencers did so when
     Sepolia activated Prague on 2025-03-05 and the chains kept that history."""
     if cfg.pectra_blob_schedule_time is not None and l1_time < cfg.pectra_blob_schedule_time:
@@ -264,7 +266,8 @@ def l1_info_data(cfg: RollupConfig, sys_cfg: SystemConfig, seq_number: int, l1: 
 
 def l1_info_deposit(cfg: RollupConfig, sys_cfg: SystemConfig, seq_number: int, l1: L1BlockInfo, l2_timestamp: int,
                     l1_chain: L1ChainConfig) -> Transaction:
-    """The whole L1-info deposit (spec-checklist L-01): source hash domain 1 over (L1 hash, sequence number), from
+    """The whole L1-info deposit (deposits.md §L1 Attributes Deposited Transaction): source hash domain 1 over (L1
+    hash, sequence number), from
     the depositor account to the L1Block predeploy; gas 150M and isSystemTx before Regolith, then 1M and not a
     system tx (clock: L2 block time)."""
     data = l1_info_data(cfg, sys_cfg, seq_number, l1, l2_timestamp, l1_chain).encode()
@@ -299,7 +302,7 @@ def _eip1559_params_from_extra_data(cfg: RollupConfig, extra: bytes, l2_timestam
 
 def system_config_from_l2_block(cfg: RollupConfig, l1_info_tx_data: bytes, gas_limit: int, extra_data: bytes,
                                 l2_timestamp: int) -> SystemConfig:
-    """Rebuild the SystemConfig an L2 block was derived with (spec-checklist L-09; op-node
+    """Rebuild the SystemConfig an L2 block was derived with (op-node
     ``SystemConfigFromHeaderAndDeposit``): used on reset to seed both SystemConfig copies.
 
     The genesis block (``l2_timestamp == genesis.l2_time``) has no L1-info deposit: its config is the rollup

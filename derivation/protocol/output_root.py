@@ -4,7 +4,7 @@
 Output root v0 = ``keccak256(bytes32(0) ‖ state_root ‖ message_passer_storage_root ‖ block_hash)``, where the
 message passer storage root is the storage root of L2ToL1MessagePasser (``0x42…16``) at that block: read it with
 ``eth_getProof`` before Isthmus; from Isthmus on (genesis included) the header's ``withdrawalsRoot`` holds it. A
-pre-Isthmus header's withdrawalsRoot is the empty-list root and must never be used (spec-checklist O-02).
+pre-Isthmus header's withdrawalsRoot is the empty-list root and must never be used (isthmus/proposals.md §Output Root).
 
 Super root v1 = ``keccak256(0x01 ‖ uint64_be(timestamp) ‖ (uint256_be(chain_id) ‖ output_root) for each chain in
 ascending chain id order)``.

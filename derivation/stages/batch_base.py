@@ -73,7 +73,7 @@ class BatchStageBase:
         return self.next_span.pop(parent)
 
     def empty_batch(self, out_of_data: bool, parent: L2BlockRef) -> SingularBatch:
-        """A deposit-only batch once the epoch's sequencing window has expired (spec-checklist E-01, E-02); EOF
+        """A deposit-only batch once the epoch's sequencing window has expired (derivation.md §Batch Queue); EOF
         when not (yet) allowed. May move to the next epoch."""
         epoch = self.l1_blocks[0]
         expiry = epoch.number + self.cfg.seq_window_size

@@ -1,5 +1,5 @@
 """Batch validity rules (specs: derivation.md "Batch Queue", delta/span-batches.md, holocene/derivation.md,
-isthmus/, jovian/, karst/ and lagoon/ derivation.md; spec-checklist §10; op-node batches.go ``checkSingularBatch``,
+isthmus/, jovian/, karst/ and lagoon/ derivation.md; op-node batches.go ``checkSingularBatch``,
 ``checkSpanBatch``, karlfloersch/optimism@da174e56 2026-06-02, and PR #22215 2026-08-19 for the Holocene overlap).
 
 Pure functions of the buffered L1 blocks (``l1_blocks[0]`` is the safe head's epoch), the safe head and the L1

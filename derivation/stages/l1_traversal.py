@@ -2,7 +2,7 @@
 
 Moving to block n+1 checks its parent hash (a mismatch is an L1 reorg: reset) and applies the block's
 ``ConfigUpdate`` receipts to the traversal's SystemConfig copy *before* retrieval reads the block, so a batcher
-rotation authenticates batcher txs of the same block (spec-checklist T-02). A malformed update is skipped and
+rotation authenticates batcher txs of the same block (derivation.md §L1 Traversal). A malformed update is skipped and
 reported as a drop; the block's other updates still apply (:mod:`derivation.protocol.config_update`).
 """
 
