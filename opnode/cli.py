@@ -46,6 +46,12 @@ def _register_optional_commands() -> None:
 
     cli.add_command(devnet_command)
 
+    from opnode.commands.doc import doc_group
+    from opnode.commands.p2p import p2p_group
+
+    cli.add_command(doc_group)
+    cli.add_command(p2p_group)
+
 
 def describe_crash(e: BaseException) -> list[str]:
     """One line per underlying error: exception groups (trio nurseries wrap a crash in one or more) are opened down
