@@ -8,6 +8,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from derivation.protocol.hexutil import quantity, to_hex
+from derivation.protocol.jsonutil import JSONObject, JSONValue
 from derivation.protocol.payload import (
     PayloadShapeError,
     Withdrawal,
@@ -42,9 +43,9 @@ class PayloadAttributes:
     def is_deposits_only(self) -> bool:
         return all(t[:1] == bytes((DEPOSIT,)) for t in self.transactions)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         """Engine API shape (quantities as hex); optional fields only when set."""
-        out = {"timestamp": quantity(self.timestamp), "prevRandao": to_hex(self.prev_randao),
+        out: JSONObject = {"timestamp": quantity(self.timestamp), "prevRandao": to_hex(self.prev_randao),
                "suggestedFeeRecipient": to_hex(self.suggested_fee_recipient),
                "transactions": [to_hex(t) for t in self.transactions], "noTxPool": self.no_tx_pool}
         if self.gas_limit is not None:
@@ -60,7 +61,7 @@ class PayloadAttributes:
         return out
 
     @classmethod
-    def from_json(cls, d) -> PayloadAttributes:
+    def from_json(cls, d: JSONValue) -> PayloadAttributes:
         """Parse Engine API ``payloadAttributes`` (op-service ``eth.PayloadAttributes``): ``transactions``,
         ``noTxPool``, ``gasLimit`` and the fork fields are optional. ``eip1559Params`` is read at any length, as
         op-geth's ``[]byte``: its 8-byte rule belongs to whoever applies it (the engine answers -38003).

@@ -14,10 +14,15 @@ JSON decoding follows go-ethereum's ``hexutil`` types: quantities are ``0x`` str
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from derivation.protocol.errors import ParseError
 from derivation.protocol.hexutil import from_hex, parse_quantity, quantity, to_hex
+from derivation.protocol.jsonutil import JSONObject, JSONValue
+
+T = TypeVar("T")
 
 U64_MAX = (1 << 64) - 1
 U256_MAX = (1 << 256) - 1
@@ -35,16 +40,16 @@ class Withdrawal:
     address: bytes
     amount: int
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         return {"index": quantity(self.index), "validatorIndex": quantity(self.validator_index),
                 "address": to_hex(self.address), "amount": quantity(self.amount)}
 
     @classmethod
-    def from_json(cls, d) -> Withdrawal:
+    def from_json(cls, d: JSONValue) -> Withdrawal:
         return cls(u64(d, "index"), u64(d, "validatorIndex"), hex_field(d, "address", 20), u64(d, "amount"))
 
 
-def withdrawals_from_json(d: dict) -> tuple[Withdrawal, ...] | None:
+def withdrawals_from_json(d: JSONObject) -> tuple[Withdrawal, ...] | None:
     """The optional ``withdrawals`` array of a payload or of payload attributes (None when absent or null)."""
     w = d.get("withdrawals")
     if w is None:
@@ -54,7 +59,7 @@ def withdrawals_from_json(d: dict) -> tuple[Withdrawal, ...] | None:
     return tuple(Withdrawal.from_json(x) for x in w)
 
 
-def transactions_from_json(d: dict) -> tuple[bytes, ...]:
+def transactions_from_json(d: JSONObject) -> tuple[bytes, ...]:
     txs = d.get("transactions")
     if not isinstance(txs, list):
         raise PayloadShapeError("field 'transactions' must be an array")
@@ -89,7 +94,7 @@ class ExecutionPayload:
     withdrawals_root: bytes | None = None  # Isthmus+: storage root of L2ToL1MessagePasser
 
     @classmethod
-    def from_json(cls, d, *, max_extra_data: int | None = MAX_EXTRA_DATA) -> ExecutionPayload:
+    def from_json(cls, d: JSONValue, *, max_extra_data: int | None = MAX_EXTRA_DATA) -> ExecutionPayload:
         """Parse ``executionPayload`` JSON; optional fork fields stay None when absent or null. ``max_extra_data``
         is op-service's ``BytesMax32``; the execution engine passes None because for it a longer extraData is
         an invalid block (status INVALID), not malformed JSON (geth ``ExecutableDataToBlock``)."""
@@ -111,10 +116,10 @@ class ExecutionPayload:
                    excess_blob_gas=opt(d, "excessBlobGas", u64),
                    withdrawals_root=opt(d, "withdrawalsRoot", lambda d, k: hex_field(d, k, 32)))
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         """The ``executionPayload`` JSON ``engine_newPayload`` takes and ``engine_getPayload`` returns; fork fields
         only when set."""
-        out = {"parentHash": to_hex(self.parent_hash), "feeRecipient": to_hex(self.fee_recipient),
+        out: JSONObject = {"parentHash": to_hex(self.parent_hash), "feeRecipient": to_hex(self.fee_recipient),
                "stateRoot": to_hex(self.state_root), "receiptsRoot": to_hex(self.receipts_root),
                "logsBloom": to_hex(self.logs_bloom), "prevRandao": to_hex(self.prev_randao),
                "blockNumber": quantity(self.block_number), "gasLimit": quantity(self.gas_limit),
@@ -141,7 +146,7 @@ class ExecutionPayloadEnvelope:
     parent_beacon_block_root: bytes | None = None
 
     @classmethod
-    def from_json(cls, d, *, max_extra_data: int | None = MAX_EXTRA_DATA) -> ExecutionPayloadEnvelope:
+    def from_json(cls, d: JSONValue, *, max_extra_data: int | None = MAX_EXTRA_DATA) -> ExecutionPayloadEnvelope:
         """``{"executionPayload": {...}, "parentBeaconBlockRoot": hash?}`` (other keys of a getPayload result are
         ignored)."""
         if not isinstance(d, dict):
@@ -149,8 +154,8 @@ class ExecutionPayloadEnvelope:
         root = opt(d, "parentBeaconBlockRoot", lambda d, k: hex_field(d, k, 32))
         return cls(ExecutionPayload.from_json(d.get("executionPayload"), max_extra_data=max_extra_data), root)
 
-    def to_json(self) -> dict:
-        out = {"executionPayload": self.payload.to_json()}
+    def to_json(self) -> JSONObject:
+        out: JSONObject = {"executionPayload": self.payload.to_json()}
         if self.parent_beacon_block_root is not None:
             out["parentBeaconBlockRoot"] = to_hex(self.parent_beacon_block_root)
         return out
@@ -179,7 +184,7 @@ class ExecutionPayloadEnvelope:
 # ---------------------------------------------------------------------------------------------------- JSON fields
 
 
-def field_of(d, key: str):
+def field_of(d: JSONValue, key: str) -> JSONValue:
     """The value of a required field (present and not null)."""
     if not isinstance(d, dict):
         raise PayloadShapeError(f"expected an object holding '{key}'")
@@ -189,7 +194,7 @@ def field_of(d, key: str):
     return v
 
 
-def hex_field(d, key: str, length: int | None = None) -> bytes:
+def hex_field(d: JSONValue, key: str, length: int | None = None) -> bytes:
     v = field_of(d, key)
     try:
         return from_hex(v, length)
@@ -197,7 +202,7 @@ def hex_field(d, key: str, length: int | None = None) -> bytes:
         raise PayloadShapeError(f"field '{key}': {e}") from None
 
 
-def qty(d, key: str) -> int:
+def qty(d: JSONValue, key: str) -> int:
     v = field_of(d, key)
     if not isinstance(v, str) or not v.startswith("0x"):
         raise PayloadShapeError(f"field '{key}' must be a hex quantity")
@@ -207,13 +212,13 @@ def qty(d, key: str) -> int:
         raise PayloadShapeError(f"field '{key}': {e}") from None
 
 
-def u64(d, key: str) -> int:
+def u64(d: JSONValue, key: str) -> int:
     v = qty(d, key)
     if v > U64_MAX:
         raise PayloadShapeError(f"field '{key}' does not fit 64 bits")
     return v
 
 
-def opt(d: dict, key: str, parse):
+def opt(d: JSONObject, key: str, parse: Callable[[JSONObject, str], T]) -> T | None:
     """``parse(d, key)`` when the field is present and not null, else None."""
     return None if d.get(key) is None else parse(d, key)

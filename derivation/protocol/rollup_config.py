@@ -10,8 +10,10 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from derivation.protocol.errors import ParseError
-from derivation.protocol.forks import EMPTY_ACTIVATION_FORKS, SCHEDULED_FORKS, Fork, ForkSchedule
+from derivation.protocol.forks import EMPTY_ACTIVATION_FORKS, SCHEDULED_FORKS, ForkSchedule
+from derivation.protocol.forks import Fork as Fork  # re-exported: the rollup config is where most callers find it
 from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
+from derivation.protocol.jsonutil import JSONObject, JSONValue
 from derivation.protocol.system_config import SystemConfig
 from derivation.protocol.types import BlockID
 
@@ -176,7 +178,7 @@ class RollupConfig(ForkSchedule):
     # ------------------------------------------------------------------------------------------- JSON
 
     @classmethod
-    def from_json(cls, d: dict) -> RollupConfig:
+    def from_json(cls, d: JSONValue) -> RollupConfig:
         """Parse op-node's rollup.json. Unknown keys are rejected (op-node decodes with DisallowUnknownFields)."""
         if not isinstance(d, dict):
             raise ParseError("rollup config must be a JSON object")
@@ -185,12 +187,12 @@ class RollupConfig(ForkSchedule):
             raise ParseError(f"unknown field(s) in rollup config: {', '.join(sorted(unknown))}")
         _reject_alt_da(d)
         try:
-            g = d["genesis"]
+            g = _object(d["genesis"], "genesis")
             genesis = Genesis(
                 l1=BlockID.from_json(g["l1"]),
                 l2=BlockID.from_json(g["l2"]),
                 l2_time=parse_quantity(g["l2_time"]),
-                system_config=SystemConfig.from_json(g["system_config"]),
+                system_config=SystemConfig.from_json(_object(g["system_config"], "genesis.system_config")),
             )
             times: dict[Fork, int] = {}
             for f in SCHEDULED_FORKS:
@@ -198,7 +200,7 @@ class RollupConfig(ForkSchedule):
                 for k in keys:
                     if d.get(k) is not None:
                         times[f] = parse_quantity(d[k])
-            op = d.get("chain_op_config")
+            op = None if d.get("chain_op_config") is None else _object(d["chain_op_config"], "chain_op_config")
             pvs = d.get("protocol_versions_address")
             pbs = d.get("pectra_blob_schedule_time")
             cfg = cls(
@@ -231,10 +233,10 @@ class RollupConfig(ForkSchedule):
         cfg.check()
         return cfg
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         """op-node's JSON shape: numbers as JSON numbers, addresses lower-case hex, unscheduled forks omitted."""
         g = self.genesis
-        out: dict = {
+        out: JSONObject = {
             "genesis": {"l1": g.l1.to_json(), "l2": g.l2.to_json(), "l2_time": g.l2_time,
                         "system_config": g.system_config.to_json()},
             "block_time": self.block_time,
@@ -278,13 +280,19 @@ _KNOWN_KEYS = {
 }
 
 
-def _bool(v, name: str) -> bool:
+def _object(v: JSONValue, name: str) -> JSONObject:
+    if not isinstance(v, dict):
+        raise ParseError(f"rollup config field {name} must be an object")
+    return v
+
+
+def _bool(v: JSONValue, name: str) -> bool:
     if not isinstance(v, bool):
         raise ParseError(f"rollup config field {name} must be true or false, got {v!r}")
     return v
 
 
-def _reject_alt_da(d: dict) -> None:
+def _reject_alt_da(d: JSONObject) -> None:
     """Alt-DA (plasma) chains read commitments, not frames; deriving them as ordinary chains would be wrong."""
     alt = d.get("alt_da")
     if alt or d.get("use_plasma") or d.get("da_challenge_contract_address") not in (None, "", "0x" + "00" * 20):
