@@ -78,6 +78,11 @@ class GossipedPayload(ExecutionPayloadEnvelope):
     def of(cls, env: ExecutionPayloadEnvelope, peer_id: str, topic: str, received_at: float) -> GossipedPayload:
         return cls(env.payload, env.parent_beacon_block_root, peer_id, topic, received_at)
 
+    @property
+    def envelope(self) -> ExecutionPayloadEnvelope:
+        """The block without where it came from (equal to the envelope its sequencer published)."""
+        return ExecutionPayloadEnvelope(self.payload, self.parent_beacon_block_root)
+
 
 class GossipService:
     def __init__(self, rollup: RollupConfig, config: P2PConfig, *, unsafe_block_signer: bytes | None = None,

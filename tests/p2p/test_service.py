@@ -54,8 +54,8 @@ async def test_blocks_travel_through_a_relay_and_reach_the_engine_shape(tmp_path
                 await seq.publish(env)
             got_relay = [await relay.payloads.receive() for _ in sent]
             got_far = [await far.payloads.receive() for _ in sent]
-            assert [ExecutionPayloadEnvelope(g.payload, g.parent_beacon_block_root) for g in got_relay] == sent
-            assert [ExecutionPayloadEnvelope(g.payload, g.parent_beacon_block_root) for g in got_far] == sent
+            assert [g.envelope for g in got_relay] == sent
+            assert [g.envelope for g in got_far] == sent
             assert {g.peer_id for g in got_far} == {relay.peer_id.pretty()}
             assert got_far[0].topic == blocks_topic(cfg.l2_chain_id, v3)
             # The engine-facing shape: the node's envelope type, without conversion.
