@@ -173,9 +173,11 @@ def _check_ready_shape(ready: dict, sources: int, light_nodes: int = 0) -> None:
 
 def _wait_for_the_story(dv: DevnetProcess, cfg: RollupConfig, timeout: float) -> None:
     """Until every source's safe chain holds Karst's activation block, three deposits and four SystemConfig
-    updates including the batcher key rotation, and safe blocks batched with the new key."""
+    updates including the batcher key rotation, and safe blocks batched with the new key; and every light node's
+    safe chain holds Karst's activation block too (it follows its source, a poll behind)."""
     l1 = dv.ready["l1"]["rpc"]
     sources = [n for n in dv.ready["nodes"] if n["role"] == "source"]
+    light = [n for n in dv.ready["nodes"] if n["role"] == "light"]
     last_fork = activation_block(cfg, Fork.KARST)
 
     def told() -> bool:
@@ -188,6 +190,10 @@ def _wait_for_the_story(dv: DevnetProcess, cfg: RollupConfig, timeout: float) ->
         for s in sources:
             st = _status(s["rpc"])
             if st is None or st["safe_l2"]["number"] < last_fork + 2 or st["safe_l2"]["l1origin"]["number"] < need:
+                return False
+        for n in light:
+            st = _status(n["rpc"])
+            if st is None or st["safe_l2"]["number"] < last_fork + 2:
                 return False
         return True
 
