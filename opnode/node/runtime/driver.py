@@ -26,6 +26,7 @@ from engine.controller import EngineController, Outcome
 from engine.finality import FinalityTracker
 from opnode.node.runtime.l1_data import NodeL1Source, NotYetOnL1
 from opnode.node.runtime.l2_data import NodeL2Source
+from opnode.node.sync_status import SyncStatusTracker
 
 log = logging.getLogger("opnode.driver")
 
@@ -38,7 +39,7 @@ UNSAFE_RETRY = 0.5  # seconds before offering the engine a payload it could not 
 class Driver:
     def __init__(self, cfg: RollupConfig, *, pipeline: Pipeline, ctrl: EngineController, l1: NodeL1Source,
                  l2: NodeL2Source, l1_finalized: Callable[[], L1BlockRef | None], safedb=None, derive: bool = True,
-                 metrics=None, el_sync: bool = False,
+                 metrics=None, el_sync: bool = False, status: SyncStatusTracker | None = None,
                  on_attributes: Callable[[AttributesWithParent, Outcome], None] | None = None):
         self.cfg = cfg
         self.pipeline = pipeline
@@ -57,7 +58,7 @@ class Driver:
         self.reset_reason: str | None = "start-up"
         self.idle = False
         self.iterations = 0  # loop iterations so far (tests wait on it)
-        self.current_l1: L1BlockRef | None = None  # overridden by the follow source when deriving is off
+        self.status = status or SyncStatusTracker()  # told where derivation is on L1
         self._wake = trio.Event()
         self.hooks: list[Callable[[], Awaitable[None]]] = []  # extra per-iteration work (sequencer, follow source)
         self.deadlines: list[Callable[[], float]] = []  # seconds until a hook wants to run again
@@ -145,7 +146,6 @@ class Driver:
         current = await self.ctrl.engine_heads()
         head = self.l1.confirmed_head()
         self.l1.forget_numbers()
-        self.l2.forget_numbers()
         heads = await self.resolve(lambda: find_l2_heads(self.cfg, self.l1, -1 if head is None else head, self.l2,
                                                          current))
         log.info("reset (%s): unsafe %d, safe %d, finalized %d", reason, heads.unsafe.number, heads.safe.number,
@@ -153,6 +153,7 @@ class Driver:
         self.ctrl.force_heads(heads)
         await self.ctrl.sync_forkchoice()
         self.pipeline.reset(heads.safe)
+        self.status.on_current_l1(self.pipeline.origin)
         self.finality.reset()
         if self.safedb is not None:
             self.safedb.truncate_after(heads.safe)
@@ -163,19 +164,19 @@ class Driver:
 
     async def _derive(self) -> bool:
         r = self.pipeline.step(self.ctrl.pending_safe)
+        self.status.on_current_l1(self.pipeline.origin)
         if isinstance(r, AttributesWithParent):
             before = self.ctrl.safe
             outcome = await self.ctrl.process_attributes(r)
             if outcome is Outcome.DEPOSITS_ONLY:
                 self.pipeline.flush_channel()
-            if outcome is not Outcome.STALE:
-                self.l2.forget_numbers(r.parent.number)
-            if self.ctrl.derived is not None:
-                self.l2.add_derived(self.ctrl.derived)
             safe = self.ctrl.safe
             if safe != before:
                 self.finality.on_safe(safe, r.derived_from)
                 if self.safedb is not None:
+                    # The engine holds the safe head before the safe DB says so: a restart (which starts from the
+                    # engine's labels and truncates the DB to them) then never takes back a row already served.
+                    await self.ctrl.sync_forkchoice()
                     self.safedb.record(r.derived_from.id, safe.id)
             self.on_attributes(r, outcome)
             return True
@@ -222,7 +223,6 @@ class Driver:
                 return
             self.unsafe_queue.pop(env.block_hash, None)
             if inserted:
-                self.l2.forget_numbers(env.number - 1)
                 await self.ctrl.sync_forkchoice()
 
     async def _el_sync_over_gap(self, unsafe) -> None:

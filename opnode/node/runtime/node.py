@@ -17,7 +17,7 @@ from derivation.protocol.hexutil import parse_quantity
 from derivation.protocol.types import L1BlockRef
 from derivation.stages.attributes_builder import AttributesBuilder
 from engine.client import EngineClient
-from engine.controller import EngineController, Heads
+from engine.controller import EngineController, HeadsChanged, HeadsEvent
 from opnode import __version__
 from opnode.node.config import NodeConfig
 from opnode.node.l1.beacon import BeaconClient
@@ -36,6 +36,7 @@ from opnode.node.runtime.l2_data import NodeL2Source
 from opnode.node.runtime.runtime_config import unsafe_block_signer
 from opnode.node.runtime.sequencer import Sequencer
 from opnode.node.safedb import SafeDB
+from opnode.node.sync_status import SyncStatusTracker
 
 log = get_logger("opnode.node")
 
@@ -120,7 +121,10 @@ class OpNode:
         elif isinstance(ev, BatchAccepted):
             log.debug("Accepted batch", timestamp=ev.timestamp, epoch=ev.epoch_num, txs=ev.txs)
 
-    def _on_heads(self, old: Heads, new: Heads) -> None:
+    def _on_heads(self, ev: HeadsEvent) -> None:
+        if not isinstance(ev, HeadsChanged):
+            return
+        old, new = ev.old, ev.new
         for name in ("unsafe", "cross_unsafe", "pending_safe", "local_safe", "safe", "finalized"):
             ref = getattr(new, name)
             if ref != getattr(old, name):
@@ -130,6 +134,7 @@ class OpNode:
 
     def _on_l1(self, name: str, ref: L1BlockRef) -> None:
         self.metrics.record_l1_ref(f"l1_{name}", ref)
+        self.status.on_l1(name, ref)
         self.driver.wake()
 
     # -------------------------------------------------------------------------------------------- run
@@ -168,15 +173,18 @@ class OpNode:
         c = self.config
         light = c.follow_source is not None
         self.heads = HeadTracker(l1, on_change=lambda name, ref: self._on_l1(name, ref))
-        self.ctrl = EngineController(self.cfg, engine, on_change=self._on_heads)
+        self.status = SyncStatusTracker()
+        self.ctrl = EngineController(self.cfg, engine)
+        self.ctrl.subscribe(self._on_heads)
+        self.ctrl.subscribe(self.status.on_l2)
         self.l1data = NodeL1Source(l1, beacon, confirmed_head=lambda: self.heads.confirmed_head)
-        self.l2data = NodeL2Source(self.cfg, engine)
+        self.l2data = NodeL2Source(self.cfg, engine, controller=self.ctrl)
         self.pipeline = Pipeline(self.cfg, c.l1_chain_config, self.l1data, self.l2data, self._on_event)
         if c.safedb_path and not light:
             self.safedb = SafeDB(c.safedb_path)
         self.driver = Driver(self.cfg, pipeline=self.pipeline, ctrl=self.ctrl, l1=self.l1data, l2=self.l2data,
                              l1_finalized=lambda: self.heads.finalized, safedb=self.safedb, derive=not light,
-                             metrics=self.metrics, el_sync=c.sync.el_sync)
+                             metrics=self.metrics, el_sync=c.sync.el_sync, status=self.status)
         if c.sequencer.enabled:
             builder = AttributesBuilder(self.cfg, c.l1_chain_config, self.l1data, self.l2data)
             self.sequencer = Sequencer(self.cfg, self.ctrl, builder, self.driver, l1_confs=c.sequencer.l1_confs,
@@ -188,7 +196,8 @@ class OpNode:
         if light:
             self.follow = FollowSource(c.follow_source.url, timeout=c.follow_source.rpc_timeout,
                                        interval=2 * self.cfg.block_time, l1_ref_by_number=l1.block_ref_by_number,
-                                       ctrl=self.ctrl, driver=self.driver, sequencer=c.sequencer.enabled,
+                                       ctrl=self.ctrl, driver=self.driver, status=self.status,
+                                       sequencer=c.sequencer.enabled,
                                        count=self.metrics.record_follow_source)
             self.driver.hooks.append(self.follow.apply)
         if not c.p2p.disabled:
