@@ -94,16 +94,29 @@ class SyncStatusTracker:
 
     As op-node: unsafe, safe and finalized are published when the engine took them in a forkchoice update
     (``ForkchoiceUpdateEvent``; local-safe follows safe up), pending-safe, local-safe and cross-unsafe as the
-    controller sets them, and every L2 head on a reset (``EngineResetConfirmedEvent``). Publishing safe and finalized
-    only once the engine holds them keeps them from going backwards across a restart: a restarted node starts from
-    the engine's own labels, which are never behind what its predecessor reported.
+    controller sets them, and every L2 head on a reset (``EngineResetConfirmedEvent``).
+
+    Never backwards except by an L1 reorg (what proxyd bans a node for; issue 18's invariant), which op-node does not
+    guarantee: finalized holds because it is published only once the engine holds it and a reset keeps the engine's
+    finalized label. Safe does not by itself, since a reset (and so every restart) walks the safe head back a
+    sequencing window; :meth:`hold` takes the safe head the safe DB last recorded, checked canonical by the caller,
+    and reports it (local-safe at least as high) until derivation reaches it again.
     """
 
     def __init__(self) -> None:
         self._status = SyncStatus()
+        self._held: L2BlockRef | None = None
 
     def status(self) -> SyncStatus:
-        return self._status
+        st, held = self._status, self._held
+        if held is None or held.number <= st.safe_l2.number:
+            return st
+        local = held if st.local_safe_l2.number < held.number else st.local_safe_l2
+        return st.replace(safe_l2=held, local_safe_l2=local)
+
+    def hold(self, safe: L2BlockRef) -> None:
+        """Report at least ``safe`` (a safe head already reported, still canonical) until derivation is past it."""
+        self._held = safe
 
     def on_l1(self, name: str, ref: L1BlockRef) -> None:
         """The L1 view's ``head``, ``safe`` or ``finalized`` moved."""
@@ -138,3 +151,5 @@ class SyncStatusTracker:
                              cross_unsafe_l2=h.cross_unsafe)
         if new != st:
             self._status = new
+        if self._held is not None and new.safe_l2.number >= self._held.number:
+            self._held = None

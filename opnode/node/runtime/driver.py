@@ -156,9 +156,21 @@ class Driver:
         self.status.on_current_l1(self.pipeline.origin)
         self.finality.reset()
         if self.safedb is not None:
+            await self._hold_recorded_safe(heads.safe)
             self.safedb.truncate_after(heads.safe)
         if self.metrics is not None:
             self.metrics.record_pipeline_reset()
+
+    async def _hold_recorded_safe(self, safe) -> None:
+        """A reset walks the safe head back; the safe DB's last row, while its L1 block and L2 block are both still
+        canonical, stays the reported safe head until derivation is back there (see SyncStatusTracker.hold)."""
+        row = self.safedb.latest()
+        if row is None or row.safe_head.number <= safe.number:
+            return
+        l1 = await self.resolve(lambda: self.l1.block_by_number(row.l1.number))
+        l2 = await self.resolve(lambda: self.l2.block_ref_by_number(row.safe_head.number))
+        if l1.hash == row.l1.hash and l2.hash == row.safe_head.hash:
+            self.status.hold(l2)
 
     # -------------------------------------------------------------------------------------------- derivation
 
