@@ -231,7 +231,7 @@ class OpNode:
     async def _make_p2p(self, l1: L1Client):
         from p2p.service import GossipService
 
-        cfg = p2p_config(self.config.p2p)
+        cfg = self.config.p2p
         try:
             signer = await unsafe_block_signer(l1.rpc.call, self.cfg.l1_system_config_address)
         except (RpcError, DerivationError, OSError) as e:
@@ -299,22 +299,3 @@ def run_node(config: NodeConfig) -> int:
         code = 1
     return code
 
-
-def p2p_config(p):
-    """The gossip service's configuration from the node's ``--p2p.*`` settings (``opnode.node.config.P2PConfig``)."""
-    from p2p.config import P2PConfig
-
-    flags = {"p2p.listen.ip": p.listen_ip, "p2p.listen.tcp": p.listen_tcp, "p2p.static": list(p.static),
-             "p2p.bootnodes": list(p.bootnodes), "p2p.priv.path": p.priv_path, "p2p.priv.raw": p.priv_raw,
-             "p2p.sequencer.key": p.sequencer_key, "p2p.peers.grace": p.peers_grace,
-             "p2p.no-discovery": p.no_discovery, "p2p.peers.lo": p.peers_lo, "p2p.peers.hi": p.peers_hi,
-             "p2p.gossip.mesh.d": p.gossip_mesh_d, "p2p.gossip.mesh.lo": p.gossip_mesh_lo,
-             "p2p.gossip.mesh.dhi": p.gossip_mesh_dhi, "p2p.gossip.mesh.floodpublish": p.gossip_flood_publish}
-    if p.advertise_ip:
-        flags["p2p.advertise.ip"] = p.advertise_ip
-    if p.advertise_tcp:
-        flags["p2p.advertise.tcp"] = p.advertise_tcp
-    try:
-        return P2PConfig.from_flags({k: v for k, v in flags.items() if v not in ("", None)})
-    except DerivationError as e:
-        raise StartupError(f"p2p: {e}") from None
