@@ -6,6 +6,11 @@ and what retrieval needs); receipts come in one call per block where the provide
 look-ahead fetches the next blocks and their receipts in JSON-RPC batches; concurrent requests for the same block
 wait for the one in flight instead of asking again; blocks without transactions need no receipts request.
 
+State (one owner each, none of it per chain, so one client can serve several chains): the labels in
+:class:`~opnode.node.l1.heads.L1Heads` (:attr:`L1Client.heads`, written by every label read), blocks, transactions and
+receipts in LRU caches by hash, and number lookups in the one :class:`~opnode.node.l1.cache.NumberIndex`
+(:attr:`L1Client.numbers`) that a head change invalidates above the fork point.
+
 Trust: unless ``trust_rpc``, the block hash is recomputed from the header, every transaction hash and the
 transactions root from the transactions, and (always, as op-node) the receipts root from the receipts. Data that
 fails is fetched once more, then :class:`L1DataError` is raised; failing data is never cached or returned.
@@ -27,9 +32,10 @@ from derivation.protocol.types import L1BlockInfo, L1BlockRef, Receipt
 from opnode.node.l1 import blockdata
 from opnode.node.l1 import receipts as rcpt
 from opnode.node.l1.blockdata import BlockDataError
-from opnode.node.l1.cache import LRUCache
+from opnode.node.l1.cache import LRUCache, NumberIndex
 from opnode.node.l1.config import L1Config
 from opnode.node.l1.errors import L1DataError, NotFoundError
+from opnode.node.l1.heads import L1Heads
 from opnode.node.l1.rpc import RpcClient, RpcError
 from opnode.node.metrics import Metrics
 
@@ -54,11 +60,9 @@ class L1Client:
         self.headers: LRUCache[bytes, L1BlockInfo] = LRUCache(cfg.cache_size, "headers", cm)
         self.txs: LRUCache[bytes, tuple[Transaction, ...]] = LRUCache(cfg.cache_size, "txs", cm)
         self.receipts: LRUCache[bytes, tuple[Receipt, ...]] = LRUCache(cfg.cache_size, "receipts", cm)
-        self.head: L1BlockRef | None = None  # the latest L1 head seen (kept current by HeadTracker)
-        self._by_number: dict[int, tuple[bytes, float]] = {}  # number -> (hash, when fetched) for by-number reads
-        # headers_only: by-number answers at or below the L1 head we know, kept until that head changes (a light
-        # node's canonical checks ask the same few numbers every poll; between head changes the answers stand)
-        self._numbers_at_head: dict[int, bytes] = {}
+        self.heads = L1Heads()
+        self.numbers = NumberIndex(self._parent_of, self._finalized_number, cfg.cache_size)
+        self.heads.subscribe(self.numbers.on_head)
         self._inflight: dict[tuple, trio.Event] = {}
         self._chooser = rcpt.MethodChooser(cfg.rpc_kind)
         self._nursery = nursery
@@ -84,6 +88,19 @@ class L1Client:
 
     async def aclose(self) -> None:
         await self.rpc.aclose()
+
+    @property
+    def head(self) -> L1BlockRef | None:
+        """The latest L1 head read (``heads.head``)."""
+        return self.heads.head
+
+    def _parent_of(self, block_hash: bytes) -> bytes | None:
+        info = self.headers.peek(block_hash)
+        return None if info is None else info.parent_hash
+
+    def _finalized_number(self) -> int:
+        fin = self.heads.finalized
+        return -1 if fin is None else fin.number
 
     # ------------------------------------------------------------------------------------------------ public API
 
@@ -113,10 +130,7 @@ class L1Client:
             raise ValueError(f"unknown block label {label!r}")
         with self._timed("L1BlockRefByLabel"):
             info = await self._load_header(label)
-        if label == "latest":
-            if info.ref != self.head:
-                self._numbers_at_head.clear()
-            self.head = info.ref
+        self.heads.observe(label, info.ref)
         return info.ref
 
     async def block_ref_by_number(self, number: int) -> L1BlockRef:
@@ -178,6 +192,7 @@ class L1Client:
                     continue
                 if info.number != n:
                     continue
+                self.numbers.put(n, info.hash)
                 ingested.append((info, txs))
         finally:
             for n, ev in events.items():
@@ -188,30 +203,23 @@ class L1Client:
     # ------------------------------------------------------------------------------------------------ blocks
 
     def _have_number(self, number: int) -> bool:
-        entry = self._by_number.get(number)
-        if entry is None:
-            return False
-        block_hash, stamp = entry
-        if trio.current_time() - stamp > self.cfg.http_poll_interval:  # by-number answers go stale with reorgs
-            return False
-        return block_hash in self.txs and block_hash in self.headers
+        block_hash = self.numbers.get(number)
+        return block_hash is not None and block_hash in self.txs and block_hash in self.headers
 
     async def _info_by_number(self, number: int) -> L1BlockInfo:
-        await self._check_confirmations(number)
         if self.headers_only:
-            known = self._numbers_at_head.get(number)
+            known = self.numbers.get(number)
             if known is not None and (info := self.headers.get(known)) is not None:
                 return info
             info = await self._load_header(hex(number))
             if info.number != number:
                 raise L1DataError(f"asked L1 for block {number}, got block {info.number}")
-            if self.head is not None and number <= self.head.number and len(self._numbers_at_head) < 64:
-                self._numbers_at_head[number] = info.hash
+            self.numbers.put(number, info.hash)
             return info
         self._schedule_lookahead(number)
         while True:
             if self._have_number(number):
-                info = self.headers.get(self._by_number[number][0])
+                info = self.headers.get(self.numbers.get(number))
                 if info is not None:
                     return info
             key = ("number", number)
@@ -222,6 +230,7 @@ class L1Client:
             async with self._claim(key):
                 info, _ = await self._load_block("eth_getBlockByNumber", hex(number), lambda i: i.number == number,
                                                  f"block {number}")
+                self.numbers.put(number, info.hash)
                 return info
 
     async def _info_by_hash(self, block_hash: bytes) -> L1BlockInfo:
@@ -302,9 +311,6 @@ class L1Client:
             await self._check_anvil_tx_root(block, txs)
         self.headers.add(info.hash, info)
         self.txs.add(info.hash, txs)
-        self._by_number[info.number] = (info.hash, trio.current_time())
-        if len(self._by_number) > max(self.cfg.cache_size, 1):
-            self._by_number.pop(min(self._by_number))
         return info, txs
 
     async def _check_anvil_tx_root(self, block: dict, txs: tuple[Transaction, ...]) -> None:
@@ -421,22 +427,12 @@ class L1Client:
 
     # ------------------------------------------------------------------------------------------------ helpers
 
-    async def _check_confirmations(self, number: int) -> None:
-        """``--verifier.l1-confs``: blocks closer than that to the head are reported as not found (op-node
-        ``confDepth``), so that shallow reorgs never reach derivation."""
-        confs = self.cfg.verifier_l1_confs
-        if confs <= 0:
-            return
-        if self.head is None or number + confs > self.head.number:
-            await self.block_ref_by_label("latest")
-        if number + confs > self.head.number:
-            raise NotFoundError(f"L1 block {number} is not {confs} blocks deep yet (head {self.head.number})")
-
     def _schedule_lookahead(self, number: int) -> None:
         depth = self.cfg.prefetch_depth
-        if self._nursery is None or depth <= 0 or self.head is None:
+        head = self.heads.head
+        if self._nursery is None or depth <= 0 or head is None:
             return
-        limit = self.head.number - self.cfg.verifier_l1_confs
+        limit = head.number  # not past the head; derivation's L1 provider applies --verifier.l1-confs
         if number + depth // 2 <= self._prefetch_hi or number >= limit:
             return
         lo = max(number + 1, self._prefetch_hi + 1)
