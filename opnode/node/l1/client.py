@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 import trio
 
 from derivation.protocol.errors import ParseError
-from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
-from derivation.protocol.transactions import BLOB, Transaction
+from derivation.protocol.hexutil import parse_quantity, to_hex
+from derivation.protocol.transactions import Transaction
 from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from derivation.protocol.types import L1BlockInfo, L1BlockRef, Receipt
 from opnode.node.l1 import blockdata
@@ -166,7 +166,7 @@ class L1Client:
                     if block_hash in self.receipts:
                         continue
                 async with self._claim(key):
-                    got = await self._fetch_receipts_verified(info, txs)
+                    got = await rcpt.fetch_verified(self.rpc, self._chooser, info, txs)
                     self._cache_receipts(info, txs, got)
                     return info, got
 
@@ -308,33 +308,13 @@ class L1Client:
             if not (verify and self.cfg.anvil_tx_root):
                 raise
             txs = tuple(blockdata.block_transactions(block, verify=False))
-            await self._check_anvil_tx_root(block, txs)
+            await blockdata.check_anvil_tx_root(block, txs, self._raw_transactions)
         self.headers.add(info.hash, info)
         self.txs.add(info.hash, txs)
         return info, txs
 
-    async def _check_anvil_tx_root(self, block: dict, txs: tuple[Transaction, ...]) -> None:
-        """anvil commits ``transactionsRoot`` to blob transactions in their network form (with the sidecar); L1
-        clients use the canonical form. Recompute the root from anvil's raw network forms, after checking that
-        each wraps exactly the transaction the block lists."""
-        for i, tj in enumerate(block["transactions"]):
-            if txs[i].hash != from_hex(tj["hash"], 32):
-                raise BlockDataError(f"transaction {i} claims hash {tj['hash']} but encodes to 0x{txs[i].hash.hex()}")
-        blob_txs = [t for t in txs if t.type == BLOB]
-        if not blob_txs:
-            blockdata.check_transactions_root(block, [t.raw for t in txs])
-            return
-        raws = await self.rpc.batch([("eth_getRawTransactionByHash", [to_hex(t.hash)]) for t in blob_txs])
-        network = {}
-        for t, raw in zip(blob_txs, raws, strict=True):
-            if not isinstance(raw, str):
-                raise BlockDataError(f"no raw form of blob transaction 0x{t.hash.hex()}")
-            nb = from_hex(raw)
-            if blockdata.canonical_blob_tx(nb) != t.raw:
-                raise BlockDataError(f"raw form of 0x{t.hash.hex()} wraps a different transaction")
-            network[t.hash] = nb
-        blockdata.check_transactions_root(block, [network.get(t.hash, t.raw) if t.type == BLOB else t.raw
-                                                  for t in txs])
+    async def _raw_transactions(self, hashes: list[bytes]) -> list:
+        return await self.rpc.batch([("eth_getRawTransactionByHash", [to_hex(h)]) for h in hashes])
 
     # ------------------------------------------------------------------------------------------------ receipts
 
@@ -343,75 +323,26 @@ class L1Client:
             return
         self.receipts.add(info.hash, got)
 
-    async def _fetch_receipts_verified(self, info: L1BlockInfo, txs) -> tuple[Receipt, ...]:
-        if not txs:
-            if info.receipts_root != EMPTY_ROOT:
-                raise L1DataError(f"L1 block {info.number} has no transactions but receipts root "
-                                  f"0x{info.receipts_root.hex()}")
-            return ()
-        last = None
-        bad_answers = 0
-        for _ in range(2 + len(rcpt.Method)):  # two answers that fail verification, or a switch per missing method
-            if bad_answers == 2:
-                break
-            method = self._chooser.pick(len(txs))
-            results = await self.rpc.batch(rcpt.calls(method, to_hex(info.hash), [to_hex(t.hash) for t in txs]))
-            try:
-                return self._parse_receipts(method, info, txs, results)
-            except RpcError as e:
-                self._chooser.on_error(method, e)
-                last = e
-                if rcpt.unusable(e):
-                    continue
-                raise L1DataError(f"receipts of L1 block {info.number}: {e}") from None
-            except BlockDataError as e:
-                last = e
-                bad_answers += 1
-                log.warning("receipts of L1 block %d failed verification, refetching: %s", info.number, e)
-        raise L1DataError(f"L1 RPC returned bad receipts for block {info.number} 0x{info.hash.hex()}: {last}")
-
-    def _parse_receipts(self, method, info: L1BlockInfo, txs, results: list) -> tuple[Receipt, ...]:
-        for r in results:
-            if isinstance(r, RpcError):
-                raise r
-        tx_hashes = [t.hash for t in txs]
-        if method == rcpt.Method.TX_RECEIPT_BATCH:
-            data = results
-        else:
-            data = results[0]
-            if method == rcpt.Method.ALCHEMY:
-                data = data.get("receipts") if isinstance(data, dict) else None
-            if data is None:
-                raise BlockDataError(f"no receipts for L1 block {info.number}")
-            if method == rcpt.Method.DEBUG_RAW:
-                return tuple(blockdata.receipts_from_raw(info.number, data, len(txs), info.receipts_root))
-        return tuple(blockdata.receipts_from_json(info.hash, info.number, tx_hashes, data, info.receipts_root))
-
     async def _prefetch_receipts(self, blocks: list[tuple[L1BlockInfo, tuple[Transaction, ...]]]) -> None:
-        plan = []  # (info, txs, method, first call index, call count)
-        calls: list[tuple[str, list]] = []
-        claimed = []
+        todo = []
         for info, txs in blocks:
-            key = ("receipts", info.hash)
-            if info.hash in self.receipts or key in self._inflight:
+            if info.hash in self.receipts or ("receipts", info.hash) in self._inflight:
                 continue
-            if not txs:
-                if info.receipts_root == EMPTY_ROOT:
-                    self.receipts.add(info.hash, ())
-                continue
-            method = self._chooser.pick(len(txs))
-            cs = rcpt.calls(method, to_hex(info.hash), [to_hex(t.hash) for t in txs])
-            plan.append((info, txs, method, len(calls), len(cs)))
-            calls += cs
+            if txs:
+                todo.append((info, txs))
+            elif info.receipts_root == EMPTY_ROOT:
+                self.receipts.add(info.hash, ())
+        plan, calls = rcpt.batch_plan(self._chooser, todo)
+        claimed = [("receipts", info.hash) for info, _ in todo]
+        for key in claimed:
             self._inflight[key] = trio.Event()
-            claimed.append(key)
         try:
             if not calls:
                 return
             results = await self.rpc.batch(calls)
             for info, txs, method, start, count in plan:
                 try:
-                    got = self._parse_receipts(method, info, txs, results[start:start + count])
+                    got = rcpt.parse(method, info, txs, results[start:start + count])
                 except RpcError as e:
                     self._chooser.on_error(method, e)
                     continue
@@ -460,30 +391,20 @@ class L1Client:
                 del self._inflight[key]
             ev.set()
 
-    class _Timer:
-        __slots__ = ("metrics", "request", "start")
-
-        def __init__(self, metrics, request):
-            self.metrics, self.request = metrics, request
-
-        def __enter__(self):
-            self.start = trio.current_time()
-
-        def __exit__(self, *exc):
-            self.metrics.record_l1_request(self.request, trio.current_time() - self.start)
-
     def _timed(self, request: str):
-        if self.metrics is None:
-            return _NULL_CTX
-        return L1Client._Timer(self.metrics, request)
+        return nullcontext() if self.metrics is None else _Timer(self.metrics, request)
 
 
-class _NullCtx:
+class _Timer:
+    """op-node's ``l1_request_seconds{request}`` around one public call."""
+
+    __slots__ = ("metrics", "request", "start")
+
+    def __init__(self, metrics: Metrics, request: str):
+        self.metrics, self.request = metrics, request
+
     def __enter__(self):
-        return None
+        self.start = trio.current_time()
 
     def __exit__(self, *exc):
-        return None
-
-
-_NULL_CTX = _NullCtx()
+        self.metrics.record_l1_request(self.request, trio.current_time() - self.start)
