@@ -49,7 +49,7 @@ async def _synced_node(nursery, tmp_path):
     url = f"http://127.0.0.1:{ports.auth}"
     node = Node(w, url, derive=True)
     db = SafeDB(tmp_path / "safedb")
-    node.driver.safedb = db
+    node.driver.safe_heads.safedb = db
     await nursery.start(node.driver.run)
     target = c.envelopes[-1].block_hash
     with trio.fail_after(60):

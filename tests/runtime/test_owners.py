@@ -92,12 +92,12 @@ async def test_sync_status_and_safe_db_never_go_back_across_a_restart(nursery, t
     ports = await nursery.start(EngineService(c.genesis, SECRET, http_port=0, auth_port=0).run)
     url = f"http://127.0.0.1:{ports.auth}"
     a = Node(c.world, url, derive=True)
-    a.driver.safedb = SafeDB(tmp_path / "safedb")
+    a.driver.safe_heads.safedb = SafeDB(tmp_path / "safedb")
     await a.driver._reset()
     with trio.fail_after(60):
         while a.ctrl.finalized.number < 2 or a.ctrl.safe.number < 4:
             await a.ctrl.sync_forkchoice()
-            await a.driver._finalize()
+            await a.driver.safe_heads.finalize()
             await a.driver._derive()
     await a.ctrl.sync_forkchoice()
     fcu = a.client.forkchoice_updated
@@ -113,13 +113,13 @@ async def test_sync_status_and_safe_db_never_go_back_across_a_restart(nursery, t
             await a.driver._derive()
     assert a.ctrl.safe.number > a.status.status().safe_l2.number  # the controller had moved on
     reported = a.status.status()
-    a.driver.safedb.close()
+    a.driver.safe_heads.safedb.close()
 
     b = Node(c.world, url, derive=True)
-    b.driver.safedb = SafeDB(tmp_path / "safedb")
+    b.driver.safe_heads.safedb = SafeDB(tmp_path / "safedb")
     await b.driver._reset()
     after = b.status.status()
     assert after.safe_l2.number >= reported.safe_l2.number and after.safe_l2.number > 0
     assert after.finalized_l2.number >= reported.finalized_l2.number
     assert after.local_safe_l2.number >= after.safe_l2.number
-    b.driver.safedb.close()
+    b.driver.safe_heads.safedb.close()

@@ -24,9 +24,9 @@ from derivation.providers import DataKind, NeedData
 from derivation.sync_start import find_l2_heads
 from engine.client import ExecutionPayloadEnvelope
 from engine.controller import EngineController, Outcome
-from engine.finality import FinalityTracker
 from opnode.node.runtime.l1_data import NodeL1Source, NotYetOnL1
 from opnode.node.runtime.l2_data import NodeL2Source
+from opnode.node.runtime.safe_heads import SafeHeads
 from opnode.node.runtime.unsafe import UnsafePayloads
 from opnode.node.sync_status import SyncStatusTracker
 
@@ -46,17 +46,15 @@ class Driver:
         self.ctrl = ctrl
         self.l1 = l1
         self.l2 = l2
-        self.l1_finalized = l1_finalized
-        self.safedb = safedb
         self.derive = derive
         self.metrics = metrics
         self.on_attributes = on_attributes or (lambda a, o: None)
-        self.finality = FinalityTracker()
         self.unsafe = UnsafePayloads(ctrl, el_sync=el_sync)
         self.reset_reason: str | None = "start-up"
         self.idle = False
         self.iterations = 0  # loop iterations so far (tests wait on it)
         self.status = status or SyncStatusTracker()  # told where derivation is on L1
+        self.safe_heads = SafeHeads(ctrl, l1, l2, self.status, self.resolve, l1_finalized, safedb)
         self._wake = trio.Event()
         self.hooks: list[Callable[[], Awaitable[None]]] = []  # extra per-iteration work (sequencer, follow source)
         self.deadlines: list[Callable[[], float]] = []  # seconds until a hook wants to run again
@@ -90,7 +88,7 @@ class Driver:
                         started = True
                 await self.ctrl.sync_forkchoice()
                 await self.unsafe.insert()
-                await self._finalize()
+                await self.safe_heads.finalize()
                 for hook in self.hooks:
                     await hook()
                 worked = await self._derive() if self.derive else False
@@ -147,23 +145,9 @@ class Driver:
         await self.ctrl.sync_forkchoice()
         self.pipeline.reset(heads.safe)
         self.status.on_current_l1(self.pipeline.origin)
-        self.finality.reset()
-        if self.safedb is not None:
-            await self._hold_recorded_safe(heads.safe)
-            self.safedb.truncate_after(heads.safe)
+        await self.safe_heads.on_reset(heads.safe)
         if self.metrics is not None:
             self.metrics.record_pipeline_reset()
-
-    async def _hold_recorded_safe(self, safe) -> None:
-        """A reset walks the safe head back; the safe DB's last row, while its L1 block and L2 block are both still
-        canonical, stays the reported safe head until derivation is back there (see SyncStatusTracker.hold)."""
-        row = self.safedb.latest()
-        if row is None or row.safe_head.number <= safe.number:
-            return
-        l1 = await self.resolve(lambda: self.l1.block_by_number(row.l1.number))
-        l2 = await self.resolve(lambda: self.l2.block_ref_by_number(row.safe_head.number))
-        if l1.hash == row.l1.hash and l2.hash == row.safe_head.hash:
-            self.status.hold(l2)
 
     # -------------------------------------------------------------------------------------------- derivation
 
@@ -177,12 +161,7 @@ class Driver:
                 self.pipeline.flush_channel()
             safe = self.ctrl.safe
             if safe != before:
-                self.finality.on_safe(safe, r.derived_from)
-                if self.safedb is not None:
-                    # The engine holds the safe head before the safe DB says so: a restart (which starts from the
-                    # engine's labels and truncates the DB to them) then never takes back a row already served.
-                    await self.ctrl.sync_forkchoice()
-                    self.safedb.record(r.derived_from.id, safe.id)
+                await self.safe_heads.on_safe(safe, r.derived_from)
             self.on_attributes(r, outcome)
             return True
         if isinstance(r, Needed):
@@ -201,19 +180,3 @@ class Driver:
         if isinstance(r, CriticalFailure):
             raise CriticalError(r.reason)
         raise CriticalError(f"unexpected pipeline result {r!r}")
-
-    # -------------------------------------------------------------------------------------------- finality
-
-    async def _finalize(self) -> None:
-        fin = self.l1_finalized()
-        if fin is None:
-            return
-        rec = self.finality.candidate(fin)
-        if rec is None or rec.l2.number <= self.ctrl.finalized.number:
-            return
-        canonical = await self.resolve(lambda: self.l1.block_by_number(rec.derived_from.number))
-        if canonical.hash != rec.derived_from.hash:
-            raise ResetError(f"L1 block {rec.derived_from.number} that L2 block {rec.l2.number} was derived from "
-                             "is no longer canonical")
-        if self.ctrl.finalize(rec.l2):
-            self.finality.prune(rec.l2)
