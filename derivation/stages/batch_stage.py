@@ -14,25 +14,29 @@ from __future__ import annotations
 from derivation.events import BatchAccepted, Dropped, DropReason
 from derivation.protocol.batches import SingularBatch
 from derivation.protocol.errors import CriticalError, ParseError, ResetError
+from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.span_batch import SpanBatch
-from derivation.protocol.types import L2BlockRef
+from derivation.protocol.types import L1BlockRef, L2BlockRef
+from derivation.providers import L2Source
 from derivation.stages.batch_base import BatchStageBase
 from derivation.stages.batch_validity import (
+    SpanBlocks,
     Validity,
     Verdict,
     check_singular_batch,
     check_span_batch_holocene,
-    singular_batches,
+    dropped_reason,
 )
-from derivation.stages.flow import EOF, NotEnoughData
+from derivation.stages.channel_reader import ChannelReader
+from derivation.stages.flow import EOF, Emit, NotEnoughData
 
 
 class BatchStage(BatchStageBase):
-    def __init__(self, *args):
-        super().__init__(*args)
+    def __init__(self, cfg: RollupConfig, prev: ChannelReader, l2: L2Source, emit: Emit):
+        super().__init__(cfg, prev, l2, emit)
         self._pending: SingularBatch | SpanBatch | None = None  # read but not yet decided (waiting for L2 data)
 
-    def reset(self, base) -> None:
+    def reset(self, base: L1BlockRef) -> None:
         super().reset(base)
         self._pending = None
 
@@ -41,12 +45,12 @@ class BatchStage(BatchStageBase):
         if self.next_span:
             self.emit(Dropped(self.prev.origin, "batch", DropReason.SPAN_REMAINDER_FLUSHED,
                               f"{len(self.next_span)} remaining blocks of the span batch dropped"))
-        self.next_span = []
+        self.next_span = SpanBlocks()
         self._pending = None
         self.prev.flush()
 
-    def _dropped(self, b, v: Verdict) -> None:
-        self.emit(Dropped(self.origin, "batch", v.reason, v.message, {"timestamp": b.timestamp}))
+    def _dropped(self, b: SingularBatch | SpanBatch, v: Verdict) -> None:
+        self.emit(Dropped(self.origin, "batch", dropped_reason(v), v.message, {"timestamp": b.timestamp}))
 
     def next_batch(self, parent: L2BlockRef) -> tuple[SingularBatch, bool]:
         self.update_origins(parent)
@@ -95,7 +99,7 @@ class BatchStage(BatchStageBase):
         self._pending = None
         if v.validity is Validity.ACCEPT:
             try:
-                self.next_span = singular_batches(batch, self.l1_blocks, parent)
+                self.next_span = SpanBlocks(batch, self.l1_blocks, parent)
             except ParseError as e:
                 # An outdated L1 origin inside an overlapping span is an invalid batch, not a halt (op-node fix).
                 self._dropped(batch, Verdict(Validity.DROP, DropReason.MISSING_L1_ORIGIN, str(e)))
