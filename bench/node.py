@@ -139,7 +139,7 @@ async def _sequence(nursery, w, genesis, blocks: int, txs_per_block: int, channe
     ports = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
     client = EngineClient(f"http://127.0.0.1:{ports.auth}", SECRET, w.cfg)
     ctrl = EngineController(w.cfg, client)
-    l2 = NodeL2Source(w.cfg, client)
+    l2 = NodeL2Source(w.cfg, client, controller=ctrl)
     seq = Driver(w.cfg, pipeline=Pipeline(w.cfg, L1_CHAIN, w.l1, l2), ctrl=ctrl, l1=MemoryL1Source(w.l1), l2=l2,
                  l1_finalized=lambda: None, derive=False)
     await nursery.start(seq.run)
@@ -188,7 +188,7 @@ async def _sync(nursery, c: SequencedRange, l1_latency: float) -> dict:
     untimed = client.call
     client.call = timers.wrap_async("engine", client.call, by_first_arg=True)
     ctrl = EngineController(w.cfg, client)
-    l2 = NodeL2Source(w.cfg, client)
+    l2 = NodeL2Source(w.cfg, client, controller=ctrl)
     l1_client = MemoryL1Client(w.l1, l1_latency)
     l1 = NodeL1Source(l1_client, confirmed_head=lambda: w.l1.head.number)
     l1.fetch = timers.wrap_async("l1", l1.fetch)

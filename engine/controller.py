@@ -11,11 +11,18 @@ Derivation, the sequencer, gossip and the follow source propose; this object dec
   a critical error either way;
 - unsafe payloads extend the unsafe chain when they build on its head;
 - forkchoice is synchronised after every change; an INVALID forkchoice state asks for a reset.
+
+Observers (op-node ``engine.EngineController`` emits events for the same moments, op-node/rollup/engine,
+optimism@021e9e05): :meth:`EngineController.subscribe` registers a callable that receives :class:`HeadsChanged`
+after every change of the heads (with the block derived attributes became, and whether it was a reset) and
+:class:`ForkchoiceSynced` after the engine took a forkchoice update (op-node ``ForkchoiceUpdateEvent``). The
+pipeline's L2 view, the status tracker and the metrics learn the heads this way; nobody else writes them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -83,6 +90,29 @@ class Heads:
     backup_unsafe: L2BlockRef | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class HeadsChanged:
+    """The controller moved its heads from ``old`` to ``new``. ``block``: the block derived attributes became (built,
+    replaced by deposits only, or consolidated), canonical at its number; ``reset``: every head was replaced by sync
+    start, so nothing known about the canonical chain above genesis stands."""
+
+    old: Heads
+    new: Heads
+    block: DerivedBlock | None = None
+    reset: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ForkchoiceSynced:
+    """The engine took the forkchoice of ``heads`` (unsafe, safe, finalized), as op-node's ``ForkchoiceUpdateEvent``
+    after a forkchoiceUpdated call that did not fail: what the engine will report after a restart of the node."""
+
+    heads: Heads
+
+
+HeadsEvent = HeadsChanged | ForkchoiceSynced
+
+
 def ref_from_block(cfg: RollupConfig, block: dict) -> L2BlockRef:
     """The L2BlockRef of an ``eth_getBlockBy*`` result (full transactions or hashes)."""
     txs = block.get("transactions") or []
@@ -101,23 +131,30 @@ def ref_from_payload(cfg: RollupConfig, env: ExecutionPayloadEnvelope) -> L2Bloc
 
 
 class EngineController:
-    def __init__(self, cfg: RollupConfig, client: EngineClient, *, on_change=None):
+    def __init__(self, cfg: RollupConfig, client: EngineClient):
         self.cfg = cfg
         self.client = client
         self.heads = Heads()
         self._need_fcu = False
-        self._on_change = on_change or (lambda old, new: None)
+        self._observers: list[Callable[[HeadsEvent], None]] = []
         self.el_syncing = False
-        self.derived: DerivedBlock | None = None  # what the last process_attributes call made (None: nothing)
 
     # -------------------------------------------------------------------------------------------- state
 
-    def _set(self, **changes) -> None:
+    def subscribe(self, observer: Callable[[HeadsEvent], None]) -> None:
+        """``observer`` receives every :class:`HeadsChanged` and :class:`ForkchoiceSynced` from now on."""
+        self._observers.append(observer)
+
+    def _emit(self, event: HeadsEvent) -> None:
+        for observer in self._observers:
+            observer(event)
+
+    def _set(self, block: DerivedBlock | None = None, reset: bool = False, **changes) -> None:
         old = self.heads
         self.heads = dataclasses.replace(old, **changes)
         if any(k != "backup_unsafe" for k in changes):
             self._need_fcu = True
-        self._on_change(old, self.heads)
+        self._emit(HeadsChanged(old, self.heads, block, reset))
 
     @property
     def unsafe(self) -> L2BlockRef:
@@ -140,7 +177,10 @@ class EngineController:
         return None if b is None else ref_from_block(self.cfg, b)
 
     async def engine_heads(self) -> L2Heads:
-        """The engine's own forkchoice labels (finalized/safe default to genesis, as op-node)."""
+        """The engine's own forkchoice labels (finalized/safe default to genesis, as op-node). Reading them starts a
+        reset: observers are told (``HeadsChanged(reset=True)``, heads unchanged) that what they know of the canonical
+        chain may be stale before sync start walks it."""
+        self._emit(HeadsChanged(self.heads, self.heads, reset=True))
         genesis = await self.block_ref(self.cfg.genesis.l2.hash)
         if genesis is None:
             raise CriticalError("the execution engine does not have the rollup's L2 genesis block "
@@ -152,8 +192,8 @@ class EngineController:
 
     def force_heads(self, h: L2Heads) -> None:
         """After a reset: every head as found by sync start; forkchoice is synced next."""
-        self._set(unsafe=h.unsafe, cross_unsafe=h.unsafe, pending_safe=h.safe, local_safe=h.safe, safe=h.safe,
-                  finalized=h.finalized, backup_unsafe=None)
+        self._set(reset=True, unsafe=h.unsafe, cross_unsafe=h.unsafe, pending_safe=h.safe, local_safe=h.safe,
+                  safe=h.safe, finalized=h.finalized, backup_unsafe=None)
 
     # -------------------------------------------------------------------------------------------- forkchoice
 
@@ -170,9 +210,11 @@ class EngineController:
         if st == "VALID":
             self._need_fcu = False
             self.el_syncing = False
+            self._emit(ForkchoiceSynced(h))
             return True
         if st in ("SYNCING", "ACCEPTED"):
             self.el_syncing = True
+            self._emit(ForkchoiceSynced(h))
             return False
         raise ResetError(f"engine answered {st} to forkchoice head {h.unsafe.number}: "
                          f"{res.payload_status.validation_error}")
@@ -180,33 +222,34 @@ class EngineController:
     # -------------------------------------------------------------------------------------------- derived blocks
 
     async def process_attributes(self, a: AttributesWithParent) -> Outcome:
-        self.derived = None
+        """Derived attributes on the pending safe head; observers get the resulting block with the heads."""
         h = self.heads
         if a.parent.hash != h.pending_safe.hash:
             return Outcome.STALE
         if h.unsafe.number > h.pending_safe.number:
             block = await self.client.block(h.pending_safe.number + 1, full=True)
             if block is not None and mismatch(self.cfg, a.attributes, h.pending_safe.hash, block) is None:
-                self.derived = DerivedBlock.from_block(self.cfg, block)
-                self._promote(self.derived.ref, a.is_last_in_span)
+                self._promote(DerivedBlock.from_block(self.cfg, block), a.is_last_in_span)
                 return Outcome.CONSOLIDATED
             if h.backup_unsafe is None:
                 self._set(backup_unsafe=h.unsafe)
         try:
-            ref = await self._build_and_insert(h.pending_safe, a.attributes)
+            derived = await self._build_and_insert(h.pending_safe, a.attributes)
         except InvalidPayload as e:
             return await self._invalid(a, str(e))
-        self._set(unsafe=ref, cross_unsafe=ref, backup_unsafe=None)
-        self._promote(ref, a.is_last_in_span)
+        self._promote(derived, a.is_last_in_span, replaces_unsafe=True)
         return Outcome.BUILT
 
-    def _promote(self, ref: L2BlockRef, concluding: bool) -> None:
-        changes = {"pending_safe": ref}
+    def _promote(self, derived: DerivedBlock, concluding: bool, replaces_unsafe: bool = False) -> None:
+        ref = derived.ref
+        changes: dict = {"pending_safe": ref}
         if concluding:
             changes.update(local_safe=ref, safe=ref)
-        if ref.number > self.heads.unsafe.number:
+        if replaces_unsafe:
+            changes.update(unsafe=ref, cross_unsafe=ref, backup_unsafe=None)
+        elif ref.number > self.heads.unsafe.number:
             changes.update(unsafe=ref, cross_unsafe=ref)
-        self._set(**changes)
+        self._set(block=derived, **changes)
 
     async def _invalid(self, a: AttributesWithParent, why: str) -> Outcome:
         attrs = a.attributes
@@ -215,11 +258,10 @@ class EngineController:
         if self.cfg.is_active(Fork.HOLOCENE, attrs.timestamp):
             deposits = dataclasses.replace(a, attributes=attrs.deposits_only())
             try:
-                ref = await self._build_and_insert(a.parent, deposits.attributes)
+                derived = await self._build_and_insert(a.parent, deposits.attributes)
             except InvalidPayload as e:
                 raise CriticalError(f"deposit-only replacement payload is invalid: {e}") from None
-            self._set(unsafe=ref, cross_unsafe=ref, backup_unsafe=None)
-            self._promote(ref, True)
+            self._promote(derived, True, replaces_unsafe=True)
             return Outcome.DEPOSITS_ONLY
         h = self.heads
         changes = {"pending_safe": h.safe}
@@ -228,11 +270,10 @@ class EngineController:
         self._set(**changes)
         return Outcome.DROPPED
 
-    async def _build_and_insert(self, parent: L2BlockRef, attrs: PayloadAttributes) -> L2BlockRef:
+    async def _build_and_insert(self, parent: L2BlockRef, attrs: PayloadAttributes) -> DerivedBlock:
         env = await self.build(parent, attrs)
-        ref = await self.insert(env)
-        self.derived = DerivedBlock.from_payload(self.cfg, env)
-        return ref
+        await self.insert(env)
+        return DerivedBlock.from_payload(self.cfg, env)
 
     async def build(self, parent: L2BlockRef, attrs: PayloadAttributes) -> ExecutionPayloadEnvelope:
         """Have the engine build a payload for ``attrs`` on ``parent`` (also the sequencer's path)."""
@@ -294,8 +335,6 @@ class EngineController:
         ref = await self.insert(env)
         self._set(unsafe=ref, cross_unsafe=ref)
         return env, ref
-
-    # -------------------------------------------------------------------------------------------- finality
 
     # -------------------------------------------------------------------------------------------- follow source
 

@@ -1,7 +1,9 @@
 """P2P settings from op-node's flags (op-node/flags/p2p_flags.go, p2p/cli/load_config.go).
 
 :func:`P2PConfig.from_flags` takes the flag values by op-node name (``p2p.listen.tcp`` …) as strings or native
-values, so the CLI and ``OP_NODE_P2P_*`` environment handling stay in ``opnode``. Defaults are op-node's: listen on
+values, so the CLI and ``OP_NODE_P2P_*`` environment handling stay in ``opnode``; it is the one P2P configuration:
+the node's configuration holds it and the gossip service reads it. Nothing heavy is imported here (the node key
+helpers load libp2p), so parsing the node's flags stays fast. Defaults are op-node's: listen on
 0.0.0.0:9222, peers low/high tide 20/30, key file ``opnode_p2p_priv.txt``. A port of 0 picks a free port; ports
 below 1024 are refused as op-node refuses them.
 """
@@ -17,8 +19,9 @@ from multiaddr import Multiaddr
 
 from derivation.protocol.errors import ParseError
 from p2p.enr import NodeRecord, parse_bootnodes
-from p2p.keys import DEFAULT_KEY_FILE
 from p2p.signing import LocalSigner
+
+DEFAULT_KEY_FILE = "opnode_p2p_priv.txt"  # op-node's --p2p.priv.path default
 
 
 class P2PConfigError(ParseError):
@@ -46,12 +49,34 @@ class P2PConfig:
     mesh_d_hi: int = 12
     flood_publish: bool = False
     static_redial_seconds: float = 60.0  # op-node monitorStaticPeers ticks every minute
+    # op-node settings kept as given (so the node's configuration is complete) that the gossip service does not
+    # act on: scoring and banning, discv5 (UDP, NAT, netrestrict), stores, req-resp sync, transport tuning
+    scoring: str = "light"
+    ban_peers: bool = True
+    ban_threshold: float = -100.0
+    ban_duration: float = 3600.0
+    listen_udp: int = 0
+    advertise_udp: int = 0
+    netrestrict: tuple[str, ...] = ()
+    nat: bool = False
+    peerstore_path: str = "opnode_peerstore_db"
+    discovery_path: str = "opnode_discovery_db"
+    sync_req_resp: bool = True
+    sync_only_req_to_static: bool = False
+    mesh_d_lazy: int = 6
+    mux: str = "yamux,mplex"
+    security: str = "noise"
+    user_agent: str = "optimism"
+    timeout_negotiation: float = 10.0
+    timeout_accept: float = 10.0
+    timeout_dial: float = 10.0
+    ping: bool = True
 
     @classmethod
     def from_flags(cls, flags: Mapping[str, object]) -> P2PConfig:
         """``flags`` maps op-node flag names (without ``--``) to values, as strings or parsed (lists, numbers,
-        booleans); absent names keep the defaults. op-node's other ``p2p.*`` flags (scoring, banning, NAT,
-        discovery paths, req-resp sync, timeouts, ...) have no effect here and are accepted and ignored."""
+        booleans); absent names keep the defaults. The settings the service does not act on are kept as given
+        (:data:`KEPT`); op-node's remaining ``p2p.*`` flags are accepted and ignored."""
         foreign = sorted(k for k in flags if not k.startswith("p2p."))
         if foreign:
             raise P2PConfigError(f"not a p2p flag: {', '.join(foreign)}")
@@ -94,6 +119,9 @@ class P2PConfig:
                 out["sequencer_key"] = LocalSigner.from_hex(str(v["p2p.sequencer.key"]))
             except ValueError as e:
                 raise P2PConfigError(f"--p2p.sequencer.key: {e}") from None
+        for name, (key, parse) in KEPT.items():
+            if v.get(name) is not None:
+                out[key] = parse(v[name], name)
         cfg = cls(**out)
         if cfg.peers_lo > cfg.peers_hi:
             raise P2PConfigError(f"--p2p.peers.lo ({cfg.peers_lo}) is above --p2p.peers.hi ({cfg.peers_hi})")
@@ -103,6 +131,32 @@ class P2PConfig:
     def listen_multiaddr(self) -> Multiaddr:
         family = "ip6" if ipaddress.ip_address(self.listen_ip).version == 6 else "ip4"
         return Multiaddr(f"/{family}/{self.listen_ip}/tcp/{self.listen_tcp}")
+
+
+def _text(value, name: str) -> str:
+    return str(value)
+
+
+def _list(value, name: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in str(value).split(",") if x.strip())
+
+
+def _float(value, name: str) -> float:
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        raise P2PConfigError(f"--{name}: not a number: {value!r}") from None
+
+
+def _scoring(value, name: str) -> str:
+    s = str(value).strip().lower()
+    if s not in ("light", "none"):
+        raise P2PConfigError(f"--{name}: unknown peer scoring {value!r} (light or none)")
+    return s
+
+
+def _flag(value, name: str) -> bool:
+    return _bool(value)
 
 
 def _bool(value) -> bool:
@@ -174,3 +228,17 @@ def _static_peers(value: str) -> list[str]:
                                  f"({e})") from None
         out.append(addr)
     return out
+
+
+KEPT = {  # flag -> (field, parser) of the op-node settings kept without effect
+    "p2p.scoring": ("scoring", _scoring), "p2p.ban.peers": ("ban_peers", _flag),
+    "p2p.ban.threshold": ("ban_threshold", _float), "p2p.ban.duration": ("ban_duration", _seconds),
+    "p2p.listen.udp": ("listen_udp", _port), "p2p.advertise.udp": ("advertise_udp", _port),
+    "p2p.netrestrict": ("netrestrict", _list), "p2p.nat": ("nat", _flag),
+    "p2p.peerstore.path": ("peerstore_path", _text), "p2p.discovery.path": ("discovery_path", _text),
+    "p2p.sync.req-resp": ("sync_req_resp", _flag), "p2p.sync.onlyreqtostatic": ("sync_only_req_to_static", _flag),
+    "p2p.gossip.mesh.dlazy": ("mesh_d_lazy", _int), "p2p.mux": ("mux", _text), "p2p.security": ("security", _text),
+    "p2p.useragent": ("user_agent", _text), "p2p.timeout.negotiation": ("timeout_negotiation", _seconds),
+    "p2p.timeout.accept": ("timeout_accept", _seconds), "p2p.timeout.dial": ("timeout_dial", _seconds),
+    "p2p.ping": ("ping", _flag),
+}

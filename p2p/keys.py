@@ -16,8 +16,6 @@ from libp2p.crypto.keys import KeyPair
 from libp2p.crypto.secp256k1 import create_new_key_pair
 from libp2p.peer.id import ID
 
-DEFAULT_KEY_FILE = "opnode_p2p_priv.txt"
-
 
 class NodeKeyError(ValueError):
     """The key file cannot be read or holds no valid secp256k1 key."""

@@ -61,6 +61,13 @@ class LocalSigner:
             raise ValueError(f"the sequencer key must be 32 bytes, got {len(key)}")
         return cls(key)
 
+    def __eq__(self, other) -> bool:
+        """Equal keys are the same signer (configurations holding one compare by value)."""
+        return isinstance(other, LocalSigner) and other._key == self._key
+
+    def __hash__(self) -> int:
+        return hash(self.address)
+
     def sign(self, chain_id: int, payload_bytes: bytes) -> bytes:
         y_parity, r, s = sign_hash(self._key, signing_hash(chain_id, payload_bytes))
         return r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes((y_parity,))

@@ -40,6 +40,7 @@ from opnode.node.l1.config import BeaconConfig, L1Config
 from opnode.node.logs import LogConfig
 from opnode.node.networks import ConfigError, load_dependency_set, load_rollup_config
 from opnode.node.rpc.server import RPCConfig
+from p2p.config import KEPT, P2PConfig, P2PConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,50 +82,6 @@ class MetricsConfig:
     enabled: bool = False
     addr: str = "0.0.0.0"
     port: int = 7300
-
-
-@dataclass(frozen=True, slots=True)
-class P2PConfig:
-    """The ``--p2p.*`` values for the gossip service; names follow op-node's flags."""
-
-    disabled: bool = False
-    no_discovery: bool = False
-    scoring: str = "light"
-    ban_peers: bool = True
-    ban_threshold: float = -100.0
-    ban_duration: float = 3600.0
-    priv_path: str = "opnode_p2p_priv.txt"
-    priv_raw: str = field(default="", repr=False)
-    listen_ip: str = "0.0.0.0"
-    listen_tcp: int = 9222
-    listen_udp: int = 0
-    advertise_ip: str = ""
-    advertise_tcp: int = 0
-    advertise_udp: int = 0
-    bootnodes: tuple[str, ...] = ()
-    static: tuple[str, ...] = ()
-    netrestrict: tuple[str, ...] = ()
-    nat: bool = False
-    peers_lo: int = 20
-    peers_hi: int = 30
-    peers_grace: float = 30.0
-    peerstore_path: str = "opnode_peerstore_db"
-    discovery_path: str = "opnode_discovery_db"
-    sequencer_key: str = field(default="", repr=False)
-    sync_req_resp: bool = True
-    sync_only_req_to_static: bool = False
-    gossip_mesh_d: int = 8
-    gossip_mesh_lo: int = 6
-    gossip_mesh_dhi: int = 12
-    gossip_mesh_dlazy: int = 6
-    gossip_flood_publish: bool = False
-    mux: str = "yamux,mplex"
-    security: str = "noise"
-    user_agent: str = "optimism"
-    timeout_negotiation: float = 10.0
-    timeout_accept: float = 10.0
-    timeout_dial: float = 10.0
-    ping: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,26 +272,23 @@ def _sync_config(v: _Values, notices: list[str]) -> SyncConfig:
     return SyncConfig(mode=mode, req_resp=v["syncmode.req-resp"])
 
 
+# The --p2p.* flags of the one P2P configuration (p2p.config.P2PConfig.from_flags).
+P2P_FLAGS = ("p2p.disable", "p2p.listen.ip", "p2p.listen.tcp", "p2p.advertise.ip", "p2p.advertise.tcp", "p2p.static",
+             "p2p.bootnodes", "p2p.no-discovery", "p2p.priv.path", "p2p.priv.raw", "p2p.peers.lo", "p2p.peers.hi",
+             "p2p.peers.grace", "p2p.sequencer.key", "p2p.gossip.mesh.d", "p2p.gossip.mesh.lo", "p2p.gossip.mesh.dhi",
+             "p2p.gossip.mesh.floodpublish", *KEPT)
+
+
 def _p2p_config(v: _Values) -> P2PConfig:
+    """The one P2P configuration (``p2p.config.P2PConfig``), parsed once from the flags."""
     for name in ("p2p.listen.tcp", "p2p.listen.udp", "p2p.advertise.tcp", "p2p.advertise.udp"):
         _port(v, name)
     if v["p2p.peers.lo"] > v["p2p.peers.hi"]:
         raise _usage("--p2p.peers.lo must not be above --p2p.peers.hi")
-    return P2PConfig(
-        disabled=v["p2p.disable"], no_discovery=v["p2p.no-discovery"], scoring=v["p2p.scoring"],
-        ban_peers=v["p2p.ban.peers"], ban_threshold=v["p2p.ban.threshold"], ban_duration=v["p2p.ban.duration"],
-        priv_path=v["p2p.priv.path"], priv_raw=v["p2p.priv.raw"], listen_ip=v["p2p.listen.ip"],
-        listen_tcp=v["p2p.listen.tcp"], listen_udp=v["p2p.listen.udp"], advertise_ip=v["p2p.advertise.ip"],
-        advertise_tcp=v["p2p.advertise.tcp"], advertise_udp=v["p2p.advertise.udp"], bootnodes=v["p2p.bootnodes"],
-        static=v["p2p.static"], netrestrict=v["p2p.netrestrict"], nat=v["p2p.nat"], peers_lo=v["p2p.peers.lo"],
-        peers_hi=v["p2p.peers.hi"], peers_grace=v["p2p.peers.grace"], peerstore_path=v["p2p.peerstore.path"],
-        discovery_path=v["p2p.discovery.path"], sequencer_key=v["p2p.sequencer.key"],
-        sync_req_resp=v["p2p.sync.req-resp"], sync_only_req_to_static=v["p2p.sync.onlyreqtostatic"],
-        gossip_mesh_d=v["p2p.gossip.mesh.d"], gossip_mesh_lo=v["p2p.gossip.mesh.lo"],
-        gossip_mesh_dhi=v["p2p.gossip.mesh.dhi"], gossip_mesh_dlazy=v["p2p.gossip.mesh.dlazy"],
-        gossip_flood_publish=v["p2p.gossip.mesh.floodpublish"], mux=v["p2p.mux"], security=v["p2p.security"],
-        user_agent=v["p2p.useragent"], timeout_negotiation=v["p2p.timeout.negotiation"],
-        timeout_accept=v["p2p.timeout.accept"], timeout_dial=v["p2p.timeout.dial"], ping=v["p2p.ping"])
+    try:
+        return P2PConfig.from_flags({name: v[name] for name in P2P_FLAGS if v[name] not in ("", None)})
+    except P2PConfigError as e:
+        raise _usage(f"p2p: {e}") from None
 
 
 def _port(v: _Values, name: str) -> int:

@@ -15,6 +15,7 @@ from engine.execution.genesis import build_op_genesis, rollup_config_for
 from opnode.node.runtime.driver import Driver
 from opnode.node.runtime.l1_data import NotYetOnL1
 from opnode.node.runtime.l2_data import NodeL2Source
+from opnode.node.sync_status import SyncStatusTracker
 from opnode.testing.engine import addr
 from opnode.testing.harness import World
 from opnode.testing.harness.world import DEPOSIT_CONTRACT, GENESIS_TIME, L1_CHAIN, SYSTEM_CONFIG
@@ -62,11 +63,13 @@ class Node:
     def __init__(self, w: World, url: str, derive: bool):
         self.client = EngineClient(url, SECRET, w.cfg)
         self.ctrl = EngineController(w.cfg, self.client)
-        self.l2 = NodeL2Source(w.cfg, self.client)
+        self.status = SyncStatusTracker()
+        self.ctrl.subscribe(self.status.on_l2)
+        self.l2 = NodeL2Source(w.cfg, self.client, controller=self.ctrl)
         self.l1 = MemoryL1Source(w.l1)
         self.outcomes: list[Outcome] = []
         self.events = []
         self.pipeline = Pipeline(w.cfg, L1_CHAIN, self.l1, self.l2, self.events.append)
         self.driver = Driver(w.cfg, pipeline=self.pipeline, ctrl=self.ctrl, l1=self.l1, l2=self.l2,
                              l1_finalized=lambda: w.l1.canonical[max(0, len(w.l1.canonical) - 3)].info.ref,
-                             derive=derive, on_attributes=lambda a, o: self.outcomes.append(o))
+                             derive=derive, status=self.status, on_attributes=lambda a, o: self.outcomes.append(o))

@@ -111,8 +111,8 @@ async def _start_sequencer(nursery, chain: DevChain, l1_confs: int) -> None:
     engine = EngineClient(chain.engine_auth, SECRET, cfg)
     tracker = HeadTracker(client)
     l1 = NodeL1Source(client, None, confirmed_head=lambda: tracker.confirmed_head)
-    l2 = NodeL2Source(cfg, engine)
     ctrl = EngineController(cfg, engine)
+    l2 = NodeL2Source(cfg, engine, controller=ctrl)
     driver = Driver(cfg, pipeline=Pipeline(cfg, L1_CHAIN, l1, l2), ctrl=ctrl, l1=l1, l2=l2,
                     l1_finalized=lambda: None, derive=False)
     seq = Sequencer(cfg, ctrl, AttributesBuilder(cfg, L1_CHAIN, l1, l2), driver, l1_confs=l1_confs,

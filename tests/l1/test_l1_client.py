@@ -9,12 +9,14 @@ import trio
 from derivation.protocol.crypto import address_from_private_key
 from derivation.protocol.hexutil import from_hex, parse_quantity
 from derivation.protocol.transactions import BLOB
+from derivation.providers import DataKind, DataRequest
 from opnode.node.l1.blockdata import header_hash
 from opnode.node.l1.client import L1Client
 from opnode.node.l1.config import L1Config
 from opnode.node.l1.errors import NotFoundError
 from opnode.node.l1.heads import HeadTracker
 from opnode.node.metrics import Metrics
+from opnode.node.runtime.l1_data import NodeL1Source, NotYetOnL1
 from opnode.tools.anvil import DEV_KEYS
 
 
@@ -118,16 +120,21 @@ async def test_concurrent_reads_of_one_block_make_one_request(l1_chain):
 
 
 async def test_unknown_blocks_and_confirmation_depth(l1_chain):
+    """``--verifier.l1-confs`` is applied in one layer, derivation's L1 provider: a block fewer than that many blocks
+    below the head is not on (confirmed) L1 yet; the client itself answers every block L1 has."""
     async with L1Client.open(cfg(l1_chain, verifier_l1_confs=3)) as client:
+        tracker = HeadTracker(client)
         head = await client.block_ref_by_label("latest")
-        assert (await client.block_ref_by_number(head.number - 3)).number == head.number - 3
-        with pytest.raises(NotFoundError, match="not 3 blocks deep"):
-            await client.block_ref_by_number(head.number - 2)
+        assert tracker.confirmed_head == head.number - 3
+        l1 = NodeL1Source(client, confirmed_head=lambda: tracker.confirmed_head)
+        await l1.fetch(DataRequest(DataKind.L1_BLOCK_BY_NUMBER, head.number - 3))
+        assert l1.block_by_number(head.number - 3).number == head.number - 3
+        with pytest.raises(NotYetOnL1):
+            await l1.fetch(DataRequest(DataKind.L1_BLOCK_BY_NUMBER, head.number - 2))
+        assert (await client.block_ref_by_number(head.number - 2)).number == head.number - 2
     async with L1Client.open(cfg(l1_chain)) as client:
         with pytest.raises(NotFoundError):
             await client.block_ref_by_number(10**9)
-        with pytest.raises(NotFoundError):
-            await client.block_info_by_hash(b"\x12" * 32)
 
 
 async def test_labels(l1_chain):

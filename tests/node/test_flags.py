@@ -63,11 +63,22 @@ def parse(args, env=None):
     return SEEN[-1]
 
 
+PEER_A = "/ip4/1.2.3.4/tcp/9222/p2p/16Uiu2HAmEWQnHq2jLKJypwVnVoQeFCULuyop6atvq2eWjYSUjzNi"
+PEER_B = "/ip4/5.6.7.8/tcp/9222/p2p/16Uiu2HAmEWQnHq2jLKJypwVnVoQeFCULuyop6atvq2eWjYSUjzNi"
+ENODE_A = ("enode://1b84c5567b126440995d3ed5aaba0565d71e1834604819ff9c17f5e9d5dd078f70beaf8f588b541507fed6a642c5ab42"
+           "dfdf8120a7f639de5122d47a69a8e8d1@1.2.3.4:30303")  # secp256k1 public key of 0x01 * 32
+ENODE_B = ("enode://4d4b6cd1361032ca9bd2aeb9d900aa4d45d9ead80ac9423374c451a7254d07662a3eada2d0fe208b6d257ceb0f064284"
+           "662e857f57b66b54c198bd310ded36d0@5.6.7.8:30303")  # of 0x02 * 32
 SPECIAL = {  # flags whose samples need a particular shape: (sample, other sample)
     "l1": ("http://a:1", "http://b:2"), "l2": ("http://a:1", "http://b:2"),
     "l1.beacon-header": ("X-A: 1", "X-B: 2"), "l2.follow.source": ("http://src:9545", "http://src2:9545/10"),
     "l1.rpc-max-batch-size": ("7", "9"), "l1.max-concurrency": ("3", "4"),
     "p2p.peers.lo": ("5", "6"), "rpc.port": ("0", "1234"), "metrics.port": ("0", "1234"),
+    # the p2p values are checked when the flags are parsed (p2p.config.P2PConfig.from_flags)
+    **{f"p2p.{n}": ("9300", "9301") for n in ("listen.tcp", "listen.udp", "advertise.tcp", "advertise.udp")},
+    **{f"p2p.{n}": ("127.0.0.1", "10.0.0.1") for n in ("listen.ip", "advertise.ip")},
+    **{f"p2p.{n}": ("11" * 32, "22" * 32) for n in ("priv.raw", "sequencer.key")},
+    "p2p.static": (PEER_A, PEER_B), "p2p.bootnodes": (ENODE_A, ENODE_B),
 }
 SKIP = {  # covered by their own tests below
     "network", "rollup.config", "rollup.l1-chain-config", "l2.jwt-secret", "conductor.enabled", "l2.engine-sync",
@@ -143,8 +154,8 @@ def test_defaults_are_op_nodes(files):
     assert (c.rpc.addr, c.rpc.port, c.rpc.enable_admin) == ("127.0.0.1", 9545, False)
     assert (c.metrics.enabled, c.metrics.addr, c.metrics.port) == (False, "0.0.0.0", 7300)
     assert (c.log.level, c.log.format, c.log.color) == ("info", "text", False)
-    assert (c.p2p.listen_tcp, c.p2p.peers_lo, c.p2p.peers_hi, c.p2p.ban_duration, c.p2p.sync_req_resp) == \
-        (9222, 20, 30, 3600, True)
+    assert (c.p2p.listen_tcp, c.p2p.peers_lo, c.p2p.peers_hi, c.p2p.peers_grace, c.p2p.priv_path) == \
+        (9222, 20, 30, 30, "opnode_p2p_priv.txt")
     assert c.safedb_path == "" and c.l2.jwt_secret == b"\xab" * 32 and c.notices == ()
 
 
@@ -156,8 +167,8 @@ def test_values_reach_the_right_fields(files):
         "--interop.dependency-set", DEPSET,
         "--syncmode", "execution-layer", "--l2.follow.source", "http://sn:8545/11155420",
         "--l2.follow.source.rpc-timeout", "500ms", "--log.level", "EROR", "--log.format", "json",
-        "--sequencer.enabled", "--sequencer.l1-confs", "0", "--p2p.static", "/ip4/1.2.3.4/tcp/9222/p2p/x",
-        "--p2p.static", "/ip4/5.6.7.8/tcp/9222/p2p/y", "--l2.engine-rpc-timeout", "30s"])
+        "--sequencer.enabled", "--sequencer.l1-confs", "0", "--p2p.static", PEER_A,
+        "--p2p.static", PEER_B, "--l2.engine-rpc-timeout", "30s"])
     assert c.l1.http_poll_interval == 384 and c.l1.epoch_poll_interval == 3723.5 and c.l1.rpc_kind == "erigon"
     assert c.beacon.url == "http://beacon" and c.beacon.fallbacks == ("http://f1", "http://f2", "http://f3")
     assert c.rollup.fork_time(Fork.ISTHMUS) == 16 and c.rollup.fork_time(Fork.LAGOON) == 2_000_000_000
@@ -166,7 +177,7 @@ def test_values_reach_the_right_fields(files):
     assert c.follow_source.url == "http://sn:8545/11155420" and c.follow_source.rpc_timeout == 0.5
     assert c.log.level == "error" and c.log.format == "json"
     assert c.sequencer.enabled and c.sequencer.l1_confs == 0
-    assert c.p2p.static == ("/ip4/1.2.3.4/tcp/9222/p2p/x", "/ip4/5.6.7.8/tcp/9222/p2p/y")
+    assert c.p2p.static_peers == (PEER_A, PEER_B)
     assert c.l2.rpc_timeout == 30
 
 
@@ -352,17 +363,18 @@ def test_duration_syntax():
 
 
 def test_p2p_flags_reach_the_gossip_service(files):
-    """The node hands its ``--p2p.*`` settings to the gossip service (regression: peers and mesh settings were
-    parsed but not passed on)."""
-    from opnode.node.runtime.node import p2p_config
+    """The node's configuration holds the gossip service's one P2P configuration, parsed from its ``--p2p.*`` flags
+    (regression: peers and mesh settings were parsed but not passed on)."""
+    from p2p.config import P2PConfig
 
     c = parse(base(files) + ["--p2p.listen.ip", "127.0.0.1", "--p2p.listen.tcp", "0", "--p2p.peers.lo", "2",
                              "--p2p.peers.hi", "5", "--p2p.gossip.mesh.d", "4", "--p2p.gossip.mesh.lo", "3",
                              "--p2p.gossip.mesh.dhi", "7", "--p2p.gossip.mesh.floodpublish"])
-    p = p2p_config(c.p2p)
+    p = c.p2p
+    assert type(p) is P2PConfig
     assert (p.listen_ip, p.listen_tcp, p.peers_lo, p.peers_hi) == ("127.0.0.1", 0, 2, 5)
     assert (p.mesh_d, p.mesh_d_lo, p.mesh_d_hi, p.flood_publish) == (4, 3, 7, True)
-    d = p2p_config(parse(base(files)).p2p)
+    d = parse(base(files)).p2p
     assert (d.peers_lo, d.peers_hi, d.mesh_d, d.mesh_d_lo, d.mesh_d_hi, d.flood_publish) == (20, 30, 8, 6, 12, False)
 
 

@@ -49,7 +49,7 @@ async def _synced_node(nursery, tmp_path):
     url = f"http://127.0.0.1:{ports.auth}"
     node = Node(w, url, derive=True)
     db = SafeDB(tmp_path / "safedb")
-    node.driver.safedb = db
+    node.driver.safe_heads.safedb = db
     await nursery.start(node.driver.run)
     target = c.envelopes[-1].block_hash
     with trio.fail_after(60):
@@ -59,9 +59,11 @@ async def _synced_node(nursery, tmp_path):
     await node.ctrl.sync_forkchoice()
     canon = w.l1.canonical
     heads = SimpleNamespace(head=canon[-1].info.ref, safe=canon[-2].info.ref, finalized=canon[-3].info.ref)
+    for name in ("head", "safe", "finalized"):
+        node.status.on_l1(name, getattr(heads, name))
     reader = L2Reader(url, jwt_secret=SECRET)
     runtime = SimpleNamespace(cfg=w.cfg, l2_reader=reader, safedb=db, p2p=None, sequencer=None, ctrl=node.ctrl,
-                              heads=heads, driver=node.driver, pipeline=node.pipeline,
+                              heads=heads, driver=node.driver, pipeline=node.pipeline, status=node.status,
                               config=SimpleNamespace(fetch_withdrawal_root_from_state=False))
     return c, node, runtime, reader, db
 
@@ -205,32 +207,35 @@ async def test_rollup_config_system_config_and_omitempty_match_op_node(nursery):
 
 
 def test_sync_status_maps_each_head_to_op_nodes_field():
-    """RuntimeAPI.sync_status with every head distinct (a synced node has them all equal): which head lands in
-    which field (op-node status.go: safe_l2 is cross-safe, local_safe_l2 local-safe, current_l1 the derivation
-    origin or the follow source's, current_l1_finalized a copy of finalized_l1), and zero refs before L1 is known."""
+    """RuntimeAPI.sync_status reads the status tracker, with every head distinct (a synced node has them all
+    equal): which head lands in which field (op-node status.go: safe_l2 is cross-safe, local_safe_l2 local-safe,
+    current_l1 the derivation origin or the follow source's, current_l1_finalized a copy of finalized_l1), and zero
+    refs before L1 is known."""
     from derivation.protocol.types import ZERO_L1_REF
+    from engine.controller import ForkchoiceSynced, Heads, HeadsChanged
+    from opnode.node.sync_status import SyncStatusTracker
     from tests.node.rpc_support import l1, l2
 
-    l2_heads = SimpleNamespace(unsafe=l2(20, 9), cross_unsafe=l2(19, 9), pending_safe=l2(16, 8), local_safe=l2(15, 8),
-                               safe=l2(14, 7), finalized=l2(10, 5))
+    heads = Heads(unsafe=l2(20, 9), cross_unsafe=l2(19, 9), pending_safe=l2(16, 8), local_safe=l2(15, 8),
+                  safe=l2(14, 7), finalized=l2(10, 5))
+    tracker = SyncStatusTracker()
     node = SimpleNamespace(cfg=None, l2_reader=None, safedb=None, p2p=None, sequencer=None,
-                           config=SimpleNamespace(fetch_withdrawal_root_from_state=False),
-                           ctrl=SimpleNamespace(heads=l2_heads),
-                           heads=SimpleNamespace(head=l1(12), safe=l1(11), finalized=l1(6)),
-                           driver=SimpleNamespace(current_l1=None), pipeline=SimpleNamespace(origin=l1(9)))
-    s = RuntimeAPI(node).sync_status()
-    assert (s.unsafe_l2, s.cross_unsafe_l2, s.pending_safe_l2, s.local_safe_l2, s.safe_l2, s.finalized_l2) == (
-        l2_heads.unsafe, l2_heads.cross_unsafe, l2_heads.pending_safe, l2_heads.local_safe, l2_heads.safe,
-        l2_heads.finalized)
-    assert (s.head_l1, s.safe_l1, s.finalized_l1, s.current_l1_finalized, s.current_l1) == (
-        l1(12), l1(11), l1(6), l1(6), l1(9))
-    node.driver.current_l1 = l1(10)  # a light node: the follow source's current_l1
-    assert RuntimeAPI(node).sync_status().current_l1 == l1(10)
-    node.heads = SimpleNamespace(head=None, safe=None, finalized=None)
-    node.driver.current_l1 = node.pipeline.origin = None
+                           config=SimpleNamespace(fetch_withdrawal_root_from_state=False), status=tracker)
     s = RuntimeAPI(node).sync_status()
     assert s.head_l1 == s.safe_l1 == s.finalized_l1 == s.current_l1_finalized == s.current_l1 == ZERO_L1_REF
     assert list(s.to_json()["head_l1"].values()) == ["0x" + "00" * 32, 0, "0x" + "00" * 32, 0]
+    tracker.on_l2(HeadsChanged(Heads(), heads))
+    tracker.on_l2(ForkchoiceSynced(heads))
+    for name, ref in (("head", l1(12)), ("safe", l1(11)), ("finalized", l1(6))):
+        tracker.on_l1(name, ref)
+    tracker.on_current_l1(l1(9))
+    s = RuntimeAPI(node).sync_status()
+    assert (s.unsafe_l2, s.cross_unsafe_l2, s.pending_safe_l2, s.local_safe_l2, s.safe_l2, s.finalized_l2) == (
+        heads.unsafe, heads.cross_unsafe, heads.pending_safe, heads.local_safe, heads.safe, heads.finalized)
+    assert (s.head_l1, s.safe_l1, s.finalized_l1, s.current_l1_finalized, s.current_l1) == (
+        l1(12), l1(11), l1(6), l1(6), l1(9))
+    tracker.on_current_l1(l1(10))  # a light node: the follow source's current_l1
+    assert RuntimeAPI(node).sync_status().current_l1 == l1(10)
 
 
 async def test_rpc_enable_admin_flag_and_env_reach_the_server(nursery, files):  # noqa: F811

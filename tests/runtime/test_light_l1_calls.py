@@ -45,19 +45,21 @@ async def test_headers_only_client_makes_no_derivation_calls():
         assert source["eth_getBlockByNumber/full"] > 0 and "eth_getBlockByNumber/full" in DERIVATION_METHODS
 
 
-async def test_headers_only_answers_by_number_stand_until_the_head_changes():
-    """A light node's canonical checks ask the same few numbers every poll: asked again under the same L1 head
-    they cost nothing; once the head moves they are asked of L1 again (a reorg may have replaced them)."""
+async def test_headers_only_answers_by_number_stand_until_l1_reorgs():
+    """A light node's canonical checks ask the same few numbers every poll: while the L1 head only extends the chain
+    they cost nothing; once a head does not build on the last one (a reorg) they are asked of L1 again and answer
+    with the new chain's blocks (the L1 view's one invalidation rule)."""
     with Anvil() as anvil, L1Proxy(anvil.url) as proxy:
         _chain(anvil)
         cfg = L1Config(rpc_url=proxy.url_for(anvil.url, "light"), anvil_tx_root=True)
         async with L1Client.open(cfg, headers_only=True) as client:
             await client.block_ref_by_label("latest")
+            answers = {}
 
             async def ask() -> int:
                 before = proxy.counts("light")["eth_getBlockByNumber"]
                 for n in (2, 3, 5):
-                    await client.block_ref_by_number(n)
+                    answers[n] = (await client.block_ref_by_number(n)).hash
                 return proxy.counts("light")["eth_getBlockByNumber"] - before
 
             assert await ask() == 3
@@ -65,5 +67,10 @@ async def test_headers_only_answers_by_number_stand_until_the_head_changes():
             await client.block_ref_by_label("latest")  # the head has not moved
             assert await ask() == 0
             anvil.rpc("anvil_mine", "0x1")
+            await client.block_ref_by_label("latest")  # a new head on the old one: nothing below it changed
+            assert await ask() == 0
+            head = client.head.number
+            anvil.rpc("anvil_reorg", head - 4, [])  # blocks 5 and up replaced
             await client.block_ref_by_label("latest")
             assert await ask() == 3
+            assert answers[5] == from_hex(anvil.rpc("eth_getBlockByNumber", "0x5", False)["hash"], 32)

@@ -13,7 +13,8 @@ from derivation.protocol.errors import TemporaryError
 from derivation.protocol.rollup_config import Fork
 from derivation.protocol.types import ZERO_L1_REF, L2BlockRef
 from engine.execution.service import EngineService
-from opnode.node.runtime.driver import UNSAFE_RETRY, Driver
+from opnode.node.runtime.driver import Driver
+from opnode.node.runtime.unsafe import UNSAFE_RETRY
 from opnode.testing.runtime import SECRET, Node, make_world
 from tests.runtime.test_driver_engines import _sequence
 
@@ -65,14 +66,14 @@ async def test_payload_refused_while_syncing_is_kept_and_inserted_later():
     d = Driver(None, pipeline=None, ctrl=ctrl, l1=None, l2=L2(), l1_finalized=lambda: None)
     for n in (6, 7, 8):
         d.submit_unsafe(Env(n))
-    await d._insert_unsafe()  # no error out of the driver's loop: the rest of the iteration goes on
-    assert Env(6).block_hash in d.unsafe_queue and ctrl.inserted == []  # not lost
+    await d.unsafe.insert()  # no error out of the driver's loop: the rest of the iteration goes on
+    assert Env(6).block_hash in d.unsafe.queue and ctrl.inserted == []  # not lost
     ctrl.syncing = False
-    await d._insert_unsafe()  # not offered again at once (no newPayload per loop iteration while it syncs)
+    await d.unsafe.insert()  # not offered again at once (no newPayload per loop iteration while it syncs)
     assert ctrl.inserted == []
     await trio.sleep(UNSAFE_RETRY)
-    await d._insert_unsafe()
-    assert ctrl.inserted == [6, 7, 8] and not d.unsafe_queue
+    await d.unsafe.insert()
+    assert ctrl.inserted == [6, 7, 8] and not d.unsafe.queue
 
 
 async def test_el_sync_fills_a_gap_in_gossiped_blocks_from_the_engines_peers(nursery):
@@ -86,7 +87,7 @@ async def test_el_sync_fills_a_gap_in_gossiped_blocks_from_the_engines_peers(nur
     seq = Node(w, f"http://127.0.0.1:{pa.auth}", derive=False)
     el = Node(w, f"http://127.0.0.1:{pb.auth}", derive=False)
     cl = Node(w, f"http://127.0.0.1:{pc.auth}", derive=False)
-    el.driver.el_sync = True
+    el.driver.unsafe.el_sync = True
     for n in (seq, el, cl):
         await nursery.start(n.driver.run)
     w.l1.mine()
@@ -104,4 +105,4 @@ async def test_el_sync_fills_a_gap_in_gossiped_blocks_from_the_engines_peers(nur
         assert (await el.client.block(env.number))["hash"] == "0x" + env.block_hash.hex()
     cl.driver.wake()
     await trio.sleep(0.2)
-    assert cl.ctrl.unsafe.number == 0 and len(cl.driver.unsafe_queue) == 4
+    assert cl.ctrl.unsafe.number == 0 and len(cl.driver.unsafe.queue) == 4

@@ -289,3 +289,27 @@ def receipts_from_raw(block_number: int, raw: list, tx_count: int, receipts_root
     except (ParseError, TypeError, IndexError) as e:
         raise BlockDataError(f"block {block_number}: malformed raw receipt: {e}") from None
     return out
+
+
+async def check_anvil_tx_root(block: dict, txs, raw_transactions) -> None:
+    """anvil commits ``transactionsRoot`` to blob transactions in their network form (with the sidecar); L1
+    clients use the canonical form. Recompute the root from anvil's raw network forms (``await
+    raw_transactions(hashes)``: ``eth_getRawTransactionByHash`` answers), after checking that each wraps exactly the
+    transaction the block lists."""
+    for i, tj in enumerate(block["transactions"]):
+        if txs[i].hash != from_hex(tj["hash"], 32):
+            raise BlockDataError(f"transaction {i} claims hash {tj['hash']} but encodes to 0x{txs[i].hash.hex()}")
+    blob_txs = [t for t in txs if t.type == BLOB]
+    if not blob_txs:
+        check_transactions_root(block, [t.raw for t in txs])
+        return
+    raws = await raw_transactions([t.hash for t in blob_txs])
+    network = {}
+    for t, raw in zip(blob_txs, raws, strict=True):
+        if not isinstance(raw, str):
+            raise BlockDataError(f"no raw form of blob transaction 0x{t.hash.hex()}")
+        nb = from_hex(raw)
+        if canonical_blob_tx(nb) != t.raw:
+            raise BlockDataError(f"raw form of 0x{t.hash.hex()} wraps a different transaction")
+        network[t.hash] = nb
+    check_transactions_root(block, [network.get(t.hash, t.raw) if t.type == BLOB else t.raw for t in txs])

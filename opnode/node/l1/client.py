@@ -6,6 +6,11 @@ and what retrieval needs); receipts come in one call per block where the provide
 look-ahead fetches the next blocks and their receipts in JSON-RPC batches; concurrent requests for the same block
 wait for the one in flight instead of asking again; blocks without transactions need no receipts request.
 
+State (one owner each, none of it per chain, so one client can serve several chains): the labels in
+:class:`~opnode.node.l1.heads.L1Heads` (:attr:`L1Client.heads`, written by every label read), blocks, transactions and
+receipts in LRU caches by hash, and number lookups in the one :class:`~opnode.node.l1.cache.NumberIndex`
+(:attr:`L1Client.numbers`) that a head change invalidates above the fork point.
+
 Trust: unless ``trust_rpc``, the block hash is recomputed from the header, every transaction hash and the
 transactions root from the transactions, and (always, as op-node) the receipts root from the receipts. Data that
 fails is fetched once more, then :class:`L1DataError` is raised; failing data is never cached or returned.
@@ -15,21 +20,22 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 import trio
 
 from derivation.protocol.errors import ParseError
-from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
-from derivation.protocol.transactions import BLOB, Transaction
+from derivation.protocol.hexutil import parse_quantity, to_hex
+from derivation.protocol.transactions import Transaction
 from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from derivation.protocol.types import L1BlockInfo, L1BlockRef, Receipt
 from opnode.node.l1 import blockdata
 from opnode.node.l1 import receipts as rcpt
 from opnode.node.l1.blockdata import BlockDataError
-from opnode.node.l1.cache import LRUCache
+from opnode.node.l1.cache import LRUCache, NumberIndex
 from opnode.node.l1.config import L1Config
 from opnode.node.l1.errors import L1DataError, NotFoundError
+from opnode.node.l1.heads import L1Heads
 from opnode.node.l1.rpc import RpcClient, RpcError
 from opnode.node.metrics import Metrics
 
@@ -54,11 +60,9 @@ class L1Client:
         self.headers: LRUCache[bytes, L1BlockInfo] = LRUCache(cfg.cache_size, "headers", cm)
         self.txs: LRUCache[bytes, tuple[Transaction, ...]] = LRUCache(cfg.cache_size, "txs", cm)
         self.receipts: LRUCache[bytes, tuple[Receipt, ...]] = LRUCache(cfg.cache_size, "receipts", cm)
-        self.head: L1BlockRef | None = None  # the latest L1 head seen (kept current by HeadTracker)
-        self._by_number: dict[int, tuple[bytes, float]] = {}  # number -> (hash, when fetched) for by-number reads
-        # headers_only: by-number answers at or below the L1 head we know, kept until that head changes (a light
-        # node's canonical checks ask the same few numbers every poll; between head changes the answers stand)
-        self._numbers_at_head: dict[int, bytes] = {}
+        self.heads = L1Heads()
+        self.numbers = NumberIndex(self._parent_of, self._finalized_number, cfg.cache_size)
+        self.heads.subscribe(self.numbers.on_head)
         self._inflight: dict[tuple, trio.Event] = {}
         self._chooser = rcpt.MethodChooser(cfg.rpc_kind)
         self._nursery = nursery
@@ -84,6 +88,19 @@ class L1Client:
 
     async def aclose(self) -> None:
         await self.rpc.aclose()
+
+    @property
+    def head(self) -> L1BlockRef | None:
+        """The latest L1 head read (``heads.head``)."""
+        return self.heads.head
+
+    def _parent_of(self, block_hash: bytes) -> bytes | None:
+        info = self.headers.peek(block_hash)
+        return None if info is None else info.parent_hash
+
+    def _finalized_number(self) -> int:
+        fin = self.heads.finalized
+        return -1 if fin is None else fin.number
 
     # ------------------------------------------------------------------------------------------------ public API
 
@@ -113,10 +130,7 @@ class L1Client:
             raise ValueError(f"unknown block label {label!r}")
         with self._timed("L1BlockRefByLabel"):
             info = await self._load_header(label)
-        if label == "latest":
-            if info.ref != self.head:
-                self._numbers_at_head.clear()
-            self.head = info.ref
+        self.heads.observe(label, info.ref)
         return info.ref
 
     async def block_ref_by_number(self, number: int) -> L1BlockRef:
@@ -152,7 +166,7 @@ class L1Client:
                     if block_hash in self.receipts:
                         continue
                 async with self._claim(key):
-                    got = await self._fetch_receipts_verified(info, txs)
+                    got = await rcpt.fetch_verified(self.rpc, self._chooser, info, txs)
                     self._cache_receipts(info, txs, got)
                     return info, got
 
@@ -178,6 +192,7 @@ class L1Client:
                     continue
                 if info.number != n:
                     continue
+                self.numbers.put(n, info.hash)
                 ingested.append((info, txs))
         finally:
             for n, ev in events.items():
@@ -188,30 +203,23 @@ class L1Client:
     # ------------------------------------------------------------------------------------------------ blocks
 
     def _have_number(self, number: int) -> bool:
-        entry = self._by_number.get(number)
-        if entry is None:
-            return False
-        block_hash, stamp = entry
-        if trio.current_time() - stamp > self.cfg.http_poll_interval:  # by-number answers go stale with reorgs
-            return False
-        return block_hash in self.txs and block_hash in self.headers
+        block_hash = self.numbers.get(number)
+        return block_hash is not None and block_hash in self.txs and block_hash in self.headers
 
     async def _info_by_number(self, number: int) -> L1BlockInfo:
-        await self._check_confirmations(number)
         if self.headers_only:
-            known = self._numbers_at_head.get(number)
+            known = self.numbers.get(number)
             if known is not None and (info := self.headers.get(known)) is not None:
                 return info
             info = await self._load_header(hex(number))
             if info.number != number:
                 raise L1DataError(f"asked L1 for block {number}, got block {info.number}")
-            if self.head is not None and number <= self.head.number and len(self._numbers_at_head) < 64:
-                self._numbers_at_head[number] = info.hash
+            self.numbers.put(number, info.hash)
             return info
         self._schedule_lookahead(number)
         while True:
             if self._have_number(number):
-                info = self.headers.get(self._by_number[number][0])
+                info = self.headers.get(self.numbers.get(number))
                 if info is not None:
                     return info
             key = ("number", number)
@@ -222,6 +230,7 @@ class L1Client:
             async with self._claim(key):
                 info, _ = await self._load_block("eth_getBlockByNumber", hex(number), lambda i: i.number == number,
                                                  f"block {number}")
+                self.numbers.put(number, info.hash)
                 return info
 
     async def _info_by_hash(self, block_hash: bytes) -> L1BlockInfo:
@@ -299,36 +308,13 @@ class L1Client:
             if not (verify and self.cfg.anvil_tx_root):
                 raise
             txs = tuple(blockdata.block_transactions(block, verify=False))
-            await self._check_anvil_tx_root(block, txs)
+            await blockdata.check_anvil_tx_root(block, txs, self._raw_transactions)
         self.headers.add(info.hash, info)
         self.txs.add(info.hash, txs)
-        self._by_number[info.number] = (info.hash, trio.current_time())
-        if len(self._by_number) > max(self.cfg.cache_size, 1):
-            self._by_number.pop(min(self._by_number))
         return info, txs
 
-    async def _check_anvil_tx_root(self, block: dict, txs: tuple[Transaction, ...]) -> None:
-        """anvil commits ``transactionsRoot`` to blob transactions in their network form (with the sidecar); L1
-        clients use the canonical form. Recompute the root from anvil's raw network forms, after checking that
-        each wraps exactly the transaction the block lists."""
-        for i, tj in enumerate(block["transactions"]):
-            if txs[i].hash != from_hex(tj["hash"], 32):
-                raise BlockDataError(f"transaction {i} claims hash {tj['hash']} but encodes to 0x{txs[i].hash.hex()}")
-        blob_txs = [t for t in txs if t.type == BLOB]
-        if not blob_txs:
-            blockdata.check_transactions_root(block, [t.raw for t in txs])
-            return
-        raws = await self.rpc.batch([("eth_getRawTransactionByHash", [to_hex(t.hash)]) for t in blob_txs])
-        network = {}
-        for t, raw in zip(blob_txs, raws, strict=True):
-            if not isinstance(raw, str):
-                raise BlockDataError(f"no raw form of blob transaction 0x{t.hash.hex()}")
-            nb = from_hex(raw)
-            if blockdata.canonical_blob_tx(nb) != t.raw:
-                raise BlockDataError(f"raw form of 0x{t.hash.hex()} wraps a different transaction")
-            network[t.hash] = nb
-        blockdata.check_transactions_root(block, [network.get(t.hash, t.raw) if t.type == BLOB else t.raw
-                                                  for t in txs])
+    async def _raw_transactions(self, hashes: list[bytes]) -> list:
+        return await self.rpc.batch([("eth_getRawTransactionByHash", [to_hex(h)]) for h in hashes])
 
     # ------------------------------------------------------------------------------------------------ receipts
 
@@ -337,75 +323,26 @@ class L1Client:
             return
         self.receipts.add(info.hash, got)
 
-    async def _fetch_receipts_verified(self, info: L1BlockInfo, txs) -> tuple[Receipt, ...]:
-        if not txs:
-            if info.receipts_root != EMPTY_ROOT:
-                raise L1DataError(f"L1 block {info.number} has no transactions but receipts root "
-                                  f"0x{info.receipts_root.hex()}")
-            return ()
-        last = None
-        bad_answers = 0
-        for _ in range(2 + len(rcpt.Method)):  # two answers that fail verification, or a switch per missing method
-            if bad_answers == 2:
-                break
-            method = self._chooser.pick(len(txs))
-            results = await self.rpc.batch(rcpt.calls(method, to_hex(info.hash), [to_hex(t.hash) for t in txs]))
-            try:
-                return self._parse_receipts(method, info, txs, results)
-            except RpcError as e:
-                self._chooser.on_error(method, e)
-                last = e
-                if rcpt.unusable(e):
-                    continue
-                raise L1DataError(f"receipts of L1 block {info.number}: {e}") from None
-            except BlockDataError as e:
-                last = e
-                bad_answers += 1
-                log.warning("receipts of L1 block %d failed verification, refetching: %s", info.number, e)
-        raise L1DataError(f"L1 RPC returned bad receipts for block {info.number} 0x{info.hash.hex()}: {last}")
-
-    def _parse_receipts(self, method, info: L1BlockInfo, txs, results: list) -> tuple[Receipt, ...]:
-        for r in results:
-            if isinstance(r, RpcError):
-                raise r
-        tx_hashes = [t.hash for t in txs]
-        if method == rcpt.Method.TX_RECEIPT_BATCH:
-            data = results
-        else:
-            data = results[0]
-            if method == rcpt.Method.ALCHEMY:
-                data = data.get("receipts") if isinstance(data, dict) else None
-            if data is None:
-                raise BlockDataError(f"no receipts for L1 block {info.number}")
-            if method == rcpt.Method.DEBUG_RAW:
-                return tuple(blockdata.receipts_from_raw(info.number, data, len(txs), info.receipts_root))
-        return tuple(blockdata.receipts_from_json(info.hash, info.number, tx_hashes, data, info.receipts_root))
-
     async def _prefetch_receipts(self, blocks: list[tuple[L1BlockInfo, tuple[Transaction, ...]]]) -> None:
-        plan = []  # (info, txs, method, first call index, call count)
-        calls: list[tuple[str, list]] = []
-        claimed = []
+        todo = []
         for info, txs in blocks:
-            key = ("receipts", info.hash)
-            if info.hash in self.receipts or key in self._inflight:
+            if info.hash in self.receipts or ("receipts", info.hash) in self._inflight:
                 continue
-            if not txs:
-                if info.receipts_root == EMPTY_ROOT:
-                    self.receipts.add(info.hash, ())
-                continue
-            method = self._chooser.pick(len(txs))
-            cs = rcpt.calls(method, to_hex(info.hash), [to_hex(t.hash) for t in txs])
-            plan.append((info, txs, method, len(calls), len(cs)))
-            calls += cs
+            if txs:
+                todo.append((info, txs))
+            elif info.receipts_root == EMPTY_ROOT:
+                self.receipts.add(info.hash, ())
+        plan, calls = rcpt.batch_plan(self._chooser, todo)
+        claimed = [("receipts", info.hash) for info, _ in todo]
+        for key in claimed:
             self._inflight[key] = trio.Event()
-            claimed.append(key)
         try:
             if not calls:
                 return
             results = await self.rpc.batch(calls)
             for info, txs, method, start, count in plan:
                 try:
-                    got = self._parse_receipts(method, info, txs, results[start:start + count])
+                    got = rcpt.parse(method, info, txs, results[start:start + count])
                 except RpcError as e:
                     self._chooser.on_error(method, e)
                     continue
@@ -421,22 +358,12 @@ class L1Client:
 
     # ------------------------------------------------------------------------------------------------ helpers
 
-    async def _check_confirmations(self, number: int) -> None:
-        """``--verifier.l1-confs``: blocks closer than that to the head are reported as not found (op-node
-        ``confDepth``), so that shallow reorgs never reach derivation."""
-        confs = self.cfg.verifier_l1_confs
-        if confs <= 0:
-            return
-        if self.head is None or number + confs > self.head.number:
-            await self.block_ref_by_label("latest")
-        if number + confs > self.head.number:
-            raise NotFoundError(f"L1 block {number} is not {confs} blocks deep yet (head {self.head.number})")
-
     def _schedule_lookahead(self, number: int) -> None:
         depth = self.cfg.prefetch_depth
-        if self._nursery is None or depth <= 0 or self.head is None:
+        head = self.heads.head
+        if self._nursery is None or depth <= 0 or head is None:
             return
-        limit = self.head.number - self.cfg.verifier_l1_confs
+        limit = head.number  # not past the head; derivation's L1 provider applies --verifier.l1-confs
         if number + depth // 2 <= self._prefetch_hi or number >= limit:
             return
         lo = max(number + 1, self._prefetch_hi + 1)
@@ -464,30 +391,20 @@ class L1Client:
                 del self._inflight[key]
             ev.set()
 
-    class _Timer:
-        __slots__ = ("metrics", "request", "start")
-
-        def __init__(self, metrics, request):
-            self.metrics, self.request = metrics, request
-
-        def __enter__(self):
-            self.start = trio.current_time()
-
-        def __exit__(self, *exc):
-            self.metrics.record_l1_request(self.request, trio.current_time() - self.start)
-
     def _timed(self, request: str):
-        if self.metrics is None:
-            return _NULL_CTX
-        return L1Client._Timer(self.metrics, request)
+        return nullcontext() if self.metrics is None else _Timer(self.metrics, request)
 
 
-class _NullCtx:
+class _Timer:
+    """op-node's ``l1_request_seconds{request}`` around one public call."""
+
+    __slots__ = ("metrics", "request", "start")
+
+    def __init__(self, metrics: Metrics, request: str):
+        self.metrics, self.request = metrics, request
+
     def __enter__(self):
-        return None
+        self.start = trio.current_time()
 
     def __exit__(self, *exc):
-        return None
-
-
-_NULL_CTX = _NullCtx()
+        self.metrics.record_l1_request(self.request, trio.current_time() - self.start)

@@ -1,4 +1,5 @@
-"""Which JSON-RPC method fetches a block's receipts, by ``--l1.rpckind`` (op-service/sources/receipts_rpc.go).
+"""A block's receipts: which JSON-RPC method fetches them, by ``--l1.rpckind`` (op-service/sources/receipts_rpc.go),
+and fetching and verifying them against the block's receipts root (:func:`fetch_verified`, :func:`parse`).
 
 Each kind allows a set of methods; the cheapest available one for the block's transaction count is used, and a
 method the provider turns out not to support (JSON-RPC -32601/-32602 or an equivalent message) is dropped for
@@ -8,10 +9,19 @@ method the provider turns out not to support (JSON-RPC -32601/-32602 or an equiv
 from __future__ import annotations
 
 import enum
+import logging
 
 import trio
 
-from opnode.node.l1.rpc import RpcError
+from derivation.protocol.hexutil import to_hex
+from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
+from derivation.protocol.types import L1BlockInfo, Receipt
+from opnode.node.l1 import blockdata
+from opnode.node.l1.blockdata import BlockDataError
+from opnode.node.l1.errors import L1DataError
+from opnode.node.l1.rpc import RpcClient, RpcError
+
+log = logging.getLogger("opnode.node.l1")
 
 
 class Method(enum.IntFlag):
@@ -99,3 +109,64 @@ class MethodChooser:
     def on_error(self, method: Method, err: Exception) -> None:
         if unusable(err) and method != M.TX_RECEIPT_BATCH:
             self.available &= ~method
+
+
+def batch_plan(chooser: MethodChooser, blocks) -> tuple[list, list[tuple[str, list]]]:
+    """One JSON-RPC batch for the receipts of ``blocks`` ([(info, txs)], each with transactions): the plan
+    [(info, txs, method, first call index, call count)] and the calls."""
+    plan, out = [], []
+    for info, txs in blocks:
+        method = chooser.pick(len(txs))
+        cs = calls(method, to_hex(info.hash), [to_hex(t.hash) for t in txs])
+        plan.append((info, txs, method, len(out), len(cs)))
+        out += cs
+    return plan, out
+
+
+async def fetch_verified(rpc: RpcClient, chooser: MethodChooser, info: L1BlockInfo, txs) -> tuple[Receipt, ...]:
+    """The receipts of ``info`` (with transactions ``txs``), checked against its receipts root: an answer that fails
+    is asked again once, a method the provider lacks is switched; then :class:`L1DataError`."""
+    if not txs:
+        if info.receipts_root != EMPTY_ROOT:
+            raise L1DataError(f"L1 block {info.number} has no transactions but receipts root "
+                              f"0x{info.receipts_root.hex()}")
+        return ()
+    last = None
+    bad_answers = 0
+    for _ in range(2 + len(Method)):  # two answers that fail verification, or a switch per missing method
+        if bad_answers == 2:
+            break
+        method = chooser.pick(len(txs))
+        results = await rpc.batch(calls(method, to_hex(info.hash), [to_hex(t.hash) for t in txs]))
+        try:
+            return parse(method, info, txs, results)
+        except RpcError as e:
+            chooser.on_error(method, e)
+            last = e
+            if unusable(e):
+                continue
+            raise L1DataError(f"receipts of L1 block {info.number}: {e}") from None
+        except BlockDataError as e:
+            last = e
+            bad_answers += 1
+            log.warning("receipts of L1 block %d failed verification, refetching: %s", info.number, e)
+    raise L1DataError(f"L1 RPC returned bad receipts for block {info.number} 0x{info.hash.hex()}: {last}")
+
+
+def parse(method: Method, info: L1BlockInfo, txs, results: list) -> tuple[Receipt, ...]:
+    """The answers to :func:`calls` as receipts, verified (an RpcError among them is raised)."""
+    for r in results:
+        if isinstance(r, RpcError):
+            raise r
+    tx_hashes = [t.hash for t in txs]
+    if method == Method.TX_RECEIPT_BATCH:
+        data = results
+    else:
+        data = results[0]
+        if method == Method.ALCHEMY:
+            data = data.get("receipts") if isinstance(data, dict) else None
+        if data is None:
+            raise BlockDataError(f"no receipts for L1 block {info.number}")
+        if method == Method.DEBUG_RAW:
+            return tuple(blockdata.receipts_from_raw(info.number, data, len(txs), info.receipts_root))
+    return tuple(blockdata.receipts_from_json(info.hash, info.number, tx_hashes, data, info.receipts_root))

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 from derivation.protocol.output_root import OutputV0
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.rollup_config import RollupConfig
-from engine.client import ExecutionPayloadEnvelope
 from opnode.node.safedb import SafeDB
 from opnode.node.sync_status import SyncStatus
 

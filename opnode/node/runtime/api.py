@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from derivation.protocol.payload import ExecutionPayloadEnvelope
-from derivation.protocol.types import ZERO_L1_REF
 from opnode.node.rpc.jsonrpc import RPCError
 from opnode.node.sync_status import SyncStatus
 from p2p.block_hash import compute_block_hash
@@ -20,15 +19,7 @@ class RuntimeAPI:
         self.fetch_withdrawal_root_from_state = node.config.fetch_withdrawal_root_from_state
 
     def sync_status(self) -> SyncStatus:
-        n = self._node
-        h = n.ctrl.heads
-        t = n.heads
-        current = n.driver.current_l1 or n.pipeline.origin or ZERO_L1_REF
-        fin = t.finalized or ZERO_L1_REF
-        return SyncStatus(current_l1=current, current_l1_finalized=fin, head_l1=t.head or ZERO_L1_REF,
-                          safe_l1=t.safe or ZERO_L1_REF, finalized_l1=fin, unsafe_l2=h.unsafe, safe_l2=h.safe,
-                          finalized_l2=h.finalized, pending_safe_l2=h.pending_safe, cross_unsafe_l2=h.cross_unsafe,
-                          local_safe_l2=h.local_safe)
+        return self._node.status.status()
 
     async def reset_derivation_pipeline(self) -> None:
         self._node.driver.request_reset("admin_resetDerivationPipeline")

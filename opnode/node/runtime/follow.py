@@ -19,7 +19,7 @@ import trio
 from derivation.protocol.errors import DerivationError
 from derivation.protocol.jsonutil import loads_bounded
 from derivation.protocol.types import L1BlockRef
-from opnode.node.sync_status import SyncStatus, SyncStatusError
+from opnode.node.sync_status import SyncStatus, SyncStatusError, SyncStatusTracker
 
 log = logging.getLogger("opnode.follow")
 
@@ -29,13 +29,15 @@ SUCCESS, FETCH, INVALID, L1_LOOKUP, L1_MISMATCH = ("success", "error_fetch_statu
 
 class FollowSource:
     def __init__(self, url: str, *, timeout: float, interval: float, l1_ref_by_number, ctrl, driver,
-                 sequencer: bool = False, count: Callable[[str], None] = lambda result: None):
+                 status: SyncStatusTracker | None = None, sequencer: bool = False,
+                 count: Callable[[str], None] = lambda result: None):
         self.url = url
         self.timeout = timeout
         self.interval = interval
         self.l1_ref_by_number = l1_ref_by_number  # async (n) -> L1BlockRef on our own L1
         self.ctrl = ctrl
         self.driver = driver
+        self.status = status or SyncStatusTracker()  # told the source's current L1
         self.sequencer = sequencer
         self.count = count
         self._pending: SyncStatus | None = None
@@ -106,7 +108,7 @@ class FollowSource:
             return
         outcome = await self.ctrl.follow_source(st.safe_l2, st.local_safe_l2, st.finalized_l2, self.sequencer)
         if not st.current_l1.is_zero():
-            self.driver.current_l1 = st.current_l1
+            self.status.on_current_l1(st.current_l1)
         self.last = st
         self._result(SUCCESS)
         log.info("Follow Source: %s (safe %d, local safe %d, finalized %d)", outcome.value, st.safe_l2.number,

@@ -1,5 +1,10 @@
 """The pipeline's L1 provider in the node: answers from what was fetched, raises NeedData for the rest, and
-fetches on request through the async L1 and beacon clients (which batch, prefetch, verify and cache)."""
+fetches on request through the async L1 and beacon clients (which batch, prefetch, verify and cache).
+
+Number lookups go through the L1 client's one :class:`~opnode.node.l1.cache.NumberIndex` (its invalidation rule
+is the only one); blocks, transactions and receipts are kept here by hash as the pipeline's working set (a sync
+start walks back up to a sequencing window of L1 blocks and must find them all at once). ``confirmed_head`` is
+where ``--verifier.l1-confs`` is applied, in this one layer (op-node's confDepth wraps derivation's L1 fetcher)."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from collections import OrderedDict
 from derivation.protocol.transactions import Transaction
 from derivation.protocol.types import L1BlockInfo, L1BlockRef, Receipt
 from derivation.providers import DataKind, DataRequest, IndexedBlobHash, NeedData
+from opnode.node.l1.cache import NumberIndex
 from opnode.node.l1.client import L1Client
 
 KEEP_BLOCKS = 4096  # recent blocks remembered here (the clients keep their own LRU caches)
@@ -22,7 +28,9 @@ class NodeL1Source:
         self.client = client
         self.beacon = beacon
         self.confirmed_head = confirmed_head  # () -> highest L1 number derivation may read, or None
-        self._by_number: dict[int, bytes] = {}
+        # the client's index; a client without one (test doubles) gets an index of the same rule here
+        numbers = getattr(client, "numbers", None)
+        self.numbers: NumberIndex = NumberIndex() if numbers is None else numbers
         self._info: OrderedDict[bytes, L1BlockInfo] = OrderedDict()
         self._txs: dict[bytes, list[Transaction]] = {}
         self._receipts: dict[bytes, list[Receipt]] = {}
@@ -31,10 +39,10 @@ class NodeL1Source:
     # -------------------------------------------------------------------------------------------- L1Source
 
     def block_by_number(self, number: int) -> L1BlockInfo:
-        h = self._by_number.get(number)
-        if h is None or h not in self._info:
+        info = self._info.get(self.numbers.get(number))
+        if info is None:
             raise NeedData(DataRequest(DataKind.L1_BLOCK_BY_NUMBER, number))
-        return self._info[h]
+        return info
 
     def block_by_hash(self, block_hash: bytes) -> L1BlockInfo:
         info = self._info.get(block_hash)
@@ -83,7 +91,9 @@ class NodeL1Source:
         if kind is DataKind.L1_BLOCK_BY_NUMBER:
             if self.ahead_of_head(req):
                 raise NotYetOnL1(f"L1 block {req.key} is not on (confirmed) L1 yet")
-            self._remember(await self.client.block_info_by_number(req.key), by_number=True)
+            info = await self.client.block_info_by_number(req.key)
+            self._remember(info)
+            self.numbers.put(info.number, info.hash)
         elif kind is DataKind.L1_BLOCK_BY_HASH:
             self._remember(await self.client.block_info_by_hash(req.key))
         elif kind is DataKind.L1_TRANSACTIONS:
@@ -101,22 +111,18 @@ class NodeL1Source:
         else:
             raise ValueError(f"not an L1 request: {req}")
 
-    def _remember(self, info: L1BlockInfo, by_number: bool = False) -> None:
+    def _remember(self, info: L1BlockInfo) -> None:
         self._info[info.hash] = info
         self._info.move_to_end(info.hash)
-        if by_number:
-            self._by_number[info.number] = info.hash
         while len(self._info) > KEEP_BLOCKS:
-            h, old = self._info.popitem(last=False)
+            h, _ = self._info.popitem(last=False)
             self._txs.pop(h, None)
             self._receipts.pop(h, None)
-            if self._by_number.get(old.number) == h:
-                del self._by_number[old.number]
         if len(self._blobs) > KEEP_BLOCKS:
             for k in list(self._blobs)[: len(self._blobs) - KEEP_BLOCKS]:
                 del self._blobs[k]
 
     def forget_numbers(self, from_number: int = 0) -> None:
-        """After an L1 reorg: block-number lookups (from ``from_number`` up) must be asked again."""
-        for n in [n for n in self._by_number if n >= from_number]:
-            del self._by_number[n]
+        """Evidence of an L1 reorg at or below ``from_number`` (a reset, data of a block read by number gone): the
+        index's fork point is just below it."""
+        self.numbers.invalidate_above(from_number - 1)

@@ -1,5 +1,11 @@
 """The pipeline's L2 provider in the node: L2 block refs, SystemConfigs and transactions from the execution
-engine's eth namespace, answered from memory or requested with NeedData and fetched asynchronously."""
+engine's eth namespace, answered from memory or requested with NeedData and fetched asynchronously.
+
+The engine controller owns the L2 heads; this view subscribes to it once (``controller=`` at construction) and
+keeps its number→hash index in step from the controller's :class:`~engine.controller.HeadsChanged` alone (kona's
+``L2ChainProvider`` is likewise fed by the engine, not by the driver): a reset drops every number, a new unsafe
+head drops the numbers from the first one that may differ, and a derived block becomes canonical at its number
+without being fetched back."""
 
 from __future__ import annotations
 
@@ -12,19 +18,36 @@ from derivation.protocol.transactions import decode as decode_tx
 from derivation.protocol.types import L2BlockRef
 from derivation.providers import DataKind, DataRequest, NeedData
 from engine.client import EngineClient
-from engine.controller import DerivedBlock
+from engine.controller import DerivedBlock, EngineController, HeadsChanged, HeadsEvent
 
 KEEP_BLOCKS = 8192
 
 
 class NodeL2Source:
-    def __init__(self, cfg: RollupConfig, client: EngineClient):
+    def __init__(self, cfg: RollupConfig, client: EngineClient | None, *, controller: EngineController | None = None):
         self.cfg = cfg
         self.client = client
         self._by_number: dict[int, bytes] = {}
         self._refs: OrderedDict[bytes, L2BlockRef] = OrderedDict()
         self._configs: dict[bytes, SystemConfig] = {}
         self._txs: dict[bytes, list[bytes]] = {}
+        if controller is not None:
+            controller.subscribe(self.on_heads)
+
+    def on_heads(self, ev: HeadsEvent) -> None:
+        """The controller's heads changed: drop the number lookups the change may have made wrong (the one rule),
+        then take the derived block as canonical at its number."""
+        if not isinstance(ev, HeadsChanged):
+            return
+        if ev.reset:
+            self.forget_numbers()
+        else:
+            old, new = ev.old.unsafe, ev.new.unsafe
+            if new != old:
+                first = new.number if new.parent_hash == old.hash else min(old.number, new.number)
+                self.forget_numbers(first - 1)
+        if ev.block is not None:
+            self.add_derived(ev.block)
 
     def block_ref_by_number(self, number: int) -> L2BlockRef:
         h = self._by_number.get(number)

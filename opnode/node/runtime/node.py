@@ -17,7 +17,7 @@ from derivation.protocol.hexutil import parse_quantity
 from derivation.protocol.types import L1BlockRef
 from derivation.stages.attributes_builder import AttributesBuilder
 from engine.client import EngineClient
-from engine.controller import EngineController, Heads
+from engine.controller import EngineController, HeadsChanged, HeadsEvent
 from opnode import __version__
 from opnode.node.config import NodeConfig
 from opnode.node.l1.beacon import BeaconClient
@@ -36,6 +36,7 @@ from opnode.node.runtime.l2_data import NodeL2Source
 from opnode.node.runtime.runtime_config import unsafe_block_signer
 from opnode.node.runtime.sequencer import Sequencer
 from opnode.node.safedb import SafeDB
+from opnode.node.sync_status import SyncStatusTracker
 
 log = get_logger("opnode.node")
 
@@ -120,7 +121,10 @@ class OpNode:
         elif isinstance(ev, BatchAccepted):
             log.debug("Accepted batch", timestamp=ev.timestamp, epoch=ev.epoch_num, txs=ev.txs)
 
-    def _on_heads(self, old: Heads, new: Heads) -> None:
+    def _on_heads(self, ev: HeadsEvent) -> None:
+        if not isinstance(ev, HeadsChanged):
+            return
+        old, new = ev.old, ev.new
         for name in ("unsafe", "cross_unsafe", "pending_safe", "local_safe", "safe", "finalized"):
             ref = getattr(new, name)
             if ref != getattr(old, name):
@@ -130,6 +134,7 @@ class OpNode:
 
     def _on_l1(self, name: str, ref: L1BlockRef) -> None:
         self.metrics.record_l1_ref(f"l1_{name}", ref)
+        self.status.on_l1(name, ref)
         self.driver.wake()
 
     # -------------------------------------------------------------------------------------------- run
@@ -168,15 +173,18 @@ class OpNode:
         c = self.config
         light = c.follow_source is not None
         self.heads = HeadTracker(l1, on_change=lambda name, ref: self._on_l1(name, ref))
-        self.ctrl = EngineController(self.cfg, engine, on_change=self._on_heads)
+        self.status = SyncStatusTracker()
+        self.ctrl = EngineController(self.cfg, engine)
+        self.ctrl.subscribe(self._on_heads)
+        self.ctrl.subscribe(self.status.on_l2)
         self.l1data = NodeL1Source(l1, beacon, confirmed_head=lambda: self.heads.confirmed_head)
-        self.l2data = NodeL2Source(self.cfg, engine)
+        self.l2data = NodeL2Source(self.cfg, engine, controller=self.ctrl)
         self.pipeline = Pipeline(self.cfg, c.l1_chain_config, self.l1data, self.l2data, self._on_event)
         if c.safedb_path and not light:
             self.safedb = SafeDB(c.safedb_path)
         self.driver = Driver(self.cfg, pipeline=self.pipeline, ctrl=self.ctrl, l1=self.l1data, l2=self.l2data,
                              l1_finalized=lambda: self.heads.finalized, safedb=self.safedb, derive=not light,
-                             metrics=self.metrics, el_sync=c.sync.el_sync)
+                             metrics=self.metrics, el_sync=c.sync.el_sync, status=self.status)
         if c.sequencer.enabled:
             builder = AttributesBuilder(self.cfg, c.l1_chain_config, self.l1data, self.l2data)
             self.sequencer = Sequencer(self.cfg, self.ctrl, builder, self.driver, l1_confs=c.sequencer.l1_confs,
@@ -188,7 +196,8 @@ class OpNode:
         if light:
             self.follow = FollowSource(c.follow_source.url, timeout=c.follow_source.rpc_timeout,
                                        interval=2 * self.cfg.block_time, l1_ref_by_number=l1.block_ref_by_number,
-                                       ctrl=self.ctrl, driver=self.driver, sequencer=c.sequencer.enabled,
+                                       ctrl=self.ctrl, driver=self.driver, status=self.status,
+                                       sequencer=c.sequencer.enabled,
                                        count=self.metrics.record_follow_source)
             self.driver.hooks.append(self.follow.apply)
         if not c.p2p.disabled:
@@ -222,7 +231,7 @@ class OpNode:
     async def _make_p2p(self, l1: L1Client):
         from p2p.service import GossipService
 
-        cfg = p2p_config(self.config.p2p)
+        cfg = self.config.p2p
         try:
             signer = await unsafe_block_signer(l1.rpc.call, self.cfg.l1_system_config_address)
         except (RpcError, DerivationError, OSError) as e:
@@ -290,22 +299,3 @@ def run_node(config: NodeConfig) -> int:
         code = 1
     return code
 
-
-def p2p_config(p):
-    """The gossip service's configuration from the node's ``--p2p.*`` settings (``opnode.node.config.P2PConfig``)."""
-    from p2p.config import P2PConfig
-
-    flags = {"p2p.listen.ip": p.listen_ip, "p2p.listen.tcp": p.listen_tcp, "p2p.static": list(p.static),
-             "p2p.bootnodes": list(p.bootnodes), "p2p.priv.path": p.priv_path, "p2p.priv.raw": p.priv_raw,
-             "p2p.sequencer.key": p.sequencer_key, "p2p.peers.grace": p.peers_grace,
-             "p2p.no-discovery": p.no_discovery, "p2p.peers.lo": p.peers_lo, "p2p.peers.hi": p.peers_hi,
-             "p2p.gossip.mesh.d": p.gossip_mesh_d, "p2p.gossip.mesh.lo": p.gossip_mesh_lo,
-             "p2p.gossip.mesh.dhi": p.gossip_mesh_dhi, "p2p.gossip.mesh.floodpublish": p.gossip_flood_publish}
-    if p.advertise_ip:
-        flags["p2p.advertise.ip"] = p.advertise_ip
-    if p.advertise_tcp:
-        flags["p2p.advertise.tcp"] = p.advertise_tcp
-    try:
-        return P2PConfig.from_flags({k: v for k, v in flags.items() if v not in ("", None)})
-    except DerivationError as e:
-        raise StartupError(f"p2p: {e}") from None

@@ -1,0 +1,66 @@
+"""What follows the safe head in the node: finality (an L2 block is final once the L1 block it was derived from
+is final: :class:`engine.finality.FinalityTracker`, op-node ``finality.Finalizer``) and the safe-head DB
+(``--safedb.path``, op-node ``safedb``), as one service the driver steps.
+
+The safe DB row is written only once the engine holds the safe head (forkchoice synced first), and on a reset the
+DB's last row, while its L1 and L2 blocks are still canonical, stays the safe head the status tracker reports until
+derivation is back there: what the RPC reported never goes backwards across a restart without an L1 reorg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from derivation.protocol.errors import ResetError
+from derivation.protocol.types import L1BlockRef, L2BlockRef
+from engine.finality import FinalityTracker
+from opnode.node.safedb import SafeDB
+from opnode.node.sync_status import SyncStatusTracker
+
+
+class SafeHeads:
+    def __init__(self, ctrl, l1, l2, status: SyncStatusTracker, resolve: Callable[[Callable], Awaitable],
+                 l1_finalized: Callable[[], L1BlockRef | None], safedb: SafeDB | None = None):
+        self.ctrl = ctrl
+        self.l1 = l1  # derivation's L1 provider (canonical checks by number)
+        self.l2 = l2  # the pipeline's L2 view
+        self.status = status
+        self.resolve = resolve  # runs a provider lookup, fetching until it completes (Driver.resolve)
+        self.l1_finalized = l1_finalized
+        self.safedb = safedb
+        self.finality = FinalityTracker()
+
+    async def on_safe(self, safe: L2BlockRef, derived_from: L1BlockRef) -> None:
+        """The safe head moved to ``safe`` while deriving from ``derived_from``."""
+        self.finality.on_safe(safe, derived_from)
+        if self.safedb is not None:
+            await self.ctrl.sync_forkchoice()
+            self.safedb.record(derived_from.id, safe.id)
+
+    async def on_reset(self, safe: L2BlockRef) -> None:
+        """A reset moved the safe head (back) to ``safe`` (op-node ``SafeHeadReset``)."""
+        self.finality.reset()
+        if self.safedb is None:
+            return
+        row = self.safedb.latest()
+        if row is not None and row.safe_head.number > safe.number:
+            l1 = await self.resolve(lambda: self.l1.block_by_number(row.l1.number))
+            l2 = await self.resolve(lambda: self.l2.block_ref_by_number(row.safe_head.number))
+            if l1.hash == row.l1.hash and l2.hash == row.safe_head.hash:
+                self.status.hold(l2)
+        self.safedb.truncate_after(safe)
+
+    async def finalize(self) -> None:
+        """Finalize the highest safe block derived from finalized L1 data, if its L1 block is still canonical."""
+        fin = self.l1_finalized()
+        if fin is None:
+            return
+        rec = self.finality.candidate(fin)
+        if rec is None or rec.l2.number <= self.ctrl.finalized.number:
+            return
+        canonical = await self.resolve(lambda: self.l1.block_by_number(rec.derived_from.number))
+        if canonical.hash != rec.derived_from.hash:
+            raise ResetError(f"L1 block {rec.derived_from.number} that L2 block {rec.l2.number} was derived from "
+                             "is no longer canonical")
+        if self.ctrl.finalize(rec.l2):
+            self.finality.prune(rec.l2)

@@ -1,0 +1,125 @@
+"""One owner for every piece of L2 state (issue 15): the engine controller owns the heads and reports what it did;
+the pipeline's L2 view and the status tracker behind ``optimism_syncStatus`` only subscribe to it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import trio
+
+from bench.node import make_chain
+from derivation.protocol.attributes import AttributesWithParent
+from derivation.protocol.rollup_config import Fork
+from derivation.protocol.types import ZERO_L1_REF
+from derivation.providers import NeedData
+from engine.controller import DerivedBlock, Heads, HeadsChanged
+from engine.execution.service import EngineService
+from opnode.node.runtime.l2_data import NodeL2Source
+from opnode.node.safedb import SafeDB
+from opnode.testing.runtime import SECRET, Node
+
+
+def _known(view: NodeL2Source, n: int) -> bytes | None:
+    try:
+        return view.block_ref_by_number(n).hash
+    except NeedData:
+        return None
+
+
+async def test_l2_view_sees_every_head_change_of_the_controller_without_the_driver(nursery):
+    """Derived blocks reach the L2 view from the controller's events alone (the driver is never run), with no
+    engine read for them; the reset that reading the engine's labels starts drops every number lookup."""
+    c = await make_chain(6, 1, 2, forks={Fork.HOLOCENE: 0})
+    ports = await nursery.start(EngineService(c.genesis, SECRET, http_port=0, auth_port=0).run)
+    node = Node(c.world, f"http://127.0.0.1:{ports.auth}", derive=True)
+    ctrl, view = node.ctrl, node.l2
+    ctrl.force_heads(await ctrl.engine_heads())
+    reads = []
+    call = node.client.call
+
+    async def counted(method, *params):
+        if method.startswith("eth_"):
+            reads.append(method)
+        return await call(method, *params)
+
+    node.client.call = counted
+    for attrs, env in zip(c.attributes, c.envelopes, strict=True):
+        await ctrl.process_attributes(AttributesWithParent(attrs, ctrl.pending_safe, ZERO_L1_REF, True))
+        assert _known(view, env.number) == env.block_hash
+        assert view.block_ref_by_hash(env.block_hash) == ctrl.safe
+    assert reads == []
+    await ctrl.engine_heads()
+    assert [_known(view, env.number) for env in c.envelopes] == [None] * len(c.envelopes)
+
+
+async def test_one_invalidation_rule_for_l2_numbers(nursery):
+    """A new unsafe head that does not extend the old one drops the number lookups from the lower of the two up,
+    exactly those; an extension drops only its own number; a reset drops all."""
+    c = await make_chain(6, 1, 2, forks={Fork.HOLOCENE: 0})
+    cfg = c.world.cfg
+    view = NodeL2Source(cfg, None)
+    blocks = [DerivedBlock.from_payload(cfg, env) for env in c.envelopes]  # numbers 1..6
+    heads = Heads()
+    for b in blocks:
+        new = dataclasses.replace(heads, unsafe=b.ref)
+        view.on_heads(HeadsChanged(heads, new, b))
+        heads = new
+    assert [_known(view, b.ref.number) for b in blocks] == [b.ref.hash for b in blocks]
+    # a reorg to another block 4 on block 3: 4, 5 and 6 are asked again, 1-3 stand
+    other = dataclasses.replace(blocks[3].ref, hash=b"\x44" * 32)
+    view.on_heads(HeadsChanged(heads, dataclasses.replace(heads, unsafe=other)))
+    assert [_known(view, b.ref.number) for b in blocks] == [b.ref.hash for b in blocks[:3]] + [None] * 3
+    # back on the first chain: extending block 5 with block 6 drops number 6 alone
+    for blk in blocks[3:]:
+        view.add_derived(blk)
+    at5 = dataclasses.replace(heads, unsafe=blocks[4].ref)
+    view.on_heads(HeadsChanged(at5, heads))
+    assert [_known(view, b.ref.number) for b in blocks] == [b.ref.hash for b in blocks[:5]] + [None]
+    view.on_heads(HeadsChanged(heads, heads, reset=True))
+    assert [_known(view, b.ref.number) for b in blocks] == [None] * 6
+
+
+class Crash(Exception):
+    """The node process dies here."""
+
+
+async def test_sync_status_and_safe_db_never_go_back_across_a_restart(nursery, tmp_path):
+    """The node dies after the controller moved the safe head and before the engine took it in a forkchoice update.
+    What the RPC had reported (syncStatus safe/finalized, the safe DB's last row) must not go backwards once a new
+    node on the same engine and safe DB has started from the engine's labels."""
+    c = await make_chain(10, 1, 2, forks={Fork.HOLOCENE: 0})
+    ports = await nursery.start(EngineService(c.genesis, SECRET, http_port=0, auth_port=0).run)
+    url = f"http://127.0.0.1:{ports.auth}"
+    a = Node(c.world, url, derive=True)
+    a.driver.safe_heads.safedb = SafeDB(tmp_path / "safedb")
+    await a.driver._reset()
+    with trio.fail_after(60):
+        while a.ctrl.finalized.number < 2 or a.ctrl.safe.number < 4:
+            await a.ctrl.sync_forkchoice()
+            await a.driver.safe_heads.finalize()
+            await a.driver._derive()
+    await a.ctrl.sync_forkchoice()
+    fcu = a.client.forkchoice_updated
+
+    async def dies_before_forkchoice(state, attrs=None):
+        if attrs is None:
+            raise Crash
+        return await fcu(state, attrs)
+
+    a.client.forkchoice_updated = dies_before_forkchoice
+    with pytest.raises(Crash), trio.fail_after(60):
+        while True:
+            await a.driver._derive()
+    assert a.ctrl.safe.number > a.status.status().safe_l2.number  # the controller had moved on
+    reported = a.status.status()
+    a.driver.safe_heads.safedb.close()
+
+    b = Node(c.world, url, derive=True)
+    b.driver.safe_heads.safedb = SafeDB(tmp_path / "safedb")
+    await b.driver._reset()
+    after = b.status.status()
+    assert after.safe_l2.number >= reported.safe_l2.number and after.safe_l2.number > 0
+    assert after.finalized_l2.number >= reported.finalized_l2.number
+    assert after.local_safe_l2.number >= after.safe_l2.number
+    b.driver.safe_heads.safedb.close()
