@@ -1,6 +1,8 @@
 """Engine API JSON shapes: ExecutionPayload V1–V4 (OP: V4 carries ``withdrawalsRoot``), payload attributes with OP's
 extensions (``transactions``, ``noTxPool``, ``gasLimit``, ``eip1559Params``, ``minBaseFee``), forkchoice state,
-payload ids, and the JSON-RPC errors the Engine API defines (execution-apis src/engine; specs: exec-engine.md).
+payload ids, and the JSON-RPC errors the Engine API defines (execution-apis src/engine; specs: exec-engine.md). The
+error type and codes are the project's one :class:`~opnode.jsonrpc.errors.RpcError`; ``invalid_params`` builds the
+``-32602`` answers of the decoders here.
 """
 
 from __future__ import annotations
@@ -12,28 +14,17 @@ from derivation.protocol.errors import ParseError
 from derivation.protocol.hexutil import from_hex, parse_quantity, quantity, to_hex
 from engine.execution.chain import Payload
 from engine.execution.evm.block import SealedBlock
-
-# JSON-RPC error codes (execution-apis src/engine/common.md#errors)
-PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32601, -32602, -32603
-SERVER_ERROR = -32000
-UNKNOWN_PAYLOAD, INVALID_FORKCHOICE_STATE, INVALID_PAYLOAD_ATTRIBUTES = -38001, -38002, -38003
-TOO_LARGE_REQUEST, UNSUPPORTED_FORK = -38004, -38005
+from opnode.jsonrpc.errors import (  # noqa: F401  (the Engine API's error codes, used through this module)
+    INVALID_FORKCHOICE_STATE,
+    INVALID_PARAMS,
+    INVALID_PAYLOAD_ATTRIBUTES,
+    SERVER_ERROR,
+    UNKNOWN_PAYLOAD,
+    UNSUPPORTED_FORK,
+    RpcError,
+)
 
 PAYLOAD_V1, PAYLOAD_V2, PAYLOAD_V3 = 1, 2, 3
-
-
-class RpcError(Exception):
-    def __init__(self, code: int, message: str, data=None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.data = data
-
-    def to_json(self) -> dict:
-        out = {"code": self.code, "message": self.message}
-        if self.data is not None:
-            out["data"] = self.data
-        return out
 
 
 def invalid_params(msg: str) -> RpcError:

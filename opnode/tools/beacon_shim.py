@@ -23,7 +23,7 @@ import trio
 
 from derivation.protocol import kzg
 from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
-from opnode.node.rpc.http import lifespan, read_body, send_response, serve_url
+from opnode.jsonrpc.http import lifespan, read_body, send_response, serve_url
 
 
 def _json(status: int, doc) -> tuple[int, bytes]:

@@ -11,7 +11,7 @@ import enum
 
 import trio
 
-from opnode.node.l1.rpc import RpcError
+from opnode.jsonrpc.errors import RpcError
 
 
 class Method(enum.IntFlag):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from derivation.protocol.types import ZERO_L1_REF
 from engine.client import ExecutionPayloadEnvelope
-from opnode.node.rpc.jsonrpc import RPCError
+from opnode.jsonrpc.errors import SERVER_ERROR, RpcError
 from opnode.node.sync_status import SyncStatus
 from p2p.block_hash import compute_block_hash
 from p2p.payload import PayloadEnvelope
@@ -37,20 +37,20 @@ class RuntimeAPI:
     def _sequencer(self):
         seq = self._node.sequencer
         if seq is None:
-            raise RPCError("sequencer is not enabled on this node")
+            raise RpcError(SERVER_ERROR, "sequencer is not enabled on this node")
         return seq
 
     async def start_sequencer(self, unsafe_head: bytes) -> None:
         try:
             self._sequencer().start(unsafe_head)
         except ValueError as e:
-            raise RPCError(str(e)) from None
+            raise RpcError(SERVER_ERROR, str(e)) from None
 
     async def stop_sequencer(self) -> bytes:
         try:
             return self._sequencer().stop()
         except ValueError as e:
-            raise RPCError(str(e)) from None
+            raise RpcError(SERVER_ERROR, str(e)) from None
 
     async def sequencer_active(self) -> bool:
         seq = self._node.sequencer
@@ -60,5 +60,5 @@ class RuntimeAPI:
         env = PayloadEnvelope.from_engine(envelope)
         actual = compute_block_hash(env, version_for_timestamp(self.rollup_config, env.timestamp))
         if actual != envelope.block_hash:
-            raise RPCError(f"payload has bad block hash: 0x{actual.hex()}, expected 0x{envelope.block_hash.hex()}")
+            raise RpcError(SERVER_ERROR, f"payload has bad block hash: 0x{actual.hex()}, expected 0x{envelope.block_hash.hex()}")
         self._node.driver.submit_unsafe(envelope)

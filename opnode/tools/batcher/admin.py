@@ -13,7 +13,7 @@ import json
 
 import httpx
 
-from opnode.node.rpc.http import lifespan, read_body, send_response
+from opnode.jsonrpc.http import lifespan, read_body, send_response
 
 MAX_BODY = 1 << 20
 

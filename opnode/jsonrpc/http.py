@@ -1,5 +1,6 @@
 """Serving an ASGI app on hypercorn under trio, on a socket we bind ourselves (so ``port=0`` reports the port it
-got, and a port in use is a clear error before the server starts)."""
+got, and a port in use is a clear error before the server starts), and the few ASGI helpers every server of the
+project shares (lifespan, bounded body, short response)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,12 @@ async def read_body(receive, limit: int | None = None) -> bytes | None:
             return bytes(body)
 
 
+def header_map(scope) -> dict[str, str]:
+    """The request headers, names lower-cased. Decoded as latin-1 (HTTP's own charset), so that any byte a client
+    sends is read, not a UnicodeDecodeError."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
 async def send_response(send, status: int, body: bytes, content_type: str = "application/json") -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]})
@@ -73,8 +80,9 @@ async def serve_url(app, *, host: str = "127.0.0.1", port: int = 0, task_status=
 
 
 async def serve_socket(app, sock: socket.socket, *, task_status=trio.TASK_STATUS_IGNORED,
-                       keep_alive: float = 30.0) -> None:
-    """Serve ``app`` on a listening socket until cancelled. Hypercorn takes the socket over (and closes it)."""
+                       keep_alive: float = 30.0, shutdown: trio.Event | None = None) -> None:
+    """Serve ``app`` on a listening socket until cancelled (or, gracefully, until ``shutdown`` is set). Hypercorn
+    takes the socket over (and closes it)."""
     port = sock.getsockname()[1]
     fd = sock.detach()  # hypercorn wraps and closes this fd; we must not close it a second time
     config = Config()
@@ -84,4 +92,4 @@ async def serve_socket(app, sock: socket.socket, *, task_status=trio.TASK_STATUS
     config.keep_alive_timeout = keep_alive
     config.graceful_timeout = 1
     task_status.started(port)
-    await serve(app, config, shutdown_trigger=trio.sleep_forever)
+    await serve(app, config, shutdown_trigger=trio.sleep_forever if shutdown is None else shutdown.wait)
