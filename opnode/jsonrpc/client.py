@@ -240,8 +240,8 @@ class RpcClient:
                     status = resp.status_code
         except trio.TooSlowError:
             raise _Retryable(f"no answer within {self.timeout}s") from None
-        except httpx.HTTPError as e:
-            raise _Retryable(f"{type(e).__name__}: {e}") from None
+        except httpx.HTTPError as e:  # httpx timeouts have an empty message: the class names them
+            raise _Retryable(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__) from None
         if status >= 500 or status == 429:
             raise _Retryable(f"HTTP {status}", f"http_{status}", status)
         if status != 200:

@@ -30,6 +30,7 @@ import trio
 from derivation.protocol.crypto import address_from_private_key
 from derivation.protocol.hexutil import from_hex, to_hex
 from derivation.protocol.rollup_config import Fork
+from opnode.jsonrpc.errors import RpcError, TransportError
 from opnode.tools.anvil import DEV_KEYS
 from opnode.tools.batcher.admin import BatcherControl
 from opnode.tools.devnet.procs import free_port
@@ -220,7 +221,7 @@ class Devnet:
         try:
             try:
                 self.batcher_status = rpc.call(self.batcher_url, "batcher_status")
-            except (httpx.HTTPError, RuntimeError, ValueError) as e:
+            except (RpcError, TransportError, httpx.HTTPError, RuntimeError, ValueError) as e:
                 errors.append(f"batcher status unreadable: {e}")
             for n in self.stack.nodes:
                 if n.proc is None or not n.proc.alive():
