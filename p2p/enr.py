@@ -21,6 +21,7 @@ from coincurve.ecdsa import cdata_to_der, deserialize_compact
 from derivation.protocol import rlp
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.errors import ParseError
+from derivation.protocol.varint import put_uvarint, read_uvarint
 
 MAX_RECORD_SIZE = 300
 OPSTACK_KEY = b"opstack"
@@ -128,9 +129,9 @@ def _decode_opstack(value) -> tuple[int, int] | None:
     if not isinstance(value, bytes):
         return None
     try:
-        chain_id, pos = _read_uvarint(value, 0)
-        version, _ = _read_uvarint(value, pos)  # later bytes are reserved for newer versions
-    except ValueError:
+        chain_id, pos = read_uvarint(value, 0, "opstack chain id")
+        version, _ = read_uvarint(value, pos, "opstack version")  # later bytes: reserved
+    except ParseError:
         return None
     return chain_id, version
 
@@ -161,7 +162,7 @@ def encode_record(private_key: bytes, *, ip: str | None, tcp: int | None, udp: i
     """This node's ENR with the ``opstack`` entry, for others' ``--p2p.bootnodes`` and ``opp2p_self``."""
     key = PrivateKey(private_key)
     pairs: dict[bytes, object] = {b"id": b"v4", b"secp256k1": key.public_key.format(compressed=True),
-                                  OPSTACK_KEY: _uvarint(chain_id) + _uvarint(0)}
+                                  OPSTACK_KEY: put_uvarint(chain_id) + put_uvarint(0)}
     if ip is not None:
         pairs[b"ip"] = ipaddress.IPv4Address(ip).packed
     if tcp:
@@ -174,25 +175,3 @@ def encode_record(private_key: bytes, *, ip: str | None, tcp: int | None, udp: i
     sig = key.sign_recoverable(keccak256(rlp.encode(content)), hasher=None)[:64]
     raw = rlp.encode([sig, *content])
     return "enr:" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _uvarint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _read_uvarint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    for i in range(pos, min(len(data), pos + 10)):
-        b = data[i]
-        value |= (b & 0x7F) << shift
-        if b < 0x80:
-            if value >= 1 << 64:
-                raise ValueError("varint overflows 64 bits")
-            return value, i + 1
-        shift += 7
-    raise ValueError("truncated varint")

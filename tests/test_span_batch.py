@@ -11,8 +11,9 @@ from derivation.protocol.crypto import keccak256
 from derivation.protocol.errors import ParseError
 from derivation.protocol.frames import parse_frames
 from derivation.protocol.hexutil import checksum_address
-from derivation.protocol.span_batch import RawSpanBatch, SpanBatchError, _put_uvarint
+from derivation.protocol.span_batch import RawSpanBatch, SpanBatchError
 from derivation.protocol.transactions import decode as decode_tx
+from derivation.protocol.varint import put_uvarint
 from opnode.node.networks import load_rollup_config
 from opnode.testing.txgen import KEYS, make_tx, mixed_txs
 from tests.vectors import blob, load
@@ -29,7 +30,7 @@ def _check_columns(raw: RawSpanBatch, e: dict) -> None:
     assert raw.rel_timestamp == e["rel_timestamp"] and raw.l1_origin_num == e["l1_origin_num"]
     assert "0x" + raw.parent_check.hex() == e["parent_check"]
     assert "0x" + raw.l1_origin_check.hex() == e["l1_origin_check"]
-    assert raw.block_count == e["block_count"] and raw.block_tx_counts == e["block_tx_counts"]
+    assert raw.block_count == e["block_count"] and list(raw.block_tx_counts) == e["block_tx_counts"]
     assert _bits(raw.origin_bits, raw.block_count) == e["origin_bits"]
     n = raw.total_txs
     assert n == e["total_txs"]
@@ -159,9 +160,9 @@ def test_big_legacy_values_follow_op_node():
 
 @pytest.mark.parametrize("mutate, why", [
     (lambda d: d[:42] + bytes([0]) + d[43:], "no blocks"),
-    (lambda d: d[:42] + _put_uvarint(10_000_001) + d[43:], "exceeds"),
+    (lambda d: d[:42] + put_uvarint(10_000_001) + d[43:], "exceeds"),
     (lambda d: d[:43] + bytes([2]) + d[44:], "beyond"),  # origin bit 1 set in a 1-bit list
-    (lambda d: d[:44] + _put_uvarint(10_000_001) + d[45:], "exceeds"),  # block tx count
+    (lambda d: d[:44] + put_uvarint(10_000_001) + d[45:], "exceeds"),  # block tx count
     (lambda d: b"\xff" * 10 + d, "overflows"),
 ])
 def test_span_batch_wire_errors(mutate, why):

@@ -9,6 +9,7 @@ from derivation.protocol.batches import SingularBatch
 from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.types import L1BlockRef, L2BlockRef
 from derivation.providers import L2Source
+from derivation.stages.batch_validity import SpanBlocks
 from derivation.stages.channel_reader import ChannelReader
 from derivation.stages.flow import EOF, Emit
 
@@ -21,7 +22,7 @@ class BatchStageBase:
         self.emit = emit
         self.origin: L1BlockRef | None = None  # the L1 block batches currently read were included in
         self.l1_blocks: list[L1BlockRef] = []  # l1_blocks[0] is the safe head's epoch (or the next one)
-        self.next_span: list[SingularBatch] = []
+        self.next_span = SpanBlocks()
 
     def take_state(self, other: BatchStageBase) -> None:
         """Continue from another batch stage's epochs (at Holocene activation), without its buffered batches."""
@@ -31,7 +32,7 @@ class BatchStageBase:
     def reset(self, base: L1BlockRef) -> None:
         self.origin = base
         self.l1_blocks = [base]
-        self.next_span = []
+        self.next_span = SpanBlocks()
 
     def origin_behind(self, parent: L2BlockRef) -> bool:
         return self.prev.origin.number < parent.l1_origin.number
@@ -54,16 +55,15 @@ class BatchStageBase:
         """The next cached span block if it follows ``parent``; a cache that does not follow is dropped."""
         if not self.next_span:
             return None
-        if self.next_span[0].timestamp == parent.time + self.cfg.block_time:
+        if self.next_span.peek().timestamp == parent.time + self.cfg.block_time:
             return self.pop_span(parent)
         self.emit(Dropped(self.prev.origin, "batch", DropReason.SPAN_CACHE_MISMATCH,
                           f"{len(self.next_span)} cached span blocks do not follow block {parent.number}"))
-        self.next_span = []
+        self.next_span = SpanBlocks()
         return None
 
     def pop_span(self, parent: L2BlockRef) -> SingularBatch:
-        b = self.next_span.pop(0)
-        return SingularBatch(parent.hash, b.epoch_num, b.epoch_hash, b.timestamp, b.transactions)
+        return self.next_span.pop(parent)
 
     def empty_batch(self, out_of_data: bool, parent: L2BlockRef) -> SingularBatch:
         """A deposit-only batch once the epoch's sequencing window has expired (spec-checklist E-01, E-02); EOF

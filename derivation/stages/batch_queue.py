@@ -17,7 +17,7 @@ from derivation.protocol.span_batch import SpanBatch
 from derivation.protocol.types import L1BlockRef, L2BlockRef
 from derivation.providers import NeedData
 from derivation.stages.batch_base import BatchStageBase
-from derivation.stages.batch_validity import Validity, Verdict, check_singular_batch, check_span_batch, singular_batches
+from derivation.stages.batch_validity import SpanBlocks, Validity, Verdict, check_singular_batch, check_span_batch
 from derivation.stages.flow import EOF, NotEnoughData
 
 
@@ -70,7 +70,7 @@ class BatchQueue(BatchStageBase):
         if isinstance(chosen, SingularBatch):
             return chosen, True
         try:
-            self.next_span = singular_batches(chosen, self.l1_blocks, parent)
+            self.next_span = SpanBlocks(chosen, self.l1_blocks, parent)
         except ParseError as e:
             raise CriticalError(f"accepted span batch cannot be split: {e}") from None
         return self.pop_span(parent), not self.next_span

@@ -18,11 +18,11 @@ from derivation.protocol.span_batch import SpanBatch
 from derivation.protocol.types import L2BlockRef
 from derivation.stages.batch_base import BatchStageBase
 from derivation.stages.batch_validity import (
+    SpanBlocks,
     Validity,
     Verdict,
     check_singular_batch,
     check_span_batch_holocene,
-    singular_batches,
 )
 from derivation.stages.flow import EOF, NotEnoughData
 
@@ -41,7 +41,7 @@ class BatchStage(BatchStageBase):
         if self.next_span:
             self.emit(Dropped(self.prev.origin, "batch", DropReason.SPAN_REMAINDER_FLUSHED,
                               f"{len(self.next_span)} remaining blocks of the span batch dropped"))
-        self.next_span = []
+        self.next_span = SpanBlocks()
         self._pending = None
         self.prev.flush()
 
@@ -95,7 +95,7 @@ class BatchStage(BatchStageBase):
         self._pending = None
         if v.validity is Validity.ACCEPT:
             try:
-                self.next_span = singular_batches(batch, self.l1_blocks, parent)
+                self.next_span = SpanBlocks(batch, self.l1_blocks, parent)
             except ParseError as e:
                 # An outdated L1 origin inside an overlapping span is an invalid batch, not a halt (op-node fix).
                 self._dropped(batch, Verdict(Validity.DROP, DropReason.MISSING_L1_ORIGIN, str(e)))

@@ -24,7 +24,7 @@ from derivation.protocol.batches import SingularBatch
 from derivation.protocol.errors import ParseError
 from derivation.protocol.post_exec import POST_EXEC
 from derivation.protocol.rollup_config import Fork, RollupConfig
-from derivation.protocol.span_batch import SpanBatch
+from derivation.protocol.span_batch import SpanBatch, SpanBatchElement
 from derivation.protocol.transactions import DEPOSIT, SET_CODE
 from derivation.protocol.types import L1BlockRef, L2BlockRef
 from derivation.providers import L2Source
@@ -209,7 +209,11 @@ def check_span_batch(cfg: RollupConfig, l1_blocks: list[L1BlockRef], safe: L2Blo
         return v
     idx = 0
     origin_advanced = span.start_epoch_num == parent.l1_origin.number + 1
+    prev_epoch = None
     for i, el in enumerate(span.elements):
+        if i > 0:
+            origin_advanced = el.epoch_num > prev_epoch
+        prev_epoch = el.epoch_num
         if el.timestamp <= safe.time:
             continue
         if el.epoch_num < safe.l1_origin.number:
@@ -223,8 +227,6 @@ def check_span_batch(cfg: RollupConfig, l1_blocks: list[L1BlockRef], safe: L2Blo
             return _drop(DropReason.MISSING_L1_ORIGIN, f"block at {el.timestamp}: L1 origin {el.epoch_num} is not "
                          "among the buffered L1 blocks")
         origin = l1_blocks[idx]
-        if i > 0:
-            origin_advanced = el.epoch_num > span.elements[i - 1].epoch_num
         if el.timestamp < origin.time:
             return _drop(DropReason.TIMESTAMP_BEFORE_L1_ORIGIN, f"block at {el.timestamp} is before its L1 origin's "
                          f"time {origin.time}")
@@ -272,18 +274,44 @@ def check_span_batch_overlap(cfg: RollupConfig, safe: L2BlockRef, span: SpanBatc
     return ACCEPT
 
 
-def singular_batches(span: SpanBatch, l1_blocks: list[L1BlockRef], parent: L2BlockRef) -> list[SingularBatch]:
-    """The span's blocks after ``parent`` as singular batches, epoch hashes from the buffered L1 blocks."""
-    out = []
-    idx = 0
-    for el in span.elements:
-        if el.timestamp <= parent.time:
-            continue
-        for j in range(idx, len(l1_blocks)):
-            if l1_blocks[j].number == el.epoch_num:
-                idx = j
+class SpanBlocks:
+    """The blocks of an accepted span batch after ``parent``, handed out one at a time as singular batches (op-node
+    ``SpanBatch.GetSingularBatches``). They are made when taken, not all at once, so a span's length costs nothing
+    until its blocks pass the per-block rules; every block's L1 origin must be among the buffered L1 blocks,
+    checked up front as op-node does while building them all (its error drops the span)."""
+
+    def __init__(self, span: SpanBatch | None = None, l1_blocks: list[L1BlockRef] = (), parent: L2BlockRef | None = None):
+        self._left = 0
+        self._head: SpanBatchElement | None = None
+        if span is None:
+            return
+        self._epochs = {b.number: b for b in l1_blocks}
+        self._rest = iter(span.elements)
+        skipped = 0
+        for el in self._rest:
+            if el.timestamp > parent.time:
+                self._head = el
                 break
+            skipped += 1
         else:
-            raise ParseError(f"L1 origin {el.epoch_num} of the span batch block at {el.timestamp} is not buffered")
-        out.append(SingularBatch(parent.hash, el.epoch_num, l1_blocks[idx].hash, el.timestamp, el.transactions))
-    return out
+            return
+        lo, hi = self._head.epoch_num, span.end_epoch_num
+        missing = lo if not lo <= hi < lo + len(self._epochs) else next(
+            (n for n in range(lo, hi + 1) if n not in self._epochs), None)
+        if missing is not None:
+            raise ParseError(f"L1 origin {missing} of the span batch blocks from {self._head.timestamp} is not "
+                             "buffered")
+        self._left = len(span.elements) - skipped
+
+    def __len__(self) -> int:
+        return self._left
+
+    def peek(self) -> SpanBatchElement:
+        return self._head
+
+    def pop(self, parent: L2BlockRef) -> SingularBatch:
+        """The next block as a singular batch on ``parent``."""
+        el = self._head
+        self._left -= 1
+        self._head = next(self._rest, None)
+        return SingularBatch(parent.hash, el.epoch_num, self._epochs[el.epoch_num].hash, el.timestamp, el.transactions)

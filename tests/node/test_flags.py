@@ -322,6 +322,13 @@ def test_ecotone_chain_needs_a_beacon_or_the_ignore_flag(run_cli, files):
     assert run_cli(args, env={"OP_NODE_L1_BEACON": "http://beacon"})[0] == 0
 
 
+def test_a_light_node_needs_no_beacon(run_cli, files):
+    """The README's light-node command: a node following a source derives nothing, so reads no blobs."""
+    args = ["--network", "op-sepolia", "--l1", "http://l1", "--l2", "http://l2", "--l2.jwt-secret",
+            str(files / "jwt.hex"), "--l2.follow.source", "http://source:9545"]
+    assert run_cli(args)[0] == 0
+
+
 def test_custom_l1_without_chain_config_and_mismatch(run_cli, files):
     rollup = json.loads((files / "rollup.json").read_text())
     rollup["l1_chain_id"] = 900

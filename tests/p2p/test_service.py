@@ -10,6 +10,7 @@ import trio
 
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.rollup_config import Fork
+from p2p.compat import MESHSUB_PROTOCOLS
 from p2p.keys import load_or_create_node_key, peer_id_of
 from p2p.signing import LocalSigner
 from p2p.topics import BlockVersion, blocks_topic
@@ -235,4 +236,33 @@ async def test_py_libp2p_limits_that_would_break_op_node_gossip_are_lifted(tmp_p
             assert len(encode_block_message(big, v4, SEQUENCER, cfg.l2_chain_id)) > 1 << 20
             await seq.publish(big)
             assert (await peer.payloads.receive()).block_hash == big.block_hash
+            nursery.cancel_scope.cancel()
+
+
+async def test_a_peer_sending_an_rpc_that_is_not_protobuf_loses_its_stream_not_the_node(tmp_path, caplog):
+    """Found running the default devnet: py-libp2p 0.8.1 lets protobuf's DecodeError of a peer's RPC escape the
+    pubsub stream handler; it took the swarm's nursery and the whole node down (a remote crash by any peer).
+    go-libp2p-pubsub resets the stream and forgets the peer (comm.go ``handleNewStream``); so does the node now,
+    and it keeps gossiping with everyone else."""
+    cfg = chain_where_now_is(Fork.HOLOCENE)
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            seq = make_service(cfg, tmp_path, "seq", sequencer=True)
+            await nursery.start(seq.run)
+            victim = make_service(cfg, tmp_path, "victim", static=(address_of(seq),))
+            await nursery.start(victim.run)
+            v3 = BlockVersion.V3
+            await wait_until(lambda: victim.peer_id in seq.mesh_peers(v3), what="the mesh seq - victim")
+            attacker = make_service(cfg, tmp_path, "attacker", static=(address_of(victim),))
+            await nursery.start(attacker.run)
+            await wait_until(lambda: attacker.peer_id in victim.pubsub.peers, what="the attacker's pubsub stream")
+            stream = await attacker.host.new_stream(victim.peer_id, [MESHSUB_PROTOCOLS[0]])
+            garbage = b"\x0a\xff\xff\xff\xff\x0f"  # field 1, a length far past the end: not an RPC
+            await stream.write(bytes([len(garbage)]) + garbage)
+            await wait_until(lambda: any("does not decode" in r.getMessage() for r in caplog.records),
+                             what="the victim to drop the peer's stream")
+            env = synthetic(v3, 700, int(time.time()))
+            await seq.publish(env)
+            got = await victim.payloads.receive()
+            assert got.envelope == env
             nursery.cancel_scope.cancel()

@@ -1,12 +1,18 @@
-"""Batch validity on L1 as op-node applies it, before and after Holocene (spec-checklist §10)."""
+"""Batch validity on L1 as op-node applies it, before and after Holocene (specs derivation.md §Batch Queue,
+delta/span-batches.md, holocene/derivation.md)."""
 
 import dataclasses
 
 import pytest
 
 from derivation.events import DropReason, EmptyBatchGenerated
+from derivation.protocol import rlp
+from derivation.protocol.compression import ZLIB, compress
+from derivation.protocol.frames import Frame
 from derivation.protocol.rollup_config import Fork
+from derivation.protocol.span_batch import SpanElements
 from derivation.protocol.transactions import Transaction
+from derivation.protocol.varint import put_uvarint
 from opnode.testing.harness import World
 from opnode.testing.txgen import KEYS, make_tx
 from opnode.tools.batcher import fault_variants as faults
@@ -298,3 +304,34 @@ def test_span_batch_before_delta_is_dropped():
     w.l1.mine()
     w.derive()
     w.assert_safe_chain_matches()
+
+
+@BOTH
+def test_a_ten_million_block_span_batch_is_decided_within_the_sequencer_drift(forks, monkeypatch):
+    """Issue 18's span-batch bomb: a ~11 KB zlib channel whose span batch claims 10,000,000 empty blocks on one L1
+    origin (op-node's MaxSpanBatchElementCount). Its blocks pass the rules only up to the sequencer drift (Fjord:
+    1,800 s); the pipeline must decide after building about that many blocks, not ten million."""
+    w = World(forks)
+    l1 = w.l1.mine()
+    n = 10_000_000
+    origin_bits = bytes((n + 7) // 8 - 1) + b"\x01"  # block 0 starts epoch 1, the rest stay on it
+    body = (b"\x01" + put_uvarint(w.cfg.block_time) + put_uvarint(l1.number) + w.cfg.genesis.l2.hash[:20]
+            + l1.hash[:20] + put_uvarint(n) + origin_bits + bytes(n))
+    channel = compress(rlp.encode_bytes(body), ZLIB)
+    assert len(channel) < 12_000
+    w.post_frames([Frame(b"\x07" * 16, 0, channel, True)])
+    w.l1.mine(n=2)
+    built = []
+    real = SpanElements._element
+    monkeypatch.setattr(SpanElements, "_element", lambda self, i, e, o: built.append(i) or real(self, i, e, o))
+    r = w.derive()
+    drift_blocks = w.cfg.max_sequencer_drift_at(l1.time) // w.cfg.block_time
+    assert DropReason.SEQUENCER_DRIFT_EXCEEDED in _reasons(r) or \
+        DropReason.SEQUENCER_DRIFT_NOT_ADOPTED_NEXT_ORIGIN in _reasons(r)
+    assert len(built) < 2 * drift_blocks + 10
+    if forks is POST:  # Holocene takes the blocks within the drift, one at a time, then flushes the rest
+        within = (l1.time + w.cfg.max_sequencer_drift_at(l1.time) - w.cfg.genesis.l2_time) // w.cfg.block_time
+        assert _derived(w) == within
+        assert DropReason.SPAN_REMAINDER_FLUSHED in _reasons(r)
+    else:  # before Holocene the span is accepted or dropped whole
+        assert _derived(w) == 0
