@@ -141,12 +141,11 @@ class ExecutionPayloadEnvelope:
 
 class EngineClient:
     def __init__(self, url: str, secret: bytes, cfg: RollupConfig, *, timeout: float = 10.0,
-                 transport: httpx.AsyncBaseTransport | None = None, metrics=None):
+                 transport: httpx.AsyncBaseTransport | None = None):
         self.url = url
         self.secret = secret
         self.cfg = cfg
-        self.rpc = RpcClient(url, timeout=timeout, retry=NO_RETRY, jwt_secret=secret, metrics=metrics,
-                             transport=transport)
+        self.rpc = RpcClient(url, timeout=timeout, retry=NO_RETRY, jwt_secret=secret, transport=transport)
 
     async def aclose(self) -> None:
         await self.rpc.aclose()
