@@ -41,6 +41,14 @@ async def lifespan(receive, send) -> None:
             return
 
 
+async def http_request(scope, receive, send) -> bool:
+    """Whether ``scope`` is an HTTP request to answer; a lifespan scope is answered here, any other is ignored."""
+    if scope["type"] == "lifespan":
+        await lifespan(receive, send)
+        return False
+    return scope["type"] == "http"
+
+
 async def read_body(receive, limit: int | None = None) -> bytes | None:
     """The whole request body, or None once it grows past ``limit`` bytes (the rest is not read)."""
     body = bytearray()

@@ -59,7 +59,7 @@ from opnode.jsonrpc.errors import (
     missing_argument,
     too_many_arguments,
 )
-from opnode.jsonrpc.http import header_map, lifespan, send_response
+from opnode.jsonrpc.http import header_map, http_request, send_response
 from opnode.jsonrpc.jwt import JWTError, check_authorization
 
 log = logging.getLogger("opnode.jsonrpc")
@@ -242,10 +242,7 @@ class JsonRpcApp:
         self.get_routes = dict(get_routes or {})
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "lifespan":
-            await lifespan(receive, send)
-            return
-        if scope["type"] != "http":
+        if not await http_request(scope, receive, send):
             return
         headers = header_map(scope)
         if self.jwt_secret is not None:

@@ -308,12 +308,9 @@ class _MetricsApp:
         self.metrics = metrics
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "lifespan":
-            from opnode.jsonrpc.http import lifespan
+        from opnode.jsonrpc.http import http_request
 
-            await lifespan(receive, send)
-            return
-        if scope["type"] != "http":
+        if not await http_request(scope, receive, send):
             return
         if scope["method"] not in ("GET", "HEAD"):
             status, body, ctype = 405, b"method not allowed\n", b"text/plain; charset=utf-8"

@@ -26,7 +26,7 @@ import trio
 from derivation.protocol import kzg
 from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
 from opnode.jsonrpc.client import RpcClient
-from opnode.jsonrpc.http import lifespan, read_body, send_response, serve_url
+from opnode.jsonrpc.http import http_request, read_body, send_response, serve_url
 
 
 def _json(status: int, doc) -> tuple[int, bytes]:
@@ -58,8 +58,7 @@ class BeaconShim:
                 task_status.started(self.url)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "lifespan":
-            await lifespan(receive, send)
+        if not await http_request(scope, receive, send):
             return
         await read_body(receive)
         self.requests += 1
