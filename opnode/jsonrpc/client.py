@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -71,9 +71,9 @@ class RpcStats:
     bytes_sent: int = 0
     bytes_received: int = 0
     retries: int = 0
-    calls: Counter = field(default_factory=Counter)
-    seconds: Counter = field(default_factory=Counter)  # total latency of the HTTP requests carrying each method
-    bytes_by_method: Counter = field(default_factory=Counter)  # bytes of requests that carried only that method
+    calls: Counter[str] = field(default_factory=Counter)
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))  # total latency of the HTTP requests carrying each method
+    bytes_by_method: Counter[str] = field(default_factory=Counter)  # bytes of requests that carried only that method
 
     @property
     def total_calls(self) -> int:
@@ -128,22 +128,22 @@ class RpcClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> RpcClient:
         return self
 
-    async def __aexit__(self, *exc):
+    async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
     # ------------------------------------------------------------------------------------------------ public API
 
-    async def call(self, method: str, *params) -> Any:
+    async def call(self, method: str, *params: Any) -> Any:
         """One call; returns its ``result`` or raises RpcError (server's answer) / TransportError."""
         (res,) = await self.batch([(method, list(params))])
         if isinstance(res, RpcError):
             raise res
         return res
 
-    async def batch(self, calls: list[tuple[str, list]]) -> list[Any]:
+    async def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
         """Many calls, in order. Each element is the call's ``result`` or an RpcError; TransportError if any HTTP
         request fails after its retries."""
         if not calls:
@@ -160,16 +160,18 @@ class RpcClient:
 
     # ------------------------------------------------------------------------------------------------ internals
 
-    async def _send_chunk(self, calls, idx: range, results: list) -> None:
+    async def _send_chunk(self, calls: list[tuple[str, list[Any]]], idx: range, results: list[Any]) -> None:
         ids = []
         for _ in idx:
             ids.append(self._next_id)
             self._next_id += 1
-        reqs = [{"jsonrpc": "2.0", "id": rid, "method": calls[i][0], "params": calls[i][1]} for rid, i in zip(ids, idx, strict=True)]
+        methods = [calls[i][0] for i in idx]
+        reqs = [{"jsonrpc": "2.0", "id": rid, "method": calls[i][0], "params": calls[i][1]}
+                for rid, i in zip(ids, idx, strict=True)]
         single = len(reqs) == 1
         body = json.dumps(reqs[0] if single else reqs, separators=(",", ":")).encode()
-        label_method = reqs[0]["method"] if single else BATCH_METHOD
-        answer = await self._post_with_retries(body, label_method, [r["method"] for r in reqs], ids, single)
+        label_method = methods[0] if single else BATCH_METHOD
+        answer = await self._post_with_retries(body, label_method, methods, ids, single)
         for rid, i in zip(ids, idx, strict=True):
             item = answer[rid]
             if item.get("error") is not None:
@@ -178,7 +180,7 @@ class RpcClient:
                 results[i] = item.get("result")
 
     async def _post_with_retries(self, body: bytes, label_method: str, methods: list[str], ids: list[int],
-                                 single: bool) -> dict[int, dict]:
+                                 single: bool) -> dict[int, dict[str, Any]]:
         attempt = 0
         while True:
             try:
@@ -193,7 +195,7 @@ class RpcClient:
                 await trio.sleep(self._rng.uniform(0, cap))
 
     async def _post_once(self, body: bytes, label_method: str, methods: list[str], ids: list[int],
-                         single: bool) -> dict[int, dict]:
+                         single: bool) -> dict[int, dict[str, Any]]:
         if self._bucket is not None:
             await self._bucket.take(len(ids))
         async with self._limiter:
@@ -249,7 +251,7 @@ class RpcClient:
             raise TransportError(f"{self.url}: HTTP {status}: {text}", f"http_{status}", status)
         return raw
 
-    def _parse(self, raw: bytes, ids: list[int], single: bool) -> dict[int, dict]:
+    def _parse(self, raw: bytes, ids: list[int], single: bool) -> dict[int, dict[str, Any]]:
         try:
             doc = loads_bounded(raw)
         except (ValueError, UnicodeDecodeError) as e:
@@ -257,7 +259,7 @@ class RpcClient:
         items = [doc] if isinstance(doc, dict) else doc
         if not isinstance(items, list):
             raise _Retryable("response is neither a JSON-RPC object nor a batch")
-        by_id = {}
+        by_id: dict[Any, dict[str, Any]] = {}
         for item in items:
             if isinstance(item, dict) and "id" in item:
                 by_id[item["id"]] = item
@@ -271,7 +273,7 @@ class RpcClient:
         return by_id
 
 
-def _rpc_label(item: dict) -> str | None:
+def _rpc_label(item: dict[str, Any]) -> str | None:
     """op-node's error label of one answered call: ``rpc_<code>`` for an error object, None for a result."""
     err = item.get("error")
     return None if err is None else f"rpc_{RpcError.from_json(err).code}"
@@ -292,10 +294,10 @@ class SyncRpcClient:
     def __enter__(self) -> SyncRpcClient:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def call(self, method: str, *params) -> Any:
+    def call(self, method: str, *params: Any) -> Any:
         """One call's ``result``; RpcError (the server's answer) or TransportError."""
         item = self._post({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, method)
         if not isinstance(item, dict) or "error" not in item and "result" not in item:
@@ -304,7 +306,7 @@ class SyncRpcClient:
             raise RpcError.from_json(item["error"], method)
         return item.get("result")
 
-    def batch(self, calls: list[tuple[str, list]], chunk: int = 100) -> list[Any]:
+    def batch(self, calls: list[tuple[str, list[Any]]], chunk: int = 100) -> list[Any]:
         """The results of many calls, in order, ``chunk`` calls per HTTP request; the first error is raised."""
         out: list[Any] = []
         for start in range(0, len(calls), chunk):
@@ -320,7 +322,7 @@ class SyncRpcClient:
                 out.append(by_id[j].get("result"))
         return out
 
-    def _post(self, doc, what: str):
+    def _post(self, doc: Any, what: str) -> Any:
         body = json.dumps(doc, separators=(",", ":")).encode()
         try:
             with self._http.stream("POST", self.url, content=body,
@@ -337,6 +339,6 @@ class SyncRpcClient:
         if status != 200:
             raise TransportError(f"{self.url}: {what}: HTTP {status}", f"http_{status}", status)
         try:
-            return loads_bounded(raw)
+            return loads_bounded(bytes(raw))
         except ValueError as e:
             raise TransportError(f"{self.url}: {what}: response is not JSON ({e})") from None

@@ -75,8 +75,8 @@ class RpcError(Exception):
             return self.message
         return f"{self.method}: RPC error {self.code}: {self.message}"
 
-    def to_json(self) -> dict:
-        out: dict = {"code": self.code, "message": self.message}
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.data is not None:
             out["data"] = self.data
         return out

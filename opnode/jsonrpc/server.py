@@ -34,6 +34,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import trio
 
@@ -59,7 +60,7 @@ from opnode.jsonrpc.errors import (
     missing_argument,
     too_many_arguments,
 )
-from opnode.jsonrpc.http import header_map, http_request, send_response
+from opnode.jsonrpc.http import Receive, Scope, Send, header_map, http_request, send_response
 from opnode.jsonrpc.jwt import JWTError, check_authorization
 
 log = logging.getLogger("opnode.jsonrpc")
@@ -73,12 +74,12 @@ class Method:
     """A handler and its parameter count: ``required`` positional parameters and up to ``optional`` more. ``fn``
     (sync or async) receives the raw JSON values and decodes them, raising :class:`InvalidParams`."""
 
-    fn: Callable
+    fn: Callable[..., Any]
     required: int = 0
     optional: int = 0
 
     @classmethod
-    def of(cls, fn: Callable) -> Method:
+    def of(cls, fn: Callable[..., Any]) -> Method:
         """The counts read from ``fn``'s signature: parameters without a default are required."""
         params = [p for p in inspect.signature(fn).parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -86,7 +87,7 @@ class Method:
         return cls(fn, required, len(params) - required)
 
 
-def methods_of(table: Mapping[str, Callable]) -> dict[str, Method]:
+def methods_of(table: Mapping[str, Callable[..., Any]]) -> dict[str, Method]:
     """A method table of plain functions, each counted by :meth:`Method.of`."""
     return {name: fn if isinstance(fn, Method) else Method.of(fn) for name, fn in table.items()}
 
@@ -105,10 +106,10 @@ class Limits:
 ENGINE_LIMITS = Limits(max_body_bytes=128 * 1024 * 1024, max_batch=2000, max_batch_response_bytes=250 * 1000 * 1000,
                        handler_timeout=None)
 
-Runner = Callable[[Callable, list], Awaitable]
+Runner = Callable[[Callable[..., Any], list[Any]], Awaitable[Any]]
 
 
-async def run_inline(fn: Callable, params: list):
+async def run_inline(fn: Callable[..., Any], params: list[Any]) -> Any:
     """Call a handler on the event loop (awaiting it if it is async)."""
     out = fn(*params)
     if inspect.isawaitable(out):
@@ -116,11 +117,11 @@ async def run_inline(fn: Callable, params: list):
     return out
 
 
-def _error(rid, code: int, message: str) -> dict:
+def _error(rid: Any, code: int, message: str) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message}}
 
 
-def _valid_id(rid) -> bool:
+def _valid_id(rid: Any) -> bool:
     """geth ``hasValidID``: any JSON value but an object or an array (null included)."""
     return not isinstance(rid, (dict, list))
 
@@ -152,7 +153,7 @@ class Dispatcher:
         out = await self.handle(msg)
         return None if out is None else _encode(out)
 
-    async def _batch(self, msgs: list) -> bytes | None:
+    async def _batch(self, msgs: list[Any]) -> bytes | None:
         if not msgs:
             return _dump(_error(None, INVALID_REQUEST, MSG_EMPTY_BATCH))
         if len(msgs) > self.limits.max_batch:
@@ -175,7 +176,7 @@ class Dispatcher:
             return None
         return b"[" + b",".join(parts) + b"]"
 
-    async def handle(self, req) -> dict | None:
+    async def handle(self, req: Any) -> dict[str, Any] | None:
         """One request object → its response object (None for a notification)."""
         if not isinstance(req, dict):
             return _error(None, INVALID_REQUEST, MSG_INVALID_REQUEST)
@@ -201,7 +202,7 @@ class Dispatcher:
                 self.on_call(name, time.monotonic() - started)
         return None if notification else out
 
-    async def _call(self, method: Method, params):
+    async def _call(self, method: Method, params: Any) -> Any:
         if params is None:
             params = []
         if not isinstance(params, list):
@@ -218,11 +219,11 @@ class Dispatcher:
             raise RpcError(TIMEOUT_ERROR, MSG_TIMEOUT)
 
 
-def _dump(obj) -> bytes:
+def _dump(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
-def _encode(out: dict) -> bytes:
+def _encode(out: dict[str, Any]) -> bytes:
     try:
         return _dump(out)
     except (TypeError, ValueError):  # a handler returned something JSON cannot hold: a bug
@@ -241,7 +242,7 @@ class JsonRpcApp:
         self.jwt_secret = jwt_secret
         self.get_routes = dict(get_routes or {})
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not await http_request(scope, receive, send):
             return
         headers = header_map(scope)
@@ -255,16 +256,16 @@ class JsonRpcApp:
         if status:
             await send_response(send, status, body, ctype)
             return
-        body = await self._read_body(receive)
-        if body is None:  # the client went away
+        read = await self._read_body(receive)
+        if read is None:  # the client went away
             return
-        if isinstance(body, tuple):
-            await send_response(send, *body)
+        if isinstance(read, tuple):
+            await send_response(send, *read)
             return
-        out = await self.dispatcher.handle_body(body)
+        out = await self.dispatcher.handle_body(read)
         await send_response(send, 200, out if out is not None else b"", "application/json")
 
-    def _precheck(self, scope, headers: dict[str, str]) -> tuple[int, bytes, str]:
+    def _precheck(self, scope: Scope, headers: dict[str, str]) -> tuple[int, bytes, str]:
         """An answer before the body is read (status 0: go on)."""
         method = scope["method"]
         if method == "GET" and scope.get("path") in self.get_routes:
@@ -282,7 +283,7 @@ class JsonRpcApp:
             return 415, b"invalid content type, only application/json is supported\n", TEXT
         return 0, b"", ""
 
-    async def _read_body(self, receive) -> bytes | tuple[int, bytes, str] | None:
+    async def _read_body(self, receive: Receive) -> bytes | tuple[int, bytes, str] | None:
         """The body, the 413 answer once it grows past the limit, or None if the client disconnected."""
         limit = self.dispatcher.limits.max_body_bytes
         body = bytearray()
