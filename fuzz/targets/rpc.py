@@ -1,4 +1,4 @@
-"""Targets for the JSON-RPC request parsers: the node's (opnode/rpc/jsonrpc.py ``Dispatcher`` over the real method
+"""Targets for the JSON-RPC request parsers: the node's (opnode/jsonrpc/server.py ``Dispatcher`` over the real method
 table and its parameter decoders, with a fake node behind it) and the embedded engine's (the same toolkit,
 :mod:`opnode.jsonrpc.server`, over a stub of the engine's method table with its arities).
 
