@@ -19,10 +19,10 @@ from bench.timing import header
 from derivation.protocol.hexutil import from_hex, parse_quantity
 from derivation.protocol.transactions import BLOB
 from derivation.protocol.types import L1BlockRef
+from opnode.jsonrpc.client import RpcClient
 from opnode.node.l1.beacon import BeaconClient, IndexedBlobHash
 from opnode.node.l1.client import L1Client
 from opnode.node.l1.config import BeaconConfig, L1Config
-from opnode.node.l1.rpc import RpcClient
 from opnode.tools.anvil import Anvil
 from opnode.tools.beacon_shim import BeaconShim
 

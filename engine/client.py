@@ -8,27 +8,27 @@ timestamp of the payload concerned:
   Ecotone, else V2. The payload envelope keeps its Isthmus shape; newPayload and forkchoiceUpdated do not change.
 - ``newPayload``: V4 from Isthmus (``executionRequests = []``), V3 from Ecotone (``expectedBlobVersionedHashes =
   []`` and the beacon root), else V2.
-Transport failures (connection, timeout, HTTP errors) are :class:`EngineTransportError`, a ``TemporaryError``:
-retry. Engine API errors keep their code as typed exceptions.
+The transport is the project's one JSON-RPC client (:mod:`opnode.jsonrpc.client`: JWT per request, bounded
+responses, no retries: the controller decides when to try again). Transport failures (connection, timeout, HTTP
+errors, garbage) are :class:`EngineTransportError`, a ``TemporaryError``: retry. Engine API errors are
+:class:`~opnode.jsonrpc.errors.RpcError` subclasses that keep their code.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import httpx
 
 from derivation.protocol.attributes import PayloadAttributes
-from derivation.protocol.errors import TemporaryError
 from derivation.protocol.hexutil import from_hex, quantity, to_hex
-from derivation.protocol.jsonutil import loads_bounded
 from derivation.protocol.payload import ExecutionPayloadEnvelope, PayloadShapeError
 from derivation.protocol.rollup_config import Fork, RollupConfig
-from engine.jwt import make_token
+from opnode.jsonrpc.client import NO_RETRY, RpcClient
+from opnode.jsonrpc.errors import RpcError, TransportError
 
 
-class EngineTransportError(TemporaryError):
+class EngineTransportError(TransportError):
     """The engine could not be reached or did not answer in time; retry later."""
 
 
@@ -36,14 +36,8 @@ class EngineAuthError(EngineTransportError):
     """The engine refused the JWT (HTTP 401): the secrets differ or the clocks are more than 60 s apart."""
 
 
-class EngineRPCError(Exception):
+class EngineRPCError(RpcError):
     code = 0
-
-    def __init__(self, code: int, message: str, data=None):
-        super().__init__(f"engine error {code}: {message}")
-        self.code = code
-        self.message = message
-        self.data = data
 
 
 class UnknownPayload(EngineRPCError):
@@ -120,12 +114,10 @@ class EngineClient:
         self.url = url
         self.secret = secret
         self.cfg = cfg
-        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
-        self._token: tuple[float, str] | None = None
-        self._id = 0
+        self.rpc = RpcClient(url, timeout=timeout, retry=NO_RETRY, jwt_secret=secret, transport=transport)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self.rpc.aclose()
 
     async def __aenter__(self) -> EngineClient:
         return self
@@ -133,38 +125,14 @@ class EngineClient:
     async def __aexit__(self, *exc) -> None:
         await self.aclose()
 
-    def _bearer(self) -> str:
-        now = time.time()
-        if self._token is None or now - self._token[0] > 30:
-            self._token = (now, make_token(self.secret, int(now)))
-        return self._token[1]
-
     async def call(self, method: str, *params):
-        self._id += 1
         try:
-            r = await self._client.post(self.url, json={"jsonrpc": "2.0", "id": self._id, "method": method,
-                                                        "params": list(params)},
-                                        headers={"Authorization": f"Bearer {self._bearer()}"})
-        except httpx.TimeoutException as e:
-            raise EngineTransportError(f"{method}: engine timed out: {e}") from None
-        except httpx.HTTPError as e:
-            raise EngineTransportError(f"{method}: engine unreachable: {e}") from None
-        if r.status_code == 401:
-            raise EngineAuthError(f"{method}: engine rejected the JWT ({r.text.strip()[:200]})")
-        if r.status_code != 200:
-            raise EngineTransportError(f"{method}: engine answered HTTP {r.status_code}")
-        try:
-            body = loads_bounded(r.content)
-        except ValueError:
-            raise EngineTransportError(f"{method}: engine answered non-JSON") from None
-        if not isinstance(body, dict):
-            raise EngineTransportError(f"{method}: unexpected JSON-RPC response")
-        err = body.get("error")
-        if err is not None:
-            code = err.get("code", 0) if isinstance(err, dict) else 0
-            raise _ERRORS.get(code, EngineRPCError)(code, err.get("message", "") if isinstance(err, dict) else str(err),
-                                                    err.get("data") if isinstance(err, dict) else None)
-        return body.get("result")
+            return await self.rpc.call(method, *params)
+        except RpcError as e:
+            raise _ERRORS.get(e.code, EngineRPCError)(e.code, e.message, e.data, method=method) from None
+        except TransportError as e:
+            kind = EngineAuthError if e.status == 401 else EngineTransportError
+            raise kind(str(e), e.label, e.status) from None
 
     # ------------------------------------------------------------------------------------------------ versions
 

@@ -23,6 +23,13 @@ from engine.execution.evm.header import Header
 from engine.execution.payload import SERVER_ERROR, RpcError, invalid_params
 from engine.execution.txpool import TxPool, TxPoolError
 
+MAX_BLOCK_NUMBER = 2**63 - 1
+
+
+class HeaderNotFound(RpcError):
+    """geth's "header not found": the reads that answer null for a missing block catch only this, never a bad
+    parameter (that stays a -32602)."""
+
 EXECUTION_REVERTED = 3
 MAX_STORAGE_KEYS = 1024
 
@@ -59,7 +66,7 @@ class EthAPI:
             if "blockHash" in tag:
                 h = c.header(from_hex(tag["blockHash"], 32))
                 if h is None:
-                    raise RpcError(SERVER_ERROR, "header not found")
+                    raise HeaderNotFound(SERVER_ERROR, "header not found")
                 return h
             tag = tag.get("blockNumber", "latest")
         if tag in (None, "latest", "pending"):
@@ -74,9 +81,11 @@ class EthAPI:
             n = parse_quantity(tag)
         except ParseError as e:
             raise invalid_params(f"block number: {e}") from None
+        if n > MAX_BLOCK_NUMBER:  # geth rpc.BlockNumber is an int64; the store's keys are SQLite INTEGERs
+            raise invalid_params("block number larger than int64")
         bh = c.canonical_hash(n)
         if bh is None:
-            raise RpcError(SERVER_ERROR, "header not found")
+            raise HeaderNotFound(SERVER_ERROR, "header not found")
         return c.header(bh)
 
     def chain_id(self) -> str:
@@ -93,7 +102,7 @@ class EthAPI:
     def get_block_by_number(self, tag, full=False):
         try:
             h = self.resolve(tag)
-        except RpcError:
+        except HeaderNotFound:
             return None
         return self._block_json(self.chain.block(h.hash), bool(full))
 
@@ -194,7 +203,7 @@ class EthAPI:
     def get_block_receipts(self, tag):
         try:
             h = self.resolve(tag)
-        except RpcError:
+        except HeaderNotFound:
             return None
         b = self.chain.block(h.hash)
         return [self._receipt_json(b, i) for i in range(len(b.raw_transactions))]
@@ -350,7 +359,7 @@ class EthAPI:
         else:
             try:
                 b = self.chain.block(self.resolve(tag).hash)
-            except RpcError:
+            except HeaderNotFound:
                 b = None
         if b is None:
             return None

@@ -3,7 +3,9 @@ src/engine; specs: exec-engine.md), and the one place where the shared payload m
 (:mod:`derivation.protocol.payload`, :mod:`derivation.protocol.attributes`) meets the engine's own block types:
 JSON parse errors become -32602, a stored block becomes an ``ExecutionPayloadEnvelope`` (``envelope_of``) and a payload
 the header its ``blockHash`` must hash (``payload_header``), payload attributes become the block builder's
-``BlockAttributes``; plus payload ids and forkchoice states.
+``BlockAttributes``; plus payload ids and forkchoice states. The
+error type and codes are the project's one :class:`~opnode.jsonrpc.errors.RpcError`; ``invalid_params`` builds the
+``-32602`` answers of the decoders here.
 """
 
 from __future__ import annotations
@@ -18,28 +20,17 @@ from derivation.protocol.trie import EMPTY_TRIE_ROOT, ordered_trie_root
 from engine.execution.chain_spec import ChainSpec
 from engine.execution.evm.block import BlockAttributes
 from engine.execution.evm.header import EMPTY_REQUESTS_HASH, Header
-
-# JSON-RPC error codes (execution-apis src/engine/common.md#errors)
-PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32601, -32602, -32603
-SERVER_ERROR = -32000
-UNKNOWN_PAYLOAD, INVALID_FORKCHOICE_STATE, INVALID_PAYLOAD_ATTRIBUTES = -38001, -38002, -38003
-TOO_LARGE_REQUEST, UNSUPPORTED_FORK = -38004, -38005
+from opnode.jsonrpc.errors import (  # noqa: F401  (the Engine API's error codes, used through this module)
+    INVALID_FORKCHOICE_STATE,
+    INVALID_PARAMS,
+    INVALID_PAYLOAD_ATTRIBUTES,
+    SERVER_ERROR,
+    UNKNOWN_PAYLOAD,
+    UNSUPPORTED_FORK,
+    RpcError,
+)
 
 PAYLOAD_V1, PAYLOAD_V2, PAYLOAD_V3 = 1, 2, 3
-
-
-class RpcError(Exception):
-    def __init__(self, code: int, message: str, data=None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.data = data
-
-    def to_json(self) -> dict:
-        out = {"code": self.code, "message": self.message}
-        if self.data is not None:
-            out["data"] = self.data
-        return out
 
 
 def invalid_params(msg: str) -> RpcError:

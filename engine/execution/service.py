@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 import trio
 
@@ -12,10 +13,11 @@ from engine.execution.chain import Chain
 from engine.execution.engine_api import EngineAPI
 from engine.execution.eth_api import EthAPI
 from engine.execution.genesis import Genesis
-from engine.execution.server import RpcApp, bind_socket, engine_methods, eth_methods, serve_app
+from engine.execution.server import engine_methods, eth_methods, rpc_app
 from engine.execution.store import Store
 from engine.execution.sync import Syncer
 from engine.execution.txpool import TxPool
+from opnode.jsonrpc.http import bind, serve_socket
 
 log = logging.getLogger("opnode.engine")
 
@@ -42,16 +44,16 @@ class EngineService:
         self.shutdown = trio.Event()
 
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        auth_sock = bind_socket(self.auth_port, self.host)
-        http_sock = bind_socket(self.http_port, self.host)
+        auth_sock = bind(self.host, self.auth_port)
+        http_sock = bind(self.host, self.http_port)
         ports = Ports(http=http_sock.getsockname()[1], auth=auth_sock.getsockname()[1])
         eth = eth_methods(self.eth)
-        auth_app = RpcApp({**eth, **engine_methods(self.engine)}, self.lock, self.secret)
-        http_app = RpcApp(eth, self.lock, None)
+        auth_app = rpc_app({**eth, **engine_methods(self.engine)}, self.lock, self.secret)
+        http_app = rpc_app(eth, self.lock)
         try:
             async with trio.open_nursery() as n:
-                n.start_soon(serve_app, auth_app, auth_sock, self.shutdown)
-                n.start_soon(serve_app, http_app, http_sock, self.shutdown)
+                n.start_soon(partial(serve_socket, auth_app, auth_sock, shutdown=self.shutdown))
+                n.start_soon(partial(serve_socket, http_app, http_sock, shutdown=self.shutdown))
                 if self.syncer is not None:
                     n.start_soon(self.syncer.run)
                 task_status.started(ports)

@@ -5,23 +5,26 @@ When a forkchoice update or a payload names an unknown block, the engine answers
 missing blocks by hash from ``--sync.peers`` (other engines' HTTP RPC, ``debug_getRawBlock``), walking parent links
 back to a known block, then executes and validates them oldest first exactly as ``newPayload`` would. A peer's
 block is only accepted if it hashes to the requested hash, so a wrong or lying peer cannot inject anything. When a
-forkchoice target is reached it becomes the head, as op-geth does after a beacon sync.
+forkchoice target is reached it becomes the head, as op-geth does after a beacon sync. Peers are called with the
+project's JSON-RPC client (one attempt each: the next peer, then the backoff, is the retry).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-import httpx
 import trio
 
 from derivation.protocol import rlp
+from derivation.protocol.errors import TemporaryError
 from derivation.protocol.hexutil import from_hex, to_hex
-from derivation.protocol.jsonutil import loads_bounded
 from derivation.protocol.payload import ExecutionPayloadEnvelope
 from engine.execution.chain import Chain, InvalidBlock
 from engine.execution.evm.header import Header
 from engine.execution.payload import envelope_of
+from opnode.jsonrpc.client import NO_RETRY, RpcClient
+from opnode.jsonrpc.errors import RpcError
 
 log = logging.getLogger("opnode.engine.sync")
 MAX_SYNC_DEPTH = 100_000
@@ -86,7 +89,9 @@ class Syncer:
     async def run(self) -> None:
         self._trio_token = trio.lowlevel.current_trio_token()
         backoff = 0.5
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [await stack.enter_async_context(RpcClient(peer, timeout=self.timeout, retry=NO_RETRY))
+                       for peer in self.peers]
             while True:
                 await self._wake.wait()
                 self._wake = trio.Event()
@@ -94,7 +99,7 @@ class Syncer:
                 if target is None or not self.peers:
                     continue
                 try:
-                    await self._sync_to(client, target, set_head)
+                    await self._sync_to(clients, target, set_head)
                     self.last_error = None
                     backoff = 0.5
                 except (SyncError, InvalidBlock) as e:
@@ -107,26 +112,24 @@ class Syncer:
                 if self.target == target:
                     self.target = None
 
-    async def _fetch(self, client: httpx.AsyncClient, block_hash: bytes) -> tuple[Header, list[bytes], bool]:
+    async def _fetch(self, clients: list[RpcClient], block_hash: bytes) -> tuple[Header, list[bytes], bool]:
         errors = []
-        for peer in self.peers:
+        for peer in clients:
             try:
-                r = await client.post(peer, json={"jsonrpc": "2.0", "id": 1, "method": "debug_getRawBlock",
-                                                  "params": [to_hex(block_hash)]})
-                body = loads_bounded(r.content)
-                if body.get("result") is None:
-                    errors.append(f"{peer}: {body.get('error', 'not found')}")
+                raw = await peer.call("debug_getRawBlock", to_hex(block_hash))
+                if raw is None:
+                    errors.append(f"{peer.url}: not found")
                     continue
-                header, txs, wd = decode_raw_block(from_hex(body["result"]))
+                header, txs, wd = decode_raw_block(from_hex(raw))
                 if header.hash != block_hash:
-                    errors.append(f"{peer}: returned a block with another hash")
+                    errors.append(f"{peer.url}: returned a block with another hash")
                     continue
                 return header, txs, wd
-            except (httpx.HTTPError, ValueError, rlp.RLPError) as e:
-                errors.append(f"{peer}: {e}")
+            except (RpcError, TemporaryError, ValueError, rlp.RLPError) as e:
+                errors.append(f"{peer.url}: {e}")
         raise SyncError(f"no peer has block 0x{block_hash.hex()}: {'; '.join(errors)}")
 
-    async def _sync_to(self, client: httpx.AsyncClient, target: bytes, set_head: bool) -> None:
+    async def _sync_to(self, clients: list[RpcClient], target: bytes, set_head: bool) -> None:
         missing: list[ExecutionPayloadEnvelope] = []
         cur = target
         while not self.chain.has_block(cur):
@@ -134,7 +137,7 @@ class Syncer:
                 raise SyncError("sync target is too far behind any known block")
             p = self.stashed.get(cur)
             if p is None:
-                header, txs, wd = await self._fetch(client, cur)
+                header, txs, wd = await self._fetch(clients, cur)
                 p = envelope_of(self.chain.spec, header, txs, wd)
             missing.append(p)
             cur = p.parent_hash

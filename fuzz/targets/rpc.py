@@ -1,6 +1,6 @@
-"""Targets for the JSON-RPC request parsers: the node's (opnode/rpc/jsonrpc.py ``Dispatcher`` over the real method
-table and its parameter decoders, with a fake node behind it) and the embedded engine's (engine/server.py
-``parse_body`` and ``handle_request`` with a stub method table).
+"""Targets for the JSON-RPC request parsers: the node's (opnode/jsonrpc/server.py ``Dispatcher`` over the real method
+table and its parameter decoders, with a fake node behind it) and the embedded engine's (the same toolkit,
+:mod:`opnode.jsonrpc.server`, over a stub of the engine's method table with its arities).
 
 Both servers turn a handler's unexpected exception into an "internal error" answer and log it; that answer keeps
 the server up but is still a bug, so the targets collect what the servers log and raise it as the finding.
@@ -15,12 +15,12 @@ import logging
 import trio
 
 from derivation.protocol.types import BlockID, L1BlockRef, L2BlockRef
-from engine.execution.server import handle_request, parse_body
 from fuzz.targets import target
 from fuzz.targets.config import CONFIG
 from fuzz.vectors import vector
+from opnode.jsonrpc.errors import SERVER_ERROR, RpcError
+from opnode.jsonrpc.server import ENGINE_LIMITS, Dispatcher, Limits, Method, methods_of
 from opnode.node.l2_reader import BlockNotFound
-from opnode.node.rpc.jsonrpc import Dispatcher, Limits, Method, RPCError
 from opnode.node.rpc.methods import ADMIN_METHODS, node_methods
 from opnode.node.sync_status import SyncStatus
 
@@ -90,7 +90,7 @@ class _FakeNode:
 
     async def start_sequencer(self, unsafe_head):
         if unsafe_head != _L2.hash:
-            raise RPCError("block hash does not match")
+            raise RpcError(SERVER_ERROR, "block hash does not match")
 
     async def stop_sequencer(self):
         return _L2.hash
@@ -140,16 +140,16 @@ _JSON_TOKENS = (b'"jsonrpc":"2.0"', b'"id":', b'"method":', b'"params":[', b'"0x
 @target("jsonrpc", allowed=(), seeds=_rpc_seeds, max_len=8192,
         tokens=_JSON_TOKENS + tuple(f'"{m}"'.encode() for m in _NODE_METHODS))
 def jsonrpc_target(data: bytes) -> None:
-    """opnode/rpc/jsonrpc.py: a request body through the node's dispatcher, real method table and parameter decoders;
-    the answer must be JSON, and no handler may fail with an internal error."""
-    with _raise_logged("opnode.node.rpc"):
+    """opnode/jsonrpc/server.py: a request body through the node's dispatcher, real method table and parameter
+    decoders; the answer must be JSON, and no handler may fail with an internal error."""
+    with _raise_logged("opnode.jsonrpc"):
         out = trio.run(_DISPATCHER.handle_body, data)
     if out is not None:
         json.loads(out)
 
 
 def _stub_engine_methods() -> dict:
-    """What engine/server.py dispatches to, with the engine's arities but no engine behind them."""
+    """What engine/execution/server.py dispatches to, with the engine's arities but no engine behind them."""
     return {
         "engine_exchangeCapabilities": lambda caps: caps,
         "engine_forkchoiceUpdatedV3": lambda s, a=None: {"payloadStatus": {"status": "VALID"}},
@@ -161,6 +161,7 @@ def _stub_engine_methods() -> dict:
 
 
 _ENGINE_METHODS = _stub_engine_methods()
+_ENGINE_DISPATCHER = Dispatcher(methods_of(_ENGINE_METHODS), ENGINE_LIMITS)
 
 
 def _engine_seeds():
@@ -172,10 +173,9 @@ def _engine_seeds():
 @target("engine_rpc", allowed=(), seeds=_engine_seeds, max_len=8192,
         tokens=_JSON_TOKENS + tuple(f'"{m}"'.encode() for m in _ENGINE_METHODS))
 def engine_rpc_target(data: bytes) -> None:
-    """engine/server.py: ``parse_body`` then ``handle_request`` (single and batched, stub methods); the answer must
-    be JSON and no internal error may be logged."""
-    req = parse_body(data)
-    if not isinstance(req, bytes):
-        with _raise_logged("opnode.engine"):
-            out = handle_request(_ENGINE_METHODS, req)
+    """engine/execution/server.py's dispatch (single and batched, stub methods); the answer must be JSON and no
+    internal error may be logged."""
+    with _raise_logged("opnode.jsonrpc"):
+        out = trio.run(_ENGINE_DISPATCHER.handle_body, data)
+    if out is not None:
         json.loads(out)

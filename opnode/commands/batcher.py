@@ -89,7 +89,7 @@ def batcher_command(l1_rpc, l2_rpc, rollup_rpc, private_keys, rollup_config, da,
 
 async def _run(cfg, rollup, rpc_addr, rpc_port) -> None:
     from derivation.protocol.errors import ParseError
-    from opnode.node.l1.rpc import RpcError, TransportError
+    from opnode.jsonrpc.errors import RpcError, TransportError
 
     try:
         await _serve(cfg, rollup, rpc_addr, rpc_port)
@@ -107,7 +107,7 @@ async def _serve(cfg, rollup, rpc_addr, rpc_port) -> None:
 
     import trio
 
-    from opnode.node.rpc.http import serve_url
+    from opnode.jsonrpc.http import serve_url
     from opnode.tools.batcher.admin import make_app
     from opnode.tools.batcher.service import Batcher
 

@@ -63,7 +63,7 @@ def engine_command(genesis_path, dev, jwt_secret, http_port, auth_port, datadir,
         return
     if not jwt_secret:
         raise click.UsageError("--jwt-secret FILE is required to serve the Engine API")
-    from engine.jwt import read_secret, write_secret
+    from opnode.jsonrpc.jwt import read_secret, write_secret
 
     try:
         secret = read_secret(jwt_secret) if os.path.exists(jwt_secret) else write_secret(jwt_secret)

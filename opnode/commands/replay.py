@@ -134,8 +134,8 @@ def record_command(l1_url, beacon_url, trust_rpc, rpc_kind, l2_url, network, rol
 
 def _run_recording(trio, a: dict):
     from derivation.protocol.errors import DerivationError
+    from opnode.jsonrpc.errors import RpcError
     from opnode.node.l1.beacon import BeaconHTTPError
-    from opnode.node.l1.rpc import RpcError
     from opnode.tools.replay.recorder import RecordError
 
     try:

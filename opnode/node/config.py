@@ -307,7 +307,7 @@ def _positive(v: _Values, name: str) -> float:
 
 def _jwt_secret(path: str) -> tuple[bytes, bool]:
     """op-node ``ObtainJWTSecret``: read 32 hex bytes; a missing or empty file gets a new random secret (0600)."""
-    from engine.jwt import read_secret, write_secret
+    from opnode.jsonrpc.jwt import read_secret, write_secret
 
     path = path.strip()
     if not path:

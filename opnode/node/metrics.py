@@ -28,7 +28,6 @@ from prometheus_client.metrics_core import Metric
 
 NAMESPACE = "op_node_default"
 RPC_BUCKETS = (.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10)
-BATCH_METHOD = "<batch>"
 
 
 class _ExactCounter:
@@ -296,7 +295,7 @@ class Metrics:
         the bound port (``port=0`` picks a free one)."""
         import trio
 
-        from opnode.node.rpc.http import serve_asgi
+        from opnode.jsonrpc.http import serve_asgi
 
         await serve_asgi(_MetricsApp(self), addr, port,
                          task_status=trio.TASK_STATUS_IGNORED if task_status is None else task_status)
@@ -309,12 +308,9 @@ class _MetricsApp:
         self.metrics = metrics
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "lifespan":
-            from opnode.node.rpc.http import lifespan
+        from opnode.jsonrpc.http import http_request
 
-            await lifespan(receive, send)
-            return
-        if scope["type"] != "http":
+        if not await http_request(scope, receive, send):
             return
         if scope["method"] not in ("GET", "HEAD"):
             status, body, ctype = 405, b"method not allowed\n", b"text/plain; charset=utf-8"

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from opnode.jsonrpc.client import SyncRpcClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
@@ -75,7 +75,7 @@ class Anvil:
         self.port: int | None = None
         self.proc: subprocess.Popen | None = None
         self._logdir: tempfile.TemporaryDirectory | None = None
-        self._http: httpx.Client | None = None
+        self._rpc: SyncRpcClient | None = None
 
     @property
     def url(self) -> str:
@@ -116,9 +116,9 @@ class Anvil:
         raise AnvilError(f"anvil did not start: {tail}")
 
     def stop(self) -> None:
-        if self._http is not None:
-            self._http.close()
-            self._http = None
+        if self._rpc is not None:
+            self._rpc.close()
+            self._rpc = None
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
             proc.terminate()
@@ -139,11 +139,8 @@ class Anvil:
         self.stop()
 
     def rpc(self, method: str, *params):
-        """A synchronous JSON-RPC call (set-up code and test traffic, not the node)."""
-        if self._http is None:
-            self._http = httpx.Client(timeout=30)
-        r = self._http.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method,
-                                            "params": list(params)}).json()
-        if r.get("error"):
-            raise AnvilError(f"{method}: {r['error']}")
-        return r["result"]
+        """A synchronous JSON-RPC call (set-up code and test traffic, not the node): the result, or
+        :class:`~opnode.jsonrpc.errors.RpcError` / :class:`~opnode.jsonrpc.errors.TransportError`."""
+        if self._rpc is None:
+            self._rpc = SyncRpcClient(self.url, timeout=30)
+        return self._rpc.call(method, *params)

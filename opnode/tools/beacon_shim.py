@@ -10,6 +10,8 @@ without a block answers 404, like a missed slot. Served routes:
 - ``GET /eth/v1/beacon/blobs/{slot}?versioned_hashes=…``: anvil's blobs of that slot's block
 - ``GET /eth/v1/beacon/blob_sidecars/{slot}?indices=…``: sidecars built from those blobs (commitment and proof
   computed here with ckzg; header and inclusion proof are placeholders: clients verify blobs by KZG)
+
+The beacon API is REST, not JSON-RPC; the shim reads anvil's blocks with the project's JSON-RPC client.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import trio
 
 from derivation.protocol import kzg
 from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
-from opnode.node.rpc.http import lifespan, read_body, send_response, serve_url
+from opnode.jsonrpc.client import RpcClient
+from opnode.jsonrpc.http import http_request, read_body, send_response, serve_url
 
 
 def _json(status: int, doc) -> tuple[int, bytes]:
@@ -43,19 +46,19 @@ class BeaconShim:
         self.url: str | None = None
         self.requests = 0
         self._http: httpx.AsyncClient | None = None
+        self._rpc: RpcClient | None = None
         self._genesis_time: int | None = None
         self._times: dict[int, int] = {}  # block number -> timestamp (blocks never change on a test L1 without reorgs)
 
     async def serve(self, *, host: str = "127.0.0.1", port: int = 0, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        async with httpx.AsyncClient(timeout=30) as http:
-            self._http = http
+        async with httpx.AsyncClient(timeout=30) as http, RpcClient(self.anvil_url, timeout=30) as rpc:
+            self._http, self._rpc = http, rpc
             async with trio.open_nursery() as nursery:
                 self.url = await nursery.start(partial(serve_url, self, host=host, port=port))
                 task_status.started(self.url)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "lifespan":
-            await lifespan(receive, send)
+        if not await http_request(scope, receive, send):
             return
         await read_body(receive)
         self.requests += 1
@@ -129,9 +132,7 @@ class BeaconShim:
     async def _block_time(self, number: int) -> int | None:
         if number in self._times:
             return self._times[number]
-        r = await self._http.post(self.anvil_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber",
-                                                        "params": [hex(number), False]})
-        block = r.json().get("result")
+        block = await self._rpc.call("eth_getBlockByNumber", hex(number), False)
         if block is None:
             return None
         t = parse_quantity(block["timestamp"])
@@ -148,9 +149,7 @@ class BeaconShim:
         genesis = await self.genesis_time()
         lo_t = genesis + slot * self.seconds_per_slot
         hi_t = lo_t + self.seconds_per_slot
-        r = await self._http.post(self.anvil_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber",
-                                                        "params": []})
-        lo, hi = 0, parse_quantity(r.json()["result"])
+        lo, hi = 0, parse_quantity(await self._rpc.call("eth_blockNumber"))
         while lo < hi:  # first block with time >= lo_t
             mid = (lo + hi) // 2
             if await self._block_time(mid) < lo_t:

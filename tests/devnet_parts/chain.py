@@ -28,12 +28,12 @@ from engine.controller import EngineController, ref_from_block
 from engine.execution.chain import Chain
 from engine.execution.genesis import build_op_genesis, rollup_config_for
 from engine.execution.service import EngineService
+from opnode.jsonrpc.client import RpcClient
+from opnode.jsonrpc.http import lifespan, read_body, send_response, serve_url
 from opnode.node.l1.beacon import BeaconClient
 from opnode.node.l1.client import L1Client
 from opnode.node.l1.config import BeaconConfig, L1Config
 from opnode.node.l1.heads import HeadTracker
-from opnode.node.l1.rpc import RpcClient
-from opnode.node.rpc.http import lifespan, read_body, send_response, serve_url
 from opnode.node.runtime.driver import Driver
 from opnode.node.runtime.l1_data import NodeL1Source, NotYetOnL1
 from opnode.node.runtime.l2_data import NodeL2Source

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from derivation.protocol.hexutil import from_hex, to_hex
+from opnode.jsonrpc.client import RpcClient
 from opnode.node.l1.client import L1Client
 from opnode.node.l1.config import L1Config
-from opnode.node.l1.rpc import RpcClient
 from opnode.tools.anvil import Anvil
 from opnode.tools.batcher.txmgr import TxManager
 

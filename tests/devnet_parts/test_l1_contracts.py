@@ -24,7 +24,7 @@ from derivation.protocol.deposits import (
 from derivation.protocol.hexutil import from_hex, to_hex
 from derivation.protocol.system_config import SystemConfig
 from derivation.protocol.transactions import deposit
-from opnode.node.l1.rpc import RpcError
+from opnode.jsonrpc.errors import RpcError
 from opnode.testing.harness.world import test_config as rollup_test_config
 from opnode.tools.anvil import DEV_KEYS
 from opnode.tools.batcher.txmgr import SendError, TxCandidate

@@ -14,7 +14,7 @@ import httpx
 
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.hexutil import to_hex
-from engine.jwt import make_token
+from opnode.jsonrpc.jwt import make_token
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_TIME = 1_700_000_000

@@ -20,9 +20,9 @@ from engine.client import (
     UnknownPayload,
 )
 from engine.execution.genesis import rollup_config_for
-from engine.execution.server import bind_socket
 from engine.execution.service import EngineService
-from engine.jwt import verify_token
+from opnode.jsonrpc.http import bind
+from opnode.jsonrpc.jwt import verify_token
 from opnode.testing.engine import genesis, l1_info
 
 SECRET = b"\x22" * 32
@@ -129,7 +129,7 @@ async def test_client_drives_the_real_engine_and_maps_errors(nursery):
     async with EngineClient(url, b"\x23" * 32, cfg) as bad:
         with pytest.raises(EngineAuthError):
             await bad.exchange_capabilities([])
-    closed = bind_socket(0)
+    closed = bind("127.0.0.1", 0)
     port = closed.getsockname()[1]
     closed.close()
     async with EngineClient(f"http://127.0.0.1:{port}", SECRET, cfg, timeout=2) as down:

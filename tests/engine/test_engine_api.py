@@ -14,7 +14,7 @@ from derivation.protocol.hexutil import from_hex, to_hex
 from derivation.protocol.rollup_config import Fork
 from engine.execution.genesis import build_op_genesis
 from engine.execution.service import EngineService
-from engine.jwt import make_token
+from opnode.jsonrpc.jwt import make_token
 from opnode.testing.engine import GENESIS_TIME, addr, genesis, key, l1_info, transfer
 
 SECRET = bytes(range(32))

@@ -326,7 +326,7 @@ def test_forced_transactions_over_the_da_footprint_limit_fail_the_build():
 def test_eth_config_reports_current_next_and_last(activated):
     c = Chain(karst_genesis(2))
     x = EthAPI(c, TxPool(901), None)
-    assert eth_methods(x)["eth_config"] == x.config
+    assert eth_methods(x)["eth_config"].fn == x.config
     cfg = x.config()
     cur, nxt, last = cfg["current"], cfg["next"], cfg["last"]
     assert cur["activationTime"] == 0 and nxt["activationTime"] == T_KARST and last == nxt

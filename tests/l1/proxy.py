@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import trio
 
-from opnode.node.rpc.http import lifespan, read_body, send_response, serve_url
+from opnode.jsonrpc.http import lifespan, read_body, send_response, serve_url
 
 
 @dataclass

@@ -7,10 +7,11 @@ import pytest
 import trio
 
 from derivation.protocol.hexutil import from_hex
+from opnode.jsonrpc.client import RpcClient
+from opnode.jsonrpc.errors import TransportError
 from opnode.node.l1.client import L1Client
 from opnode.node.l1.config import L1Config, RetryPolicy
 from opnode.node.l1.errors import L1DataError
-from opnode.node.l1.rpc import RpcClient, TransportError
 from tests.l1.proxy import Fault
 
 FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)

@@ -6,8 +6,9 @@ import httpx
 import trio
 
 from derivation.protocol.types import BlockID, L1BlockRef, L2BlockRef
+from opnode.jsonrpc.errors import SERVER_ERROR, RpcError
+from opnode.jsonrpc.server import Limits
 from opnode.node.metrics import Metrics
-from opnode.node.rpc.jsonrpc import Limits, RPCError
 from opnode.node.rpc.methods import node_methods
 from opnode.node.rpc.server import RPCConfig, RPCServer
 from opnode.node.sync_status import SyncStatus
@@ -63,7 +64,7 @@ class FakeNode:
     async def start_sequencer(self, unsafe_head: bytes):
         await self._hook("start", unsafe_head)
         if unsafe_head != self.status.unsafe_l2.hash:
-            raise RPCError("block hash does not match: head " + "0x" + self.status.unsafe_l2.hash.hex())
+            raise RpcError(SERVER_ERROR, "block hash does not match: head " + "0x" + self.status.unsafe_l2.hash.hex())
         self.active = True
 
     async def stop_sequencer(self) -> bytes:

@@ -9,8 +9,9 @@ import pytest
 
 from derivation.protocol.errors import ParseError
 from derivation.protocol.rollup_config import Fork
-from engine.jwt import check_authorization
-from opnode.node.l2_reader import BlockNotFound, L2Reader, L2ReaderUnavailable, L2RPCError
+from opnode.jsonrpc.errors import RpcError, TransportError
+from opnode.jsonrpc.jwt import check_authorization
+from opnode.node.l2_reader import BlockNotFound, L2Reader
 from opnode.node.metrics import Metrics
 from opnode.node.networks import load_rollup_config
 
@@ -50,21 +51,21 @@ async def test_errors_are_typed_and_metered():
     m = Metrics()
     with pytest.raises(BlockNotFound):
         await reader(answer(None), metrics=m).block_by_hash(b"\x01" * 32)
-    with pytest.raises(L2RPCError) as e:
+    with pytest.raises(RpcError) as e:
         await reader(answer(error={"code": -32000, "message": "header not found"}), metrics=m).call("eth_x")
     assert e.value.code == -32000
-    with pytest.raises(L2ReaderUnavailable) as e:
+    with pytest.raises(TransportError) as e:
         await reader(lambda req: httpx.Response(503, text="busy"), metrics=m).call("eth_y")
     assert e.value.label == "http_503"
-    with pytest.raises(L2ReaderUnavailable, match="non-JSON"):
+    with pytest.raises(TransportError, match="not JSON"):
         await reader(lambda req: httpx.Response(200, content=b"<html>"), metrics=m).call("eth_z")
-    with pytest.raises(L2ReaderUnavailable, match="non-JSON"):
+    with pytest.raises(TransportError, match="not JSON"):
         await reader(lambda req: httpx.Response(200, content=b"[" * 500_000), metrics=m).call("eth_z")
 
     def refuse(request):
         raise httpx.ConnectError("refused")
 
-    with pytest.raises(L2ReaderUnavailable, match="unreachable"):
+    with pytest.raises(TransportError, match="ConnectError"):
         await reader(refuse).call("eth_chainId")
     with pytest.raises(ParseError):
         await reader(answer([1, 2])).block_by_number(1)

@@ -9,8 +9,8 @@ import httpx
 import pytest
 import trio
 
+from opnode.jsonrpc.server import Limits, Method
 from opnode.node.networks import load_rollup_config
-from opnode.node.rpc.jsonrpc import Limits, Method
 from tests.node.rpc_support import Client, FakeNode, start_server
 
 CFG = load_rollup_config("op-sepolia")
@@ -183,7 +183,7 @@ async def test_rpc_server_metrics(nursery, client):
 async def test_port_in_use_is_a_clear_error(nursery, client):
     c, _, _ = await serve(nursery, client)
     port = int(c.url.rsplit(":", 1)[1].strip("/"))
-    from opnode.node.rpc.http import BindError, bind
+    from opnode.jsonrpc.http import BindError, bind
 
     with pytest.raises(BindError, match=f"cannot listen on 127.0.0.1:{port}"):
         bind("127.0.0.1", port)

@@ -22,8 +22,8 @@ from derivation.protocol.transactions import decode as decode_tx
 from derivation.protocol.types import BlockID, L1BlockInfo, L1BlockRef, Receipt
 from derivation.providers import DataKind, DataRequest, NeedData
 from derivation.stages.attributes_builder import AttributesBuilder
+from opnode.jsonrpc.http import lifespan, read_body, send_response
 from opnode.node.l1 import blockdata
-from opnode.node.rpc.http import lifespan, read_body, send_response
 from opnode.testing.harness.l2 import MemoryL2
 from opnode.testing.harness.world import ECOTONE_SCALAR
 from opnode.testing.txgen import KEYS, make_tx

@@ -11,7 +11,7 @@ from functools import partial
 import pytest
 import trio
 
-from opnode.node.rpc.http import serve_url
+from opnode.jsonrpc.http import serve_url
 from opnode.tools.anvil import Anvil
 from opnode.tools.beacon_shim import BeaconShim
 from opnode.tools.replay import format as fmt

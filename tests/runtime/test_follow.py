@@ -34,7 +34,7 @@ def _source(w, handler, **kw):
 
     fs = FollowSource("http://source/901", timeout=1, interval=0.1, l1_ref_by_number=l1, ctrl=None, driver=None,
                       count=results.append, **kw)
-    return fs, httpx.AsyncClient(transport=transport), results
+    return fs, fs.client(transport), results
 
 
 def _ref(w, number, l1_number, seq=0):

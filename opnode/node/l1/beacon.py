@@ -23,9 +23,9 @@ from derivation.protocol.hexutil import from_hex, to_hex
 from derivation.protocol.jsonutil import loads_bounded
 from derivation.protocol.types import L1BlockRef
 from derivation.providers import IndexedBlobHash
+from opnode.jsonrpc.client import RpcStats
 from opnode.node.l1.config import BeaconConfig
 from opnode.node.l1.errors import BlobUnavailableError
-from opnode.node.l1.rpc import RpcStats
 from opnode.node.metrics import Metrics
 
 __all__ = ["BeaconClient", "IndexedBlobHash"]

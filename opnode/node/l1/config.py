@@ -8,19 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from opnode.jsonrpc.client import RetryPolicy
+
 # op-node's --l1.rpckind values (op-service/sources/receipts_rpc.go RPCProviderKinds).
 RPC_KINDS = ("alchemy", "quicknode", "infura", "parity", "nethermind", "debug_geth", "erigon", "basic", "any",
              "standard")
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Transient failures (connection errors, timeouts, HTTP 5xx/429, unreadable bodies) are retried with
-    exponential backoff and full jitter: attempt n waits ``uniform(0, min(max_delay, base_delay * 2**n))``."""
-
-    attempts: int = 5
-    base_delay: float = 0.1
-    max_delay: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)

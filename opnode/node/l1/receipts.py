@@ -16,10 +16,11 @@ import trio
 from derivation.protocol.hexutil import to_hex
 from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from derivation.protocol.types import L1BlockInfo, Receipt
+from opnode.jsonrpc.errors import RpcError
 from opnode.node.l1 import blockdata
 from opnode.node.l1.blockdata import BlockDataError
 from opnode.node.l1.errors import L1DataError
-from opnode.node.l1.rpc import RpcClient, RpcError
+from opnode.node.l1.rpc import RpcClient
 
 log = logging.getLogger("opnode.node.l1")
 

@@ -1,2 +1,2 @@
-"""The node's JSON-RPC surface: the HTTP server, the JSON-RPC protocol, op-node's methods and the NodeAPI they
-read through."""
+"""The node's JSON-RPC surface: the server (on the shared toolkit, :mod:`opnode.jsonrpc.server`), op-node's methods
+and the NodeAPI they read through."""

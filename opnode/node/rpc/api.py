@@ -4,7 +4,7 @@ Handlers only read through it (``sync_status``, ``l2_eth``, ``safedb``, ``p2p``)
 never touch the driver, the engine controller or the L1 client directly, so the RPC surface can be tested without
 a node and the node can change inside without breaking the RPC contract.
 
-Errors: a hook raises :class:`~opnode.node.rpc.jsonrpc.RPCError` for an answer the caller should see (e.g. "sequencer
+Errors: a hook raises :class:`~opnode.jsonrpc.errors.RpcError` for an answer the caller should see (e.g. "sequencer
 already running", code -32000); any other exception is treated as a bug (-32603, logged).
 """
 
@@ -68,6 +68,6 @@ class NodeAPI(Protocol):
 
     async def post_unsafe_payload(self, envelope: ExecutionPayloadEnvelope) -> None:
         """Insert a payload as op-conductor does on failover. The implementation checks the block hash against
-        the payload (op-node ``CheckBlockHash``) and raises RPCError("payload has bad block hash: …") if it
+        the payload (op-node ``CheckBlockHash``) and raises RpcError(SERVER_ERROR, "payload has bad block hash: …") if it
         differs."""
         ...

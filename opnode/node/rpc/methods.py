@@ -26,10 +26,11 @@ from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.tx_json import tx_from_json
 from derivation.protocol.types import L2BlockRef
 from opnode import __version__
+from opnode.jsonrpc.errors import SERVER_ERROR, InvalidParams, RpcError, TransportError
+from opnode.jsonrpc.server import Method
 from opnode.node import logs
-from opnode.node.l2_reader import BlockNotFound, L2ReaderUnavailable, L2RPCError
+from opnode.node.l2_reader import BlockNotFound
 from opnode.node.rpc.api import NodeAPI
-from opnode.node.rpc.jsonrpc import InvalidParams, Method, RPCError
 from opnode.node.safedb import SafeDBError, SafeHeadNotFound
 
 VERSION = f"v{__version__}-opnode"
@@ -114,16 +115,16 @@ class NodeMethods:
             block = await self.api.l2_eth.block_by_number(n, True)
             ref = _ref(cfg, block)
         except BlockNotFound:
-            raise RPCError("failed to get L2 block ref with sync status: not found") from None
-        except (L2ReaderUnavailable, L2RPCError, ParseError) as e:
-            raise RPCError(f"failed to get L2 block ref with sync status: {e}") from None
+            raise RpcError(SERVER_ERROR, "failed to get L2 block ref with sync status: not found") from None
+        except (TransportError, RpcError, ParseError) as e:
+            raise RpcError(SERVER_ERROR, f"failed to get L2 block ref with sync status: {e}") from None
         try:
             out = await self.api.l2_eth.output_v0_at_block(
                 cfg, ref.hash, fetch_from_state=getattr(self.api, "fetch_withdrawal_root_from_state", False))
         except BlockNotFound:
-            raise RPCError(f"failed to get L2 output at block {_ref_text(ref)}: not found") from None
-        except (L2ReaderUnavailable, L2RPCError, ParseError) as e:
-            raise RPCError(f"failed to get L2 output at block {_ref_text(ref)}: {e}") from None
+            raise RpcError(SERVER_ERROR, f"failed to get L2 output at block {_ref_text(ref)}: not found") from None
+        except (TransportError, RpcError, ParseError) as e:
+            raise RpcError(SERVER_ERROR, f"failed to get L2 output at block {_ref_text(ref)}: {e}") from None
         return {"version": to_hex(OUTPUT_VERSION_V0), "outputRoot": to_hex(out.root()), "blockRef": ref.to_json(),
                 "withdrawalStorageRoot": to_hex(out.message_passer_storage_root),
                 "stateRoot": to_hex(out.state_root), "syncStatus": status.to_json()}
@@ -132,13 +133,13 @@ class NodeMethods:
         n = uint64_param(number, 0)
         db = self.api.safedb
         if db is None:
-            raise RPCError("safe head database not enabled")
+            raise RpcError(SERVER_ERROR, "safe head database not enabled")
         try:
             return db.safe_head_at(n).to_json()
         except SafeHeadNotFound:
-            raise RPCError("not found") from None
+            raise RpcError(SERVER_ERROR, "not found") from None
         except SafeDBError as e:
-            raise RPCError(f"failed to get safe head at l1 block {hex(n)}: {e}") from None
+            raise RpcError(SERVER_ERROR, f"failed to get safe head at l1 block {hex(n)}: {e}") from None
 
     async def peer_stats(self):
         p2p = self.api.p2p
@@ -171,7 +172,7 @@ class NodeMethods:
         try:
             logs.set_level(level)
         except logs.LogLevelError as e:
-            raise RPCError(str(e)) from None
+            raise RpcError(SERVER_ERROR, str(e)) from None
         return None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from derivation.protocol.payload import ExecutionPayloadEnvelope
-from opnode.node.rpc.jsonrpc import RPCError
+from opnode.jsonrpc.errors import SERVER_ERROR, RpcError
 from opnode.node.sync_status import SyncStatus
 from p2p.block_hash import compute_block_hash
 from p2p.topics import version_for_timestamp
@@ -27,20 +27,20 @@ class RuntimeAPI:
     def _sequencer(self):
         seq = self._node.sequencer
         if seq is None:
-            raise RPCError("sequencer is not enabled on this node")
+            raise RpcError(SERVER_ERROR, "sequencer is not enabled on this node")
         return seq
 
     async def start_sequencer(self, unsafe_head: bytes) -> None:
         try:
             self._sequencer().start(unsafe_head)
         except ValueError as e:
-            raise RPCError(str(e)) from None
+            raise RpcError(SERVER_ERROR, str(e)) from None
 
     async def stop_sequencer(self) -> bytes:
         try:
             return self._sequencer().stop()
         except ValueError as e:
-            raise RPCError(str(e)) from None
+            raise RpcError(SERVER_ERROR, str(e)) from None
 
     async def sequencer_active(self) -> bool:
         seq = self._node.sequencer
@@ -49,5 +49,5 @@ class RuntimeAPI:
     async def post_unsafe_payload(self, envelope: ExecutionPayloadEnvelope) -> None:
         actual = compute_block_hash(envelope, version_for_timestamp(self.rollup_config, envelope.timestamp))
         if actual != envelope.block_hash:
-            raise RPCError(f"payload has bad block hash: 0x{actual.hex()}, expected 0x{envelope.block_hash.hex()}")
+            raise RpcError(SERVER_ERROR, f"payload has bad block hash: 0x{actual.hex()}, expected 0x{envelope.block_hash.hex()}")
         self._node.driver.submit_unsafe(envelope)

@@ -6,6 +6,7 @@ call is bounded by ``--l2.follow.source.rpc-timeout``). An update is applied onl
 (safe ≤ local-safe, finalized ≤ safe) and the L1 origins of local-safe, safe and finalized — and the source's
 ``current_l1`` when set — are canonical on our L1; otherwise the whole update is dropped and counted by reason,
 with op-node's metric labels. The URL may carry a path (an op-supernode serves each chain at ``/<chainID>``).
+The transport is the project's JSON-RPC client without retries (the next poll is the retry).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import httpx
 import trio
 
 from derivation.protocol.errors import DerivationError
-from derivation.protocol.jsonutil import loads_bounded
 from derivation.protocol.types import L1BlockRef
+from opnode.jsonrpc.client import NO_RETRY, RpcClient
+from opnode.jsonrpc.errors import RpcError
 from opnode.node.sync_status import SyncStatus, SyncStatusError, SyncStatusTracker
 
 log = logging.getLogger("opnode.follow")
@@ -48,15 +50,14 @@ class FollowSource:
         self.results[r] = self.results.get(r, 0) + 1
         self.count(r)
 
-    async def fetch(self, http: httpx.AsyncClient) -> SyncStatus | None:
+    def client(self, transport: httpx.AsyncBaseTransport | None = None) -> RpcClient:
+        """The source's JSON-RPC client: one attempt per poll, bounded by the follow timeout."""
+        return RpcClient(self.url, timeout=self.timeout, retry=NO_RETRY, transport=transport)
+
+    async def fetch(self, rpc: RpcClient) -> SyncStatus | None:
         try:
-            r = await http.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "optimism_syncStatus",
-                                                "params": []}, timeout=self.timeout)
-            body = loads_bounded(r.content)
-            if "error" in body and body["error"] is not None:
-                raise ValueError(f"source answered error {body['error']} (HTTP {r.status_code})")
-            return SyncStatus.from_json(body.get("result"))
-        except (httpx.HTTPError, ValueError, SyncStatusError, AttributeError, TypeError) as e:
+            return SyncStatus.from_json(await rpc.call("optimism_syncStatus"))
+        except (DerivationError, RpcError, SyncStatusError, ValueError, AttributeError, TypeError) as e:
             log.warning("Follow Upstream: Failed to fetch status: %s", str(e) or type(e).__name__)  # timeouts: ''
             self._result(FETCH)
             return None
@@ -90,10 +91,10 @@ class FollowSource:
         return True
 
     async def run(self) -> None:
-        async with httpx.AsyncClient() as http:
+        async with self.client() as rpc:
             tick = trio.current_time()
             while True:
-                st = await self.fetch(http)
+                st = await self.fetch(rpc)
                 if st is not None and await self.validate(st):
                     self._pending = st
                     self.driver.wake()

@@ -19,11 +19,11 @@ from derivation.stages.attributes_builder import AttributesBuilder
 from engine.client import EngineClient
 from engine.controller import EngineController, HeadsChanged, HeadsEvent
 from opnode import __version__
+from opnode.jsonrpc.errors import RpcError
 from opnode.node.config import NodeConfig
 from opnode.node.l1.beacon import BeaconClient
 from opnode.node.l1.client import L1Client
 from opnode.node.l1.heads import HeadTracker
-from opnode.node.l1.rpc import RpcError
 from opnode.node.l2_reader import L2Reader
 from opnode.node.logs import get_logger
 from opnode.node.metrics import Metrics
@@ -244,7 +244,8 @@ class OpNode:
     def _p2p_methods(self) -> dict:
         if self.p2p is None:
             return {}
-        from opnode.node.rpc.jsonrpc import Method, RPCError
+        from opnode.jsonrpc.errors import RpcError as ApiError
+        from opnode.jsonrpc.server import Method
         from p2p import api
 
         def wrap(name):
@@ -252,7 +253,7 @@ class OpNode:
                 try:
                     return await api.call(self.p2p, name, *params)
                 except api.P2PApiError as e:
-                    raise RPCError(str(e), e.code) from None
+                    raise ApiError(e.code, str(e)) from None
             return Method(handler, 0, 2)
 
         return {name: wrap(name) for name in api.METHODS}

@@ -9,62 +9,36 @@ The devnet's traffic generator uses stop/start around a batcher key rotation (se
 
 from __future__ import annotations
 
-import json
-
-import httpx
-
-from opnode.node.rpc.http import lifespan, read_body, send_response
+from opnode.jsonrpc.client import RpcClient
+from opnode.jsonrpc.server import Dispatcher, JsonRpcApp, Limits, methods_of
 
 MAX_BODY = 1 << 20
 
 
-def make_app(batcher):
-    async def handle(req: dict):
-        method, rid = req.get("method"), req.get("id")
-        if method == "admin_startBatcher":
-            batcher.start()
-            result = None
-        elif method == "admin_stopBatcher":
-            await batcher.stop()
-            result = None
-        elif method == "admin_flushBatcher":
-            batcher.flush()
-            result = None
-        elif method == "batcher_status":
-            result = batcher.status()
-        else:
-            return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": f"the method {method} does "
-                                                                                      "not exist/is not available"}}
-        return {"jsonrpc": "2.0", "id": rid, "result": result}
-
-    async def app(scope, receive, send):
-        if scope["type"] == "lifespan":
-            await lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        body = await read_body(receive, MAX_BODY)
-        if body is None:
-            await send_response(send, 413, b'{"error":"request too large"}')
-            return
-        try:
-            req = json.loads(body)
-        except ValueError:
-            out = {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}}
-        else:
-            if isinstance(req, list):
-                out = [await handle(r) if isinstance(r, dict) else _invalid() for r in req]
-            elif isinstance(req, dict):
-                out = await handle(req)
-            else:
-                out = _invalid()
-        await send_response(send, 200, json.dumps(out, default=lambda v: "0x" + v.hex()).encode())
-
-    return app
+def _hex_bytes(v):
+    """The status as JSON holds it: bytes as 0x-hex, recursively."""
+    if isinstance(v, bytes):
+        return "0x" + v.hex()
+    if isinstance(v, dict):
+        return {k: _hex_bytes(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_hex_bytes(x) for x in v]
+    return v
 
 
-def _invalid() -> dict:
-    return {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "invalid request"}}
+def make_app(batcher) -> JsonRpcApp:
+    """The batcher's endpoint on the project's JSON-RPC server toolkit (geth's codes and HTTP rules)."""
+
+    async def stop():
+        await batcher.stop()
+
+    methods = methods_of({
+        "admin_startBatcher": lambda: batcher.start(),
+        "admin_stopBatcher": stop,
+        "admin_flushBatcher": lambda: batcher.flush(),
+        "batcher_status": lambda: _hex_bytes(batcher.status()),
+    })
+    return JsonRpcApp(Dispatcher(methods, Limits(max_body_bytes=MAX_BODY)))
 
 
 class BatcherControl:
@@ -75,11 +49,8 @@ class BatcherControl:
         self.timeout = timeout
 
     async def _call(self, method: str):
-        async with httpx.AsyncClient(timeout=self.timeout) as http:
-            r = (await http.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": []})).json()
-        if r.get("error"):
-            raise RuntimeError(f"{method}: {r['error']}")
-        return r.get("result")
+        async with RpcClient(self.url, timeout=self.timeout) as rpc:
+            return await rpc.call(method)
 
     async def pause(self) -> None:
         await self._call("admin_stopBatcher")

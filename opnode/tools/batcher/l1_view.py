@@ -22,7 +22,7 @@ from derivation.protocol.config_update import (
 from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
 from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.types import L1BlockRef, Log
-from opnode.node.l1.rpc import RpcClient
+from opnode.jsonrpc.client import RpcClient
 
 RESCAN = 64
 

@@ -19,7 +19,7 @@ from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.transactions import DEPOSIT
 from derivation.protocol.tx_json import tx_from_json
 from derivation.protocol.types import BlockID, L2BlockRef
-from opnode.node.l1.rpc import RpcClient
+from opnode.jsonrpc.client import RpcClient
 
 
 class L2BlockError(ParseError):

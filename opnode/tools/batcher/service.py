@@ -30,7 +30,8 @@ from derivation.protocol.errors import ParseError, TemporaryError
 from derivation.protocol.hexutil import to_hex
 from derivation.protocol.rollup_config import Fork, RollupConfig
 from derivation.protocol.types import BlockID
-from opnode.node.l1.rpc import RpcClient, RpcError
+from opnode.jsonrpc.client import RpcClient
+from opnode.jsonrpc.errors import RpcError
 from opnode.tools.batcher.channels import BLOBS, CALLDATA, Channel, ChannelManager, L2Reorg, Submission
 from opnode.tools.batcher.config import BatcherConfig
 from opnode.tools.batcher.events import EventLog

@@ -28,7 +28,8 @@ from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
 from derivation.protocol.kzg import blob_to_commitment, compute_blob_proof, versioned_hash
 from derivation.protocol.l1_chain_config import PRAGUE_UPDATE_FRACTION, BlobFork, L1ChainConfig, blob_base_fee
 from derivation.protocol.transactions import BLOB, DYNAMIC_FEE, Transaction
-from opnode.node.l1.rpc import RpcClient, RpcError
+from opnode.jsonrpc.client import RpcClient
+from opnode.jsonrpc.errors import RpcError
 
 log = logging.getLogger("opnode.txmgr")
 

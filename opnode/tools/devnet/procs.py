@@ -13,7 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+from opnode.jsonrpc.client import SyncRpcClient
+from opnode.jsonrpc.errors import RpcError, TransportError
 
 ROOT = Path(__file__).resolve().parents[3]
 _PR_SET_PDEATHSIG = 1
@@ -65,20 +66,16 @@ class Proc:
         except OSError:
             return ""
 
-    def wait_rpc(self, url: str, method: str, timeout: float = 60.0, headers: dict | None = None):
+    def wait_rpc(self, url: str, method: str, timeout: float = 60.0):
         """Poll ``url`` with a JSON-RPC ``method`` until it answers (the result), or fail with the log tail."""
         deadline = time.monotonic() + timeout
-        with httpx.Client(timeout=2) as http:
+        with SyncRpcClient(url, timeout=2) as rpc:
             while time.monotonic() < deadline:
                 if not self.alive():
                     raise RuntimeError(f"{self.name} exited ({self.proc.returncode}):\n{self.log_tail()}")
                 try:
-                    r = http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": []},
-                                  headers=headers or {})
-                    body = r.json()
-                    if "result" in body:
-                        return body["result"]
-                except (httpx.HTTPError, ValueError):
+                    return rpc.call(method)
+                except (RpcError, TransportError):
                     pass
                 time.sleep(0.1)
         raise TimeoutError(f"{self.name} did not answer {method} at {url} within {timeout} s:\n{self.log_tail()}")

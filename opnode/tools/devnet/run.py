@@ -31,6 +31,8 @@ import trio
 from derivation.protocol.crypto import address_from_private_key
 from derivation.protocol.hexutil import from_hex, to_hex
 from derivation.protocol.rollup_config import Fork
+from opnode.jsonrpc.client import NO_RETRY, RpcClient
+from opnode.jsonrpc.errors import RpcError, TransportError
 from opnode.tools.anvil import DEV_KEYS
 from opnode.tools.batcher.admin import BatcherControl
 from opnode.tools.devnet.procs import free_port
@@ -87,6 +89,7 @@ class Devnet:
                            metrics=True, sequencer_l1_confs=opts.sequencer_l1_confs, spread_light_nodes=True)
         self.traffic: Traffic | None = None
         self.samples: list[dict] = []
+        self._rpcs: dict[str, RpcClient] = {}  # the sampler's clients, one per endpoint
         self.errors: list[str] = []
         self.batcher_status: dict | None = None
         self.drops: dict[str, float] = {}
@@ -141,19 +144,20 @@ class Devnet:
             log.exception("traffic stopped")
             self.errors.append(f"traffic stopped: {type(e).__name__}: {e}")
 
-    async def _rpc(self, http: httpx.AsyncClient, url: str, method: str, *params):
+    async def _rpc(self, url: str, method: str, *params):
+        """A sample's read: the result, or None when the endpoint gives none (the table shows a gap)."""
+        if url not in self._rpcs:
+            self._rpcs[url] = RpcClient(url, timeout=5, retry=NO_RETRY)
         try:
-            body = (await http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method,
-                                               "params": list(params)})).json()
-        except (httpx.HTTPError, ValueError):
+            return await self._rpcs[url].call(method, *params)
+        except (RpcError, TransportError):
             return None
-        return body.get("result") if isinstance(body, dict) else None
 
-    async def sample(self, http: httpx.AsyncClient) -> dict:
+    async def sample(self) -> dict:
         nodes: dict[str, dict | None] = {}
         l1_head = None
         for n in self.stack.nodes:
-            st = await self._rpc(http, n.rpc, "optimism_syncStatus")
+            st = await self._rpc(n.rpc, "optimism_syncStatus")
             if not isinstance(st, dict):
                 nodes[n.name] = None
                 continue
@@ -180,8 +184,8 @@ class Devnet:
         last_drops = -math.inf
         try:
             while True:
-                row = await self.sample(http)
-                st = await self._rpc(http, self.batcher_url, "batcher_status")
+                row = await self.sample()
+                st = await self._rpc(self.batcher_url, "batcher_status")
                 if isinstance(st, dict):
                     self.batcher_status = st
                 if trio.current_time() - last_drops >= DROPS_EVERY:
@@ -197,6 +201,9 @@ class Devnet:
         finally:
             if live is not None:
                 live.stop()
+            with trio.CancelScope(shield=True):  # the sampler ends by cancellation
+                for rpc in self._rpcs.values():
+                    await rpc.aclose()
 
     async def _read_drops(self, http: httpx.AsyncClient) -> None:
         total: dict[str, float] = {}
@@ -222,7 +229,7 @@ class Devnet:
         try:
             try:
                 self.batcher_status = rpc.call(self.batcher_url, "batcher_status")
-            except (httpx.HTTPError, RuntimeError, ValueError) as e:
+            except (RpcError, TransportError, httpx.HTTPError, RuntimeError, ValueError) as e:
                 errors.append(f"batcher status unreadable: {e}")
             for n in self.stack.nodes:
                 if n.proc is None or not n.proc.alive():

@@ -18,7 +18,7 @@ from derivation.protocol.crypto import address_from_private_key, keccak256
 from derivation.protocol.hexutil import from_hex, parse_quantity
 from derivation.protocol.rollup_config import Fork
 from derivation.protocol.types import BlockID
-from opnode.node.l1.rpc import RpcClient
+from opnode.jsonrpc.client import RpcClient
 from opnode.tools.anvil import DEV_KEYS, Anvil
 from opnode.tools.batcher.txmgr import TxManager
 from opnode.tools.devnet.chain_files import ChainFiles, write_chain_files

@@ -37,6 +37,8 @@ from derivation.protocol.deposits import user_deposit_source_hash
 from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
 from derivation.protocol.rollup_config import Fork, RollupConfig
 from derivation.protocol.upgrades import upgrade_gas, upgrade_transactions
+from opnode.jsonrpc.client import SyncRpcClient
+from opnode.jsonrpc.errors import RpcError, TransportError
 from opnode.tools.l1contracts.portal import TRANSACTION_DEPOSITED
 
 CHECKED_FORKS = (Fork.HOLOCENE, Fork.ISTHMUS, Fork.JOVIAN, Fork.KARST)
@@ -46,35 +48,29 @@ _LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 
 class JsonRpc:
-    """A small synchronous JSON-RPC client with batches (the checks read hundreds of blocks at the end)."""
+    """Synchronous JSON-RPC to the devnet's endpoints, with batches (the checks read hundreds of blocks at the end):
+    one :class:`~opnode.jsonrpc.client.SyncRpcClient` per URL; ``http`` for the plain GETs (metrics, beacon)."""
 
     def __init__(self, timeout: float = 20.0):
+        self.timeout = timeout
         self.http = httpx.Client(timeout=timeout)
+        self._clients: dict[str, SyncRpcClient] = {}
 
     def close(self) -> None:
         self.http.close()
+        for c in self._clients.values():
+            c.close()
+
+    def _client(self, url: str) -> SyncRpcClient:
+        if url not in self._clients:
+            self._clients[url] = SyncRpcClient(url, timeout=self.timeout)
+        return self._clients[url]
 
     def call(self, url: str, method: str, *params):
-        body = self.http.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).json()
-        if body.get("error"):
-            raise RuntimeError(f"{method} at {url}: {body['error']}")
-        return body.get("result")
+        return self._client(url).call(method, *params)
 
     def batch(self, url: str, calls: list[tuple[str, list]], chunk: int = 100) -> list:
-        out: list = []
-        for i in range(0, len(calls), chunk):
-            part = calls[i:i + chunk]
-            req = [{"jsonrpc": "2.0", "id": j, "method": m, "params": p} for j, (m, p) in enumerate(part)]
-            body = self.http.post(url, json=req).json()
-            if not isinstance(body, list):
-                raise RuntimeError(f"batch at {url}: {body}")
-            by_id = {r.get("id"): r for r in body}
-            for j, (m, _) in enumerate(part):
-                r = by_id.get(j, {})
-                if r.get("error"):
-                    raise RuntimeError(f"{m} at {url}: {r['error']}")
-                out.append(r.get("result"))
-        return out
+        return self._client(url).batch(calls, chunk)
 
     def blocks(self, url: str, numbers: list[int], full: bool = False) -> list[dict | None]:
         return self.batch(url, [("eth_getBlockByNumber", [hex(n), full]) for n in numbers])
@@ -249,7 +245,7 @@ def summarize(rpc: JsonRpc, *, cfg: RollupConfig, l1_url: str, nodes: list[NodeR
     for s in followers:
         try:
             statuses[s.name] = status_of(s) if status_of else rpc.call(s.rpc, "optimism_syncStatus")
-        except (httpx.HTTPError, RuntimeError, ValueError) as e:
+        except (RpcError, TransportError, httpx.HTTPError, RuntimeError, ValueError) as e:
             errors.append(f"{s.name}: no sync status: {e}")
     safe = {name: st["safe_l2"]["number"] for name, st in statuses.items()}
     checks: dict[str, dict] = {}
@@ -258,7 +254,7 @@ def summarize(rpc: JsonRpc, *, cfg: RollupConfig, l1_url: str, nodes: list[NodeR
                     ("deposits_included", lambda: check_deposits(rpc, l1_url, cfg, sources, statuses, traffic))):
         try:
             checks[key] = fn()
-        except (httpx.HTTPError, RuntimeError, ValueError, KeyError, TypeError) as e:
+        except (RpcError, TransportError, httpx.HTTPError, RuntimeError, ValueError, KeyError, TypeError) as e:
             checks[key] = {"ok": False, "error": str(e)}
             errors.append(f"{key}: {e}")
     checks["batches_by_da"] = check_batches(batcher_status, da)

@@ -38,7 +38,8 @@ import trio
 from derivation.protocol.crypto import address_from_private_key
 from derivation.protocol.hexutil import parse_quantity, to_hex
 from derivation.protocol.rollup_config import Fork, RollupConfig
-from opnode.node.l1.rpc import RpcClient, RpcError, TransportError
+from opnode.jsonrpc.client import RpcClient
+from opnode.jsonrpc.errors import RpcError, TransportError
 from opnode.tools.batcher.txmgr import PendingTx, SendError, TxCandidate, TxManager
 from opnode.tools.l1contracts import portal
 from opnode.tools.l1contracts import system_config as sysconf

@@ -24,12 +24,13 @@ from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.tx_json import tx_from_json
 from derivation.protocol.types import L1BlockRef
 from derivation.providers import IndexedBlobHash
+from opnode.jsonrpc.client import RpcClient
+from opnode.jsonrpc.errors import RpcError
 from opnode.node.l1.beacon import BeaconClient
 from opnode.node.l1.blockdata import header_rlp
 from opnode.node.l1.client import L1Client
 from opnode.node.l1.config import BeaconConfig, L1Config
 from opnode.node.l1.errors import NotFoundError
-from opnode.node.l1.rpc import RpcClient, RpcError
 from opnode.tools.replay.recorder import RecordError
 from opnode.tools.replay.store import TX_ROOT_ANVIL, TX_ROOT_CANONICAL, L2Block, decode_l1_header, encode_receipt
 

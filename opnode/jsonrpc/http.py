@@ -1,14 +1,23 @@
 """Serving an ASGI app on hypercorn under trio, on a socket we bind ourselves (so ``port=0`` reports the port it
-got, and a port in use is a clear error before the server starts)."""
+got, and a port in use is a clear error before the server starts), and the few ASGI helpers every server of the
+project shares (lifespan, bounded body, short response)."""
 
 from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, cast
 
 import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class BindError(OSError):
@@ -29,7 +38,7 @@ def bind(host: str, port: int) -> socket.socket:
     return s
 
 
-async def lifespan(receive, send) -> None:
+async def lifespan(receive: Receive, send: Send) -> None:
     """Answer an ASGI lifespan scope (nothing to set up or tear down)."""
     while True:
         msg = await receive()
@@ -40,7 +49,15 @@ async def lifespan(receive, send) -> None:
             return
 
 
-async def read_body(receive, limit: int | None = None) -> bytes | None:
+async def http_request(scope: Scope, receive: Receive, send: Send) -> bool:
+    """Whether ``scope`` is an HTTP request to answer; a lifespan scope is answered here, any other is ignored."""
+    if scope["type"] == "lifespan":
+        await lifespan(receive, send)
+        return False
+    return bool(scope["type"] == "http")
+
+
+async def read_body(receive: Receive, limit: int | None = None) -> bytes | None:
     """The whole request body, or None once it grows past ``limit`` bytes (the rest is not read)."""
     body = bytearray()
     while True:
@@ -52,18 +69,25 @@ async def read_body(receive, limit: int | None = None) -> bytes | None:
             return bytes(body)
 
 
-async def send_response(send, status: int, body: bytes, content_type: str = "application/json") -> None:
+def header_map(scope: Scope) -> dict[str, str]:
+    """The request headers, names lower-cased. Decoded as latin-1 (HTTP's own charset), so that any byte a client
+    sends is read, not a UnicodeDecodeError."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+async def send_response(send: Send, status: int, body: bytes, content_type: str = "application/json") -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 
-async def serve_asgi(app, host: str, port: int, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+async def serve_asgi(app: App, host: str, port: int, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
     """Serve ``app`` on ``host:port`` until cancelled; ``task_status.started(port)`` once listening."""
     await serve_socket(app, bind(host, port), task_status=task_status)
 
 
-async def serve_url(app, *, host: str = "127.0.0.1", port: int = 0, task_status=trio.TASK_STATUS_IGNORED) -> None:
+async def serve_url(app: App, *, host: str = "127.0.0.1", port: int = 0,
+                    task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
     """As :func:`serve_asgi`, but ``task_status.started`` gets the base URL (``http://host:port``)."""
     sock = bind(host, port)
     url = f"http://{host}:{sock.getsockname()[1]}"
@@ -72,9 +96,10 @@ async def serve_url(app, *, host: str = "127.0.0.1", port: int = 0, task_status=
         task_status.started(url)
 
 
-async def serve_socket(app, sock: socket.socket, *, task_status=trio.TASK_STATUS_IGNORED,
-                       keep_alive: float = 30.0) -> None:
-    """Serve ``app`` on a listening socket until cancelled. Hypercorn takes the socket over (and closes it)."""
+async def serve_socket(app: App, sock: socket.socket, *, task_status: Any = trio.TASK_STATUS_IGNORED,
+                       keep_alive: float = 30.0, shutdown: trio.Event | None = None) -> None:
+    """Serve ``app`` on a listening socket until cancelled (or, gracefully, until ``shutdown`` is set). Hypercorn
+    takes the socket over (and closes it)."""
     port = sock.getsockname()[1]
     fd = sock.detach()  # hypercorn wraps and closes this fd; we must not close it a second time
     config = Config()
@@ -84,4 +109,4 @@ async def serve_socket(app, sock: socket.socket, *, task_status=trio.TASK_STATUS
     config.keep_alive_timeout = keep_alive
     config.graceful_timeout = 1
     task_status.started(port)
-    await serve(app, config, shutdown_trigger=trio.sleep_forever)
+    await serve(cast(Any, app), config, shutdown_trigger=trio.sleep_forever if shutdown is None else shutdown.wait)
