@@ -1,0 +1,251 @@
+"""Chaos on real processes (issue 18): a sequencer, a source node deriving from L1, a light node following it and the
+batcher, every node's L1, beacon API and Engine API behind a fault proxy, and an invariant monitor polling all of
+them from outside the whole time (tests/chaos/monitor.py). Each scenario breaks something, heals it, waits until
+the chain went on, and asserts that the monitor recorded no broken invariant.
+
+The quick form (default; ``make test``) runs L1 faults on the source (5xx, garbage, hang, truncation), kill -9 of
+the source and its restart from its own command line, with its light node's source gone meanwhile. The full form
+(``CHAOS_FULL=1``, ``make chaos``) adds the beacon and lag/disagree faults, an engine restart and an engine answering
+SYNCING, a lying source, an anvil reorg deeper than 3 blocks, SIGSTOP of anvil for 20 s and kill -9 of every process
+in turn. One stack for the module: the tests run in order and each leaves the network healthy.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from opnode.testing.fault_proxy import Fault, FaultProxy, wait_hits
+from tests.chaos.monitor import Monitor
+from tests.chaos.net import SEQUENCER_L1_CONFS, ChaosStack
+from tests.e2e.waiting import wait
+
+pytestmark = pytest.mark.slow
+full = pytest.mark.chaos_full
+
+BLOCK_TIME = 2
+POLL = 2 * BLOCK_TIME  # the light node's follow-source poll interval
+SOURCE, LIGHT = "source-A", "light-1"
+PROGRESS = 180  # the bound on "the chain went on" after a fault (a loaded 2-core machine)
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    with FaultProxy() as proxy, ChaosStack(tmp_path_factory.mktemp("chaos"), proxy, sources=1, light_nodes=1,
+                                           block_time=BLOCK_TIME, batcher_args=["--max-channel-duration", "1"]) as st:
+        with Monitor(st) as mon:
+            st.monitor = mon
+            wait(lambda: _safe(st, LIGHT) > 0, PROGRESS, "the light node's first safe head from its source")
+            yield st
+            mon.check()
+
+
+def _status(stack: ChaosStack, name: str) -> dict:
+    return stack.sync_status(stack.node(name))
+
+
+def _safe(stack: ChaosStack, name: str) -> int:
+    return _status(stack, name)["safe_l2"]["number"]
+
+
+def _goes_on(stack: ChaosStack, names=(SOURCE, LIGHT), timeout: float = PROGRESS) -> None:
+    """Each node's safe head passes the sequencer's current safe head: the chain went on after the fault."""
+    target = _safe(stack, "sequencer")
+    for name in names:
+        wait(lambda name=name: _safe(stack, name) > target, timeout, f"{name}'s safe head past {target}")
+
+
+def _proxy(stack: ChaosStack) -> FaultProxy:
+    return stack.proxy
+
+
+# ---------------------------------------------------------------------------------------------------- L1 faults
+
+L1_FAULTS = [
+    ("HTTP 503", Fault("status", status=503)),
+    ("HTTP 500 on receipts", Fault("status", status=500, methods=frozenset({"eth_getBlockReceipts"}))),
+    ("garbage bodies", Fault("garbage")),
+    ("truncated bodies", Fault("truncate")),
+    ("hang", Fault("hang", seconds=60)),
+]
+
+
+@pytest.mark.parametrize("what,fault", L1_FAULTS, ids=[w for w, _ in L1_FAULTS])
+def test_source_l1_faults(net, what, fault):
+    proxy = _proxy(net)
+    before = proxy.hits("l1", SOURCE)
+    with proxy.fault("l1", SOURCE, fault):
+        wait_hits(proxy, "l1", SOURCE, before + (2 if fault.kind == "hang" else 5), PROGRESS)
+        assert _status(net, SOURCE)["safe_l2"]["number"] >= 0  # keeps serving its RPC meanwhile
+    _goes_on(net)
+    net.monitor.check()
+
+
+# ---------------------------------------------------------------------------------------------------- kill -9
+
+def test_source_kill9_restart_light_node_source_vanishes(net):
+    """The source dies (kill -9) and comes back from its own command line; its light node keeps serving meanwhile,
+    with safe stalled; afterwards both go on, and the source's first safe head is not below its last one (the
+    monitor's "first answer after a restart ≥ last before")."""
+    src, light = net.node(SOURCE), net.node(LIGHT)
+    mon = net.monitor
+    with mon.down(SOURCE):
+        last = _status(net, SOURCE)
+        src.proc.kill9()
+        samples = mon.samples(LIGHT)
+        wait(lambda: mon.samples(LIGHT) >= samples + 3, 60, "the monitor to sample the light node meanwhile")
+        assert light.proc.alive()
+        net.restart_node(src)
+    first = _status(net, SOURCE)
+    assert first["safe_l2"]["number"] >= last["safe_l2"]["number"], (last["safe_l2"], first["safe_l2"])
+    assert first["finalized_l2"]["number"] >= last["finalized_l2"]["number"]
+    _goes_on(net)
+    net.monitor.check()
+
+
+# ---------------------------------------------------------------------------------------------------- full form
+
+@full
+def test_beacon_faults(net):
+    proxy = _proxy(net)
+    for fault in (Fault("status", status=503), Fault("garbage"), Fault("truncate"), Fault("hang", seconds=40)):
+        before = proxy.requests("beacon", SOURCE)
+        with proxy.fault("beacon", SOURCE, fault):
+            wait(lambda before=before: proxy.requests("beacon", SOURCE) > before, PROGRESS,
+                 f"the source to ask the beacon API under {fault.kind}")
+        _goes_on(net)
+    net.monitor.check()
+
+
+@full
+def test_lagging_l1_backend(net):
+    proxy = _proxy(net)
+    with proxy.fault("l1", SOURCE, Fault("lag", blocks=6)):
+        wait_hits(proxy, "l1", SOURCE, 20, PROGRESS)
+        _goes_on(net, names=(SOURCE,))  # derivation goes on from what the lagging backend knows
+    _goes_on(net)
+    net.monitor.check()
+
+
+@full
+def test_l1_backends_disagree_on_a_block(net):
+    proxy = _proxy(net)
+    head = int(net.l1_rpc("eth_blockNumber"), 16)
+    with proxy.fault("l1", SOURCE, Fault("disagree", block=head + 3)):
+        wait_hits(proxy, "l1", SOURCE, 3, PROGRESS)
+    _goes_on(net)
+    net.monitor.check()
+
+
+@full
+def test_engine_restart(net):
+    src = net.node(SOURCE)
+    with net.monitor.down(SOURCE + "-engine"):
+        src.engine.kill9()
+        wait(lambda: not src.engine.alive(), 30, "the engine to be gone")
+        net.restart_engine(src)
+    _goes_on(net)
+    net.monitor.check()
+
+
+@full
+def test_engine_answers_syncing_for_a_while(net):
+    proxy = _proxy(net)
+    with proxy.fault("engine", SOURCE, Fault("syncing")):
+        wait_hits(proxy, "engine", SOURCE, 10, PROGRESS)
+    _goes_on(net)
+    net.monitor.check()
+
+
+@full
+def test_light_node_source_lies(net):
+    from tests.e2e import lying_source as lies
+    from tests.e2e.lying_source import LyingSource
+
+    seq, src = net.node("sequencer"), net.node(SOURCE)
+    with LyingSource() as liar:
+        liar.relay(src.rpc)
+        from opnode.tools.devnet.stack import NodeInfo
+
+        node = net.add_node("liar-light", "light", follows=NodeInfo(SOURCE, "source", liar.url, "", ""), sync_peer=seq)
+        wait(lambda: _safe(net, "liar-light") > 0, PROGRESS, "the liar's light node to follow the honest relay")
+        for lie in (lies.noncanonical_origin, lies.safe_ahead_of_local_safe, lies.finalized_ahead_of_safe):
+            liar.serve_status(lie(_status(net, SOURCE)))
+            liar.wait_polls(3, 4 * POLL + 60)
+        liar.serve_raw(200, lies.GARBAGE_JSON)
+        liar.wait_polls(3, 4 * POLL + 60)
+        liar.relay(src.rpc)
+        _goes_on(net, names=("liar-light",))
+        net.monitor.check()
+        with net.monitor.down("liar-light", "liar-light-engine"):
+            node.proc.stop()
+            node.engine.stop()
+            net.nodes.remove(node)
+
+
+@full
+def test_l1_reorg_deeper_than_three_blocks(net):
+    seq_head = _status(net, "sequencer")
+    snapshot = net.l1_rpc("evm_snapshot")
+    base = int(net.l1_rpc("eth_blockNumber"), 16)
+    wait(lambda: _status(net, SOURCE)["current_l1"]["number"] > base + 4, PROGRESS,
+         "the source to derive from 5 L1 blocks past the snapshot")
+    depth = int(net.l1_rpc("eth_blockNumber"), 16) - base
+    assert 3 < depth < SEQUENCER_L1_CONFS, depth
+    with net.monitor.l1_reorg(base + 1):
+        net.l1_rpc("evm_revert", snapshot)
+        net.l1_rpc("anvil_mine", hex(2))  # the new branch holds other blocks at the reverted numbers
+        wait(lambda: _canonical_l1(net, _status(net, SOURCE)["current_l1"])
+             and _status(net, SOURCE)["current_l1"]["number"] > base + depth, PROGRESS,
+             "the source to derive from the new L1 branch")
+        _goes_on(net)
+    assert _status(net, "sequencer")["unsafe_l2"]["number"] > seq_head["unsafe_l2"]["number"]
+    _goes_on(net)
+    net.monitor.check()
+
+
+def _canonical_l1(stack: ChaosStack, ref: dict) -> bool:
+    b = stack.l1_rpc("eth_getBlockByNumber", hex(ref["number"]), False)
+    return b is not None and b["hash"] == ref["hash"]
+
+
+@full
+def test_sigstop_anvil_20s(net):
+    net.stop_l1()
+    try:
+        stopped = time.monotonic()
+        # the fault's duration is the scenario (20 s of a frozen L1), not a wait for a condition
+        while time.monotonic() - stopped < 20:
+            time.sleep(1)
+            for name in ("sequencer", SOURCE, LIGHT):
+                assert net.node(name).proc.alive(), name
+    finally:
+        net.continue_l1()
+    _goes_on(net)
+    net.monitor.check()
+
+
+@full
+@pytest.mark.parametrize("name", ["sequencer", SOURCE, LIGHT])
+def test_kill9_each_node_and_restart(net, name):
+    info = net.node(name)
+    before = _status(net, name)
+    with net.monitor.down(name):
+        info.proc.kill9()
+        net.restart_node(info)
+    after = _status(net, name)
+    for label in ("safe_l2", "finalized_l2"):
+        assert after[label]["number"] >= before[label]["number"], (name, label, before[label], after[label])
+    _goes_on(net)
+    net.monitor.check()
+
+
+@full
+def test_kill9_batcher_and_restart(net):
+    with net.monitor.down("batcher"):
+        net.batcher.kill9()
+        net.restart_batcher()
+    _goes_on(net)
+    assert net.batcher.alive(), net.batcher.log_tail()
+    net.monitor.check()
