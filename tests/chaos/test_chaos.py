@@ -12,6 +12,8 @@ in turn. One stack for the module: the tests run in order and each leaves the ne
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -82,26 +84,72 @@ def test_source_l1_faults(net, what, fault):
     net.monitor.check()
 
 
-# ---------------------------------------------------------------------------------------------------- kill -9
+# ---------------------------------------------------------------------------------------------------- a source away
 
-def test_source_kill9_restart_light_node_source_vanishes(net):
-    """The source dies (kill -9) and comes back from its own command line; its light node keeps serving meanwhile,
-    with safe stalled; afterwards both go on, and the source's first safe head is not below its last one (the
-    monitor's "first answer after a restart ≥ last before")."""
+def test_light_node_source_vanishes(net):
+    """The light node's source stops answering (SIGSTOP: its polls time out) for several polls: the light node keeps
+    serving with its safe head stalled, and follows again once the source is back."""
     src, light = net.node(SOURCE), net.node(LIGHT)
     mon = net.monitor
-    with mon.down(SOURCE):
-        last = _status(net, SOURCE)
-        src.proc.kill9()
+    failed = _fetch_failures(net, LIGHT)
+    os.killpg(src.proc.pid, signal.SIGSTOP)
+    try:
+        wait(lambda: _fetch_failures(net, LIGHT) > failed, 4 * POLL + 60, "a failed follow-source poll")
+        stalled, failed = _status(net, LIGHT), _fetch_failures(net, LIGHT)
         samples = mon.samples(LIGHT)
-        wait(lambda: mon.samples(LIGHT) >= samples + 3, 60, "the monitor to sample the light node meanwhile")
-        assert light.proc.alive()
-        net.restart_node(src)
-    first = _status(net, SOURCE)
-    assert first["safe_l2"]["number"] >= last["safe_l2"]["number"], (last["safe_l2"], first["safe_l2"])
-    assert first["finalized_l2"]["number"] >= last["finalized_l2"]["number"]
+        wait(lambda: mon.samples(LIGHT) >= samples + 3 and _fetch_failures(net, LIGHT) >= failed + 2,
+             4 * POLL + 60, "two more failed follow-source polls while the source is gone")
+        st = _status(net, LIGHT)
+        assert st["safe_l2"] == stalled["safe_l2"], "safe stalls while the source is gone"
+        assert st["unsafe_l2"]["number"] >= stalled["unsafe_l2"]["number"], "the unsafe head is kept"
+        assert light.proc.alive(), light.proc.log_tail()
+    finally:
+        os.killpg(src.proc.pid, signal.SIGCONT)
     _goes_on(net)
     net.monitor.check()
+
+
+def _fetch_failures(stack: ChaosStack, name: str) -> int:
+    """Follow-source polls that failed to fetch a status, from the node's log."""
+    return stack.node(name).proc.log_path.read_text(errors="replace").count("Follow Upstream: Failed to fetch")
+
+
+FCU = frozenset(f"engine_forkchoiceUpdatedV{v}" for v in (1, 2, 3, 4))
+RUNS_AHEAD = ("defect (issue 18): a source reports, and writes to its safe-head DB, a safe head before the engine "
+              "has acknowledged it: engine/controller.py _promote moves heads.safe (served by optimism_syncStatus) "
+              "and opnode/node/runtime/driver.py _derive records it in the safe-head DB, both before "
+              "sync_forkchoice sends the forkchoice update; killed before that update, the node restarts from the "
+              "engine's older safe head, answers a lower safe head and truncates the DB records above it")
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=RUNS_AHEAD)
+def test_source_kill9_restart_never_answers_below_what_it_said(net):
+    """The source dies (kill -9) while its engine has not acknowledged the last forkchoice update (held by the
+    proxy: the window every kill -9 may fall into) and comes back from its own command line. Its light node keeps
+    serving meanwhile. The first safe and finalized heads it answers after the restart are ≥ the last before, and
+    its safe-head DB kept every record (proxyd drops a backend whose safe head decreases)."""
+    src, light = net.node(SOURCE), net.node(LIGHT)
+    mon, proxy = net.monitor, _proxy(net)
+    try:
+        with mon.down(SOURCE):
+            with proxy.fault("engine", SOURCE, Fault("hang", methods=FCU, seconds=120)):
+                held = proxy.hits("engine", SOURCE)
+                wait_hits(proxy, "engine", SOURCE, held + 1, PROGRESS)
+                samples = mon.samples(SOURCE)
+                wait(lambda: mon.samples(SOURCE) >= samples + 4, 60, "the monitor to sample the source meanwhile")
+                last = _status(net, SOURCE)
+                src.proc.kill9()
+            samples = mon.samples(LIGHT)
+            wait(lambda: mon.samples(LIGHT) >= samples + 3, 60, "the monitor to sample the light node meanwhile")
+            assert light.proc.alive(), light.proc.log_tail()
+            net.restart_node(src)
+        first = _status(net, SOURCE)
+        for label in ("safe_l2", "finalized_l2"):
+            assert first[label]["number"] >= last[label]["number"], (label, last[label], first[label])
+        _goes_on(net)
+        net.monitor.check()
+    finally:
+        mon.forget(SOURCE)
 
 
 # ---------------------------------------------------------------------------------------------------- full form
