@@ -12,6 +12,7 @@ from opnode.tools.devnet.stack import NodeInfo, Stack
 
 # Deeper than the L1 reorgs the suite makes: the sequencer's L1 origins stay out of them (its chain is the reference).
 SEQUENCER_L1_CONFS = 15
+FOLLOW_RPC_TIMEOUT = 2
 
 
 class ChaosStack(Stack):
@@ -29,7 +30,10 @@ class ChaosStack(Stack):
         self.proxy.route("engine", info.engine_auth, node=info.name)
         swap = {self.beacon_url: self.proxy.url("beacon", info.name),
                 info.engine_auth: self.proxy.url("engine", info.name)}
-        return [swap.get(a, a) for a in args]
+        args = [swap.get(a, a) for a in args]
+        if role == "light":  # a source that vanished is noticed within a poll, not op-node's default 10 s
+            args += ["--l2.follow.source.rpc-timeout", f"{FOLLOW_RPC_TIMEOUT}s"]
+        return args
 
     # -------------------------------------------------------------------------------------------- process moves
 
