@@ -150,7 +150,7 @@ def test_source_kill9_restart_never_answers_below_what_it_said(net):
         _goes_on(net)
         net.monitor.check()
     finally:
-        mon.forget(SOURCE)
+        _start_afresh(net)
 
 
 # ---------------------------------------------------------------------------------------------------- full form
@@ -275,19 +275,44 @@ def test_sigstop_anvil_20s(net):
     net.monitor.check()
 
 
+RESTARTS_BEHIND = RUNS_AHEAD + (
+    "; seen for every node role (sequencer 229 -> 225, source 232 -> 227, light node 232 -> 223 in one run), and a "
+    "sequencer killed so restarts with an unsafe head below blocks it had already handed to the batcher (source "
+    "safe 230..232 were then not on the sequencer's chain)")
+
+
 @full
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=RESTARTS_BEHIND)
 @pytest.mark.parametrize("name", ["sequencer", SOURCE, LIGHT])
 def test_kill9_each_node_and_restart(net, name):
+    """kill -9 at whatever moment it falls, restart from the same command line: it comes back, answers heads not
+    below its last ones, and the chain goes on. (The window the defect needs was open at every kill so far: if
+    one of these passes by chance, strict xfail reports it; the quick form's held-forkchoice test is exact.)"""
     info = net.node(name)
-    before = _status(net, name)
-    with net.monitor.down(name):
-        info.proc.kill9()
-        net.restart_node(info)
-    after = _status(net, name)
-    for label in ("safe_l2", "finalized_l2"):
-        assert after[label]["number"] >= before[label]["number"], (name, label, before[label], after[label])
-    _goes_on(net)
-    net.monitor.check()
+    try:
+        with net.monitor.down(name):
+            before = _status(net, name)
+            info.proc.kill9()
+            net.restart_node(info)
+        after = _status(net, name)
+        for label in ("safe_l2", "finalized_l2"):
+            assert after[label]["number"] >= before[label]["number"], (name, label, before[label], after[label])
+        _goes_on(net)
+        net.monitor.check()
+    finally:
+        _start_afresh(net)
+
+
+def _start_afresh(stack: ChaosStack) -> None:
+    """After a test that reported a defect: the network heals (the chain goes on) and the monitor starts afresh for
+    every node, as one node's regression shows up at the others too (blocks no longer on the sequencer's chain)."""
+    try:
+        top = max(_safe(stack, n.name) for n in stack.nodes)
+        wait(lambda: _safe(stack, "sequencer") > top, PROGRESS, f"the sequencer's safe head past {top}")
+        _goes_on(stack)
+    finally:
+        for n in stack.nodes:
+            stack.monitor.forget(n.name)
 
 
 @full
