@@ -12,13 +12,18 @@ from opnode.tools.devnet.stack import NodeInfo, Stack
 
 # Deeper than the L1 reorgs the suite makes: the sequencer's L1 origins stay out of them (its chain is the reference).
 SEQUENCER_L1_CONFS = 15
+# With 1 s L1 blocks under 2 s L2 blocks the sequencer's L1 origin falls one block behind every 2 s (it moves at most
+# one per L2 block): after ~7 min the devnet's 200-block window would expire for batches an L1 reorg sent back to
+# the batcher (deposit-only blocks, a legitimate sequencer reorg). op-mainnet's window keeps the full form clear of it.
+SEQ_WINDOW_SIZE = 3600
 FOLLOW_RPC_TIMEOUT = 2
 
 
 class ChaosStack(Stack):
     def __init__(self, workdir, proxy: FaultProxy, **kw):
         self.proxy = proxy
-        super().__init__(workdir, sequencer_l1_confs=SEQUENCER_L1_CONFS, l1_url_for=self._l1_url, **kw)
+        super().__init__(workdir, sequencer_l1_confs=SEQUENCER_L1_CONFS, seq_window_size=SEQ_WINDOW_SIZE,
+                         l1_url_for=self._l1_url, **kw)
 
     def _l1_url(self, anvil_url: str, node: str) -> str:
         self.proxy.route("l1", anvil_url)
