@@ -282,12 +282,14 @@ RESTARTS_BEHIND = RUNS_AHEAD + (
 
 
 @full
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=RESTARTS_BEHIND)
+@pytest.mark.xfail(strict=False, raises=AssertionError, reason=RESTARTS_BEHIND + " (timing-dependent here: a kill "
+                   "outside the window passes; the exact, strict form is "
+                   "test_source_kill9_restart_never_answers_below_what_it_said)")
 @pytest.mark.parametrize("name", ["sequencer", SOURCE, LIGHT])
 def test_kill9_each_node_and_restart(net, name):
     """kill -9 at whatever moment it falls, restart from the same command line: it comes back, answers heads not
-    below its last ones, and the chain goes on. (The window the defect needs was open at every kill so far: if
-    one of these passes by chance, strict xfail reports it; the quick form's held-forkchoice test is exact.)"""
+    below its last ones, and the chain goes on. (Whether a kill falls into the defect's window is chance: 5 of 6
+    kills so far did; the quick form's held-forkchoice test is the exact one.)"""
     info = net.node(name)
     try:
         with net.monitor.down(name):
