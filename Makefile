@@ -36,8 +36,10 @@ bench: install
 fuzz: install
 	$(BIN)/python -m fuzz --seconds $(FUZZ_SECONDS)
 
+# ruff everywhere; mypy with pyproject.toml's [tool.mypy] (strict on derivation/; tests/test_types.py runs it too).
 lint: install
 	$(BIN)/ruff check opnode derivation engine p2p tests bench fuzz
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info

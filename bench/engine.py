@@ -19,16 +19,17 @@ from bench.timing import header
 from derivation.protocol.crypto import address_from_private_key, keccak256, sign_hash
 from derivation.protocol.deposits import l1_info_source_hash
 from derivation.protocol.l1_info import L1InfoData
+from derivation.protocol.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR
+from derivation.protocol.predeploys import SEQUENCER_FEE_VAULT as SEQ_VAULT
 from derivation.protocol.transactions import DYNAMIC_FEE, Transaction, deposit
 from engine.execution.chain import Chain
 from engine.execution.evm.block import BlockAttributes
 from engine.execution.genesis import Account, dev_genesis
-from engine.execution.sync import payload_of
+from engine.execution.payload import envelope_of
 
 T0 = 1_700_000_000
 COUNTER = bytes.fromhex("33546001013355" + "00")  # storage[caller] += 1
 COUNTER_ADDR = bytes.fromhex("00000000000000000000000000000000000c0de3")
-SEQ_VAULT = bytes.fromhex("4200000000000000000000000000000000000011")
 
 
 def _tx(key: bytes, nonce: int, to: bytes, value: int, gas: int) -> Transaction:
@@ -44,8 +45,7 @@ def _l1_info(n: int) -> Transaction:
     info = L1InfoData("jovian", number=n, time=T0 + n, base_fee=10**9, block_hash=h, sequence_number=0,
                       batcher_addr=bytes(20), base_fee_scalar=1368, blob_base_fee_scalar=810_949, blob_base_fee=1,
                       operator_fee_scalar=0, operator_fee_constant=0, da_footprint_gas_scalar=400)
-    return deposit(l1_info_source_hash(h, 0), bytes.fromhex("deaddeaddeaddeaddeaddeaddeaddeaddead0001"),
-                   bytes.fromhex("4200000000000000000000000000000000000015"), 0, 0, 1_000_000, False, info.encode())
+    return deposit(l1_info_source_hash(h, 0), L1_INFO_DEPOSITOR, L1_BLOCK, 0, 0, 1_000_000, False, info.encode())
 
 
 def _workload(kind: str, keys: list[bytes], blocks: int, per_block: int) -> list[list[Transaction]]:
@@ -100,7 +100,7 @@ def _engine(g, blocks: list[list[Transaction]]) -> tuple[float, float]:
     build_s = time.perf_counter() - t
     t = time.perf_counter()
     for s in built:
-        replica.import_payload(payload_of(g.spec, s.header, [tx.raw for tx in s.transactions], True))
+        replica.import_payload(envelope_of(g.spec, s.header, [tx.raw for tx in s.transactions], True))
         replica.set_forkchoice(s.hash)
     return build_s, time.perf_counter() - t
 

@@ -26,10 +26,10 @@ import trio
 
 from bench.timing import header
 from derivation.protocol.crypto import keccak256
+from derivation.protocol.payload import ExecutionPayload, ExecutionPayloadEnvelope
 from derivation.protocol.rollup_config import Fork, RollupConfig
 from p2p.block_hash import compute_block_hash
 from p2p.config import P2PConfig
-from p2p.payload import ExecutionPayload, PayloadEnvelope
 from p2p.service import GossipService
 from p2p.signing import LocalSigner
 from p2p.topics import BlockVersion, version_for_timestamp
@@ -58,7 +58,7 @@ def _chain() -> RollupConfig:
                         chain_op_config=ChainOpConfig())
 
 
-def _block(cfg: RollupConfig, number: int, txs: int, rng: random.Random) -> PayloadEnvelope:
+def _block(cfg: RollupConfig, number: int, txs: int, rng: random.Random) -> ExecutionPayloadEnvelope:
     t = int(time.time())
     version = version_for_timestamp(cfg, t)
     p = ExecutionPayload(
@@ -68,8 +68,8 @@ def _block(cfg: RollupConfig, number: int, txs: int, rng: random.Random) -> Payl
         extra_data=bytes.fromhex("0100000032000000060000000000000000"), base_fee_per_gas=1_000_000,
         block_hash=bytes(32), transactions=tuple(b"\x02" + rng.randbytes(rng.randrange(110, 400)) for _ in range(txs)),
         withdrawals=(), blob_gas_used=0, excess_blob_gas=0, withdrawals_root=rng.randbytes(32))
-    env = PayloadEnvelope(p, rng.randbytes(32))
-    return PayloadEnvelope(ExecutionPayload(**{**{f: getattr(p, f) for f in p.__slots__},
+    env = ExecutionPayloadEnvelope(p, rng.randbytes(32))
+    return ExecutionPayloadEnvelope(ExecutionPayload(**{**{f: getattr(p, f) for f in p.__slots__},
                                                "block_hash": compute_block_hash(env, version)}),
                            env.parent_beacon_block_root)
 
@@ -131,7 +131,7 @@ async def _measure(tmp: Path) -> None:
         nursery.cancel_scope.cancel()
 
 
-def _cpu(cfg: RollupConfig, signer: LocalSigner, blocks: list[PayloadEnvelope], version: BlockVersion):
+def _cpu(cfg: RollupConfig, signer: LocalSigner, blocks: list[ExecutionPayloadEnvelope], version: BlockVersion):
     t = time.perf_counter()
     msgs = [encode_block_message(b, version, signer, cfg.l2_chain_id) for b in blocks]
     sign = (time.perf_counter() - t) / len(blocks)
@@ -261,7 +261,7 @@ async def seal_to_insert(tmp: Path, rounds: int, txs: int = SEAL_TXS) -> dict[st
                 env = await seq_node.client.block(number, full=False)
                 assert light.ctrl.unsafe.hash.hex() == env["hash"][2:], "the light node has another block"
         blocks = [h for h in inserted if h in sealed][SEAL_WARMUP:]
-        sizes = sorted(len(encode_block_message(PayloadEnvelope.from_engine(envs[h]), version, seq_key,
+        sizes = sorted(len(encode_block_message(envs[h], version, seq_key,
                                                 cfg.l2_chain_id)) for h in blocks)
         msg_size = sizes[len(sizes) // 2]
         raw = await _raw_round_trips(seq_p2p, light_p2p, msg_size, len(blocks))

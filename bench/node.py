@@ -259,7 +259,7 @@ async def _import_alone(nursery, c: SequencedRange) -> float:
     client = EngineClient(f"http://127.0.0.1:{ports.auth}", SECRET, c.world.cfg)
     t = time.perf_counter()
     for env in c.envelopes:
-        st = await client.new_payload(env.payload, env.parent_beacon_root)
+        st = await client.new_payload(env)
         assert st.status == "VALID", st
         await client.forkchoice_updated(ForkchoiceState(env.block_hash, env.block_hash, bytes(32)))
     dt = time.perf_counter() - t

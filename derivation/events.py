@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from derivation.protocol.jsonutil import JSONObject
 from derivation.protocol.types import L1BlockRef
 
 
@@ -123,7 +124,7 @@ class Dropped(Event):
     what: str
     reason: DropReason
     message: str
-    detail: dict = field(default_factory=dict, compare=False)
+    detail: JSONObject = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@
 ``pending_safe``, or until they cannot go on: then it returns what stopped them (data needed, reset needed, a
 temporary or a critical failure). Stepping is bounded (``budget``), so a caller can interleave other work.
 
-Reset (specs: derivation.md "Resetting the Pipeline"; spec-checklist K-03): from the new safe head, walk the L2
+Reset (specs: derivation.md "Resetting the Pipeline"): from the new safe head, walk the L2
 chain back until its L1 origin is a channel timeout behind (or genesis), start L1 traversal at that block's L1
 origin and seed the SystemConfig from that L2 block. Batches for heights that are already safe are then read and
 discarded until traversal catches up.
@@ -109,7 +109,7 @@ class Pipeline:
     def resetting(self) -> bool:
         return self._reset is not None
 
-    def buffered(self) -> dict:
+    def buffered(self) -> dict[str, int]:
         """Sizes of what the stages hold, for metrics and tests of boundedness."""
         ch = self.channel_assembler if self.holocene else self.channel_bank
         return {"frames": len(self.frame_queue.frames), "channel_bytes": ch.buffered_bytes,
@@ -133,13 +133,13 @@ class Pipeline:
             for _ in range(budget):
                 try:
                     if self._reset is not None:
-                        self._do_reset(pending_safe)
+                        self._do_reset(self._reset, pending_safe)
                         continue
                     return self.attributes.next_attributes(pending_safe)
                 except NotEnoughData:
                     continue
                 except EOF:
-                    before = self.traversal.block
+                    before = self.traversal.origin
                     after = self.traversal.advance()
                     if not self.cfg.is_active(Fork.HOLOCENE, before.time) and self.cfg.is_active(Fork.HOLOCENE,
                                                                                                 after.time):
@@ -154,8 +154,7 @@ class Pipeline:
         except CriticalError as e:
             return CriticalFailure(str(e))
 
-    def _do_reset(self, pending_safe: L2BlockRef) -> None:
-        walk = self._reset
+    def _do_reset(self, walk: _ResetWalk, pending_safe: L2BlockRef) -> None:
         if walk.safe != pending_safe:
             walk = self._reset = _ResetWalk(pending_safe, pending_safe)
         cfg, l1o = self.cfg, walk.safe.l1_origin
@@ -191,11 +190,12 @@ class Pipeline:
         self.attributes.prev = self.batch_stage if holocene else self.batch_queue
 
     def _activate_holocene(self) -> None:
-        origin = self.traversal.block
+        origin = self.traversal.origin
         dropped = self.buffered()
         if any(dropped.values()):
             self._emit(Dropped(origin, "channel", DropReason.HOLOCENE_ACTIVATION,
-                               f"Holocene activates at L1 block {origin.number}: buffered data discarded", dropped))
+                               f"Holocene activates at L1 block {origin.number}: buffered data discarded",
+                               dict(dropped)))
         for stage in (self.frame_queue, self.channel_bank, self.channel_assembler, self.channel_reader):
             stage.reset()
         self.batch_stage.reset(self.batch_queue.origin)

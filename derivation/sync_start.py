@@ -1,4 +1,5 @@
-"""Where to start after a restart or a reset (op-node ``sync.FindL2Heads``; spec-checklist K-02).
+"""Where to start after a restart or a reset (specs derivation.md §Resetting the Pipeline; op-node
+``sync.FindL2Heads``).
 
 Walking back from the engine's unsafe head: the new unsafe head is the first block whose L1 origin is plausible
 (canonical, or ahead of what L1 shows yet); the new safe head is the parent of the first block at or below the old
@@ -48,22 +49,25 @@ def find_l2_heads(cfg: RollupConfig, l1: L1Source, l1_head_number: int, l2: L2So
     l1_block: L1BlockRef | None = None
     while True:
         ahead = n.l1_origin.number > l1_head_number
-        if not ahead and (l1_block is None or l1_block.number != n.l1_origin.number):
-            l1_block = l1.block_by_number(n.l1_origin.number).ref
+        origin: L1BlockRef | None = None  # n's L1 origin as L1 has it; None when it is beyond the L1 head
+        if not ahead:
+            if l1_block is None or l1_block.number != n.l1_origin.number:
+                l1_block = l1.block_by_number(n.l1_origin.number).ref
+            origin = l1_block
         if n.number == g.l2.number:
             if n.hash != g.l2.hash:
                 raise SyncStartError(f"wrong L2 chain: genesis is {g.l2.hash.hex()[:16]}, engine has {n.hash.hex()[:16]}")
-            if not ahead and l1_block.hash != g.l1.hash:
-                raise SyncStartError(f"wrong L1 chain: genesis is {g.l1.hash.hex()[:16]}, L1 has {l1_block.hash.hex()[:16]}")
+            if origin is not None and origin.hash != g.l1.hash:
+                raise SyncStartError(f"wrong L1 chain: genesis is {g.l1.hash.hex()[:16]}, L1 has {origin.hash.hex()[:16]}")
         if n.number == finalized.number and n.hash != finalized.hash:
             raise SyncStartError(f"cannot reorg the finalized block {finalized.number}")
         if new_unsafe is None:
             new_unsafe = n
             if n.l1_origin.number + MAX_REORG_SEQ_WINDOWS * cfg.seq_window_size < prev_unsafe.l1_origin.number:
                 raise SyncStartError(f"reorg too deep: walked back to L2 block {n.number} from {prev_unsafe.number}")
-        if ahead:
+        if origin is None:
             highest = None
-        elif l1_block.hash == n.l1_origin.hash:
+        elif origin.hash == n.l1_origin.hash:
             if highest is None:
                 highest = n
         else:
@@ -81,10 +85,12 @@ def find_l2_heads(cfg: RollupConfig, l1: L1Source, l1_head_number: int, l2: L2So
                                      f"before {n.number}'s {n.l1_origin.number}")
             if n.sequence_number != 0:
                 raise SyncStartError(f"L2 block {n.number} starts an epoch with sequence number {n.sequence_number}")
-            if not ahead and l1_block.hash == n.l1_origin.hash and l1_block.parent_hash != parent.l1_origin.hash:
+            if origin is not None and origin.hash == n.l1_origin.hash and origin.parent_hash != parent.l1_origin.hash:
                 raise SyncStartError(f"L2 block {parent.number}'s L1 origin is not the parent of {n.number}'s")
         elif parent.sequence_number + 1 != n.sequence_number:
             raise SyncStartError(f"sequence numbers of L2 blocks {parent.number} and {n.number} are not consecutive")
         n = parent
         if ready:
+            if new_unsafe is None:  # ready needs a block whose origin matched since new_unsafe was last cleared
+                raise SyncStartError("sync start found a safe head but lost the unsafe head (a bug)")
             return L2Heads(new_unsafe, n, finalized)

@@ -15,14 +15,15 @@ retry. Engine API errors keep their code as typed exceptions.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 
 from derivation.protocol.attributes import PayloadAttributes
 from derivation.protocol.errors import TemporaryError
-from derivation.protocol.hexutil import from_hex, parse_quantity, quantity, to_hex
+from derivation.protocol.hexutil import from_hex, quantity, to_hex
 from derivation.protocol.jsonutil import loads_bounded
+from derivation.protocol.payload import ExecutionPayloadEnvelope, PayloadShapeError
 from derivation.protocol.rollup_config import Fork, RollupConfig
 from engine.jwt import make_token
 
@@ -69,9 +70,6 @@ _ERRORS = {c.code: c for c in (UnknownPayload, InvalidForkchoiceState, InvalidPa
                                UnsupportedFork)}
 
 
-PAYLOAD_FIELDS = ("parentHash", "blockHash", "blockNumber", "timestamp", "transactions")  # read by the node
-
-
 def _answer(method: str, res, *keys: str) -> dict:
     """``res`` if it is an object holding ``keys``; an engine that answers anything else is refused as a transport
     error (retried), never a KeyError inside the controller."""
@@ -114,35 +112,6 @@ class PayloadStatus:
 class ForkchoiceResult:
     payload_status: PayloadStatus
     payload_id: bytes | None
-
-
-@dataclass(frozen=True, slots=True)
-class ExecutionPayloadEnvelope:
-    """``executionPayload`` as JSON plus the fields the node reads from it."""
-
-    payload: dict = field(repr=False)
-    parent_beacon_root: bytes | None
-    block_value: int
-
-    @property
-    def block_hash(self) -> bytes:
-        return from_hex(self.payload["blockHash"], 32)
-
-    @property
-    def parent_hash(self) -> bytes:
-        return from_hex(self.payload["parentHash"], 32)
-
-    @property
-    def number(self) -> int:
-        return parse_quantity(self.payload["blockNumber"])
-
-    @property
-    def timestamp(self) -> int:
-        return parse_quantity(self.payload["timestamp"])
-
-    @property
-    def transactions(self) -> list[bytes]:
-        return [from_hex(t) for t in self.payload["transactions"]]
 
 
 class EngineClient:
@@ -230,19 +199,21 @@ class EngineClient:
                                 None if pid is None else from_hex(pid, 8))
 
     async def get_payload(self, payload_id: bytes, timestamp: int) -> ExecutionPayloadEnvelope:
+        """The built payload; ``blockValue``, ``blobsBundle`` and ``executionRequests`` are not kept (op-node reads
+        the result into ``eth.ExecutionPayloadEnvelope`` too). A malformed answer is a transport error (retried)."""
         method = self.get_payload_method(timestamp)
-        res = _answer(method, await self.call(method, to_hex(payload_id)), "executionPayload")
-        _answer(method, res["executionPayload"], *PAYLOAD_FIELDS)
-        pbr = res.get("parentBeaconBlockRoot")
-        return ExecutionPayloadEnvelope(res["executionPayload"], None if pbr is None else from_hex(pbr, 32),
-                                        parse_quantity(res.get("blockValue", "0x0")))
+        res = await self.call(method, to_hex(payload_id))
+        try:
+            return ExecutionPayloadEnvelope.from_json(res)
+        except PayloadShapeError as e:
+            raise EngineTransportError(f"{method}: malformed answer: {e}") from None
 
-    async def new_payload(self, payload: dict, parent_beacon_root: bytes | None = None) -> PayloadStatus:
-        t = parse_quantity(payload["timestamp"])
+    async def new_payload(self, env: ExecutionPayloadEnvelope) -> PayloadStatus:
+        t, payload, root = env.timestamp, env.payload.to_json(), to_hex(env.parent_beacon_block_root or bytes(32))
         if self.cfg.is_active(Fork.ISTHMUS, t):
-            res = await self.call("engine_newPayloadV4", payload, [], to_hex(parent_beacon_root or bytes(32)), [])
+            res = await self.call("engine_newPayloadV4", payload, [], root, [])
         elif self.cfg.is_active(Fork.ECOTONE, t):
-            res = await self.call("engine_newPayloadV3", payload, [], to_hex(parent_beacon_root or bytes(32)))
+            res = await self.call("engine_newPayloadV3", payload, [], root)
         else:
             res = await self.call("engine_newPayloadV2", payload)
         return PayloadStatus.from_json(res, "engine_newPayload")

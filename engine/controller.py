@@ -23,13 +23,13 @@ from derivation.protocol.attributes import AttributesWithParent, PayloadAttribut
 from derivation.protocol.errors import CriticalError, ResetError, TemporaryError
 from derivation.protocol.hexutil import from_hex, parse_quantity
 from derivation.protocol.l2_refs import block_ref
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.rollup_config import Fork, RollupConfig
 from derivation.protocol.tx_json import tx_from_json
 from derivation.protocol.types import ZERO_L2_REF, L2BlockRef
 from derivation.sync_start import L2Heads
 from engine.client import (
     EngineClient,
-    ExecutionPayloadEnvelope,
     ForkchoiceState,
     InvalidForkchoiceState,
     InvalidPayloadAttributes,
@@ -58,8 +58,7 @@ class DerivedBlock:
 
     @classmethod
     def from_payload(cls, cfg: RollupConfig, env: ExecutionPayloadEnvelope) -> DerivedBlock:
-        return cls(ref_from_payload(cfg, env), env.transactions, parse_quantity(env.payload["gasLimit"]),
-                   from_hex(env.payload["extraData"]))
+        return cls(ref_from_payload(cfg, env), list(env.transactions), env.payload.gas_limit, env.payload.extra_data)
 
     @classmethod
     def from_block(cls, cfg: RollupConfig, block: dict) -> DerivedBlock:
@@ -255,7 +254,7 @@ class EngineController:
 
     async def insert(self, env: ExecutionPayloadEnvelope) -> L2BlockRef:
         """newPayload; the caller moves the heads and forkchoice follows."""
-        st = await self.client.new_payload(env.payload, env.parent_beacon_root)
+        st = await self.client.new_payload(env)
         if st.status in ("INVALID", "INVALID_BLOCK_HASH"):
             raise InvalidPayload(f"payload {env.number} is {st.status}: {st.validation_error}")
         if st.status != "VALID":
@@ -282,7 +281,7 @@ class EngineController:
         from its peers (SYNCING until it has them), as op-node does in EL sync instead of waiting for derivation."""
         if env.number <= self.heads.unsafe.number:
             return False
-        st = await self.client.new_payload(env.payload, env.parent_beacon_root)
+        st = await self.client.new_payload(env)
         if st.status in ("INVALID", "INVALID_BLOCK_HASH"):
             return False
         ref = ref_from_payload(self.cfg, env)

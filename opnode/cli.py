@@ -14,7 +14,8 @@ from opnode.commands.config import config_group
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
 @click.version_option(__version__, prog_name="opnode")
 def cli():
-    """opnode: an OP Stack rollup node in Python."""
+    """opnode: an OP Stack rollup node in Python. `opnode --l1 … --l2 …` (op-node's root flags, no command) runs
+    `opnode node`."""
 
 
 cli.add_command(config_group)
@@ -46,6 +47,12 @@ def _register_optional_commands() -> None:
 
     cli.add_command(devnet_command)
 
+    from opnode.commands.doc import doc_group
+    from opnode.commands.p2p import p2p_group
+
+    cli.add_command(doc_group)
+    cli.add_command(p2p_group)
+
 
 def describe_crash(e: BaseException) -> list[str]:
     """One line per underlying error: exception groups (trio nurseries wrap a crash in one or more) are opened down
@@ -67,8 +74,20 @@ def _short_path(path: str) -> str:
     return os.path.relpath(path, root) if path.startswith(root) else path
 
 
+def route(argv: list[str]) -> list[str]:
+    """op-node has no subcommand for the node: ``opnode --l1=… --l2=…`` (flags first) runs ``opnode node`` as
+    ``op-node --l1=… --l2=…`` does, and so does a bare ``opnode`` configured only by ``OP_NODE_*`` variables (an
+    env file in a container)."""
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        return ["node", *argv]
+    if not argv and any(k.startswith("OP_NODE_") for k in os.environ):
+        return ["node"]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> None:
     _register_optional_commands()
+    argv = route(sys.argv[1:] if argv is None else list(argv))
     try:
         rv = cli.main(args=argv, prog_name="opnode", standalone_mode=False)
     except click.UsageError as e:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from derivation.protocol import rlp
 from derivation.protocol.crypto import keccak256, sha256
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.trie import ordered_trie_root
-from p2p.payload import PayloadEnvelope
 from p2p.topics import BlockVersion
 
 EMPTY_UNCLE_HASH = keccak256(rlp.encode([]))
@@ -23,7 +23,7 @@ EMPTY_REQUESTS_HASH = sha256(b"")
 _ZERO_NONCE = bytes(8)
 
 
-def header_rlp(env: PayloadEnvelope, version: BlockVersion) -> bytes:
+def header_rlp(env: ExecutionPayloadEnvelope, version: BlockVersion) -> bytes:
     """The consensus RLP of the header the payload describes, for the fields of ``version``."""
     p = env.payload
     fields = [rlp.encode_bytes(p.parent_hash), rlp.encode_bytes(EMPTY_UNCLE_HASH), rlp.encode_bytes(p.fee_recipient),
@@ -46,5 +46,5 @@ def header_rlp(env: PayloadEnvelope, version: BlockVersion) -> bytes:
     return rlp.encode_list_payload(b"".join(fields))
 
 
-def compute_block_hash(env: PayloadEnvelope, version: BlockVersion) -> bytes:
+def compute_block_hash(env: ExecutionPayloadEnvelope, version: BlockVersion) -> bytes:
     return keccak256(header_rlp(env, version))

@@ -25,6 +25,8 @@ Every difference between py-libp2p's defaults and what op-node expects is handle
 - Validation: op-node's extended validators answer ACCEPT, IGNORE or REJECT and only REJECT costs the forwarder
   score; py-libp2p's validators are booleans, and caches results by id for 5 minutes (a block ignored while no
   signer was known would stay ignored). The validator here returns a :class:`~p2p.validation.Verdict`.
+- A peer's RPC that is not protobuf resets its stream and drops the peer; py-libp2p lets the error kill the node.
+  RPCs are written whole, one at a time per stream (py-libp2p's writers could interleave yamux frames).
 - Protocols: only ``/meshsub/1.1.0`` and ``/meshsub/1.0.0`` are offered, as go-libp2p-pubsub of op-node's era
   speaks; py-libp2p would also offer 1.2-2.0 whose extension messages op-node does not expect.
 
@@ -36,9 +38,12 @@ messages are traced as REJECT_MESSAGE like go-libp2p-pubsub does (with reason "v
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 
 import libp2p.pubsub.pubsub as _py_pubsub
+import trio
+from google.protobuf.message import DecodeError
 from libp2p.abc import IHost
 from libp2p.peer.id import ID
 from libp2p.pubsub.gossipsub import PROTOCOL_ID, PROTOCOL_ID_V11, GossipSub
@@ -143,6 +148,7 @@ class OpPubsub(Pubsub):
         self.seen_messages = FirstSeenCache(SEEN_TTL_SECONDS, sweep_interval=SEEN_TTL_SECONDS)
         self._validate = validate
         self._deliver = deliver
+        self._write_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._trace = trace
 
     def close_caches(self) -> None:
@@ -153,6 +159,30 @@ class OpPubsub(Pubsub):
         sub = await super().subscribe(topic_id)
         self._trace("JOIN")
         return sub
+
+    async def write_msg(self, stream, rpc_msg: rpc_pb2.RPC) -> bool:
+        """One RPC at a time per stream. py-libp2p writes to a peer's stream from its outbound queue, the publish
+        path and the heartbeat's control path, and its yamux sends a write as window-sized frames, each under its own
+        lock: two large RPCs could interleave on the wire, and the peer read garbage (a light node on the devnet got
+        a ``DecodeError`` from its source). go-msgio writes each message whole under the stream's lock."""
+        lock = self._write_locks.get(stream)
+        if lock is None:
+            lock = self._write_locks[stream] = trio.Lock()
+        async with lock:
+            return await super().write_msg(stream, rpc_msg)
+
+    async def stream_handler(self, stream) -> None:
+        """A peer's RPC that is not protobuf (py-libp2p lets ``DecodeError`` escape here, which takes the swarm and
+        the node down) resets that stream and forgets the peer, as go-libp2p-pubsub does on a read error (comm.go
+        ``handleNewStream``)."""
+        try:
+            await super().stream_handler(stream)
+        except DecodeError as e:
+            peer = stream.muxed_conn.peer_id
+            log.warning("gossip: dropping a peer that sent an RPC that does not decode", extra={"peer": str(peer),
+                                                                                              "err": str(e)})
+            await stream.reset()
+            self._handle_dead_peer(peer)
 
     def notify_subscriptions(self, publish_message: rpc_pb2.Message) -> None:
         """Accepted messages reach the application through ``deliver`` in :meth:`push_msg`, not through

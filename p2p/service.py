@@ -8,9 +8,8 @@ What the node does with it::
     sequencer = Sequencer(..., on_sealed=service.submit)   # sequencer only: publish each sealed block
     service.set_unsafe_block_signer(addr)     # when the SystemConfig's signer changes (L1 ConfigUpdate)
 
-``deliver`` receives a :class:`GossipedPayload` for each block a peer sent that the validator accepted; it has the
-attributes of ``engine.client.ExecutionPayloadEnvelope`` (``payload`` JSON, ``parent_beacon_root``, ``number``,
-``block_hash``, ``parent_hash``, ``timestamp``, ``transactions``), so it goes to the driver's unsafe queue and on
+``deliver`` receives a :class:`GossipedPayload` for each block a peer sent that the validator accepted; it is an
+``ExecutionPayloadEnvelope`` (:mod:`derivation.protocol.payload`), so it goes to the driver's unsafe queue and on
 to ``engine_newPayload`` as is. Without ``deliver`` they queue on :attr:`GossipService.payloads`.
 
 The host is py-libp2p on trio: TCP, noise (secp256k1 identity), yamux and mplex, gossipsub v1.1 with op-node's
@@ -28,7 +27,7 @@ import ipaddress
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import trio
 from libp2p import create_yamux_muxer_option, new_host
@@ -42,14 +41,13 @@ from libp2p.security.noise.transport import Transport as NoiseTransport
 from libp2p.tools.anyio_service import background_trio_service
 from multiaddr import Multiaddr
 
-from derivation.protocol.errors import ParseError
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.rollup_config import RollupConfig
 from p2p.compat import OpGossipSub, OpPubsub
 from p2p.config import P2PConfig
 from p2p.enr import NodeRecord, encode_record
 from p2p.keys import key_pair, load_or_create_node_key, peer_id_of_public_key
 from p2p.metrics import GossipMetrics, NoMetrics
-from p2p.payload import PayloadEnvelope
 from p2p.topics import BlockVersion, all_blocks_topics, blocks_topic, version_for_timestamp
 from p2p.validation import BlockValidator, Outcome, Verdict, guarded
 from p2p.wire import encode_block_message, message_id
@@ -69,43 +67,21 @@ class P2PError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class GossipedPayload:
-    """A block a peer gossiped and the validator accepted. Duck-types ``engine.client.ExecutionPayloadEnvelope``."""
+class GossipedPayload(ExecutionPayloadEnvelope):
+    """A block a peer gossiped and the validator accepted: the envelope, with where and when it came from."""
 
-    envelope: PayloadEnvelope
-    peer_id: str
-    topic: str
-    received_at: float
-    payload: dict = field(repr=False)  # Engine API JSON for engine_newPayload
-    block_value: int = 0
+    peer_id: str = ""
+    topic: str = ""
+    received_at: float = 0.0
 
     @classmethod
-    def of(cls, env: PayloadEnvelope, peer_id: str, topic: str, received_at: float) -> GossipedPayload:
-        return cls(env, peer_id, topic, received_at, env.engine_payload())
+    def of(cls, env: ExecutionPayloadEnvelope, peer_id: str, topic: str, received_at: float) -> GossipedPayload:
+        return cls(env.payload, env.parent_beacon_block_root, peer_id, topic, received_at)
 
     @property
-    def parent_beacon_root(self) -> bytes | None:
-        return self.envelope.parent_beacon_block_root
-
-    @property
-    def block_hash(self) -> bytes:
-        return self.envelope.payload.block_hash
-
-    @property
-    def parent_hash(self) -> bytes:
-        return self.envelope.payload.parent_hash
-
-    @property
-    def number(self) -> int:
-        return self.envelope.payload.block_number
-
-    @property
-    def timestamp(self) -> int:
-        return self.envelope.payload.timestamp
-
-    @property
-    def transactions(self) -> list[bytes]:
-        return list(self.envelope.payload.transactions)
+    def envelope(self) -> ExecutionPayloadEnvelope:
+        """The block without where it came from (equal to the envelope its sequencer published)."""
+        return ExecutionPayloadEnvelope(self.payload, self.parent_beacon_block_root)
 
 
 class GossipService:
@@ -129,7 +105,7 @@ class GossipService:
         send, self.payloads = trio.open_memory_channel[GossipedPayload](PAYLOAD_QUEUE)
         self._payload_send = send
         self._deliver_fn = deliver or self._enqueue
-        self._publish_send, self._publish_recv = trio.open_memory_channel[PayloadEnvelope](PUBLISH_QUEUE)
+        self._publish_send, self._publish_recv = trio.open_memory_channel[ExecutionPayloadEnvelope](PUBLISH_QUEUE)
         self.host = None
         self.pubsub: OpPubsub | None = None
         self.router: OpGossipSub | None = None
@@ -214,34 +190,27 @@ class GossipService:
     def unsafe_block_signer(self) -> bytes | None:
         return self._unsafe_signer
 
-    async def publish(self, envelope) -> bytes:
-        """Sign and publish a sealed block on its fork's topic; returns the message id. ``envelope`` is a
-        :class:`PayloadEnvelope` or ``engine.client.ExecutionPayloadEnvelope``."""
+    async def publish(self, env: ExecutionPayloadEnvelope) -> bytes:
+        """Sign and publish a sealed block on its fork's topic; returns the message id."""
         signer = self.config.sequencer_key
         if signer is None:
             raise P2PError("no --p2p.sequencer.key: this node cannot sign blocks")
-        env = PayloadEnvelope.from_engine(envelope)
         version = version_for_timestamp(self.rollup, env.timestamp)
         data = encode_block_message(env, version, signer, self.chain_id)
         topic = blocks_topic(self.chain_id, version)
         verdict = await self.publish_raw(topic, data)
         if verdict is not None and not verdict.accepted:
-            raise P2PError(f"own block {env.block_number} not gossiped: {verdict.outcome.value} "
+            raise P2PError(f"own block {env.number} not gossiped: {verdict.outcome.value} "
                            f"({verdict.reason.value}: {verdict.detail})")
         self.published += 1
         return message_id(topic, data)
 
-    def submit(self, envelope) -> None:
+    def submit(self, env: ExecutionPayloadEnvelope) -> None:
         """Queue a sealed block for :meth:`publish` without waiting (the sequencer's ``on_sealed`` hook)."""
-        try:
-            env = PayloadEnvelope.from_engine(envelope)
-        except ParseError as e:
-            log.error("sealed block cannot be gossiped: %s", e)
-            return
         try:
             self._publish_send.send_nowait(env)
         except trio.WouldBlock:
-            log.warning("p2p publish queue full: block %d not gossiped", env.block_number)
+            log.warning("p2p publish queue full: block %d not gossiped", env.number)
 
     async def publish_raw(self, topic: str, data: bytes) -> Verdict | None:
         """Publish bytes as they are (tests and benchmarks send malformed messages through this); returns this
@@ -254,7 +223,7 @@ class GossipService:
             try:
                 await self.publish(env)
             except Exception as e:  # a block that cannot be gossiped must not stop the sequencer's later blocks
-                log.warning("failed to gossip block %d: %s", env.block_number, e)
+                log.warning("failed to gossip block %d: %s", env.number, e)
 
     # ------------------------------------------------------------------------------------------ receiving
 

@@ -19,7 +19,13 @@ from __future__ import annotations
 import struct
 
 from derivation.protocol.errors import ParseError
-from p2p.payload import MAX_EXTRA_DATA, ExecutionPayload, PayloadEnvelope, PayloadShapeError, Withdrawal
+from derivation.protocol.payload import (
+    MAX_EXTRA_DATA,
+    ExecutionPayload,
+    ExecutionPayloadEnvelope,
+    PayloadShapeError,
+    Withdrawal,
+)
 from p2p.topics import BlockVersion
 
 FIXED_SIZE = {BlockVersion.V1: 508, BlockVersion.V2: 512, BlockVersion.V3: 528, BlockVersion.V4: 560}
@@ -103,7 +109,7 @@ def decode_payload(data: bytes, version: BlockVersion) -> ExecutionPayload:
         blob_gas_used=blob_gas_used, excess_blob_gas=excess_blob_gas, withdrawals_root=withdrawals_root)
 
 
-def encode_envelope(env: PayloadEnvelope, version: BlockVersion) -> bytes:
+def encode_envelope(env: ExecutionPayloadEnvelope, version: BlockVersion) -> bytes:
     """What follows the signature in a gossip message: the payload (V1/V2) or beacon root ‖ payload (V3/V4)."""
     if version.has_parent_beacon_block_root:
         if env.parent_beacon_block_root is None:
@@ -114,12 +120,12 @@ def encode_envelope(env: PayloadEnvelope, version: BlockVersion) -> bytes:
     return encode_payload(env.payload, version)
 
 
-def decode_envelope(data: bytes, version: BlockVersion) -> PayloadEnvelope:
+def decode_envelope(data: bytes, version: BlockVersion) -> ExecutionPayloadEnvelope:
     if version.has_parent_beacon_block_root:
         if len(data) < 32:
             raise SSZError(f"{len(data)} bytes are too few for an envelope")
-        return PayloadEnvelope(decode_payload(data[32:], version), bytes(data[:32]))
-    return PayloadEnvelope(decode_payload(data, version), None)
+        return ExecutionPayloadEnvelope(decode_payload(data[32:], version), bytes(data[:32]))
+    return ExecutionPayloadEnvelope(decode_payload(data, version), None)
 
 
 def _check_shape(p: ExecutionPayload, version: BlockVersion) -> None:

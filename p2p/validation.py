@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from derivation.protocol.errors import ParseError
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.rollup_config import Fork, RollupConfig
 from p2p.block_hash import compute_block_hash
-from p2p.payload import PayloadEnvelope
 from p2p.signing import recover_signer
 from p2p.ssz import decode_envelope
 from p2p.topics import BlockVersion
@@ -85,7 +85,7 @@ class Verdict:
     outcome: Outcome
     reason: Reason
     detail: str = ""
-    envelope: PayloadEnvelope | None = None  # set on ACCEPT
+    envelope: ExecutionPayloadEnvelope | None = None  # set on ACCEPT
 
     @property
     def accepted(self) -> bool:
@@ -162,7 +162,7 @@ class BlockValidator:
                                                 f"0x{expected.hex()}")
         return None
 
-    def _check_seen(self, env: PayloadEnvelope) -> Verdict:
+    def _check_seen(self, env: ExecutionPayloadEnvelope) -> Verdict:
         height, block_hash = env.payload.block_number, env.payload.block_hash
         seen = self._seen.get(height)
         if seen is None:
@@ -192,7 +192,7 @@ def guarded(validate: Callable[..., Verdict]) -> Callable[..., Verdict]:
     return run
 
 
-def check_version_fields(cfg: RollupConfig, env: PayloadEnvelope, version: BlockVersion) -> Verdict | None:
+def check_version_fields(cfg: RollupConfig, env: ExecutionPayloadEnvelope, version: BlockVersion) -> Verdict | None:
     """Step 6: the fields a topic version requires or forbids; None when they fit."""
     p = env.payload
     if not version.has_withdrawals and p.withdrawals is not None:

@@ -19,7 +19,7 @@ import struct
 import cramjam
 
 from derivation.protocol.errors import ParseError
-from p2p.payload import PayloadEnvelope
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from p2p.signing import SIGNATURE_SIZE, LocalSigner
 from p2p.ssz import encode_envelope
 from p2p.topics import BlockVersion
@@ -79,7 +79,7 @@ def message_id(topic: str, data: bytes) -> bytes:
     return h.digest()[:MESSAGE_ID_SIZE]
 
 
-def encode_block_message(env: PayloadEnvelope, version: BlockVersion, signer: LocalSigner, chain_id: int) -> bytes:
+def encode_block_message(env: ExecutionPayloadEnvelope, version: BlockVersion, signer: LocalSigner, chain_id: int) -> bytes:
     """The compressed gossip message of a block, signed by ``signer`` (op-node ``SignAndPublishL2Payload``)."""
     payload_bytes = encode_envelope(env, version)
     return compress(signer.sign(chain_id, payload_bytes) + payload_bytes)

@@ -87,7 +87,7 @@ def test_dependency_set_files_in_op_node_format(tmp_path):
     p = tmp_path / "depset.json"
     p.write_text(json.dumps(v["example"]))
     assert load_dependency_set(p) == ds
-    for bad, why in (("[]", "dependencies"), ('{"dependencies": {"0x0a": {}}}', "invalid chain ID"),
+    for bad, why in (("[]", "JSON object"), ("{}", "dependencies"), ('{"dependencies": {"0x0a": {}}}', "invalid chain ID"),
                      ("{nope", "not valid JSON"), ('{"dependencies": {}, "overrideMessageExpiryWindow": -1}',
                                                   "uint64")):
         with pytest.raises(ConfigError, match=why):

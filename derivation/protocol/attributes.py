@@ -1,12 +1,23 @@
-"""Payload attributes: what derivation hands the engine for one L2 block (specs: exec-engine.md, Extended
-PayloadAttributesV2/V3; holocene/ and jovian/ exec-engine.md)."""
+"""Payload attributes: what derivation hands the engine for one L2 block, the one model the node, the engine client
+and the embedded engine share (specs: exec-engine.md, Extended PayloadAttributesV2/V3; holocene/ and jovian/
+exec-engine.md; op-service ``eth.PayloadAttributes``, okx/optimism@2b5011ab 2026)."""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
 
-from derivation.protocol.hexutil import from_hex, parse_quantity, quantity, to_hex
+from derivation.protocol.hexutil import quantity, to_hex
+from derivation.protocol.jsonutil import JSONObject, JSONValue
+from derivation.protocol.payload import (
+    PayloadShapeError,
+    Withdrawal,
+    hex_field,
+    opt,
+    transactions_from_json,
+    u64,
+    withdrawals_from_json,
+)
 from derivation.protocol.transactions import DEPOSIT
 from derivation.protocol.types import L1BlockRef, L2BlockRef
 
@@ -17,9 +28,9 @@ class PayloadAttributes:
     prev_randao: bytes
     suggested_fee_recipient: bytes
     transactions: tuple[bytes, ...]
-    gas_limit: int
+    gas_limit: int | None  # always set by derivation; optional in the Engine API (the engine requires it)
     no_tx_pool: bool = True
-    withdrawals: tuple | None = None  # None before Canyon, () after
+    withdrawals: tuple[Withdrawal, ...] | None = None  # None before Canyon, () after
     parent_beacon_block_root: bytes | None = None  # Ecotone+
     eip1559_params: bytes | None = None  # Holocene+: denominator(u32 BE) ‖ elasticity(u32 BE)
     min_base_fee: int | None = None  # Jovian+
@@ -32,14 +43,15 @@ class PayloadAttributes:
     def is_deposits_only(self) -> bool:
         return all(t[:1] == bytes((DEPOSIT,)) for t in self.transactions)
 
-    def to_json(self) -> dict:
-        """Engine API shape (quantities as hex)."""
-        out = {"timestamp": quantity(self.timestamp), "prevRandao": to_hex(self.prev_randao),
+    def to_json(self) -> JSONObject:
+        """Engine API shape (quantities as hex); optional fields only when set."""
+        out: JSONObject = {"timestamp": quantity(self.timestamp), "prevRandao": to_hex(self.prev_randao),
                "suggestedFeeRecipient": to_hex(self.suggested_fee_recipient),
-               "transactions": [to_hex(t) for t in self.transactions], "noTxPool": self.no_tx_pool,
-               "gasLimit": quantity(self.gas_limit)}
+               "transactions": [to_hex(t) for t in self.transactions], "noTxPool": self.no_tx_pool}
+        if self.gas_limit is not None:
+            out["gasLimit"] = quantity(self.gas_limit)
         if self.withdrawals is not None:
-            out["withdrawals"] = list(self.withdrawals)
+            out["withdrawals"] = [w.to_json() for w in self.withdrawals]
         if self.parent_beacon_block_root is not None:
             out["parentBeaconBlockRoot"] = to_hex(self.parent_beacon_block_root)
         if self.eip1559_params is not None:
@@ -49,20 +61,22 @@ class PayloadAttributes:
         return out
 
     @classmethod
-    def from_json(cls, d: dict) -> PayloadAttributes:
-        def opt(key, conv):
-            v = d.get(key)
-            return None if v is None else conv(v)
-
-        return cls(
-            timestamp=parse_quantity(d["timestamp"]), prev_randao=from_hex(d["prevRandao"], 32),
-            suggested_fee_recipient=from_hex(d["suggestedFeeRecipient"], 20),
-            transactions=tuple(from_hex(t) for t in d.get("transactions") or ()),
-            gas_limit=parse_quantity(d["gasLimit"]), no_tx_pool=bool(d.get("noTxPool", False)),
-            withdrawals=opt("withdrawals", tuple), parent_beacon_block_root=opt("parentBeaconBlockRoot",
-                                                                               lambda v: from_hex(v, 32)),
-            eip1559_params=opt("eip1559Params", lambda v: from_hex(v, 8)), min_base_fee=opt("minBaseFee",
-                                                                                            parse_quantity))
+    def from_json(cls, d: JSONValue) -> PayloadAttributes:
+        """Parse Engine API ``payloadAttributes`` (op-service ``eth.PayloadAttributes``): ``transactions``,
+        ``noTxPool``, ``gasLimit`` and the fork fields are optional. ``eip1559Params`` is read at any length, as
+        op-geth's ``[]byte``: its 8-byte rule belongs to whoever applies it (the engine answers -38003).
+        Malformed fields raise :class:`PayloadShapeError`."""
+        if not isinstance(d, dict):
+            raise PayloadShapeError("payloadAttributes must be a JSON object")
+        no_tx_pool = d.get("noTxPool", False)
+        if not isinstance(no_tx_pool, bool):
+            raise PayloadShapeError("field 'noTxPool' must be a boolean")
+        return cls(timestamp=u64(d, "timestamp"), prev_randao=hex_field(d, "prevRandao", 32),
+                   suggested_fee_recipient=hex_field(d, "suggestedFeeRecipient", 20),
+                   transactions=() if d.get("transactions") is None else transactions_from_json(d),
+                   gas_limit=opt(d, "gasLimit", u64), no_tx_pool=no_tx_pool, withdrawals=withdrawals_from_json(d),
+                   parent_beacon_block_root=opt(d, "parentBeaconBlockRoot", lambda d, k: hex_field(d, k, 32)),
+                   eip1559_params=opt(d, "eip1559Params", hex_field), min_base_fee=opt(d, "minBaseFee", u64))
 
 
 @dataclass(frozen=True, slots=True)

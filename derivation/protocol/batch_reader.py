@@ -73,7 +73,7 @@ class BatchReader:
         except Exception as e:  # any decoder failure ends the channel with a reason (see drop_message)
             self.error = drop_message(e)
             raise StopIteration from None
-        if batch is None:
+        if item is None or batch is None:
             raise StopIteration
         self.last_size = len(item)
         return batch

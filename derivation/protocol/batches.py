@@ -40,10 +40,11 @@ class SingularBatch:
             if not isinstance(item, list) or len(item) != 5:
                 raise BatchError("singular batch must be an RLP list of 5 items")
             txs = item[4]
-            if not isinstance(txs, list) or any(not isinstance(t, bytes) for t in txs):
+            raw_txs = tuple(t for t in txs if isinstance(t, bytes)) if isinstance(txs, list) else ()
+            if not isinstance(txs, list) or len(raw_txs) != len(txs):
                 raise BatchError("singular batch transactions must be a list of byte strings")
             return cls(rlp.decode_bytes(item[0], 32), rlp.decode_uint(item[1], 64), rlp.decode_bytes(item[2], 32),
-                       rlp.decode_uint(item[3], 64), tuple(txs))
+                       rlp.decode_uint(item[3], 64), raw_txs)
         except rlp.RLPError as e:
             raise BatchError(f"malformed singular batch: {e}") from None
 

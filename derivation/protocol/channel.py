@@ -2,7 +2,8 @@
 
 Mirrors op-node's ``Channel``: frames may arrive out of order (pre-Holocene) or must arrive in order (Holocene);
 the channel is ready when closed and frames ``0..end`` are all present. Size accounting includes op-node's quirk
-on the closing-frame prune path (spec-checklist C-04), which decides FIFO pruning order at the bank size limit.
+on the closing-frame prune path (op-node ``Channel.AddFrame``, kona ``Channel::add_frame``), which decides FIFO
+pruning order at the bank size limit.
 """
 
 from __future__ import annotations

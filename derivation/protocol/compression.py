@@ -8,6 +8,8 @@ decompressed before that point is kept (op-node and kona read channels the same 
 
 from __future__ import annotations
 
+from typing import cast
+
 import brotli
 from zlib_ng import zlib_ng
 
@@ -17,6 +19,8 @@ CHANNEL_VERSION_BROTLI = 0x01
 ZLIB_CM8, ZLIB_CM15 = 8, 15
 ZLIB, BROTLI = "zlib", "brotli"
 _CHUNK = 256 * 1024
+# zlib_ng.pyi declares ``error: Exception`` (an instance); at run time it is the module's exception class.
+_ZLIB_ERROR = cast(type[Exception], zlib_ng.error)
 
 
 class CompressionError(ParseError):
@@ -53,7 +57,7 @@ class Decompressor:
             self._tail = data[2:]
         else:
             self._b = brotli.Decompressor()
-            self._pending = data[1:]
+            self._pending: bytes | None = data[1:]
 
     @staticmethod
     def _zlib_header(data: bytes) -> None:
@@ -71,7 +75,7 @@ class Decompressor:
             return b""
         try:
             out = self._read_zlib(n) if self.algorithm == ZLIB else self._read_brotli(n)
-        except (zlib_ng.error, brotli.error) as e:
+        except (_ZLIB_ERROR, brotli.error) as e:
             self.error = f"{self.algorithm} stream error: {e}"
             self._done = True
             return b""
@@ -116,6 +120,7 @@ class StreamCompressor:
     def __init__(self, algorithm: str, level: int | None = None):
         self.algorithm = algorithm
         self._parts: list[bytes] = []
+        self._c: zlib_ng._Compress | brotli.Compressor
         if algorithm == ZLIB:
             self._c = zlib_ng.compressobj(9 if level is None else level)
         elif algorithm == BROTLI:
@@ -127,13 +132,13 @@ class StreamCompressor:
 
     def write(self, data: bytes) -> None:
         self.input_bytes += len(data)
-        out = self._c.compress(data) if self.algorithm == ZLIB else self._c.process(data)
+        out = self._c.process(data) if isinstance(self._c, brotli.Compressor) else self._c.compress(data)
         if out:
             self._parts.append(out)
 
     def flush(self) -> None:
         """Emit buffered output so that ``compressed_size`` is exact (costs some compression ratio)."""
-        out = self._c.flush(zlib_ng.Z_SYNC_FLUSH) if self.algorithm == ZLIB else self._c.flush()
+        out = self._c.flush() if isinstance(self._c, brotli.Compressor) else self._c.flush(zlib_ng.Z_SYNC_FLUSH)
         if out:
             self._parts.append(out)
 
@@ -142,6 +147,6 @@ class StreamCompressor:
         return sum(len(p) for p in self._parts)
 
     def finish(self) -> bytes:
-        out = self._c.flush() if self.algorithm == ZLIB else self._c.finish()
+        out = self._c.finish() if isinstance(self._c, brotli.Compressor) else self._c.flush()
         self._parts.append(out)
         return b"".join(self._parts)

@@ -3,7 +3,8 @@ logs of the L1 SystemConfig contract (specs: system-config.md §System Config Up
 system-config.md).
 
 The log has exactly three topics (event, version 0, update type) and ``data = abi.encode(bytes payload)``: an offset
-word of 32, a length word, then the payload; no byte more. Payloads by type (spec-checklist Y-02):
+word of 32, a length word, then the payload; no byte more. Payloads by type (system-config.md; op-node
+``ProcessSystemConfigUpdateLogEvent``):
 
 ====  ========================  ======  ===========================================================
 type  name                      length  payload
@@ -30,8 +31,9 @@ emit, this module follows op-node (the client of the live chains): the EIP-1559 
 operator-fee word's upper 20 bytes are not checked, the update type must be the whole 32-byte topic, and
 UNSAFE_BLOCK_SIGNER payloads are not validated by derivation at all.
 
-The unsafe block signer is not part of :class:`SystemConfig`: it cannot be rebuilt from L2 blocks (Y-03 reseeds both
-SystemConfig copies from an L2 block on reset), it is not in op-node's SystemConfig JSON, and op-node's P2P layer
+The unsafe block signer is not part of :class:`SystemConfig`: it cannot be rebuilt from L2 blocks (a reset reseeds
+both SystemConfig copies from an L2 block, derivation.md §Resetting the Pipeline), it is not in op-node's
+SystemConfig JSON, and op-node's P2P layer
 reads it from the contract's storage slot. :func:`unsafe_block_signer_updates` returns it separately for the P2P
 layer.
 """
@@ -39,7 +41,7 @@ layer.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -147,8 +149,9 @@ def apply_update(sys_cfg: SystemConfig, update: ConfigUpdate, cfg: RollupConfig,
     return sys_cfg  # UNSAFE_BLOCK_SIGNER: P2P policy, not derivation
 
 
-def _config_update_logs(receipts: Iterable[Receipt], system_config_address: bytes):
-    """Logs of successful receipts from the SystemConfig address with topic0 = ConfigUpdate (spec-checklist T-03)."""
+def _config_update_logs(receipts: Iterable[Receipt], system_config_address: bytes) -> Iterator[Log]:
+    """Logs of successful receipts from the SystemConfig address with topic0 = ConfigUpdate (system-config.md
+    §System config updates)."""
     for receipt in receipts:
         if receipt.status != 1:
             continue

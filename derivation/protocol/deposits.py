@@ -145,7 +145,8 @@ def deposit_from_log(log: Log, l1_block_hash: bytes) -> Transaction:
 
 
 def user_deposits(receipts: Iterable[Receipt], deposit_contract: bytes, l1_block_hash: bytes) -> list[Transaction]:
-    """Every user deposit of an L1 block, in log order (spec-checklist U-01).
+    """Every user deposit of an L1 block, in log order (deposits.md §User-Deposited Transactions; op-node
+    ``UserDeposits``).
 
     Only successful receipts, only logs of ``deposit_contract`` whose topic0 is TransactionDeposited. A malformed
     log from the deposit contract raises :class:`DepositLogError`; the pipeline turns that into a CriticalError
@@ -174,6 +175,8 @@ def opaque_data_v0(tx: Transaction) -> bytes:
 
 def deposit_log(tx: Transaction, deposit_contract: bytes, log_index: int = 0) -> Log:
     """The ``TransactionDeposited`` log that derives ``tx`` (for devnets, tests and the sequencer's L1 side)."""
+    if tx.from_ is None:
+        raise ValueError("a deposit needs a sender (from_)")
     opaque = opaque_data_v0(tx)
     padded = opaque + bytes(-len(opaque) % 32)
     topics = (TRANSACTION_DEPOSITED_TOPIC, bytes(12) + tx.from_, bytes(12) + (tx.to or bytes(20)), DEPOSIT_VERSION_0)

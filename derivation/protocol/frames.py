@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from derivation.protocol.errors import ParseError
+from derivation.protocol.jsonutil import JSONObject
 from derivation.protocol.rollup_config import MAX_FRAME_LEN
 
 DERIVATION_VERSION_0 = 0x00
@@ -37,7 +38,7 @@ class Frame:
         return (self.channel_id + self.number.to_bytes(2, "big") + len(self.data).to_bytes(4, "big")
                 + self.data + (b"\x01" if self.is_last else b"\x00"))
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         return {"channel_id": "0x" + self.channel_id.hex(), "frame_number": self.number,
                 "data_length": len(self.data), "is_last": self.is_last, "data": "0x" + self.data.hex()}
 
@@ -48,7 +49,7 @@ def parse_frames(data: bytes) -> list[Frame]:
         raise FrameError("empty batcher data")
     if data[0] != DERIVATION_VERSION_0:
         raise FrameError(f"unknown derivation version byte 0x{data[0]:02x}")
-    frames = []
+    frames: list[Frame] = []
     pos, end = 1, len(data)
     while pos < end:
         if end - pos < FRAME_V0_OVERHEAD:

@@ -7,8 +7,9 @@ def to_hex(b: bytes) -> str:
     return "0x" + bytes(b).hex()
 
 
-def from_hex(s: str, length: int | None = None) -> bytes:
-    """Parse hex with or without ``0x``; ``length`` (bytes) is enforced when given."""
+def from_hex(s: object, length: int | None = None) -> bytes:
+    """Parse hex with or without ``0x``; ``length`` (bytes) is enforced when given; anything but a string (an
+    untrusted JSON value) is a ParseError."""
     if not isinstance(s, str):
         raise ParseError(f"expected a hex string, got {type(s).__name__}")
     t = s.strip()
@@ -30,8 +31,8 @@ def quantity(n: int) -> str:
     return hex(n)
 
 
-def parse_quantity(v: str | int) -> int:
-    """Parse a QUANTITY (hex string) or a plain JSON integer."""
+def parse_quantity(v: object) -> int:
+    """Parse a QUANTITY (hex string) or a plain JSON integer; any other value is a ParseError."""
     if isinstance(v, bool):
         raise ParseError("expected a quantity, got a boolean")
     if isinstance(v, int):

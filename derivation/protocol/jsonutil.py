@@ -11,8 +11,13 @@ from __future__ import annotations
 import json
 import re
 from itertools import accumulate
+from typing import TypeAlias, cast
 
 from derivation.protocol.errors import ParseError
+
+# What ``json.loads`` builds; values read from it are checked (from_hex, parse_quantity, isinstance) where used.
+JSONValue: TypeAlias = None | bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"]
+JSONObject: TypeAlias = dict[str, JSONValue]
 
 MAX_JSON_DEPTH = 256
 # A JSON string, or an unterminated one running to the end of the input. Possessive loops and the end-of-input
@@ -31,7 +36,7 @@ class JSONTooDeep(ParseError):
     """JSON nested deeper than :data:`MAX_JSON_DEPTH`."""
 
 
-def loads_bounded(data: bytes | str, max_depth: int = MAX_JSON_DEPTH):
+def loads_bounded(data: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> JSONValue:
     """``json.loads`` of ``data`` unless it nests deeper than ``max_depth`` (:class:`JSONTooDeep`); the scan costs
     about as much as the parse and runs only when there are more brackets than ``max_depth``."""
     raw = data.encode() if isinstance(data, str) else bytes(data)
@@ -39,4 +44,4 @@ def loads_bounded(data: bytes | str, max_depth: int = MAX_JSON_DEPTH):
         brackets = _JSON_STRINGS.sub(b"", raw).translate(None, _NOT_BRACKETS)
         if max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0) > max_depth:
             raise JSONTooDeep(f"JSON nested deeper than {max_depth} levels")
-    return json.loads(raw)
+    return cast(JSONValue, json.loads(raw))  # json.loads returns Any, but only ever builds JSONValue's types

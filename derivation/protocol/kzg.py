@@ -29,7 +29,7 @@ PROOF_SIZE = 48
 _SETUP_LOCATIONS = (("eth._utils", "kzg_trusted_setup.txt"),
                     ("eth_account.typed_transactions.blob_transactions", "kzg_trusted_setup.txt"))
 
-_setup = None
+_setup: object | None = None  # ckzg's opaque settings handle (a capsule)
 _setup_lock = threading.Lock()
 
 
@@ -37,7 +37,7 @@ class KZGError(ParseError):
     """A blob, commitment or proof that does not check out."""
 
 
-def trusted_setup():
+def trusted_setup() -> object:
     """The ckzg trusted-setup handle, loaded on first use and shared by the whole process."""
     global _setup
     if _setup is None:
@@ -47,7 +47,7 @@ def trusted_setup():
     return _setup
 
 
-def _load_setup():
+def _load_setup() -> object:
     for package, name in _SETUP_LOCATIONS:
         try:
             ref = resources.files(package).joinpath(name)

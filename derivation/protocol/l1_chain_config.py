@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from derivation.protocol.errors import ParseError
 from derivation.protocol.hexutil import parse_quantity
+from derivation.protocol.jsonutil import JSONValue
 
 CANCUN_UPDATE_FRACTION = 3_338_477
 PRAGUE_UPDATE_FRACTION = 5_007_716
@@ -64,7 +65,7 @@ class L1ChainConfig:
         return CANCUN_UPDATE_FRACTION if f is None else f.update_fraction
 
     @classmethod
-    def from_genesis_config(cls, config: dict) -> L1ChainConfig:
+    def from_genesis_config(cls, config: JSONValue) -> L1ChainConfig:
         """Read ``chainId``, ``<fork>Time`` and ``blobSchedule.<fork>.baseFeeUpdateFraction`` of a geth genesis
         ``config`` object (the whole genesis JSON is accepted too). A fork with a time but no schedule entry
         inherits the previous entry, as geth does; Cancun and Prague fall back to their EIP defaults."""
@@ -93,10 +94,9 @@ class L1ChainConfig:
                     continue  # inherits the previous entry
                 fraction = defaults[name]
             else:
-                try:
-                    fraction = parse_quantity(entry["baseFeeUpdateFraction"])
-                except (KeyError, TypeError):
-                    raise L1ChainConfigError(f"blobSchedule.{name} has no baseFeeUpdateFraction") from None
+                if not isinstance(entry, dict) or "baseFeeUpdateFraction" not in entry:
+                    raise L1ChainConfigError(f"blobSchedule.{name} has no baseFeeUpdateFraction")
+                fraction = parse_quantity(entry["baseFeeUpdateFraction"])
             if fraction == 0:
                 raise L1ChainConfigError(f"blobSchedule.{name}.baseFeeUpdateFraction must not be 0")
             forks.append(BlobFork(name, parse_quantity(t), fraction))

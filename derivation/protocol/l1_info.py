@@ -10,8 +10,8 @@ l1-attributes.md):
 
 Which format an L2 block carries depends on its timestamp; a fork's activation block still uses the previous
 fork's format, because the L1Block contract is upgraded by deposits that run after the L1-info deposit
-(spec-checklist L-02). Decoding picks the format by selector and exact length; like op-node, uint64 and address
-words must have zero padding.
+(ecotone/isthmus/jovian l1-attributes.md). Decoding picks the format by selector and exact length; like op-node,
+uint64 and address words must have zero padding.
 """
 
 from __future__ import annotations
@@ -91,19 +91,28 @@ class L1InfoData:
         _check_ranges(self)
         if self.format == BEDROCK:
             words = (self.number, self.time, self.base_fee, int.from_bytes(self.block_hash, "big"),
-                     self.sequence_number, int.from_bytes(self.batcher_addr, "big"), self.l1_fee_overhead,
-                     self.l1_fee_scalar)
+                     self.sequence_number, int.from_bytes(self.batcher_addr, "big"),
+                     _present(self.l1_fee_overhead, "l1_fee_overhead"), _present(self.l1_fee_scalar, "l1_fee_scalar"))
             return SELECTORS[BEDROCK] + b"".join(w.to_bytes(32, "big") for w in words)
         out = (SELECTORS[self.format]
-               + struct.pack(">IIQQQ", self.base_fee_scalar, self.blob_base_fee_scalar, self.sequence_number,
+               + struct.pack(">IIQQQ", _present(self.base_fee_scalar, "base_fee_scalar"),
+                             _present(self.blob_base_fee_scalar, "blob_base_fee_scalar"), self.sequence_number,
                              self.time, self.number)
-               + self.base_fee.to_bytes(32, "big") + self.blob_base_fee.to_bytes(32, "big")
+               + self.base_fee.to_bytes(32, "big") + _present(self.blob_base_fee, "blob_base_fee").to_bytes(32, "big")
                + self.block_hash + bytes(12) + self.batcher_addr)
         if self.format in (ISTHMUS, JOVIAN):
-            out += struct.pack(">IQ", self.operator_fee_scalar, self.operator_fee_constant)
+            out += struct.pack(">IQ", _present(self.operator_fee_scalar, "operator_fee_scalar"),
+                               _present(self.operator_fee_constant, "operator_fee_constant"))
         if self.format == JOVIAN:
-            out += struct.pack(">H", self.da_footprint_gas_scalar)
+            out += struct.pack(">H", _present(self.da_footprint_gas_scalar, "da_footprint_gas_scalar"))
         return out
+
+
+def _present(v: int | None, name: str) -> int:
+    """A field the info's format has: the decoder sets it and ``_check_ranges`` requires it, so None is a bug."""
+    if v is None:
+        raise L1InfoError(f"L1-info field {name} is missing")
+    return v
 
 
 def _check_ranges(info: L1InfoData) -> None:
@@ -177,7 +186,8 @@ def _after_activation(cfg: RollupConfig, fork: Fork, l2_timestamp: int) -> bool:
 
 
 def l1_info_format(cfg: RollupConfig, l2_timestamp: int) -> str:
-    """The calldata format of the L2 block at ``l2_timestamp`` (clock: L2 block time; spec-checklist L-02).
+    """The calldata format of the L2 block at ``l2_timestamp`` (clock: L2 block time; an activation block keeps the
+    previous format, ecotone/isthmus/jovian l1-attributes.md).
 
     Karst and Lagoon keep the Jovian format (specs: no karst/ or lagoon/ l1-attributes.md; kona PR #19372)."""
     if _after_activation(cfg, Fork.JOVIAN, l2_timestamp):
@@ -225,7 +235,8 @@ def is_valid_ecotone_scalar(scalar: bytes) -> bool:
 def blob_base_fee_update_fraction(cfg: RollupConfig, l1_chain: L1ChainConfig, l1_time: int) -> int:
     """The EIP-4844 update fraction for an L1 origin at ``l1_time`` (clock: L1 origin time).
 
-    Pectra blob schedule (spec-checklist L-07; only the OP Sepolia-family chains set it): before its time the
+    Pectra blob schedule (pectra-blob-schedule/derivation.md; only the OP Sepolia-family chains set it): before its
+    time the
     Cancun fraction stays in use even where L1 already runs Prague, because those chains' sequencers did so when
     Sepolia activated Prague on 2025-03-05 and the chains kept that history."""
     if cfg.pectra_blob_schedule_time is not None and l1_time < cfg.pectra_blob_schedule_time:
@@ -237,25 +248,26 @@ def l1_info_data(cfg: RollupConfig, sys_cfg: SystemConfig, seq_number: int, l1: 
                  l1_chain: L1ChainConfig) -> L1InfoData:
     """The L1-info fields for the L2 block at ``l2_timestamp`` with L1 origin ``l1``."""
     fmt = l1_info_format(cfg, l2_timestamp)
-    common = dict(number=l1.number, time=l1.time, base_fee=l1.base_fee or 0, block_hash=l1.hash,
-                  sequence_number=seq_number, batcher_addr=sys_cfg.batcher_addr)
+    base_fee = l1.base_fee or 0
     if fmt == BEDROCK:
-        return L1InfoData(BEDROCK, **common, l1_fee_overhead=int.from_bytes(sys_cfg.overhead, "big"),
+        return L1InfoData(BEDROCK, l1.number, l1.time, base_fee, l1.hash, seq_number, sys_cfg.batcher_addr,
+                          l1_fee_overhead=int.from_bytes(sys_cfg.overhead, "big"),
                           l1_fee_scalar=int.from_bytes(sys_cfg.scalar, "big"))
     blob_scalar, base_scalar = ecotone_scalars(sys_cfg.scalar)
     fee = blob_base_fee(l1.excess_blob_gas, blob_base_fee_update_fraction(cfg, l1_chain, l1.time))
-    extra = {}
-    if fmt in (ISTHMUS, JOVIAN):
-        extra = dict(operator_fee_scalar=sys_cfg.operator_fee_scalar, operator_fee_constant=sys_cfg.operator_fee_constant)
-    if fmt == JOVIAN:
-        extra["da_footprint_gas_scalar"] = sys_cfg.da_footprint_gas_scalar or DEFAULT_DA_FOOTPRINT_GAS_SCALAR
-    return L1InfoData(fmt, **common, base_fee_scalar=base_scalar, blob_base_fee_scalar=blob_scalar,
-                      blob_base_fee=fee, **extra)
+    isthmus = fmt in (ISTHMUS, JOVIAN)
+    return L1InfoData(fmt, l1.number, l1.time, base_fee, l1.hash, seq_number, sys_cfg.batcher_addr,
+                      base_fee_scalar=base_scalar, blob_base_fee_scalar=blob_scalar, blob_base_fee=fee,
+                      operator_fee_scalar=sys_cfg.operator_fee_scalar if isthmus else None,
+                      operator_fee_constant=sys_cfg.operator_fee_constant if isthmus else None,
+                      da_footprint_gas_scalar=(sys_cfg.da_footprint_gas_scalar or DEFAULT_DA_FOOTPRINT_GAS_SCALAR)
+                      if fmt == JOVIAN else None)
 
 
 def l1_info_deposit(cfg: RollupConfig, sys_cfg: SystemConfig, seq_number: int, l1: L1BlockInfo, l2_timestamp: int,
                     l1_chain: L1ChainConfig) -> Transaction:
-    """The whole L1-info deposit (spec-checklist L-01): source hash domain 1 over (L1 hash, sequence number), from
+    """The whole L1-info deposit (deposits.md §L1 Attributes Deposited Transaction): source hash domain 1 over (L1
+    hash, sequence number), from
     the depositor account to the L1Block predeploy; gas 150M and isSystemTx before Regolith, then 1M and not a
     system tx (clock: L2 block time)."""
     data = l1_info_data(cfg, sys_cfg, seq_number, l1, l2_timestamp, l1_chain).encode()
@@ -290,7 +302,7 @@ def _eip1559_params_from_extra_data(cfg: RollupConfig, extra: bytes, l2_timestam
 
 def system_config_from_l2_block(cfg: RollupConfig, l1_info_tx_data: bytes, gas_limit: int, extra_data: bytes,
                                 l2_timestamp: int) -> SystemConfig:
-    """Rebuild the SystemConfig an L2 block was derived with (spec-checklist L-09; op-node
+    """Rebuild the SystemConfig an L2 block was derived with (op-node
     ``SystemConfigFromHeaderAndDeposit``): used on reset to seed both SystemConfig copies.
 
     The genesis block (``l2_timestamp == genesis.l2_time``) has no L1-info deposit: its config is the rollup
@@ -310,10 +322,12 @@ def system_config_from_l2_block(cfg: RollupConfig, l1_info_tx_data: bytes, gas_l
     if info.format != expected:
         raise L1InfoError(f"L2 block at {l2_timestamp} must carry {expected} L1-info calldata, got {info.format}")
     if info.format == BEDROCK:
-        overhead, scalar = info.l1_fee_overhead.to_bytes(32, "big"), info.l1_fee_scalar.to_bytes(32, "big")
+        overhead = _present(info.l1_fee_overhead, "l1_fee_overhead").to_bytes(32, "big")
+        scalar = _present(info.l1_fee_scalar, "l1_fee_scalar").to_bytes(32, "big")
     else:
         overhead = bytes(32)
-        scalar = b"\x01" + bytes(23) + struct.pack(">II", info.blob_base_fee_scalar, info.base_fee_scalar)
+        scalar = b"\x01" + bytes(23) + struct.pack(">II", _present(info.blob_base_fee_scalar, "blob_base_fee_scalar"),
+                                                   _present(info.base_fee_scalar, "base_fee_scalar"))
     strip = upgrade_gas_to_strip(cfg, l2_timestamp)
     if gas_limit < strip:
         raise L1InfoError(f"activation block at {l2_timestamp} has gas limit {gas_limit}, below its upgrade gas {strip}")

@@ -113,7 +113,7 @@ def bundle_path(file: str) -> Path:
     return Path(str(resources.files(_PACKAGE).joinpath(file)))
 
 
-def _addr(v, what: str) -> bytes:
+def _addr(v: object, what: str) -> bytes:
     if not isinstance(v, str) or not v.startswith(("0x", "0X")):
         raise NutBundleError(f"{what} must be a 0x-prefixed address")
     return from_hex(v, 20)

@@ -4,7 +4,7 @@
 Output root v0 = ``keccak256(bytes32(0) ‖ state_root ‖ message_passer_storage_root ‖ block_hash)``, where the
 message passer storage root is the storage root of L2ToL1MessagePasser (``0x42…16``) at that block: read it with
 ``eth_getProof`` before Isthmus; from Isthmus on (genesis included) the header's ``withdrawalsRoot`` holds it. A
-pre-Isthmus header's withdrawalsRoot is the empty-list root and must never be used (spec-checklist O-02).
+pre-Isthmus header's withdrawalsRoot is the empty-list root and must never be used (isthmus/proposals.md §Output Root).
 
 Super root v1 = ``keccak256(0x01 ‖ uint64_be(timestamp) ‖ (uint256_be(chain_id) ‖ output_root) for each chain in
 ascending chain id order)``.
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.errors import ParseError
 from derivation.protocol.hexutil import from_hex, to_hex
+from derivation.protocol.jsonutil import JSONObject
 
 OUTPUT_VERSION_V0 = bytes(32)
 SUPER_ROOT_VERSION_V1 = 1
@@ -39,7 +40,7 @@ class OutputV0:
     message_passer_storage_root: bytes
     block_hash: bytes
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name in ("state_root", "message_passer_storage_root", "block_hash"):
             _b32(getattr(self, name), name)
 
@@ -58,13 +59,13 @@ class OutputV0:
             raise OutputRootError(f"unsupported output version 0x{bytes(data[:32]).hex()}")
         return cls(bytes(data[32:64]), bytes(data[64:96]), bytes(data[96:128]))
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         """op-node's ``OutputV0`` JSON."""
         return {"stateRoot": to_hex(self.state_root), "messagePasserStorageRoot": to_hex(
             self.message_passer_storage_root), "blockHash": to_hex(self.block_hash)}
 
     @classmethod
-    def from_json(cls, d: dict) -> OutputV0:
+    def from_json(cls, d: JSONObject) -> OutputV0:
         try:
             return cls(from_hex(d["stateRoot"], 32), from_hex(d["messagePasserStorageRoot"], 32),
                        from_hex(d["blockHash"], 32))

@@ -1,4 +1,4 @@
-"""Fixed L2 addresses the derivation rules name (specs: protocol/predeploys.md, deposits.md, isthmus/predeploys.md,
+"""Fixed L2 addresses the derivation rules and the execution engine name (specs: protocol/predeploys.md, deposits.md, isthmus/predeploys.md,
 interop/predeploys.md) and the CREATE address rule used to predict upgrade deployments."""
 
 from derivation.protocol import rlp
@@ -13,6 +13,8 @@ L1_INFO_DEPOSITOR = _a("0xDeaDDEaDDeAdDeAdDEAdDEaddeAddEAdDEAd0001")
 L1_BLOCK = _a("0x4200000000000000000000000000000000000015")
 GAS_PRICE_ORACLE = _a("0x420000000000000000000000000000000000000F")
 SEQUENCER_FEE_VAULT = _a("0x4200000000000000000000000000000000000011")
+BASE_FEE_VAULT = _a("0x4200000000000000000000000000000000000019")
+L1_FEE_VAULT = _a("0x420000000000000000000000000000000000001A")
 L2_TO_L1_MESSAGE_PASSER = _a("0x4200000000000000000000000000000000000016")
 OPERATOR_FEE_VAULT = _a("0x420000000000000000000000000000000000001B")
 CROSS_L2_INBOX = _a("0x4200000000000000000000000000000000000022")

@@ -8,9 +8,14 @@ whose encoder dominates the cost of rebuilding span-batch transactions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeAlias
+
 from derivation.protocol.errors import ParseError
 
-Item = bytes | list  # a decoded item: a byte string or a list of items
+Item: TypeAlias = bytes | list["Item"]  # a decoded item: a byte string or a list of items
+# What :func:`encode` accepts: byte strings, non-negative ints (bool as 0/1), text and (nested) sequences of these.
+Encodable: TypeAlias = bytes | bytearray | memoryview | int | str | Sequence["Encodable"]
 MAX_DEPTH = 64  # nesting levels a decoded item may have (see decode_at)
 
 
@@ -48,7 +53,7 @@ def encode_list_payload(payload: bytes) -> bytes:
     return _length_prefix(len(payload), 0xC0) + payload
 
 
-def encode(item) -> bytes:
+def encode(item: Encodable) -> bytes:
     """Encode bytes, non-negative ints (bool as 0/1) and (nested) lists/tuples."""
     if isinstance(item, (bytes, bytearray, memoryview)):
         return encode_bytes(bytes(item))
@@ -121,8 +126,8 @@ def decode_at(data: bytes, pos: int = 0) -> tuple[Item, int]:
         raise RLPError("value size exceeds available input length")
     if not is_list:
         return data[start:end], end
-    root: list = []
-    stack = [(root, end)]  # open lists and where each one ends
+    root: list[Item] = []
+    stack: list[tuple[list[Item], int]] = [(root, end)]  # open lists and where each one ends
     cur, cur_end, p = root, end, start
     while True:
         if p >= cur_end:
@@ -140,7 +145,7 @@ def decode_at(data: bytes, pos: int = 0) -> tuple[Item, int]:
         if is_list:
             if len(stack) >= MAX_DEPTH:
                 raise RLPError(f"RLP lists nested deeper than {MAX_DEPTH} levels")
-            child: list = []
+            child: list[Item] = []
             cur.append(child)
             stack.append((child, e))
             cur, cur_end, p = child, e, s
@@ -157,7 +162,7 @@ def decode(data: bytes) -> Item:
     return item
 
 
-def decode_list(data: bytes, arity: int | None = None) -> list:
+def decode_list(data: bytes, arity: int | None = None) -> list[Item]:
     item = decode(data)
     if not isinstance(item, list):
         raise RLPError("expected an RLP list")
@@ -166,7 +171,7 @@ def decode_list(data: bytes, arity: int | None = None) -> list:
     return item
 
 
-def decode_uint(b, max_bits: int = 256) -> int:
+def decode_uint(b: Item, max_bits: int = 256) -> int:
     """A canonical big-endian unsigned integer (no leading zeros) of at most ``max_bits``."""
     if not isinstance(b, (bytes, bytearray)):
         raise RLPError("expected an integer, got a list")
@@ -179,7 +184,7 @@ def decode_uint(b, max_bits: int = 256) -> int:
     return v
 
 
-def decode_bytes(b, length: int | None = None) -> bytes:
+def decode_bytes(b: Item, length: int | None = None) -> bytes:
     if not isinstance(b, (bytes, bytearray)):
         raise RLPError("expected a byte string, got a list")
     if length is not None and len(b) != length:
@@ -187,17 +192,17 @@ def decode_bytes(b, length: int | None = None) -> bytes:
     return bytes(b)
 
 
-def decode_address(b) -> bytes | None:
+def decode_address(b: Item) -> bytes | None:
     """A 20-byte address, or None for the empty string (contract creation)."""
-    b = decode_bytes(b)
-    if len(b) == 0:
+    raw = decode_bytes(b)
+    if len(raw) == 0:
         return None
-    if len(b) != 20:
-        raise RLPError(f"expected a 20-byte address, got {len(b)} bytes")
-    return b
+    if len(raw) != 20:
+        raise RLPError(f"expected a 20-byte address, got {len(raw)} bytes")
+    return raw
 
 
-def decode_bool(b) -> bool:
+def decode_bool(b: Item) -> bool:
     v = decode_uint(b, 8)
     if v > 1:
         raise RLPError(f"invalid boolean value {v}")
@@ -216,7 +221,7 @@ def list_spans(data: bytes, pos: int = 0) -> tuple[list[tuple[int, int]], int]:
         raise RLPError("expected an RLP list")
     if end > len(data):
         raise RLPError("list size exceeds available input length")
-    spans = []
+    spans: list[tuple[int, int]] = []
     p = start
     while p < end:
         _, s, n = header(data, p)

@@ -1,57 +1,21 @@
 """The rollup configuration (op-node's ``rollup.json``) and every fork rule's predicate.
 
-Fork activation follows kona and the superchain registry: a fork is active at ``t`` when its own time or the time
-of any later fork is set and ``<= t`` (a config that schedules Jovian at genesis runs every earlier fork too).
-Which clock a rule uses (L2 block time, L1 origin time, L1 inclusion time) is stated where the rule is applied.
+Fork activation is :class:`derivation.protocol.forks.ForkSchedule`'s rule (shared with the execution engine's chain
+spec). Which clock a rule uses (L2 block time, L1 origin time, L1 inclusion time) is stated where it is applied.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from enum import IntEnum
 
 from derivation.protocol.errors import ParseError
+from derivation.protocol.forks import EMPTY_ACTIVATION_FORKS, SCHEDULED_FORKS, ForkSchedule
+from derivation.protocol.forks import Fork as Fork  # re-exported: the rollup config is where most callers find it
 from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
+from derivation.protocol.jsonutil import JSONObject, JSONValue
 from derivation.protocol.system_config import SystemConfig
 from derivation.protocol.types import BlockID
-
-
-class Fork(IntEnum):
-    """OP Stack forks in activation order. Bedrock is the base and always active."""
-
-    BEDROCK = 0
-    REGOLITH = 1
-    CANYON = 2
-    DELTA = 3
-    ECOTONE = 4
-    FJORD = 5
-    GRANITE = 6
-    HOLOCENE = 7
-    ISTHMUS = 8
-    JOVIAN = 9
-    KARST = 10
-    LAGOON = 11  # the interop fork, called "Interop" until 2026: ``interop_time`` is accepted for ``lagoon_time``
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, name: str) -> Fork:
-        key = name.strip().lower()
-        if key == "interop":
-            return cls.LAGOON
-        try:
-            return cls[key.upper()]
-        except KeyError:
-            raise ParseError(f"unknown fork {name!r} (known: {', '.join(f.label for f in cls)})") from None
-
-
-SCHEDULED_FORKS = tuple(f for f in Fork if f != Fork.BEDROCK)
-# Forks whose activation block takes no batch (sequencer) transactions: op-node checkSingularBatch ("Future forks
-# that contain upgrade transactions must be added here"), karlfloersch/optimism@da174e56 2026-06-02.
-EMPTY_ACTIVATION_FORKS = (Fork.JOVIAN, Fork.KARST, Fork.LAGOON)
 
 # Protocol constants (specs: derivation.md "Protocol Parameters", fjord/, granite/).
 MAX_FRAME_LEN = 1_000_000
@@ -110,7 +74,7 @@ class DerivationLimit:
 
 
 @dataclass(frozen=True, slots=True)
-class RollupConfig:
+class RollupConfig(ForkSchedule):
     genesis: Genesis
     block_time: int
     max_sequencer_drift: int
@@ -134,34 +98,14 @@ class RollupConfig:
 
     # ------------------------------------------------------------------------------------------- fork rules
 
-    def fork_time(self, fork: Fork) -> int | None:
-        return 0 if fork == Fork.BEDROCK else self.fork_times.get(fork)
-
-    def is_active(self, fork: Fork, timestamp: int) -> bool:
-        """Fork ``fork`` (or a later scheduled one) is active at ``timestamp``."""
-        if fork == Fork.BEDROCK:
-            return True
-        for f in range(fork, len(Fork)):
-            t = self.fork_times.get(Fork(f))
-            if t is not None and timestamp >= t:
-                return True
-        return False
-
     def is_activation_block(self, fork: Fork, l2_timestamp: int) -> bool:
         """The first L2 block with ``fork`` active (never the genesis block: a fork at genesis has none)."""
-        return (self.is_active(fork, l2_timestamp) and l2_timestamp >= self.block_time
-                and not self.is_active(fork, l2_timestamp - self.block_time)
+        return (l2_timestamp >= self.block_time and self.activates(fork, l2_timestamp, l2_timestamp - self.block_time)
                 and l2_timestamp > self.genesis.l2_time)
 
     def is_empty_activation_block(self, l2_timestamp: int) -> bool:
         """The L2 block at ``l2_timestamp`` activates a fork whose activation block carries no user transactions."""
         return any(self.is_activation_block(f, l2_timestamp) for f in EMPTY_ACTIVATION_FORKS)
-
-    def active_fork(self, timestamp: int) -> Fork:
-        for f in reversed(Fork):
-            if self.is_active(f, timestamp):
-                return f
-        return Fork.BEDROCK
 
     def is_pectra_blob_schedule(self, l1_origin_time: int) -> bool:
         """Pectra blob schedule fix (only some Sepolia chains): active at L1 origin times >= its time."""
@@ -234,7 +178,7 @@ class RollupConfig:
     # ------------------------------------------------------------------------------------------- JSON
 
     @classmethod
-    def from_json(cls, d: dict) -> RollupConfig:
+    def from_json(cls, d: JSONValue) -> RollupConfig:
         """Parse op-node's rollup.json. Unknown keys are rejected (op-node decodes with DisallowUnknownFields)."""
         if not isinstance(d, dict):
             raise ParseError("rollup config must be a JSON object")
@@ -243,12 +187,12 @@ class RollupConfig:
             raise ParseError(f"unknown field(s) in rollup config: {', '.join(sorted(unknown))}")
         _reject_alt_da(d)
         try:
-            g = d["genesis"]
+            g = _object(d["genesis"], "genesis")
             genesis = Genesis(
                 l1=BlockID.from_json(g["l1"]),
                 l2=BlockID.from_json(g["l2"]),
                 l2_time=parse_quantity(g["l2_time"]),
-                system_config=SystemConfig.from_json(g["system_config"]),
+                system_config=SystemConfig.from_json(_object(g["system_config"], "genesis.system_config")),
             )
             times: dict[Fork, int] = {}
             for f in SCHEDULED_FORKS:
@@ -256,7 +200,7 @@ class RollupConfig:
                 for k in keys:
                     if d.get(k) is not None:
                         times[f] = parse_quantity(d[k])
-            op = d.get("chain_op_config")
+            op = None if d.get("chain_op_config") is None else _object(d["chain_op_config"], "chain_op_config")
             pvs = d.get("protocol_versions_address")
             pbs = d.get("pectra_blob_schedule_time")
             cfg = cls(
@@ -289,10 +233,10 @@ class RollupConfig:
         cfg.check()
         return cfg
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         """op-node's JSON shape: numbers as JSON numbers, addresses lower-case hex, unscheduled forks omitted."""
         g = self.genesis
-        out: dict = {
+        out: JSONObject = {
             "genesis": {"l1": g.l1.to_json(), "l2": g.l2.to_json(), "l2_time": g.l2_time,
                         "system_config": g.system_config.to_json()},
             "block_time": self.block_time,
@@ -336,13 +280,19 @@ _KNOWN_KEYS = {
 }
 
 
-def _bool(v, name: str) -> bool:
+def _object(v: JSONValue, name: str) -> JSONObject:
+    if not isinstance(v, dict):
+        raise ParseError(f"rollup config field {name} must be an object")
+    return v
+
+
+def _bool(v: JSONValue, name: str) -> bool:
     if not isinstance(v, bool):
         raise ParseError(f"rollup config field {name} must be true or false, got {v!r}")
     return v
 
 
-def _reject_alt_da(d: dict) -> None:
+def _reject_alt_da(d: JSONObject) -> None:
     """Alt-DA (plasma) chains read commitments, not frames; deriving them as ordinary chains would be wrong."""
     alt = d.get("alt_da")
     if alt or d.get("use_plasma") or d.get("da_challenge_contract_address") not in (None, "", "0x" + "00" * 20):

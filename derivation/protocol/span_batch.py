@@ -27,8 +27,9 @@ such a batch after a few hundred blocks instead of after building ten million.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 from derivation.protocol import rlp
 from derivation.protocol.batches import BatchError, SingularBatch
@@ -42,6 +43,7 @@ from derivation.protocol.transactions import (
     SET_CODE,
     check_access_list,
     check_authorization_list,
+    required_field,
 )
 from derivation.protocol.transactions import decode as decode_tx
 from derivation.protocol.varint import put_uvarint, read_uvarint
@@ -137,7 +139,13 @@ class SpanElements(Sequence[SpanBatchElement]):
         return SpanBatchElement(epoch, self._first_ts + self._block_time * i,
                                 tuple(self._txs[offset:offset + self._counts[i]]))
 
-    def __getitem__(self, i):
+    @overload
+    def __getitem__(self, i: int) -> SpanBatchElement: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[SpanBatchElement]: ...
+
+    def __getitem__(self, i: int | slice) -> SpanBatchElement | list[SpanBatchElement]:
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(self._n))]
         if i < 0:
@@ -154,7 +162,7 @@ class SpanElements(Sequence[SpanBatchElement]):
             yield self._element(i, epoch, offset)
             offset += self._counts[i]
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and len(other) == self._n and all(a == b for a, b in zip(self, other, strict=True))
 
     def __hash__(self) -> int:
@@ -396,15 +404,19 @@ class RawSpanBatch:
         self.tx_gases.append(tx.gas)
         self.tx_types.append(tx.type)
         if tx.type == LEGACY:
-            self.tx_datas.append(rlp.encode([tx.value, tx.gas_price, tx.data]))
-        elif tx.type == ACCESS_LIST:
-            self.tx_datas.append(b"\x01" + rlp.encode([tx.value, tx.gas_price, tx.data, tx.access_list]))
-        elif tx.type == DYNAMIC_FEE:
-            self.tx_datas.append(b"\x02" + rlp.encode([tx.value, tx.max_priority_fee_per_gas, tx.max_fee_per_gas,
-                                                       tx.data, tx.access_list]))
+            self.tx_datas.append(rlp.encode([tx.value, required_field(tx.gas_price, "gas price"), tx.data]))
+            return
+        if tx.type == ACCESS_LIST:
+            self.tx_datas.append(b"\x01" + rlp.encode([tx.value, required_field(tx.gas_price, "gas price"), tx.data,
+                                                       tx.access_list]))
+            return
+        tip = required_field(tx.max_priority_fee_per_gas, "max priority fee")
+        fee_cap = required_field(tx.max_fee_per_gas, "max fee")
+        if tx.type == DYNAMIC_FEE:
+            self.tx_datas.append(b"\x02" + rlp.encode([tx.value, tip, fee_cap, tx.data, tx.access_list]))
         else:
-            self.tx_datas.append(b"\x04" + rlp.encode([tx.value, tx.max_priority_fee_per_gas, tx.max_fee_per_gas,
-                                                       tx.data, tx.access_list, tx.authorization_list]))
+            self.tx_datas.append(b"\x04" + rlp.encode([tx.value, tip, fee_cap, tx.data, tx.access_list,
+                                                       tx.authorization_list]))
 
 
 # ------------------------------------------------------------------------------------------------ full txs
@@ -441,24 +453,24 @@ def _wrap(type_byte: bytes, payload: bytes) -> bytes:
     return type_byte + rlp.encode_list_payload(payload)
 
 
-def _legacy(raw, chain, nonce, gas, to, sig):
+def _legacy(raw: bytes, chain: bytes, nonce: bytes, gas: bytes, to: bytes, sig: bytes) -> bytes:
     value, gas_price, data = _fields(raw, 0, 3, "legacy tx")
     return rlp.encode_list_payload(nonce + _int(gas_price) + gas + to + _int(value) + _bytes(data) + sig)
 
 
-def _access_list_tx(raw, chain, nonce, gas, to, sig):
+def _access_list_tx(raw: bytes, chain: bytes, nonce: bytes, gas: bytes, to: bytes, sig: bytes) -> bytes:
     value, gas_price, data, al = _fields(raw, 1, 4, "access-list tx")
     return _wrap(b"\x01", chain + nonce + _int(gas_price) + gas + to + _int(value) + _bytes(data)
                  + _access_list(al) + sig)
 
 
-def _dynamic_fee_tx(raw, chain, nonce, gas, to, sig):
+def _dynamic_fee_tx(raw: bytes, chain: bytes, nonce: bytes, gas: bytes, to: bytes, sig: bytes) -> bytes:
     value, tip, fee_cap, data, al = _fields(raw, 1, 5, "dynamic-fee tx")
     return _wrap(b"\x02", chain + nonce + _int(tip) + _int(fee_cap) + gas + to + _int(value) + _bytes(data)
                  + _access_list(al) + sig)
 
 
-def _set_code_tx(raw, chain, nonce, gas, to, sig):
+def _set_code_tx(raw: bytes, chain: bytes, nonce: bytes, gas: bytes, to: bytes, sig: bytes) -> bytes:
     value, tip, fee_cap, data, al, auths = _fields(raw, 1, 6, "set-code tx")
     if to == b"\x80":
         raise rlp.RLPError("set-code transactions cannot create contracts")
@@ -467,7 +479,7 @@ def _set_code_tx(raw, chain, nonce, gas, to, sig):
                  + _bytes(data) + _access_list(al) + auths + sig)
 
 
-def _post_exec(raw, chain, nonce, gas, to, sig):
+def _post_exec(raw: bytes, chain: bytes, nonce: bytes, gas: bytes, to: bytes, sig: bytes) -> bytes:
     """The 0x7D element as is: one RLP list after the type byte, its content unchecked (op-node
     ``spanBatchPostExecTxData`` takes the raw value; the execution engine validates the payload)."""
     is_list, start, ln = rlp.header(raw, 1)
@@ -476,8 +488,10 @@ def _post_exec(raw, chain, nonce, gas, to, sig):
     return bytes(raw)
 
 
-_FULL_TX = {LEGACY: _legacy, ACCESS_LIST: _access_list_tx, DYNAMIC_FEE: _dynamic_fee_tx, SET_CODE: _set_code_tx,
-            POST_EXEC: _post_exec}
+# (span tx data, chain id, nonce, gas, to, signature) → the signed transaction; all but the data already RLP-encoded.
+_FULL_TX: dict[int, Callable[[bytes, bytes, bytes, bytes, bytes, bytes], bytes]] = {
+    LEGACY: _legacy, ACCESS_LIST: _access_list_tx, DYNAMIC_FEE: _dynamic_fee_tx, SET_CODE: _set_code_tx,
+    POST_EXEC: _post_exec}
 
 
 def check_post_exec(span: SpanBatch, cfg: RollupConfig) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
+from derivation.protocol.jsonutil import JSONObject
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ class SystemConfig:
     min_base_fee: int = 0  # Jovian
     da_footprint_gas_scalar: int = 0  # Jovian; 0 means "use the default" where it is consumed
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         return {
             "batcherAddr": to_hex(self.batcher_addr),
             "overhead": to_hex(self.overhead),
@@ -35,7 +36,7 @@ class SystemConfig:
         }
 
     @classmethod
-    def from_json(cls, d: dict) -> SystemConfig:
+    def from_json(cls, d: JSONObject) -> SystemConfig:
         return cls(
             batcher_addr=from_hex(d["batcherAddr"], 20),
             overhead=from_hex(d.get("overhead", "0x" + "00" * 32), 32),

@@ -7,7 +7,9 @@ address; codec in :mod:`derivation.protocol.post_exec`) and 0x7E OP deposit (no 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from derivation.protocol import rlp
 from derivation.protocol.crypto import keccak256, recover_address, sign_hash
@@ -20,11 +22,21 @@ TYPE_NAMES = {LEGACY: "legacy", ACCESS_LIST: "access_list", DYNAMIC_FEE: "dynami
               SET_CODE: "set_code", POST_EXEC: "post_exec", DEPOSIT: "deposit"}
 
 
+T = TypeVar("T")
+
+
 class TxError(ParseError):
     """Malformed transaction bytes."""
 
 
-def check_access_list(al) -> list:
+def required_field(value: T | None, what: str) -> T:
+    """``value``, a field the transaction's type requires: None is a bug of whoever built the transaction."""
+    if value is None:
+        raise TxError(f"transaction has no {what}")
+    return value
+
+
+def check_access_list(al: rlp.Item) -> list[rlp.Item]:
     """``[[address(20), [key(32), ...]], ...]`` exactly (geth's typed decoding)."""
     if not isinstance(al, list):
         raise TxError("access list must be a list")
@@ -39,7 +51,7 @@ def check_access_list(al) -> list:
     return al
 
 
-def check_authorization_list(auths) -> list:
+def check_authorization_list(auths: rlp.Item) -> list[rlp.Item]:
     """EIP-7702 ``[[chainId, address, nonce, yParity, r, s], ...]``."""
     if not isinstance(auths, list):
         raise TxError("authorization list must be a list")
@@ -69,8 +81,9 @@ class Transaction:
     gas_price: int | None = None  # legacy, 0x01
     max_priority_fee_per_gas: int | None = None  # 0x02+
     max_fee_per_gas: int | None = None
-    access_list: list = field(default_factory=list)
-    authorization_list: list = field(default_factory=list)
+    access_list: list[rlp.Item] = field(default_factory=list)
+    # Decoded: the RLP items as read; from JSON (tx_json): ints and address bytes. Both encode the same.
+    authorization_list: Sequence[rlp.Encodable] = field(default_factory=list)
     max_fee_per_blob_gas: int | None = None
     blob_versioned_hashes: list[bytes] = field(default_factory=list)
     v: int = 0  # legacy: the full v; typed: the y-parity
@@ -105,9 +118,10 @@ class Transaction:
         """The hash the sender signed (EIP-155 for protected legacy txs, EIP-2718 payloads for typed)."""
         t = self.type
         if t == LEGACY:
-            fields = [self.nonce, self.gas_price, self.gas, self.to or b"", self.value, self.data]
+            fields: list[rlp.Encodable] = [self.nonce, required_field(self.gas_price, "gas price"), self.gas,
+                                           self.to or b"", self.value, self.data]
             if self.v not in (27, 28):
-                fields += [self.chain_id, 0, 0]
+                fields += [required_field(self.chain_id, "chain id"), 0, 0]
             return keccak256(rlp.encode(fields))
         return keccak256(bytes((t,)) + rlp.encode(self._typed_fields()[:-3]))
 
@@ -126,42 +140,46 @@ class Transaction:
     def sender(self) -> bytes:
         """The recovered (or, for deposits, declared) sender address."""
         if self.type == DEPOSIT:
-            return self.from_
+            return required_field(self.from_, "sender")
         if self.type == POST_EXEC:
             return bytes(20)
         if self._sender is None:
             self._sender = recover_address(self.signing_hash(), self.y_parity, self.r, self.s)
         return self._sender
 
-    def _typed_fields(self) -> list:
+    def _typed_fields(self) -> list[rlp.Encodable]:
         t = self.type
+        if t not in (ACCESS_LIST, DYNAMIC_FEE, BLOB, SET_CODE):
+            raise TxError(f"unsupported transaction type 0x{t:02x}")
         to = self.to or b""
+        chain_id = required_field(self.chain_id, "chain id")
         if t == ACCESS_LIST:
-            return [self.chain_id, self.nonce, self.gas_price, self.gas, to, self.value, self.data, self.access_list,
-                    self.v, self.r, self.s]
+            return [chain_id, self.nonce, required_field(self.gas_price, "gas price"), self.gas, to, self.value, self.data,
+                    self.access_list, self.v, self.r, self.s]
+        tip = required_field(self.max_priority_fee_per_gas, "max priority fee")
+        fee_cap = required_field(self.max_fee_per_gas, "max fee")
         if t == DYNAMIC_FEE:
-            return [self.chain_id, self.nonce, self.max_priority_fee_per_gas, self.max_fee_per_gas, self.gas, to,
-                    self.value, self.data, self.access_list, self.v, self.r, self.s]
-        if t == BLOB:
-            return [self.chain_id, self.nonce, self.max_priority_fee_per_gas, self.max_fee_per_gas, self.gas, to,
-                    self.value, self.data, self.access_list, self.max_fee_per_blob_gas, self.blob_versioned_hashes,
+            return [chain_id, self.nonce, tip, fee_cap, self.gas, to, self.value, self.data, self.access_list,
                     self.v, self.r, self.s]
-        if t == SET_CODE:
-            return [self.chain_id, self.nonce, self.max_priority_fee_per_gas, self.max_fee_per_gas, self.gas, to,
-                    self.value, self.data, self.access_list, self.authorization_list, self.v, self.r, self.s]
-        raise TxError(f"unsupported transaction type 0x{t:02x}")
+        if t == BLOB:
+            return [chain_id, self.nonce, tip, fee_cap, self.gas, to, self.value, self.data, self.access_list,
+                    required_field(self.max_fee_per_blob_gas, "max fee per blob gas"), self.blob_versioned_hashes,
+                    self.v, self.r, self.s]
+        return [chain_id, self.nonce, tip, fee_cap, self.gas, to, self.value, self.data, self.access_list,
+                self.authorization_list, self.v, self.r, self.s]
 
     def encode(self) -> bytes:
         """Canonical EIP-2718 bytes; also stored in ``raw``."""
         t = self.type
         if t == LEGACY:
-            out = rlp.encode([self.nonce, self.gas_price, self.gas, self.to or b"", self.value, self.data,
-                              self.v, self.r, self.s])
+            out = rlp.encode([self.nonce, required_field(self.gas_price, "gas price"), self.gas, self.to or b"",
+                              self.value, self.data, self.v, self.r, self.s])
         elif t == DEPOSIT:
-            out = b"\x7e" + rlp.encode([self.source_hash, self.from_, self.to or b"", self.mint, self.value,
-                                        self.gas, 1 if self.is_system_tx else 0, self.data])
+            out = b"\x7e" + rlp.encode([required_field(self.source_hash, "source hash"), required_field(self.from_, "sender"),
+                                        self.to or b"", self.mint, self.value, self.gas,
+                                        1 if self.is_system_tx else 0, self.data])
         elif t == POST_EXEC:
-            out = self.post_exec.tx_bytes()
+            out = required_field(self.post_exec, "post-exec payload").tx_bytes()
         else:
             out = bytes((t,)) + rlp.encode(self._typed_fields())
         self.raw = out
@@ -188,7 +206,7 @@ def decode(raw: bytes) -> Transaction:
     raise TxError(f"unsupported transaction type 0x{t:02x}")
 
 
-def _sig(v, r, s, typed: bool) -> tuple[int, int, int]:
+def _sig(v: rlp.Item, r: rlp.Item, s: rlp.Item, typed: bool) -> tuple[int, int, int]:
     vv = rlp.decode_uint(v)
     if typed and vv > 1:
         raise TxError(f"invalid y-parity {vv}")
@@ -244,7 +262,7 @@ def _decode_typed(t: int, raw: bytes) -> Transaction:
         if tx.to is None:
             raise TxError("set-code transactions cannot create contracts")
         tx.authorization_list = check_authorization_list(rest[5])
-    tx.v, tx.r, tx.s = _sig(*body[-3:], typed=True)
+    tx.v, tx.r, tx.s = _sig(body[-3], body[-2], body[-1], typed=True)
     return tx
 
 

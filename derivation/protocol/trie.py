@@ -23,7 +23,7 @@ def _hex_prefix(path: bytes, leaf: bool) -> bytes:
     return bytes((nib[i] << 4) | nib[i + 1] for i in range(0, len(nib), 2))
 
 
-def _child_ref(node: bytes, nodes: dict | None) -> bytes:
+def _child_ref(node: bytes, nodes: dict[bytes, bytes] | None) -> bytes:
     """A child is embedded when its encoding is shorter than 32 bytes, otherwise referenced by hash (and kept in
     ``nodes`` when given)."""
     if len(node) < 32:
@@ -34,7 +34,7 @@ def _child_ref(node: bytes, nodes: dict | None) -> bytes:
     return rlp.encode_bytes(h)
 
 
-def _encode_node(items: list[tuple[bytes, bytes]], depth: int, nodes: dict | None = None) -> bytes:
+def _encode_node(items: list[tuple[bytes, bytes]], depth: int, nodes: dict[bytes, bytes] | None = None) -> bytes:
     if len(items) == 1:
         path, value = items[0]
         return rlp.encode_list_payload(rlp.encode_bytes(_hex_prefix(path[depth:], True)) + rlp.encode_bytes(value))

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 from derivation.protocol.errors import ParseError
 from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
+from derivation.protocol.jsonutil import JSONObject, JSONValue
 
 ZERO_HASH = bytes(32)
 ZERO_ADDRESS = bytes(20)
 
 
-def _num(v) -> int:
+def _num(v: JSONValue) -> int:
     """A JSON number as op-node emits it; tolerate floats that are whole (proxyd passes numbers through float64)."""
     if isinstance(v, float):
         if not v.is_integer() or v < 0:
@@ -24,11 +25,10 @@ def _num(v) -> int:
     return parse_quantity(v)
 
 
-def _field(d: dict, key: str):
-    try:
-        return d[key]
-    except (KeyError, TypeError):
-        raise ParseError(f"missing field {key!r}") from None
+def _field(d: JSONValue, key: str) -> JSONValue:
+    if not isinstance(d, dict) or key not in d:
+        raise ParseError(f"missing field {key!r}")
+    return d[key]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +36,11 @@ class BlockID:
     hash: bytes
     number: int
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         return {"hash": to_hex(self.hash), "number": self.number}
 
     @classmethod
-    def from_json(cls, d: dict) -> BlockID:
+    def from_json(cls, d: JSONValue) -> BlockID:
         return cls(from_hex(_field(d, "hash"), 32), _num(_field(d, "number")))
 
     def __str__(self) -> str:
@@ -64,12 +64,12 @@ class L1BlockRef:
     def is_zero(self) -> bool:
         return self.hash == ZERO_HASH and self.number == 0
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         return {"hash": to_hex(self.hash), "number": self.number, "parentHash": to_hex(self.parent_hash),
                 "timestamp": self.time}
 
     @classmethod
-    def from_json(cls, d: dict) -> L1BlockRef:
+    def from_json(cls, d: JSONValue) -> L1BlockRef:
         return cls(from_hex(_field(d, "hash"), 32), _num(_field(d, "number")),
                    from_hex(_field(d, "parentHash"), 32), _num(_field(d, "timestamp")))
 
@@ -96,12 +96,12 @@ class L2BlockRef:
     def is_zero(self) -> bool:
         return self.hash == ZERO_HASH and self.number == 0
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         return {"hash": to_hex(self.hash), "number": self.number, "parentHash": to_hex(self.parent_hash),
                 "timestamp": self.time, "l1origin": self.l1_origin.to_json(), "sequenceNumber": self.sequence_number}
 
     @classmethod
-    def from_json(cls, d: dict) -> L2BlockRef:
+    def from_json(cls, d: JSONValue) -> L2BlockRef:
         origin = d.get("l1origin", d.get("l1Origin")) if isinstance(d, dict) else None
         if origin is None:
             raise ParseError("missing field 'l1origin'")

@@ -1,5 +1,5 @@
 """Payload attributes for the next L2 block (specs: derivation.md "Building Individual Payload Attributes",
-exec-engine.md, holocene/, jovian/ and karst/ derivation.md; spec-checklist §11; op-node ``PreparePayloadAttributes``,
+exec-engine.md, holocene/, jovian/ and karst/ derivation.md; op-node ``PreparePayloadAttributes``,
 karlfloersch/optimism@b5c39b26 2026-06-03).
 
 The SystemConfig is the L2 parent's, updated with the epoch's ConfigUpdate receipts when the block starts a new

@@ -10,10 +10,12 @@ from derivation.protocol.batches import SingularBatch
 from derivation.protocol.errors import ResetError
 from derivation.protocol.types import BlockID, L1BlockRef, L2BlockRef
 from derivation.stages.attributes_builder import AttributesBuilder
+from derivation.stages.batch_queue import BatchQueue
+from derivation.stages.batch_stage import BatchStage
 
 
 class AttributesQueue:
-    def __init__(self, builder: AttributesBuilder, prev):
+    def __init__(self, builder: AttributesBuilder, prev: BatchQueue | BatchStage):
         self.builder = builder
         self.prev = prev  # the batch queue or, from Holocene, the batch stage (swapped by the pipeline)
         self.batch: SingularBatch | None = None

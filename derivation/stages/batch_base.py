@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from derivation.events import Dropped, DropReason, EmptyBatchGenerated
 from derivation.protocol.batches import SingularBatch
+from derivation.protocol.errors import ResetError
 from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.types import L1BlockRef, L2BlockRef
 from derivation.providers import L2Source
@@ -20,17 +21,23 @@ class BatchStageBase:
         self.prev = prev
         self.l2 = l2
         self.emit = emit
-        self.origin: L1BlockRef | None = None  # the L1 block batches currently read were included in
+        self._origin: L1BlockRef | None = None  # the L1 block batches currently read were included in
         self.l1_blocks: list[L1BlockRef] = []  # l1_blocks[0] is the safe head's epoch (or the next one)
         self.next_span = SpanBlocks()
 
+    @property
+    def origin(self) -> L1BlockRef:
+        if self._origin is None:
+            raise ResetError("the batch stage has no L1 origin: the pipeline has not been reset yet")
+        return self._origin
+
     def take_state(self, other: BatchStageBase) -> None:
         """Continue from another batch stage's epochs (at Holocene activation), without its buffered batches."""
-        self.origin = other.origin
+        self._origin = other._origin
         self.l1_blocks = list(other.l1_blocks)
 
     def reset(self, base: L1BlockRef) -> None:
-        self.origin = base
+        self._origin = base
         self.l1_blocks = [base]
         self.next_span = SpanBlocks()
 
@@ -39,10 +46,10 @@ class BatchStageBase:
 
     def update_origins(self, parent: L2BlockRef) -> None:
         behind = self.origin_behind(parent)
-        if self.origin != self.prev.origin:
-            self.origin = self.prev.origin
+        if self._origin != self.prev.origin:
+            self._origin = self.prev.origin
             if not behind:
-                self.l1_blocks.append(self.origin)
+                self.l1_blocks.append(self._origin)
             else:
                 self.l1_blocks = []
         if self.l1_blocks and parent.l1_origin.number > self.l1_blocks[0].number:
@@ -66,7 +73,7 @@ class BatchStageBase:
         return self.next_span.pop(parent)
 
     def empty_batch(self, out_of_data: bool, parent: L2BlockRef) -> SingularBatch:
-        """A deposit-only batch once the epoch's sequencing window has expired (spec-checklist E-01, E-02); EOF
+        """A deposit-only batch once the epoch's sequencing window has expired (derivation.md §Batch Queue); EOF
         when not (yet) allowed. May move to the next epoch."""
         epoch = self.l1_blocks[0]
         expiry = epoch.number + self.cfg.seq_window_size

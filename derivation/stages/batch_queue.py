@@ -13,12 +13,21 @@ from dataclasses import dataclass
 from derivation.events import BatchAccepted, Dropped
 from derivation.protocol.batches import SingularBatch
 from derivation.protocol.errors import CriticalError, ParseError, ResetError
+from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.span_batch import SpanBatch
 from derivation.protocol.types import L1BlockRef, L2BlockRef
-from derivation.providers import NeedData
+from derivation.providers import L2Source, NeedData
 from derivation.stages.batch_base import BatchStageBase
-from derivation.stages.batch_validity import SpanBlocks, Validity, Verdict, check_singular_batch, check_span_batch
-from derivation.stages.flow import EOF, NotEnoughData
+from derivation.stages.batch_validity import (
+    SpanBlocks,
+    Validity,
+    Verdict,
+    check_singular_batch,
+    check_span_batch,
+    dropped_reason,
+)
+from derivation.stages.channel_reader import ChannelReader
+from derivation.stages.flow import EOF, Emit, NotEnoughData
 
 
 @dataclass(slots=True)
@@ -28,8 +37,8 @@ class _Queued:
 
 
 class BatchQueue(BatchStageBase):
-    def __init__(self, *args):
-        super().__init__(*args)
+    def __init__(self, cfg: RollupConfig, prev: ChannelReader, l2: L2Source, emit: Emit):
+        super().__init__(cfg, prev, l2, emit)
         self.batches: list[_Queued] = []
 
     def reset(self, base: L1BlockRef) -> None:
@@ -42,7 +51,7 @@ class BatchQueue(BatchStageBase):
         return check_span_batch(self.cfg, self.l1_blocks, parent, q.batch, q.inclusion, self.l2)
 
     def _dropped(self, q: _Queued, v: Verdict) -> None:
-        self.emit(Dropped(q.inclusion, "batch", v.reason, v.message,
+        self.emit(Dropped(q.inclusion, "batch", dropped_reason(v), v.message,
                           {"timestamp": q.batch.timestamp, "inclusion": q.inclusion.number}))
 
     def next_batch(self, parent: L2BlockRef) -> tuple[SingularBatch, bool]:
@@ -75,7 +84,7 @@ class BatchQueue(BatchStageBase):
             raise CriticalError(f"accepted span batch cannot be split: {e}") from None
         return self.pop_span(parent), not self.next_span
 
-    def _add(self, batch, parent: L2BlockRef) -> None:
+    def _add(self, batch: SingularBatch | SpanBatch, parent: L2BlockRef) -> None:
         q = _Queued(batch, self.origin)
         try:
             v = self._check(q, parent)
@@ -86,7 +95,7 @@ class BatchQueue(BatchStageBase):
             return
         self.batches.append(q)
 
-    def _derive_next(self, out_of_data: bool, parent: L2BlockRef):
+    def _derive_next(self, out_of_data: bool, parent: L2BlockRef) -> SingularBatch | SpanBatch:
         if not self.l1_blocks:
             raise CriticalError("batch queue has no L1 origin")
         epoch = self.l1_blocks[0]
@@ -119,7 +128,7 @@ class BatchQueue(BatchStageBase):
             return b
         return self.empty_batch(out_of_data, parent)
 
-    def _commit(self, remaining: list[_Queued], drops) -> None:
+    def _commit(self, remaining: list[_Queued], drops: list[tuple[_Queued, Verdict]]) -> None:
         self.batches = remaining
         for q, v in drops:
             self._dropped(q, v)

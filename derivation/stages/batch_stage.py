@@ -14,8 +14,10 @@ from __future__ import annotations
 from derivation.events import BatchAccepted, Dropped, DropReason
 from derivation.protocol.batches import SingularBatch
 from derivation.protocol.errors import CriticalError, ParseError, ResetError
+from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.span_batch import SpanBatch
-from derivation.protocol.types import L2BlockRef
+from derivation.protocol.types import L1BlockRef, L2BlockRef
+from derivation.providers import L2Source
 from derivation.stages.batch_base import BatchStageBase
 from derivation.stages.batch_validity import (
     SpanBlocks,
@@ -23,16 +25,18 @@ from derivation.stages.batch_validity import (
     Verdict,
     check_singular_batch,
     check_span_batch_holocene,
+    dropped_reason,
 )
-from derivation.stages.flow import EOF, NotEnoughData
+from derivation.stages.channel_reader import ChannelReader
+from derivation.stages.flow import EOF, Emit, NotEnoughData
 
 
 class BatchStage(BatchStageBase):
-    def __init__(self, *args):
-        super().__init__(*args)
+    def __init__(self, cfg: RollupConfig, prev: ChannelReader, l2: L2Source, emit: Emit):
+        super().__init__(cfg, prev, l2, emit)
         self._pending: SingularBatch | SpanBatch | None = None  # read but not yet decided (waiting for L2 data)
 
-    def reset(self, base) -> None:
+    def reset(self, base: L1BlockRef) -> None:
         super().reset(base)
         self._pending = None
 
@@ -45,8 +49,8 @@ class BatchStage(BatchStageBase):
         self._pending = None
         self.prev.flush()
 
-    def _dropped(self, b, v: Verdict) -> None:
-        self.emit(Dropped(self.origin, "batch", v.reason, v.message, {"timestamp": b.timestamp}))
+    def _dropped(self, b: SingularBatch | SpanBatch, v: Verdict) -> None:
+        self.emit(Dropped(self.origin, "batch", dropped_reason(v), v.message, {"timestamp": b.timestamp}))
 
     def next_batch(self, parent: L2BlockRef) -> tuple[SingularBatch, bool]:
         self.update_origins(parent)

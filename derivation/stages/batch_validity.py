@@ -1,5 +1,5 @@
 """Batch validity rules (specs: derivation.md "Batch Queue", delta/span-batches.md, holocene/derivation.md,
-isthmus/, jovian/, karst/ and lagoon/ derivation.md; spec-checklist §10; op-node batches.go ``checkSingularBatch``,
+isthmus/, jovian/, karst/ and lagoon/ derivation.md; op-node batches.go ``checkSingularBatch``,
 ``checkSpanBatch``, karlfloersch/optimism@da174e56 2026-06-02, and PR #22215 2026-08-19 for the Holocene overlap).
 
 Pure functions of the buffered L1 blocks (``l1_blocks[0]`` is the safe head's epoch), the safe head and the L1
@@ -16,12 +16,14 @@ Lagoon); deposits are never accepted.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import overload
 
 from derivation.events import DropReason
 from derivation.protocol.batches import SingularBatch
-from derivation.protocol.errors import ParseError
+from derivation.protocol.errors import CriticalError, ParseError
 from derivation.protocol.post_exec import POST_EXEC
 from derivation.protocol.rollup_config import Fork, RollupConfig
 from derivation.protocol.span_batch import SpanBatch, SpanBatchElement
@@ -45,6 +47,13 @@ class Verdict:
     message: str = ""
 
 
+def dropped_reason(v: Verdict) -> DropReason:
+    """The reason of a verdict that drops its batch (DROP and PAST verdicts always carry one)."""
+    if v.reason is None:
+        raise CriticalError(f"{v.validity.value} batch verdict without a drop reason")
+    return v.reason
+
+
 ACCEPT = Verdict(Validity.ACCEPT)
 UNDECIDED = Verdict(Validity.UNDECIDED)
 FUTURE = Verdict(Validity.FUTURE)
@@ -54,7 +63,7 @@ def _drop(reason: DropReason, message: str) -> Verdict:
     return Verdict(Validity.DROP, reason, message)
 
 
-def _check_txs(cfg: RollupConfig, timestamp: int, txs) -> Verdict:
+def _check_txs(cfg: RollupConfig, timestamp: int, txs: Sequence[bytes]) -> Verdict:
     for i, tx in enumerate(txs):
         if not tx:
             return _drop(DropReason.EMPTY_TRANSACTION, f"transaction {i} is empty")
@@ -80,7 +89,7 @@ def _check_timestamp(cfg: RollupConfig, timestamp: int, next_timestamp: int, hol
     return ACCEPT
 
 
-def _check_drift(cfg: RollupConfig, timestamp: int, origin: L1BlockRef, txs, origin_advanced: bool,
+def _check_drift(cfg: RollupConfig, timestamp: int, origin: L1BlockRef, txs: Sequence[bytes], origin_advanced: bool,
                  next_origin: L1BlockRef | None) -> Verdict:
     """Sequencer drift (Fjord constant by the L1 origin's time), with the empty-batch exception that keeps L2 time
     ahead of L1 time while the next L1 origin is not yet adoptable."""
@@ -204,12 +213,13 @@ def check_span_batch_prefix(cfg: RollupConfig, l1_blocks: list[L1BlockRef], safe
 def check_span_batch(cfg: RollupConfig, l1_blocks: list[L1BlockRef], safe: L2BlockRef, span: SpanBatch,
                      inclusion: L1BlockRef, l2: L2Source) -> Verdict:
     """The whole span batch, atomically (before Holocene)."""
-    v, parent = check_span_batch_prefix(cfg, l1_blocks, safe, span, inclusion, l2)
+    v, maybe_parent = check_span_batch_prefix(cfg, l1_blocks, safe, span, inclusion, l2)
     if v.validity is not Validity.ACCEPT:
         return v
+    parent = _accepted_parent(maybe_parent)
     idx = 0
     origin_advanced = span.start_epoch_num == parent.l1_origin.number + 1
-    prev_epoch = None
+    prev_epoch = 0  # read from the second block on, after the first has set it
     for i, el in enumerate(span.elements):
         if i > 0:
             origin_advanced = el.epoch_num > prev_epoch
@@ -248,7 +258,14 @@ def check_span_batch_holocene(cfg: RollupConfig, l1_blocks: list[L1BlockRef], sa
     v, parent = check_span_batch_prefix(cfg, l1_blocks, safe, span, inclusion, l2)
     if v.validity is not Validity.ACCEPT:
         return v, parent
-    return check_span_batch_overlap(cfg, safe, span, parent, l2), parent
+    return check_span_batch_overlap(cfg, safe, span, _accepted_parent(parent), l2), parent
+
+
+def _accepted_parent(parent: L2BlockRef | None) -> L2BlockRef:
+    """The span's parent block, which :func:`check_span_batch_prefix` returns with every ACCEPT."""
+    if parent is None:
+        raise CriticalError("span batch prefix accepted without a parent block")
+    return parent
 
 
 def check_span_batch_overlap(cfg: RollupConfig, safe: L2BlockRef, span: SpanBatch, parent: L2BlockRef,
@@ -280,10 +297,19 @@ class SpanBlocks:
     until its blocks pass the per-block rules; every block's L1 origin must be among the buffered L1 blocks,
     checked up front as op-node does while building them all (its error drops the span)."""
 
-    def __init__(self, span: SpanBatch | None = None, l1_blocks: list[L1BlockRef] = (), parent: L2BlockRef | None = None):
+    @overload
+    def __init__(self) -> None: ...
+
+    @overload
+    def __init__(self, span: SpanBatch, l1_blocks: Sequence[L1BlockRef], parent: L2BlockRef) -> None: ...
+
+    def __init__(self, span: SpanBatch | None = None, l1_blocks: Sequence[L1BlockRef] = (),
+                 parent: L2BlockRef | None = None):
         self._left = 0
         self._head: SpanBatchElement | None = None
-        if span is None:
+        self._epochs: dict[int, L1BlockRef] = {}
+        self._rest: Iterator[SpanBatchElement] = iter(())
+        if span is None or parent is None:  # no span (the overloads pass a parent with every span)
             return
         self._epochs = {b.number: b for b in l1_blocks}
         self._rest = iter(span.elements)
@@ -307,11 +333,13 @@ class SpanBlocks:
         return self._left
 
     def peek(self) -> SpanBatchElement:
+        if self._head is None:
+            raise CriticalError("no span batch block left to read")
         return self._head
 
     def pop(self, parent: L2BlockRef) -> SingularBatch:
         """The next block as a singular batch on ``parent``."""
-        el = self._head
+        el = self.peek()
         self._left -= 1
         self._head = next(self._rest, None)
         return SingularBatch(parent.hash, el.epoch_num, self._epochs[el.epoch_num].hash, el.timestamp, el.transactions)

@@ -27,21 +27,20 @@ class ChannelAssembler:
     def origin(self) -> L1BlockRef:
         return self.prev.origin
 
-    def _drop(self, reason: DropReason, message: str) -> None:
-        ch = self.channel
+    def _drop(self, ch: Channel, reason: DropReason, message: str) -> None:
         self.emit(Dropped(self.origin, "channel", reason, message, {"channel_id": ch.id.hex(), "frames": len(ch.frames)}))
         self.channel = None
 
     def next_data(self) -> tuple[Channel, bytes]:
         origin = self.origin
         if self.channel is not None and self.channel.is_timed_out(origin.number, self.cfg.channel_timeout_at(origin.time)):
-            self._drop(DropReason.CHANNEL_TIMEOUT, f"channel {self.channel.id.hex()} opened in L1 block "
+            self._drop(self.channel, DropReason.CHANNEL_TIMEOUT, f"channel {self.channel.id.hex()} opened in L1 block "
                        f"{self.channel.open_block.number} timed out")
         while True:
             frame = self.prev.next_frame()  # EOF and NotEnoughData pass through
             if frame.number == 0:
                 if self.channel is not None:
-                    self._drop(DropReason.CHANNEL_REPLACED, f"unfinished channel {self.channel.id.hex()} replaced by "
+                    self._drop(self.channel, DropReason.CHANNEL_REPLACED, f"unfinished channel {self.channel.id.hex()} replaced by "
                                f"new channel {frame.channel_id.hex()}")
                 self.channel = Channel(frame.channel_id, origin, require_in_order=True)
             elif self.channel is None:
@@ -57,7 +56,7 @@ class ChannelAssembler:
                 continue
             limit = self.cfg.max_rlp_bytes_per_channel(origin.time)
             if self.channel.size > limit:
-                self._drop(DropReason.CHANNEL_OVERSIZED, f"channel {self.channel.id.hex()} is {self.channel.size} "
+                self._drop(self.channel, DropReason.CHANNEL_OVERSIZED, f"channel {self.channel.id.hex()} is {self.channel.size} "
                            f"bytes, over the {limit}-byte limit")
                 continue
             if frame.is_last:

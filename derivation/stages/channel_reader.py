@@ -17,13 +17,15 @@ from derivation.protocol.errors import drop_message
 from derivation.protocol.rollup_config import Fork, RollupConfig
 from derivation.protocol.span_batch import SpanBatch, check_post_exec
 from derivation.protocol.types import L1BlockRef
+from derivation.stages.channel_assembler import ChannelAssembler
+from derivation.stages.channel_bank import ChannelBank
 from derivation.stages.flow import Emit, NotEnoughData
 
 
 class ChannelReader:
-    def __init__(self, cfg: RollupConfig, prev, emit: Emit):
+    def __init__(self, cfg: RollupConfig, prev: ChannelBank | ChannelAssembler, emit: Emit):
         self.cfg = cfg
-        self.prev = prev  # ChannelBank or ChannelAssembler
+        self.prev = prev  # the channel assembler from Holocene (swapped by the pipeline)
         self.emit = emit
         self.reader: BatchReader | None = None
         self.channel_id = b""

@@ -3,7 +3,7 @@
 Parses each batcher data item into frames; an item that does not parse is dropped whole. From Holocene (clock: the
 L1 inclusion block's time) the queue only keeps frames that can form ordered, contiguous channels: within a channel
 frames must follow each other, a new channel's first frame discards an unclosed one before it, and a non-first
-frame of a new channel is dropped (op-node ``pruneFrameQueue``; spec-checklist F-06).
+frame of a new channel is dropped (holocene/derivation.md §Frame Queue; op-node ``pruneFrameQueue``).
 """
 
 from __future__ import annotations

@@ -11,23 +11,25 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from eth.db.account import AccountDB
 
 from derivation.protocol import rlp
 from derivation.protocol.crypto import keccak256
+from derivation.protocol.payload import ExecutionPayload, ExecutionPayloadEnvelope
 from derivation.protocol.post_exec import POST_EXEC, PostExecError, check_block
+from derivation.protocol.predeploys import L2_TO_L1_MESSAGE_PASSER
 from derivation.protocol.rollup_config import Fork
 from derivation.protocol.transactions import Transaction, decode, post_exec_tx
 from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
-from derivation.protocol.trie import ordered_trie_root
 from engine.execution.evm.base_fee import ExtraDataError, decode_extra_data
 from engine.execution.evm.block import BlockAttributes, BlockBuilder, SealedBlock
 from engine.execution.evm.executor import GasLimitReached, InvalidPostExec, InvalidTransaction
-from engine.execution.evm.header import EMPTY_REQUESTS_HASH, Header
+from engine.execution.evm.header import Header
 from engine.execution.evm.receipts import Receipt
 from engine.execution.genesis import Genesis, artifact_code
+from engine.execution.payload import payload_header
 from engine.execution.store import Store
 
 
@@ -56,32 +58,6 @@ class StoredBlock:
         if self._txs is None:
             self._txs = [decode(raw) for raw in self.raw_transactions]
         return self._txs
-
-
-@dataclass(slots=True)
-class Payload:
-    """A block as the Engine API carries it (ExecutionPayload V1..V4 plus the side parameters)."""
-
-    parent_hash: bytes
-    fee_recipient: bytes
-    state_root: bytes
-    receipts_root: bytes
-    logs_bloom: bytes
-    prev_randao: bytes
-    number: int
-    gas_limit: int
-    gas_used: int
-    timestamp: int
-    extra_data: bytes
-    base_fee: int
-    block_hash: bytes
-    transactions: list[bytes]
-    withdrawals: list | None = None
-    blob_gas_used: int | None = None
-    excess_blob_gas: int | None = None
-    withdrawals_root: bytes | None = None
-    parent_beacon_root: bytes | None = None
-    extra: dict = field(default_factory=dict)
 
 
 class Chain:
@@ -208,10 +184,10 @@ class Chain:
         with self._transaction():
             return self._build(parent_hash, attrs, forced, pool_txs, produce_post_exec)
 
-    def import_payload(self, p: Payload) -> SealedBlock:
+    def import_payload(self, env: ExecutionPayloadEnvelope) -> SealedBlock:
         """Execute a received block on its (known) parent; raise :class:`InvalidBlock` naming the broken rule."""
         with self._transaction():
-            return self._import_payload(p)
+            return self._import_payload(env)
 
     @contextlib.contextmanager
     def _transaction(self):
@@ -266,38 +242,22 @@ class Chain:
         return check_block([t.type for t in txs], {i: t.post_exec for i, t in enumerate(txs) if t.type == POST_EXEC},
                            number, self.spec.is_active(Fork.LAGOON, timestamp))
 
-    def _import_payload(self, p: Payload) -> SealedBlock:
+    def _import_payload(self, env: ExecutionPayloadEnvelope) -> SealedBlock:
+        p = env.payload
         parent = self.header(p.parent_hash)
         if parent is None:
             raise UnknownBlock(p.parent_hash)
         spec = self.spec
-        if p.number != parent.number + 1:
-            raise InvalidBlock(f"invalid number: have {p.number}, want {parent.number + 1}")
-        if p.timestamp <= parent.timestamp:
-            raise InvalidBlock(f"invalid timestamp: {p.timestamp} not after parent's {parent.timestamp}")
-        if p.withdrawals:
-            raise InvalidBlock("withdrawals must be empty on OP Stack chains")
-        eip1559 = None
-        min_base_fee = None
-        if spec.is_active(Fork.HOLOCENE, p.timestamp):
-            jovian = spec.is_active(Fork.JOVIAN, p.timestamp)
-            try:
-                d, e, m = decode_extra_data(p.extra_data, jovian)
-            except ExtraDataError as err:
-                raise InvalidBlock(f"invalid extraData: {err}") from None
-            eip1559 = d.to_bytes(4, "big") + e.to_bytes(4, "big")
-            min_base_fee = m if jovian else None
-        elif len(p.extra_data) > 32:
-            raise InvalidBlock("extraData longer than 32 bytes")
-        claimed = payload_header(spec, p)
+        eip1559, min_base_fee = _check_payload_fields(spec, p, parent)
+        claimed = payload_header(spec, env)
         if claimed.hash != p.block_hash:
             raise InvalidBlock(f"blockhash mismatch: computed 0x{claimed.hash.hex()}, payload says 0x{p.block_hash.hex()}")
         attrs = BlockAttributes(timestamp=p.timestamp, prev_randao=p.prev_randao, fee_recipient=p.fee_recipient,
-                                gas_limit=p.gas_limit, parent_beacon_root=p.parent_beacon_root,
+                                gas_limit=p.gas_limit, parent_beacon_root=env.parent_beacon_block_root,
                                 eip1559_params=eip1559, min_base_fee=min_base_fee)
         b = self.builder(p.parent_hash, attrs)
-        if b.executor.env.base_fee != p.base_fee:
-            raise InvalidBlock(f"invalid baseFee: have {p.base_fee}, want {b.executor.env.base_fee}")
+        if b.executor.env.base_fee != p.base_fee_per_gas:
+            raise InvalidBlock(f"invalid baseFee: have {p.base_fee_per_gas}, want {b.executor.env.base_fee}")
         txs = []
         for i, raw in enumerate(p.transactions):
             try:
@@ -305,7 +265,7 @@ class Chain:
             except Exception as e:
                 raise InvalidBlock(f"transaction {i}: {e}") from None
         try:
-            post_exec = self._post_exec_of(txs, p.number, p.timestamp)
+            post_exec = self._post_exec_of(txs, p.block_number, p.timestamp)
         except PostExecError as e:
             raise InvalidBlock(f"invalid post-exec transaction: {e}") from None
         if post_exec is not None:
@@ -363,8 +323,29 @@ class Chain:
             raise
 
     def withdrawals_storage_root(self, header: Header) -> bytes:
-        acct = self.account_db(header)._get_account(bytes.fromhex("4200000000000000000000000000000000000016"))
+        acct = self.account_db(header)._get_account(L2_TO_L1_MESSAGE_PASSER)
         return acct.storage_root or EMPTY_ROOT
+
+
+def _check_payload_fields(spec, p: ExecutionPayload, parent: Header) -> tuple[bytes | None, int | None]:
+    """The checks on the payload's own fields before execution (number, time, withdrawals, extraData); returns
+    the EIP-1559 parameters and minimum base fee the Holocene/Jovian extraData carries (None before)."""
+    if p.block_number != parent.number + 1:
+        raise InvalidBlock(f"invalid number: have {p.block_number}, want {parent.number + 1}")
+    if p.timestamp <= parent.timestamp:
+        raise InvalidBlock(f"invalid timestamp: {p.timestamp} not after parent's {parent.timestamp}")
+    if p.withdrawals:
+        raise InvalidBlock("withdrawals must be empty on OP Stack chains")
+    if not spec.is_active(Fork.HOLOCENE, p.timestamp):
+        if len(p.extra_data) > 32:
+            raise InvalidBlock("extraData longer than 32 bytes")
+        return None, None
+    jovian = spec.is_active(Fork.JOVIAN, p.timestamp)
+    try:
+        d, e, m = decode_extra_data(p.extra_data, jovian)
+    except ExtraDataError as err:
+        raise InvalidBlock(f"invalid extraData: {err}") from None
+    return d.to_bytes(4, "big") + e.to_bytes(4, "big"), m if jovian else None
 
 
 def _receipt_extra(r) -> dict:
@@ -374,25 +355,6 @@ def _receipt_extra(r) -> dict:
     for k, v in r.extra.items():
         out[k] = v
     return out
-
-
-def payload_header(spec, p: Payload) -> Header:
-    """The header a payload describes (what its ``blockHash`` must be the hash of)."""
-    t = p.timestamp
-    rules_shanghai = spec.is_active(Fork.CANYON, t)
-    cancun = spec.is_active(Fork.ECOTONE, t)
-    prague = spec.is_active(Fork.ISTHMUS, t)
-    wroot = None
-    if rules_shanghai:
-        wroot = p.withdrawals_root if prague and p.withdrawals_root is not None else EMPTY_ROOT
-    return Header(parent_hash=p.parent_hash, coinbase=p.fee_recipient, state_root=p.state_root,
-                  transactions_root=ordered_trie_root(list(p.transactions)), receipts_root=p.receipts_root,
-                  logs_bloom=p.logs_bloom, number=p.number, gas_limit=p.gas_limit, gas_used=p.gas_used,
-                  timestamp=t, extra_data=p.extra_data, mix_hash=p.prev_randao, base_fee=p.base_fee,
-                  withdrawals_root=wroot, blob_gas_used=p.blob_gas_used if cancun else None,
-                  excess_blob_gas=p.excess_blob_gas if cancun else None,
-                  parent_beacon_root=p.parent_beacon_root if cancun else None,
-                  requests_hash=EMPTY_REQUESTS_HASH if prague else None)
 
 
 def find_transaction(chain: Chain, tx_hash: bytes) -> tuple[StoredBlock, int] | None:

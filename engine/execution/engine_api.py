@@ -20,12 +20,13 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from derivation.protocol.attributes import PayloadAttributes
 from derivation.protocol.errors import ParseError
-from derivation.protocol.hexutil import quantity, to_hex
-from derivation.protocol.rollup_config import Fork
+from derivation.protocol.forks import Fork
+from derivation.protocol.hexutil import from_hex, quantity, to_hex
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.transactions import decode
-from engine.execution.chain import Chain, InvalidBlock, Payload, UnknownBlock, payload_header
-from engine.execution.evm.block import BlockAttributes, SealedBlock
+from engine.execution.chain import Chain, InvalidBlock, UnknownBlock
 from engine.execution.evm.executor import InvalidTransaction
 from engine.execution.payload import (
     INVALID_FORKCHOICE_STATE,
@@ -35,14 +36,15 @@ from engine.execution.payload import (
     PAYLOAD_V3,
     UNKNOWN_PAYLOAD,
     UNSUPPORTED_FORK,
-    Attributes,
     RpcError,
     attributes_from_json,
+    block_attributes,
+    envelope_of,
     forkchoice_state_from_json,
     invalid_params,
     payload_from_json,
+    payload_header,
     payload_id,
-    payload_to_json,
     status,
 )
 from engine.execution.txpool import TxPool
@@ -59,11 +61,14 @@ MAX_KEPT_PAYLOADS = 64
 MAX_KEPT_INVALID = 1024
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class BuiltPayload:
-    block: SealedBlock
+    """A payload the engine built, kept for ``getPayload``: the shared envelope, the fees the block pays its
+    builder (``blockValue``) and the payload version of the forkchoiceUpdated that started it."""
+
+    envelope: ExecutionPayloadEnvelope
+    block_value: int
     version: int
-    parent_beacon_root: bytes | None
 
 
 class EngineAPI:
@@ -86,18 +91,18 @@ class EngineAPI:
     def _fork(self, t: int) -> Fork:
         return self.spec.fork_at(t)
 
-    def _check_attributes(self, a: Attributes, version: int) -> None:
+    def _check_attributes(self, a: PayloadAttributes, version: int) -> None:
         spec, t = self.spec, a.timestamp
         canyon, ecotone = spec.is_active(Fork.CANYON, t), spec.is_active(Fork.ECOTONE, t)
         if version == 1:
-            if a.withdrawals is not None or a.parent_beacon_root is not None:
+            if a.withdrawals is not None or a.parent_beacon_block_root is not None:
                 raise invalid_params("withdrawals and beacon root not supported in V1")
             if canyon:
                 raise invalid_params("forkChoiceUpdateV1 called post-shanghai")
         elif version == 2:
             if ecotone:
                 raise RpcError(UNSUPPORTED_FORK, "forkchoiceUpdatedV2 must only be called for pre-Ecotone payloads")
-            if a.parent_beacon_root is not None:
+            if a.parent_beacon_block_root is not None:
                 raise RpcError(INVALID_PAYLOAD_ATTRIBUTES, "unexpected beacon root")
             if canyon and a.withdrawals is None:
                 raise RpcError(INVALID_PAYLOAD_ATTRIBUTES, "missing withdrawals")
@@ -106,7 +111,7 @@ class EngineAPI:
         else:
             if a.withdrawals is None:
                 raise RpcError(INVALID_PAYLOAD_ATTRIBUTES, "missing withdrawals")
-            if a.parent_beacon_root is None:
+            if a.parent_beacon_block_root is None:
                 raise RpcError(INVALID_PAYLOAD_ATTRIBUTES, "missing beacon root")
             if not ecotone:
                 raise RpcError(UNSUPPORTED_FORK, "forkchoiceUpdatedV3 must only be called for Ecotone and later payloads")
@@ -191,14 +196,12 @@ class EngineAPI:
             h = self.chain.header(h.parent_hash)
         return None if h is None else h.hash
 
-    def _build(self, parent: bytes, a: Attributes, version: int) -> BuiltPayload:
+    def _build(self, parent: bytes, a: PayloadAttributes, version: int) -> BuiltPayload:
         try:
             forced = [decode(raw) for raw in a.transactions]
         except ParseError as e:
             raise RpcError(INVALID_PAYLOAD_ATTRIBUTES, f"invalid transaction in attributes: {e}") from None
-        battrs = BlockAttributes(timestamp=a.timestamp, prev_randao=a.prev_randao, fee_recipient=a.fee_recipient,
-                                 gas_limit=a.gas_limit, parent_beacon_root=a.parent_beacon_root,
-                                 eip1559_params=a.eip1559_params, min_base_fee=a.min_base_fee)
+        battrs = block_attributes(a)
         pool = None
         if not a.no_tx_pool:
             parent_header = self.chain.header(parent)
@@ -208,11 +211,12 @@ class EngineAPI:
             block = self.chain.build(parent, battrs, forced, pool, self.sdm_post_exec_opt_in)
         except InvalidTransaction as e:
             raise RpcError(INVALID_PAYLOAD_ATTRIBUTES, f"could not build the payload: {e}") from None
-        return BuiltPayload(block, version, a.parent_beacon_root)
+        base_fee = block.header.base_fee
+        value = sum(r.gas_used * (r.extra.get("effectiveGasPrice", base_fee) - base_fee) for r in block.results)
+        env = envelope_of(self.spec, block.header, [t.raw for t in block.transactions], block.withdrawals is not None)
+        return BuiltPayload(env, max(value, 0), version)
 
     def get_payload(self, version: int, pid_hex: str) -> dict:
-        from derivation.protocol.hexutil import from_hex
-
         try:
             pid = from_hex(pid_hex, 8)
         except ParseError as e:
@@ -221,7 +225,7 @@ class EngineAPI:
             built = self.payloads.get(pid)
         if built is None:
             raise RpcError(UNKNOWN_PAYLOAD, "Unknown payload")
-        t = built.block.header.timestamp
+        t = built.envelope.timestamp
         ecotone, isthmus = self.spec.is_active(Fork.ECOTONE, t), self.spec.is_active(Fork.ISTHMUS, t)
         karst = self.spec.is_active(Fork.KARST, t)
         if version == 2 and (built.version not in (PAYLOAD_V1, PAYLOAD_V2) or ecotone):
@@ -234,21 +238,17 @@ class EngineAPI:
             raise RpcError(UNSUPPORTED_FORK, "getPayloadV4 must only be called for Isthmus and Jovian payloads")
         if version == 5 and (built.version != PAYLOAD_V3 or not karst):
             raise RpcError(UNSUPPORTED_FORK, "getPayloadV5 must only be called for Karst and later payloads")
-        b = built.block
-        value = sum(r.gas_used * (r.extra.get("effectiveGasPrice", b.header.base_fee) - b.header.base_fee)
-                    for r in b.results)
-        payload = payload_to_json(b, with_withdrawals=b.withdrawals is not None, with_blob=ecotone,
-                                  with_withdrawals_root=isthmus)
-        out = {"executionPayload": payload, "blockValue": quantity(max(value, 0))}
+        out = {"executionPayload": built.envelope.payload.to_json(), "blockValue": quantity(built.block_value)}
         if version >= 3:
             out.update(blobsBundle={"commitments": [], "proofs": [], "blobs": []}, shouldOverrideBuilder=False,
-                       parentBeaconBlockRoot=to_hex(built.parent_beacon_root or bytes(32)))
+                       parentBeaconBlockRoot=to_hex(built.envelope.parent_beacon_block_root or bytes(32)))
         if version >= 4:
             out["executionRequests"] = []
         return out
 
     def new_payload(self, version: int, payload_json: dict, hashes=None, beacon_root=None, requests=None) -> dict:
         p = payload_from_json(payload_json)
+        root = None
         t = p.timestamp
         spec = self.spec
         ecotone, isthmus, canyon = (spec.is_active(Fork.ECOTONE, t), spec.is_active(Fork.ISTHMUS, t),
@@ -284,21 +284,20 @@ class EngineAPI:
                     raise invalid_params("nil withdrawalsRoot post-isthmus")
             if hashes:
                 return status("INVALID", None, "blob transactions are not supported: versionedHashes must be empty")
-            from derivation.protocol.hexutil import from_hex
-
             try:
-                p.parent_beacon_root = from_hex(beacon_root, 32)
+                root = from_hex(beacon_root, 32)
             except ParseError as e:
                 raise invalid_params(f"parentBeaconBlockRoot: {e}") from None
         if version < 4 and p.withdrawals_root is not None:
             raise invalid_params("withdrawalsRoot is only part of the payload from V4")
-        return self.import_payload(p)
+        return self.import_payload(ExecutionPayloadEnvelope(p, root))
 
-    def import_payload(self, p: Payload) -> dict:
+    def import_payload(self, env: ExecutionPayloadEnvelope) -> dict:
         # The hash is recomputed from the payload's fields before anything else, as op-geth's
         # ExecutableDataToBlock: a known blockHash with a tampered field is INVALID (latestValidHash null), and
         # the hash is not remembered as bad, since it names a good block.
-        computed = payload_header(self.spec, p).hash
+        p = env.payload
+        computed = payload_header(self.spec, env).hash
         if computed != p.block_hash:
             return status("INVALID", None, f"blockhash mismatch: computed 0x{computed.hex()}, payload says "
                                            f"0x{p.block_hash.hex()}")
@@ -312,10 +311,10 @@ class EngineAPI:
                 return status("INVALID", self.invalid[p.parent_hash], "links to a previously rejected block")
             if not self.chain.has_block(p.parent_hash):
                 if self.syncer is not None:
-                    self.syncer.stash(p)
+                    self.syncer.stash(env)
                 return status("SYNCING")
             try:
-                self.chain.import_payload(p)
+                self.chain.import_payload(env)
             except InvalidBlock as e:
                 log.warning("invalid payload 0x%s: %s", p.block_hash.hex(), e)
                 self._remember_invalid(p.block_hash, p.parent_hash)

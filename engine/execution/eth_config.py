@@ -18,21 +18,15 @@ from __future__ import annotations
 import zlib
 
 from derivation.protocol.hexutil import quantity, to_hex
+from derivation.protocol.predeploys import BEACON_ROOTS, HISTORY_STORAGE
 from derivation.protocol.rollup_config import Fork
 from engine.execution.chain_spec import EXEC_FORKS, ChainSpec
-from engine.execution.evm.executor import BEACON_ROOTS, HISTORY_STORAGE
 from engine.execution.evm.forks import rules_for
 
 PRECOMPILE_NAMES = {1: "ECREC", 2: "SHA256", 3: "RIPEMD160", 4: "ID", 5: "MODEXP", 6: "BN254_ADD", 7: "BN254_MUL",
                     8: "BN254_PAIRING", 9: "BLAKE2F", 0x0A: "KZG_POINT_EVALUATION", 0x0B: "BLS12_G1ADD",
                     0x0C: "BLS12_G1MSM", 0x0D: "BLS12_G2ADD", 0x0E: "BLS12_G2MSM", 0x0F: "BLS12_PAIRING_CHECK",
                     0x10: "BLS12_MAP_FP_TO_G1", 0x11: "BLS12_MAP_FP2_TO_G2", 0x100: "P256VERIFY"}
-
-
-def _fork_time(spec: ChainSpec, fork: Fork) -> int | None:
-    """When ``fork`` starts (a later fork scheduled earlier activates it too)."""
-    times = [t for f, t in spec.fork_times.items() if f >= fork]
-    return min(times) if times else None
 
 
 def fork_id(genesis_hash: bytes, genesis_time: int, fork_times: list[int], upto: int) -> bytes:
@@ -51,14 +45,14 @@ def _config(spec: ChainSpec, fork: Fork, at: int, genesis_hash: bytes, genesis_t
         system["BEACON_ROOTS_ADDRESS"] = to_hex(BEACON_ROOTS)
     if spec.is_active(Fork.ISTHMUS, at):
         system["HISTORY_STORAGE_ADDRESS"] = to_hex(HISTORY_STORAGE)
-    times = [t for t in (_fork_time(spec, f) for f in EXEC_FORKS) if t is not None]
+    times = [t for t in (spec.activation_time(f) for f in EXEC_FORKS) if t is not None]
     return {"activationTime": 0 if at <= genesis_time else at, "blobSchedule": None,
             "chainId": quantity(spec.chain_id), "forkId": to_hex(fork_id(genesis_hash, genesis_time, times, at)),
             "precompiles": dict(sorted(precompiles.items())), "systemContracts": system}
 
 
 def eth_config(spec: ChainSpec, genesis_hash: bytes, genesis_time: int, head_time: int) -> dict:
-    scheduled = [(t, f) for f in EXEC_FORKS if (t := _fork_time(spec, f)) is not None]
+    scheduled = [(t, f) for f in EXEC_FORKS if (t := spec.activation_time(f)) is not None]
     current = [(t, f) for t, f in scheduled if t <= head_time]
     upcoming = [(t, f) for t, f in scheduled if t > head_time]
     cur_t, cur_f = current[-1] if current else (genesis_time, Fork.BEDROCK)

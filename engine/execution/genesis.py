@@ -39,6 +39,7 @@ from derivation.protocol import upgrades
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.errors import ParseError
 from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
+from derivation.protocol.predeploys import L2_PROXY_ADMIN, L2_TO_L1_MESSAGE_PASSER
 from derivation.protocol.rollup_config import ChainOpConfig, Fork, RollupConfig
 from derivation.protocol.rollup_config import Genesis as RollupGenesis
 from derivation.protocol.system_config import SystemConfig
@@ -46,13 +47,12 @@ from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from derivation.protocol.types import BlockID
 from engine.execution.chain_spec import EXEC_FORKS, ChainSpec
 from engine.execution.evm.base_fee import encode_extra_data
-from engine.execution.evm.block import CREATE2_DEPLOYER, L2_TO_L1_MESSAGE_PASSER
+from engine.execution.evm.block import CREATE2_DEPLOYER
 from engine.execution.evm.executor import BlockEnv, BlockExecutor
 from engine.execution.evm.forks import rules_for
 from engine.execution.evm.header import EMPTY_REQUESTS_HASH, Header
 
 INITIAL_BASE_FEE = 1_000_000_000
-PROXY_ADMIN = bytes.fromhex("4200000000000000000000000000000000000018")
 IMPLEMENTATION_SLOT = int("360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc", 16)
 ADMIN_SLOT = int("b53127684a568b3173ae13b9f8a6016e243e63b6e8ee1178d6a717850b5d6103", 16)
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
@@ -68,11 +68,6 @@ _PROXIED = {0x00: False, 0x02: False, 0x07: True, 0x0F: True, 0x10: True, 0x11: 
             0x14: True, 0x15: True, 0x16: True, 0x17: True, 0x18: True, 0x19: True, 0x1A: True, 0x1B: False,
             0x20: False, 0x21: False, 0x22: False, 0x23: False, 0x24: False, 0x25: False, 0x29: False, 0x2A: False,
             0x2C: False, 0x2D: False}
-_FORK_JSON = {Fork.REGOLITH: "regolithTime", Fork.CANYON: "canyonTime", Fork.DELTA: "deltaTime",
-              Fork.ECOTONE: "ecotoneTime", Fork.FJORD: "fjordTime", Fork.GRANITE: "graniteTime",
-              Fork.HOLOCENE: "holoceneTime", Fork.ISTHMUS: "isthmusTime", Fork.JOVIAN: "jovianTime",
-              Fork.KARST: "karstTime", Fork.LAGOON: "lagoonTime"}
-_FORK_JSON_ALIASES = {Fork.LAGOON: "interopTime"}  # op-geth still serialises Lagoon as interopTime (op-alloy alias)
 
 
 def _predeploy(n: int) -> bytes:
@@ -158,24 +153,6 @@ class Genesis:
     # ------------------------------------------------------------------------------------------------ JSON
 
     def to_json(self) -> dict:
-        s = self.spec
-        config: dict = {"chainId": s.chain_id}
-        for k in ("homesteadBlock", "eip150Block", "eip155Block", "eip158Block", "byzantiumBlock",
-                  "constantinopleBlock", "petersburgBlock", "istanbulBlock", "muirGlacierBlock", "berlinBlock",
-                  "londonBlock", "arrowGlacierBlock", "grayGlacierBlock", "mergeNetsplitBlock", "bedrockBlock"):
-            config[k] = 0
-        for l1_key, fork in (("shanghaiTime", Fork.CANYON), ("cancunTime", Fork.ECOTONE),
-                             ("pragueTime", Fork.ISTHMUS), ("osakaTime", Fork.KARST)):
-            t = _effective_time(s, fork)
-            if t is not None:
-                config[l1_key] = t
-        for fork, key in _FORK_JSON.items():
-            if fork in s.fork_times:
-                config[key] = s.fork_times[fork]
-        config.update(terminalTotalDifficulty=0, depositContractAddress=to_hex(bytes(20)),
-                      optimism={"eip1559Elasticity": s.eip1559_elasticity,
-                                "eip1559Denominator": s.eip1559_denominator,
-                                "eip1559DenominatorCanyon": s.eip1559_denominator_canyon})
         alloc = {}
         for addr, a in sorted(self.alloc.items()):
             e: dict = {"balance": hex(a.balance)}
@@ -187,7 +164,7 @@ class Genesis:
                 e["storage"] = {to_hex(k.to_bytes(32, "big")): to_hex(v.to_bytes(32, "big"))
                                 for k, v in sorted(a.storage.items()) if v}
             alloc[to_hex(addr)] = e
-        out = {"config": config, "nonce": "0x0", "timestamp": hex(self.timestamp),
+        out = {"config": self.spec.to_json(), "nonce": "0x0", "timestamp": hex(self.timestamp),
                "extraData": to_hex(self.extra_data), "gasLimit": hex(self.gas_limit), "difficulty": "0x0",
                "mixHash": to_hex(self.mix_hash), "coinbase": to_hex(self.coinbase), "alloc": alloc,
                "number": "0x0", "gasUsed": "0x0", "parentHash": to_hex(bytes(32))}
@@ -200,19 +177,8 @@ class Genesis:
         """Parse op-geth's genesis.json (numbers as hex or decimal; unknown keys ignored as op-geth does)."""
         if not isinstance(d, dict) or not isinstance(d.get("config"), dict):
             raise ParseError("genesis must be a JSON object with a 'config' object")
-        c = d["config"]
         try:
-            chain_id = parse_quantity(c["chainId"])
-            times = {f: parse_quantity(c[k]) for f, k in _FORK_JSON.items() if c.get(k) is not None}
-            for f, k in _FORK_JSON_ALIASES.items():
-                if f not in times and c.get(k) is not None:
-                    times[f] = parse_quantity(c[k])
-            op = c.get("optimism")
-            if not isinstance(op, dict):
-                raise ParseError("genesis config has no 'optimism' section: not an OP Stack chain")
-            spec = ChainSpec(chain_id, times, parse_quantity(op.get("eip1559Elasticity", 6)),
-                             parse_quantity(op.get("eip1559Denominator", 50)),
-                             parse_quantity(op.get("eip1559DenominatorCanyon", 250)))
+            spec = ChainSpec.from_json(d["config"])
             alloc = {}
             raw_alloc = d.get("alloc") or {}
             if not isinstance(raw_alloc, dict):
@@ -233,11 +199,6 @@ class Genesis:
             raise ParseError(f"genesis is missing field {e.args[0]!r}") from None
         except (TypeError, AttributeError) as e:
             raise ParseError(f"genesis has a field of the wrong type: {e}") from None
-
-
-def _effective_time(spec: ChainSpec, fork: Fork) -> int | None:
-    times = [t for f, t in spec.fork_times.items() if f >= fork]
-    return min(times) if times else None
 
 
 def load_genesis(path: str) -> Genesis:
@@ -302,7 +263,7 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
         alloc[n.to_bytes(20, "big")] = Account(balance=1)
     proxy = artifact_code("Proxy")
     for n, has_impl in _PROXIED.items():
-        storage = {ADMIN_SLOT: int.from_bytes(PROXY_ADMIN, "big")}
+        storage = {ADMIN_SLOT: int.from_bytes(L2_PROXY_ADMIN, "big")}
         if has_impl:
             storage[IMPLEMENTATION_SLOT] = int.from_bytes(_impl_address(n), "big")
         alloc[_predeploy(n)] = Account(code=proxy, storage=storage)
@@ -310,7 +271,7 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
     alloc[DETERMINISTIC_DEPLOYER] = Account(nonce=1, code=artifact_code("DeterministicDeploymentProxy"))
     chain = chain_id.to_bytes(32, "big")
     owner = proxy_admin_owner or keccak256(b"opnode dev proxy admin owner" + chain)[12:]
-    alloc[PROXY_ADMIN].storage[0] = int.from_bytes(owner, "big")  # Ownable._owner (L2Genesis.setL2ProxyAdmin)
+    alloc[L2_PROXY_ADMIN].storage[0] = int.from_bytes(owner, "big")  # Ownable._owner (L2Genesis.setL2ProxyAdmin)
     db = AtomicDB()
     root = Genesis(spec, timestamp, gas_limit, alloc).write_state(db)
     env = BlockEnv(number=0, timestamp=timestamp, coinbase=bytes(20), gas_limit=2**63, base_fee=0,
@@ -319,30 +280,26 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
     rec = _RecordingState(ex.state)
     state = ex.state
 
-    def run_init_code(init_code: bytes, address: bytes) -> None:
+    def run(to: bytes, data: bytes, code: bytes, create_address: bytes | None = None) -> None:
+        """A system message from the zero address: a deployment to ``create_address`` or a call to ``to``."""
         from eth.vm.message import Message
 
-        msg = Message(gas=30_000_000, to=b"", sender=bytes(20), value=0, data=b"", code=init_code,
-                      create_address=address)
+        msg = Message(gas=30_000_000, to=to, sender=bytes(20), value=0, data=data, code=code,
+                      create_address=create_address)
         ctx = state.get_transaction_context_class()(gas_price=0, origin=bytes(20))
         if ex.rules.cancun:
             ctx._blob_versioned_hashes = []
-        comp = state.computation_class.apply_create_message(state, msg, ctx)
+        apply = state.computation_class.apply_create_message if create_address else state.computation_class.apply_message
+        comp = apply(state, msg, ctx)
         if comp.is_error:
-            raise RuntimeError(f"genesis deployment to 0x{address.hex()} failed: {comp._error}")
+            raise RuntimeError(f"genesis message to 0x{(create_address or to).hex()} failed: {comp._error}")
         state.lock_changes()
+
+    def run_init_code(init_code: bytes, address: bytes) -> None:
+        run(b"", b"", init_code, address)
 
     def call(to: bytes, data: bytes) -> None:
-        from eth.vm.message import Message
-
-        msg = Message(gas=30_000_000, to=to, sender=bytes(20), value=0, data=data, code=state.get_code(to))
-        ctx = state.get_transaction_context_class()(gas_price=0, origin=bytes(20))
-        if ex.rules.cancun:
-            ctx._blob_versioned_hashes = []
-        comp = state.computation_class.apply_message(state, msg, ctx)
-        if comp.is_error:
-            raise RuntimeError(f"genesis call to 0x{to.hex()} failed: {comp._error}")
-        state.lock_changes()
+        run(to, data, state.get_code(to))
 
     def word(v: bytes | int) -> bytes:
         return v.rjust(32, b"\0") if isinstance(v, bytes) else v.to_bytes(32, "big")

@@ -1,17 +1,23 @@
-"""Engine API JSON shapes: ExecutionPayload V1–V4 (OP: V4 carries ``withdrawalsRoot``), payload attributes with OP's
-extensions (``transactions``, ``noTxPool``, ``gasLimit``, ``eip1559Params``, ``minBaseFee``), forkchoice state,
-payload ids, and the JSON-RPC errors the Engine API defines (execution-apis src/engine; specs: exec-engine.md).
+"""The engine's side of the Engine API shapes: the JSON-RPC errors the Engine API defines (execution-apis
+src/engine; specs: exec-engine.md), and the one place where the shared payload model
+(:mod:`derivation.protocol.payload`, :mod:`derivation.protocol.attributes`) meets the engine's own block types:
+JSON parse errors become -32602, a stored block becomes an ``ExecutionPayloadEnvelope`` (``envelope_of``) and a payload
+the header its ``blockHash`` must hash (``payload_header``), payload attributes become the block builder's
+``BlockAttributes``; plus payload ids and forkchoice states.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
-from derivation.protocol.errors import ParseError
-from derivation.protocol.hexutil import from_hex, parse_quantity, quantity, to_hex
-from engine.execution.chain import Payload
-from engine.execution.evm.block import SealedBlock
+from derivation.protocol.attributes import PayloadAttributes
+from derivation.protocol.forks import Fork
+from derivation.protocol.hexutil import to_hex
+from derivation.protocol.payload import ExecutionPayload, ExecutionPayloadEnvelope, PayloadShapeError, hex_field
+from derivation.protocol.trie import EMPTY_TRIE_ROOT, ordered_trie_root
+from engine.execution.chain_spec import ChainSpec
+from engine.execution.evm.block import BlockAttributes
+from engine.execution.evm.header import EMPTY_REQUESTS_HASH, Header
 
 # JSON-RPC error codes (execution-apis src/engine/common.md#errors)
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32601, -32602, -32603
@@ -40,137 +46,84 @@ def invalid_params(msg: str) -> RpcError:
     return RpcError(INVALID_PARAMS, f"invalid params: {msg}" if not msg.startswith("invalid") else msg)
 
 
-def _req(d: dict, key: str):
-    if not isinstance(d, dict):
-        raise invalid_params("expected an object")
-    if key not in d or d[key] is None:
-        raise invalid_params(f"missing required field '{key}'")
-    return d[key]
-
-
-def _hex(d: dict, key: str, length: int | None = None) -> bytes:
+def payload_from_json(d) -> ExecutionPayload:
+    """``executionPayload`` of newPayload; extraData unbounded here (a long one makes the block INVALID)."""
     try:
-        return from_hex(_req(d, key), length)
-    except ParseError as e:
-        raise invalid_params(f"field '{key}': {e}") from None
+        return ExecutionPayload.from_json(d, max_extra_data=None)
+    except PayloadShapeError as e:
+        raise invalid_params(str(e)) from None
 
 
-def _qty(d: dict, key: str) -> int:
-    v = _req(d, key)
-    if not isinstance(v, str) or not v.startswith("0x"):
-        raise invalid_params(f"field '{key}' must be a hex quantity")
+def attributes_from_json(d) -> PayloadAttributes:
     try:
-        return parse_quantity(v)
-    except ParseError as e:
-        raise invalid_params(f"field '{key}': {e}") from None
+        return PayloadAttributes.from_json(d)
+    except PayloadShapeError as e:
+        raise invalid_params(str(e)) from None
 
 
-def _opt_qty(d: dict, key: str) -> int | None:
-    return None if d.get(key) is None else _qty(d, key)
+def forkchoice_state_from_json(d) -> tuple[bytes, bytes, bytes]:
+    try:
+        return tuple(hex_field(d, k, 32) for k in ("headBlockHash", "safeBlockHash", "finalizedBlockHash"))
+    except PayloadShapeError as e:
+        raise invalid_params(str(e)) from None
 
 
-def _opt_hex(d: dict, key: str, length: int | None = None) -> bytes | None:
-    return None if d.get(key) is None else _hex(d, key, length)
+# ---------------------------------------------------------------------------------------------------- conversions
 
 
-def _withdrawals(d: dict) -> list | None:
-    w = d.get("withdrawals")
-    if w is None:
-        return None
-    if not isinstance(w, list):
-        raise invalid_params("withdrawals must be an array")
-    return [{"index": _qty(x, "index"), "validatorIndex": _qty(x, "validatorIndex"),
-             "address": _hex(x, "address", 20), "amount": _qty(x, "amount")} for x in w]
+def envelope_of(spec: ChainSpec, header: Header, raw_txs, has_withdrawals: bool) -> ExecutionPayloadEnvelope:
+    """The payload of a stored or sealed block and its parent beacon root: ``withdrawals`` empty from Canyon (None
+    before), the blob fields as the header has them (Ecotone+), ``withdrawalsRoot`` from Isthmus (op-service
+    ``BlockAsPayload`` / ``BlockAsPayloadEnv``)."""
+    isthmus = spec.is_active(Fork.ISTHMUS, header.timestamp)
+    payload = ExecutionPayload(
+        parent_hash=header.parent_hash, fee_recipient=header.coinbase, state_root=header.state_root,
+        receipts_root=header.receipts_root, logs_bloom=header.logs_bloom, prev_randao=header.mix_hash,
+        block_number=header.number, gas_limit=header.gas_limit, gas_used=header.gas_used, timestamp=header.timestamp,
+        extra_data=header.extra_data, base_fee_per_gas=header.base_fee, block_hash=header.hash,
+        transactions=tuple(raw_txs), withdrawals=() if has_withdrawals else None,
+        blob_gas_used=header.blob_gas_used, excess_blob_gas=header.excess_blob_gas,
+        withdrawals_root=header.withdrawals_root if isthmus else None)
+    return ExecutionPayloadEnvelope(payload, header.parent_beacon_root)
 
 
-def _transactions(d: dict, key: str = "transactions") -> list[bytes]:
-    txs = d.get(key) or []
-    if not isinstance(txs, list):
-        raise invalid_params(f"{key} must be an array")
-    out = []
-    for i, t in enumerate(txs):
-        try:
-            out.append(from_hex(t))
-        except ParseError as e:
-            raise invalid_params(f"transaction {i}: {e}") from None
-    return out
+def payload_header(spec: ChainSpec, env: ExecutionPayloadEnvelope) -> Header:
+    """The header a payload describes (what its ``blockHash`` must be the hash of): Shanghai fields from Canyon,
+    Cancun fields from Ecotone, Prague's requests hash from Isthmus (op-service ``CheckBlockHash``)."""
+    p = env.payload
+    t = p.timestamp
+    shanghai, cancun, prague = (spec.is_active(Fork.CANYON, t), spec.is_active(Fork.ECOTONE, t),
+                                spec.is_active(Fork.ISTHMUS, t))
+    wroot = None
+    if shanghai:
+        wroot = p.withdrawals_root if prague and p.withdrawals_root is not None else EMPTY_TRIE_ROOT
+    return Header(parent_hash=p.parent_hash, coinbase=p.fee_recipient, state_root=p.state_root,
+                  transactions_root=ordered_trie_root(list(p.transactions)), receipts_root=p.receipts_root,
+                  logs_bloom=p.logs_bloom, number=p.block_number, gas_limit=p.gas_limit, gas_used=p.gas_used,
+                  timestamp=t, extra_data=p.extra_data, mix_hash=p.prev_randao, base_fee=p.base_fee_per_gas,
+                  withdrawals_root=wroot, blob_gas_used=p.blob_gas_used if cancun else None,
+                  excess_blob_gas=p.excess_blob_gas if cancun else None,
+                  parent_beacon_root=env.parent_beacon_block_root if cancun else None,
+                  requests_hash=EMPTY_REQUESTS_HASH if prague else None)
 
 
-# ---------------------------------------------------------------------------------------------------- payloads
+def block_attributes(a: PayloadAttributes) -> BlockAttributes:
+    """What the block builder takes from checked attributes (``gasLimit`` is required by then)."""
+    return BlockAttributes(timestamp=a.timestamp, prev_randao=a.prev_randao, fee_recipient=a.suggested_fee_recipient,
+                           gas_limit=a.gas_limit, parent_beacon_root=a.parent_beacon_block_root,
+                           eip1559_params=a.eip1559_params, min_base_fee=a.min_base_fee)
 
 
-def payload_from_json(d: dict) -> Payload:
-    if not isinstance(d, dict):
-        raise invalid_params("executionPayload must be an object")
-    return Payload(parent_hash=_hex(d, "parentHash", 32), fee_recipient=_hex(d, "feeRecipient", 20),
-                   state_root=_hex(d, "stateRoot", 32), receipts_root=_hex(d, "receiptsRoot", 32),
-                   logs_bloom=_hex(d, "logsBloom", 256), prev_randao=_hex(d, "prevRandao", 32),
-                   number=_qty(d, "blockNumber"), gas_limit=_qty(d, "gasLimit"), gas_used=_qty(d, "gasUsed"),
-                   timestamp=_qty(d, "timestamp"), extra_data=_hex(d, "extraData"),
-                   base_fee=_qty(d, "baseFeePerGas"), block_hash=_hex(d, "blockHash", 32),
-                   transactions=_transactions(d), withdrawals=_withdrawals(d),
-                   blob_gas_used=_opt_qty(d, "blobGasUsed"), excess_blob_gas=_opt_qty(d, "excessBlobGas"),
-                   withdrawals_root=_opt_hex(d, "withdrawalsRoot", 32))
-
-
-def payload_to_json(block: SealedBlock, *, with_withdrawals: bool, with_blob: bool, with_withdrawals_root: bool) -> dict:
-    h = block.header
-    out = {"parentHash": to_hex(h.parent_hash), "feeRecipient": to_hex(h.coinbase), "stateRoot": to_hex(h.state_root),
-           "receiptsRoot": to_hex(h.receipts_root), "logsBloom": to_hex(h.logs_bloom),
-           "prevRandao": to_hex(h.mix_hash), "blockNumber": quantity(h.number), "gasLimit": quantity(h.gas_limit),
-           "gasUsed": quantity(h.gas_used), "timestamp": quantity(h.timestamp), "extraData": to_hex(h.extra_data),
-           "baseFeePerGas": quantity(h.base_fee), "blockHash": to_hex(h.hash),
-           "transactions": [to_hex(t.raw) for t in block.transactions]}
-    if with_withdrawals:
-        out["withdrawals"] = []
-    if with_blob:
-        out["blobGasUsed"] = quantity(h.blob_gas_used or 0)
-        out["excessBlobGas"] = quantity(h.excess_blob_gas or 0)
-    if with_withdrawals_root:
-        out["withdrawalsRoot"] = to_hex(h.withdrawals_root)
-    return out
-
-
-# ---------------------------------------------------------------------------------------------------- attributes
-
-
-@dataclass(frozen=True, slots=True)
-class Attributes:
-    timestamp: int
-    prev_randao: bytes
-    fee_recipient: bytes
-    withdrawals: list | None
-    parent_beacon_root: bytes | None
-    transactions: list[bytes]
-    no_tx_pool: bool
-    gas_limit: int | None
-    eip1559_params: bytes | None
-    min_base_fee: int | None
-
-
-def attributes_from_json(d: dict) -> Attributes:
-    if not isinstance(d, dict):
-        raise invalid_params("payloadAttributes must be an object")
-    no_tx_pool = d.get("noTxPool", False)
-    if not isinstance(no_tx_pool, bool):
-        raise invalid_params("noTxPool must be a boolean")
-    return Attributes(timestamp=_qty(d, "timestamp"), prev_randao=_hex(d, "prevRandao", 32),
-                      fee_recipient=_hex(d, "suggestedFeeRecipient", 20), withdrawals=_withdrawals(d),
-                      parent_beacon_root=_opt_hex(d, "parentBeaconBlockRoot", 32), transactions=_transactions(d),
-                      no_tx_pool=no_tx_pool, gas_limit=_opt_qty(d, "gasLimit"),
-                      eip1559_params=_opt_hex(d, "eip1559Params"), min_base_fee=_opt_qty(d, "minBaseFee"))
-
-
-def payload_id(parent: bytes, a: Attributes, version: int) -> bytes:
+def payload_id(parent: bytes, a: PayloadAttributes, version: int) -> bytes:
     """Deterministic id over everything that shapes the payload; the first byte is the payload version, as geth."""
     h = hashlib.sha256()
     h.update(parent)
     h.update(a.timestamp.to_bytes(8, "big"))
     h.update(a.prev_randao)
-    h.update(a.fee_recipient)
-    h.update(repr(a.withdrawals).encode())
-    if a.parent_beacon_root is not None:
-        h.update(a.parent_beacon_root)
+    h.update(a.suggested_fee_recipient)
+    h.update(repr(None if a.withdrawals is None else [w.to_json() for w in a.withdrawals]).encode())
+    if a.parent_beacon_block_root is not None:
+        h.update(a.parent_beacon_block_root)
     h.update(b"\x01" if a.no_tx_pool else b"\x00")
     for tx in a.transactions:
         h.update(hashlib.sha256(tx).digest())
@@ -181,10 +134,6 @@ def payload_id(parent: bytes, a: Attributes, version: int) -> bytes:
     if a.min_base_fee is not None:
         h.update(a.min_base_fee.to_bytes(8, "big"))
     return bytes([version]) + h.digest()[1:8]
-
-
-def forkchoice_state_from_json(d: dict) -> tuple[bytes, bytes, bytes]:
-    return _hex(d, "headBlockHash", 32), _hex(d, "safeBlockHash", 32), _hex(d, "finalizedBlockHash", 32)
 
 
 def status(s: str, latest_valid: bytes | None = None, error: str | None = None) -> dict:

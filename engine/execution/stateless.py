@@ -24,11 +24,12 @@ from eth.db.atomic import AtomicDB
 from eth.db.backends.base import BaseDB
 
 from derivation.protocol.output_root import OutputV0
+from derivation.protocol.predeploys import L2_TO_L1_MESSAGE_PASSER
 from derivation.protocol.rollup_config import Fork, RollupConfig
 from derivation.protocol.transactions import Transaction
 from derivation.protocol.trie import EMPTY_TRIE_ROOT
 from engine.execution.chain_spec import ChainSpec
-from engine.execution.evm.block import L2_TO_L1_MESSAGE_PASSER, BlockAttributes, BlockBuilder, SealedBlock
+from engine.execution.evm.block import BlockAttributes, BlockBuilder, SealedBlock
 from engine.execution.evm.executor import InvalidTransaction
 from engine.execution.evm.header import Header
 from engine.execution.genesis import artifact_code

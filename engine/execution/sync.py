@@ -18,9 +18,10 @@ import trio
 from derivation.protocol import rlp
 from derivation.protocol.hexutil import from_hex, to_hex
 from derivation.protocol.jsonutil import loads_bounded
-from derivation.protocol.rollup_config import Fork
-from engine.execution.chain import Chain, InvalidBlock, Payload
+from derivation.protocol.payload import ExecutionPayloadEnvelope
+from engine.execution.chain import Chain, InvalidBlock
 from engine.execution.evm.header import Header
+from engine.execution.payload import envelope_of
 
 log = logging.getLogger("opnode.engine.sync")
 MAX_SYNC_DEPTH = 100_000
@@ -48,18 +49,6 @@ def encode_raw_block(header: Header, raw_txs: list[bytes], has_withdrawals: bool
     return rlp.encode(body)
 
 
-def payload_of(spec, header: Header, txs: list[bytes], has_withdrawals: bool) -> Payload:
-    isthmus = spec.is_active(Fork.ISTHMUS, header.timestamp)
-    return Payload(parent_hash=header.parent_hash, fee_recipient=header.coinbase, state_root=header.state_root,
-                   receipts_root=header.receipts_root, logs_bloom=header.logs_bloom, prev_randao=header.mix_hash,
-                   number=header.number, gas_limit=header.gas_limit, gas_used=header.gas_used,
-                   timestamp=header.timestamp, extra_data=header.extra_data, base_fee=header.base_fee,
-                   block_hash=header.hash, transactions=txs, withdrawals=[] if has_withdrawals else None,
-                   blob_gas_used=header.blob_gas_used, excess_blob_gas=header.excess_blob_gas,
-                   withdrawals_root=header.withdrawals_root if isthmus else None,
-                   parent_beacon_root=header.parent_beacon_root)
-
-
 class Syncer:
     def __init__(self, chain: Chain, peers: list[str], api_lock: trio.Lock, timeout: float = 10.0):
         self.chain = chain
@@ -68,7 +57,7 @@ class Syncer:
         self.timeout = timeout
         self.target: bytes | None = None
         self.set_head = False
-        self.stashed: dict[bytes, Payload] = {}
+        self.stashed: dict[bytes, ExecutionPayloadEnvelope] = {}
         self._wake: trio.Event = trio.Event()
         self._trio_token = None
         self.last_error: str | None = None
@@ -83,7 +72,7 @@ class Syncer:
         self.target, self.set_head = head, True
         self._notify()
 
-    def stash(self, p: Payload) -> None:
+    def stash(self, p: ExecutionPayloadEnvelope) -> None:
         if len(self.stashed) < 1024:
             self.stashed[p.block_hash] = p
         if self.target is None or not self.set_head:
@@ -138,7 +127,7 @@ class Syncer:
         raise SyncError(f"no peer has block 0x{block_hash.hex()}: {'; '.join(errors)}")
 
     async def _sync_to(self, client: httpx.AsyncClient, target: bytes, set_head: bool) -> None:
-        missing: list[Payload] = []
+        missing: list[ExecutionPayloadEnvelope] = []
         cur = target
         while not self.chain.has_block(cur):
             if len(missing) > MAX_SYNC_DEPTH:
@@ -146,7 +135,7 @@ class Syncer:
             p = self.stashed.get(cur)
             if p is None:
                 header, txs, wd = await self._fetch(client, cur)
-                p = payload_of(self.chain.spec, header, txs, wd)
+                p = envelope_of(self.chain.spec, header, txs, wd)
             missing.append(p)
             cur = p.parent_hash
         for p in reversed(missing):

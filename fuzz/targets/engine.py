@@ -1,5 +1,5 @@
 """Targets for Engine API JSON: the engine's parsers of execution payloads, payload attributes and forkchoice
-states (engine/payload.py), the gossip side's payload shapes (p2p/payload.py), and the node's engine client reading
+states (engine/execution/payload.py), the shared payload model (derivation/protocol/payload.py), and the node's engine client reading
 the engine's answers (engine/client.py)."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import json
 import httpx
 
 from derivation.protocol.errors import ParseError, TemporaryError
+from derivation.protocol.payload import ExecutionPayload, ExecutionPayloadEnvelope
 from engine.client import EngineClient, EngineRPCError, ForkchoiceState
 from engine.execution.payload import RpcError, attributes_from_json, forkchoice_state_from_json, payload_from_json
 from fuzz.targets import Cursor, json_input, target
 from fuzz.targets.config import CONFIG
 from fuzz.vectors import vector
-from p2p.payload import PayloadEnvelope
 
 
 def _payload() -> dict:
@@ -41,20 +41,20 @@ def _payload_json_seeds():
 @target("payload_json", allowed=(ParseError, RpcError), seeds=_payload_json_seeds, max_len=8192,
         tokens=(b'"0x', b"null", b'"withdrawals":[', b'"transactions":[', b'"blobGasUsed":', b'"0x0"'))
 def payload_json_target(data: bytes) -> None:
-    """engine/payload.py and p2p/payload.py: the first byte picks the shape (0 executionPayload, 1
+    """engine/execution/payload.py and derivation/protocol/payload.py: the first byte picks the shape (0 executionPayload, 1
     payloadAttributes, 2 forkchoiceState, 3 getPayload result), the rest is its JSON."""
     c = Cursor(data)
     kind = c.byte() % 4
     doc = json_input(c.rest())
     if kind == 0:
         payload_from_json(doc)
-        PayloadEnvelope.from_engine_json(doc).payload.to_engine_json()
+        ExecutionPayload.from_json(doc).to_json()
     elif kind == 1:
         attributes_from_json(doc)
     elif kind == 2:
         forkchoice_state_from_json(doc)
     else:
-        PayloadEnvelope.from_get_payload_response(doc)
+        ExecutionPayloadEnvelope.from_json(doc)
 
 
 # ------------------------------------------------------------------------------------------------ engine client
@@ -84,7 +84,7 @@ def _client_call(kind: int):
     if kind == 1:
         return _CLIENT.get_payload(b"\x03" * 8, int(payload["timestamp"], 16))
     if kind == 2:
-        return _CLIENT.new_payload(payload, b"\x04" * 32)
+        return _CLIENT.new_payload(ExecutionPayloadEnvelope(ExecutionPayload.from_json(payload), b"\x04" * 32))
     if kind == 3:
         return _CLIENT.exchange_capabilities(["engine_newPayloadV4"])
     return _CLIENT.block("latest")

@@ -8,12 +8,12 @@ import base64
 from derivation.protocol import rlp
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.errors import ParseError
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from fuzz.targets import target
 from fuzz.targets.config import CONFIG
 from fuzz.vectors import vector
 from p2p.block_hash import compute_block_hash
 from p2p.enr import encode_record, parse_bootnodes, parse_record
-from p2p.payload import PayloadEnvelope
 from p2p.ssz import decode_envelope, encode_envelope
 from p2p.topics import BlockVersion
 from p2p.validation import BlockValidator, Verdict, check_version_fields
@@ -36,7 +36,8 @@ def _ssz_seeds():
         except ParseError:
             continue
     for b in vector("p2p_external")["real_blocks"]:
-        env = PayloadEnvelope.from_engine_json(b["execution_payload"], b["parent_beacon_block_root"])
+        env = ExecutionPayloadEnvelope.from_json({"executionPayload": b["execution_payload"],
+                                        "parentBeaconBlockRoot": b["parent_beacon_block_root"]})
         yield bytes((BlockVersion.V4,)) + encode_envelope(env, BlockVersion.V4)
 
 

@@ -1,6 +1,7 @@
-"""``opnode devnet``: a whole OP Stack chain on this machine (anvil L1, embedded engines, sequencer, batcher, source
-and light nodes, traffic), a ``READY {json}`` line once it is up, a live table on a terminal, and on exit an
-optional ``--json`` summary whose checks decide the exit code (0: all passed, 1: not)."""
+"""``opnode devnet``: a whole OP Stack chain on this machine (anvil L1, embedded engines, sequencer, batcher, by
+default two source nodes and two light nodes following them, traffic), the READY JSON once it is up (a file, and a
+``READY {json}`` line for scripts), a live table on a terminal, and on exit an optional ``--json`` summary whose checks
+decide the exit code (0: all passed, 1: not)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ _SECONDS = click.IntRange(min=0)
 
 
 @click.command("devnet")
-@click.option("--sources", type=click.IntRange(1, 8), default=1, show_default=True,
+@click.option("--sources", type=click.IntRange(1, 8), default=2, show_default=True,
               help="Source nodes deriving the chain from L1 (what the checks are about).")
-@click.option("--light-nodes", type=click.IntRange(0, 8), default=0, show_default=True,
-              help="Light nodes following a source (--l2.follow.source).")
+@click.option("--light-nodes", type=click.IntRange(0, 8), default=2, show_default=True,
+              help="Light nodes following the sources in turn (--l2.follow.source).")
 @click.option("--da", type=click.Choice(["calldata", "blobs", "auto"]), default="auto", show_default=True,
               help="How the batcher posts (auto: blobs, as L1 and Ecotone allow).")
 @click.option("--faults", is_flag=True, help="The batcher misbehaves on purpose (garbage, duplicate and reordered "
@@ -37,8 +38,11 @@ _SECONDS = click.IntRange(min=0)
 @click.option("--fork.karst", "karst", type=_SECONDS, default=None,
               help="Karst activation, seconds after L2 genesis (default 160).")
 @click.option("--no-traffic", is_flag=True, help="Start no traffic generator.")
+@click.option("--ready-file", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Also write the READY JSON (every node's endpoints) here; it is always in <workdir>/ready.json "
+                   "and, when stdout is not a terminal, printed as a 'READY {json}' line.")
 def devnet_command(sources, light_nodes, da, faults, duration, json_out, block_time, l1_block_time, workdir,
-                   holocene, isthmus, jovian, karst, no_traffic):
+                   holocene, isthmus, jovian, karst, no_traffic, ready_file):
     """Run a whole OP Stack devnet in the foreground (Ctrl-C stops it cleanly)."""
     from pathlib import Path
 
@@ -46,8 +50,9 @@ def devnet_command(sources, light_nodes, da, faults, duration, json_out, block_t
     from opnode.tools.devnet.run import DevnetOptions, run_devnet
     from opnode.tools.devnet.stack import DEFAULT_FORKS
 
-    if json_out and not Path(json_out).resolve().parent.is_dir():
-        raise click.UsageError(f"--json: directory {Path(json_out).resolve().parent} does not exist")
+    for flag, path in (("--json", json_out), ("--ready-file", ready_file)):
+        if path and not Path(path).resolve().parent.is_dir():
+            raise click.UsageError(f"{flag}: directory {Path(path).resolve().parent} does not exist")
     forks = dict(DEFAULT_FORKS)
     given = {Fork.HOLOCENE: holocene, Fork.ISTHMUS: isthmus, Fork.JOVIAN: jovian, Fork.KARST: karst}
     forks.update({fork: value for fork, value in given.items() if value is not None})
@@ -60,5 +65,6 @@ def devnet_command(sources, light_nodes, da, faults, duration, json_out, block_t
     opts = DevnetOptions(sources=sources, light_nodes=light_nodes, da=da, faults=faults, duration=duration,
                          json_out=Path(json_out) if json_out else None, block_time=block_time,
                          l1_block_time=l1_block_time, workdir=Path(workdir) if workdir else None, forks=forks,
-                         interactive=sys.stderr.isatty(), traffic=not no_traffic)
+                         interactive=sys.stderr.isatty(), traffic=not no_traffic,
+                         ready_file=Path(ready_file) if ready_file else None)
     return run_devnet(opts)

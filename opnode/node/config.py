@@ -196,7 +196,8 @@ def node_config_from(kwargs: dict) -> NodeConfig:
     l1_chain = _l1_chain_config(v, rollup, notices)
     l1, beacon = _l1_configs(v)
     blobs = any(rollup.fork_time(f) is not None for f in Fork if f >= Fork.ECOTONE)
-    if blobs and not beacon.url and not beacon.ignore:
+    # A light node (--l2.follow.source) derives nothing, so it reads no blobs and needs no beacon node.
+    if blobs and not beacon.url and not beacon.ignore and not v["l2.follow.source"]:
         raise _usage("flag --l1.beacon is required: this chain has Ecotone (blobs); pass --l1.beacon.ignore to start "
                      "without a beacon node")
     secret, generated = _jwt_secret(v["l2.jwt-secret"])

@@ -16,8 +16,10 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from derivation.interop.dependency_set import DependencySetError
+from derivation.interop.dependency_set import parse_dependency_set as _parse_dependency_set
 from derivation.protocol.errors import ParseError
-from derivation.protocol.rollup_config import MESSAGE_EXPIRY_WINDOW, DependencySet, DerivationLimit, Fork, RollupConfig
+from derivation.protocol.rollup_config import DependencySet, DerivationLimit, Fork, RollupConfig
 
 NETWORKS = ("op-mainnet", "op-sepolia", "base-mainnet", "base-sepolia", "unichain-mainnet", "unichain-sepolia")
 # op-node accepts both "<chain>-<superchain>" and the registry's own names.
@@ -63,23 +65,11 @@ def network_info(name: str) -> NetworkInfo:
 
 
 def parse_dependency_set(text: str, where: str = "dependency set") -> DependencySet:
-    """op-node's dependency-set JSON (``ParseJSONDependencySet``)."""
+    """op-node's dependency-set JSON (the rules: :mod:`derivation.interop.dependency_set`), as a config error."""
     try:
-        d = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"{where} is not valid JSON: {e}") from None
-    deps = d.get("dependencies") if isinstance(d, dict) else None
-    if not isinstance(deps, dict):
-        raise ConfigError(f"{where} must be an object with a \"dependencies\" object")
-    ids = []
-    for k, v in deps.items():
-        if not k.isdigit() or not isinstance(v, dict | None):
-            raise ConfigError(f"{where}: invalid chain ID {k!r} (decimal chain ids map to objects)")
-        ids.append(int(k))
-    window = d.get("overrideMessageExpiryWindow", 0)
-    if not isinstance(window, int) or isinstance(window, bool) or not 0 <= window < 1 << 64:
-        raise ConfigError(f"{where}: overrideMessageExpiryWindow must be a uint64")
-    return DependencySet(tuple(sorted(ids)), window or MESSAGE_EXPIRY_WINDOW)
+        return _parse_dependency_set(text, where)
+    except DependencySetError as e:
+        raise ConfigError(str(e)) from None
 
 
 def load_dependency_set(path: str | Path) -> DependencySet:

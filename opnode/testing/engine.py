@@ -5,15 +5,14 @@ from __future__ import annotations
 from derivation.protocol.crypto import address_from_private_key, keccak256, sign_hash
 from derivation.protocol.deposits import l1_info_source_hash
 from derivation.protocol.l1_info import L1InfoData
+from derivation.protocol.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR
+from derivation.protocol.predeploys import SEQUENCER_FEE_VAULT as SEQ_VAULT
 from derivation.protocol.rollup_config import Fork
 from derivation.protocol.transactions import DYNAMIC_FEE, Transaction, deposit
 from engine.execution.chain import Chain
 from engine.execution.evm.block import BlockAttributes
 from engine.execution.genesis import build_op_genesis, dev_genesis
 
-L1_BLOCK = bytes.fromhex("4200000000000000000000000000000000000015")
-DEPOSITOR = bytes.fromhex("deaddeaddeaddeaddeaddeaddeaddeaddead0001")
-SEQ_VAULT = bytes.fromhex("4200000000000000000000000000000000000011")
 GENESIS_TIME = 1_700_000_000
 
 _GENESIS = None
@@ -60,7 +59,7 @@ def l1_info(number: int = 100, seq: int = 0, *, base_fee: int = 7 * 10**9, blob_
                       operator_fee_scalar=op_scalar if fmt in ("isthmus", "jovian") else None,
                       operator_fee_constant=op_const if fmt in ("isthmus", "jovian") else None,
                       da_footprint_gas_scalar=da_scalar if fmt == "jovian" else None)
-    return deposit(l1_info_source_hash(h, seq), DEPOSITOR, L1_BLOCK, 0, 0, 1_000_000, False, info.encode())
+    return deposit(l1_info_source_hash(h, seq), L1_INFO_DEPOSITOR, L1_BLOCK, 0, 0, 1_000_000, False, info.encode())
 
 
 def attrs(parent, *, dt: int = 2, gas_limit: int = 60_000_000, eip1559: bytes = bytes(8), min_base_fee: int = 0,

@@ -191,7 +191,7 @@ async def test_l1_reorg_of_blocks_with_batches_is_reposted(nursery):
 
 async def test_rotation_without_handshake_reposts_what_the_old_key_sent_too_late(nursery):
     """The batcher key changes in the same L1 block as a transaction of the old key: derivation ignores that
-    transaction (T-02), so the batcher must post its channel again with the new key."""
+    transaction (derivation.md §L1 Traversal), so the batcher must post its channel again with the new key."""
     from opnode.tools.batcher.txmgr import TxCandidate, TxManager
     from opnode.tools.l1contracts import system_config as S
     from tests.devnet_parts.chain import NEXT_BATCHER_KEY, OWNER_KEY

@@ -17,9 +17,9 @@ from libp2p.pubsub.pb import rpc_pb2
 
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.errors import ParseError
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.rollup_config import RollupConfig
 from p2p.config import P2PConfig
-from p2p.payload import PayloadEnvelope
 from p2p.service import GossipService
 from p2p.signing import LocalSigner
 from p2p.ssz import decode_envelope
@@ -37,7 +37,7 @@ class Captured:
     topic: str
     data: bytes
     version: BlockVersion
-    envelope: PayloadEnvelope
+    envelope: ExecutionPayloadEnvelope
     received_at: float
 
 

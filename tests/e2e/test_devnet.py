@@ -252,7 +252,7 @@ def _base_fee_scalars(dv: DevnetProcess, node: str) -> set[int]:
 
 
 def test_devnet_with_blobs_converges_through_the_forks_and_leaves_nothing_behind(tmp_path):
-    dv = DevnetProcess(tmp_path, "--da", "blobs", "--light-nodes", "1")
+    dv = DevnetProcess(tmp_path, "--da", "blobs", "--sources", "1", "--light-nodes", "1")
     try:
         _check_ready_shape(dv.ready, sources=1, light_nodes=1)
         _wait_for_the_story(dv, _rollup(dv), timeout=150)
@@ -268,7 +268,7 @@ def test_devnet_with_blobs_converges_through_the_forks_and_leaves_nothing_behind
 
 
 def test_devnet_with_faults_converges_and_reports_each_drop(tmp_path):
-    dv = DevnetProcess(tmp_path, "--da", "calldata", "--faults")
+    dv = DevnetProcess(tmp_path, "--da", "calldata", "--faults", "--sources", "1", "--light-nodes", "0")
     kinds = DEVNET_FAULTS.split(",")
     try:
         cfg = _rollup(dv)
@@ -335,7 +335,8 @@ class LiveInThread:
 
 def test_devnet_l1_reorg_and_a_killed_source(tmp_path):
     """In-process: the Devnet orchestration with calldata; an L1 reorg, then kill -9 and restart of the source."""
-    opts = DevnetOptions(da="calldata", block_time=1, forks=FORKS, workdir=tmp_path, sequencer_l1_confs=20,
+    opts = DevnetOptions(sources=1, light_nodes=0, da="calldata", block_time=1, forks=FORKS, workdir=tmp_path,
+                         sequencer_l1_confs=20,
                          # channels every L1 block, remembered deep enough to notice a reorg of several blocks
                          batcher_args=("--max-channel-duration", "0", "--num-confirmations", "10"))
     devnet = Devnet(opts, tmp_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -26,6 +27,10 @@ from opnode.testing.engine import genesis, l1_info
 
 SECRET = b"\x22" * 32
 T0 = 1_700_000_000
+PAYLOAD = {"parentHash": "0x" + "11" * 32, "feeRecipient": "0x" + "00" * 20, "stateRoot": "0x" + "44" * 32,
+           "receiptsRoot": "0x" + "55" * 32, "logsBloom": "0x" + "00" * 256, "prevRandao": "0x" + "66" * 32,
+           "blockNumber": "0x1", "gasLimit": "0x1c9c380", "gasUsed": "0x0", "timestamp": "0x2", "extraData": "0x",
+           "baseFeePerGas": "0x7", "blockHash": "0x" + "22" * 32, "transactions": []}
 
 
 def _config(times: dict):
@@ -45,9 +50,7 @@ def _recording_transport(calls: list):
             res = {"payloadStatus": {"status": "VALID", "latestValidHash": "0x" + "11" * 32, "validationError": None},
                    "payloadId": "0x0300000000000001"}
         elif m.startswith("engine_getPayload"):
-            res = {"executionPayload": {"blockHash": "0x" + "22" * 32, "parentHash": "0x" + "11" * 32,
-                                        "blockNumber": "0x1", "timestamp": "0x2", "transactions": []},
-                   "blockValue": "0x5", "parentBeaconBlockRoot": "0x" + "33" * 32}
+            res = {"executionPayload": PAYLOAD, "blockValue": "0x5", "parentBeaconBlockRoot": "0x" + "33" * 32}
         else:
             res = {"status": "VALID", "latestValidHash": "0x" + "22" * 32, "validationError": None}
         return httpx.Response(200, json={"jsonrpc": "2.0", "id": body["id"], "result": res})
@@ -87,8 +90,8 @@ async def test_method_versions_follow_op_node(times, t, fcu, getp, newp):
         res = await c.forkchoice_updated(ForkchoiceState(b"\x01" * 32, bytes(32), bytes(32)), attrs)
         assert res.payload_id == bytes.fromhex("0300000000000001") and res.payload_status.valid
         env = await c.get_payload(res.payload_id, t)
-        assert env.block_value == 5 and env.parent_beacon_root == b"\x33" * 32
-        st = await c.new_payload({"timestamp": hex(t)}, b"\x33" * 32)
+        assert env.payload.to_json() == PAYLOAD and env.parent_beacon_block_root == b"\x33" * 32
+        st = await c.new_payload(replace(env, payload=replace(env.payload, timestamp=t)))
         assert st.latest_valid_hash == b"\x22" * 32
         await c.forkchoice_updated(ForkchoiceState(b"\x01" * 32, bytes(32), bytes(32)))
     methods = [m for m, _ in calls]
@@ -115,8 +118,8 @@ async def test_client_drives_the_real_engine_and_maps_errors(nursery):
                        (l1_info().raw,), keccak256(b"b"))
         fc = await c.forkchoice_updated(ForkchoiceState(g.hash, g.hash, g.hash), attrs)
         env = await c.get_payload(fc.payload_id, attrs.timestamp)
-        assert env.parent_hash == g.hash and env.transactions == [l1_info().raw]
-        st = await c.new_payload(env.payload, env.parent_beacon_root)
+        assert env.parent_hash == g.hash and env.transactions == (l1_info().raw,)
+        st = await c.new_payload(env)
         assert st.valid and st.latest_valid_hash == env.block_hash
         fc = await c.forkchoice_updated(ForkchoiceState(env.block_hash, g.hash, g.hash))
         assert fc.payload_status.valid and fc.payload_id is None

@@ -248,13 +248,11 @@ async def test_forkchoice_with_safe_off_the_canonical_chain_is_rejected(node):
 
 
 def _rehash(p: dict, beacon: str) -> str:
-    from engine.execution.chain import payload_header
-    from engine.execution.payload import payload_from_json
+    from derivation.protocol.payload import ExecutionPayloadEnvelope
+    from engine.execution.payload import payload_from_json, payload_header
     from opnode.testing.engine import genesis as g
 
-    pl = payload_from_json(p)
-    pl.parent_beacon_root = from_hex(beacon)
-    return to_hex(payload_header(g().spec, pl).hash)
+    return to_hex(payload_header(g().spec, ExecutionPayloadEnvelope(payload_from_json(p), from_hex(beacon))).hash)
 
 
 async def test_invalid_payloads_report_invalid_with_latest_valid_hash(node):

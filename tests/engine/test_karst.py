@@ -90,12 +90,12 @@ def test_karst_activation_block_runs_all_31_nuts_and_each_one_takes_effect(activ
 
 
 def test_activation_block_imports_on_a_second_engine_and_the_gas_limit_drops_back(activated):
-    from engine.execution.sync import payload_of
+    from engine.execution.payload import envelope_of
 
     c, g, act, nxt = activated
     other = Chain(karst_genesis(2))
     for b in (act, nxt):
-        p = payload_of(other.spec, b.header, [t.raw for t in b.transactions], True)
+        p = envelope_of(other.spec, b.header, [t.raw for t in b.transactions], True)
         assert other.import_payload(p).hash == b.hash
     # The block after the activation block drops back to 30M; its base fee uses the parent's (inflated) limit:
     # target = parent.gasLimit / elasticity, denominator 250 (Canyon constants from the parent's extraData).

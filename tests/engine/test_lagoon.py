@@ -7,6 +7,7 @@ Rules from specs lagoon/post-exec.md and lagoon/sdm.md (index @8b965fb3) and all
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 import pytest
 
@@ -17,12 +18,12 @@ from derivation.protocol.post_exec import POST_EXEC, PostExecError, PostExecPayl
 from derivation.protocol.rollup_config import Fork
 from derivation.protocol.transactions import decode as decode_tx
 from derivation.protocol.transactions import post_exec_tx
-from engine.execution.chain import Chain, payload_header
+from engine.execution.chain import Chain
 from engine.execution.engine_api import EngineAPI
 from engine.execution.evm.block import BlockAttributes
 from engine.execution.evm.executor import GasLimitReached, InvalidTransaction
 from engine.execution.genesis import Account, build_op_genesis
-from engine.execution.sync import payload_of
+from engine.execution.payload import envelope_of, payload_header
 from engine.execution.txpool import TxPool, TxPoolError
 from opnode.testing.engine import GENESIS_TIME, SEQ_VAULT, addr, key, l1_info, transfer
 
@@ -127,7 +128,7 @@ def test_refunds_from_the_payload_lower_canonical_gas_and_settle_fees():
     assert x["op"] - y["op"] == op_diff
     assert x["l1"] == y["l1"]
     other = Chain(_genesis())
-    assert other.import_payload(payload_of(other.spec, sdm.header, [t.raw for t in sdm.transactions], True)).hash \
+    assert other.import_payload(envelope_of(other.spec, sdm.header, [t.raw for t in sdm.transactions], True)).hash \
         == sdm.hash
 
 
@@ -169,11 +170,11 @@ def test_import_checks_the_envelope_before_executing():
     good = c.build(g.hash, _attrs(g), [_info(), *_users(), post_exec_tx(sdm_payload(1, {2: 1000}))])
     api = EngineAPI(Chain(_genesis()))
     txs = [t.raw for t in good.transactions]
-    p = payload_of(api.spec, good.header, [txs[0], txs[3], txs[1], txs[2]], True)
-    p.block_hash = payload_header(api.spec, p).hash
+    p = envelope_of(api.spec, good.header, [txs[0], txs[3], txs[1], txs[2]], True)
+    p = replace(p, payload=replace(p.payload, block_hash=payload_header(api.spec, p).hash))
     st = api.import_payload(p)
     assert st["status"] == "INVALID" and "must be the final transaction" in st["validationError"]
-    assert api.import_payload(payload_of(api.spec, good.header, txs, True))["status"] == "VALID"
+    assert api.import_payload(envelope_of(api.spec, good.header, txs, True))["status"] == "VALID"
 
 
 def test_block_gas_limit_admits_on_pre_refund_gas():

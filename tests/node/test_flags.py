@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from derivation.protocol.rollup_config import Fork
-from opnode.cli import cli, main
+from opnode.cli import cli, main, route
 from opnode.node import flags as F
 from opnode.node.config import node_config_from
 from opnode.node.networks import network_json
@@ -322,6 +322,13 @@ def test_ecotone_chain_needs_a_beacon_or_the_ignore_flag(run_cli, files):
     assert run_cli(args, env={"OP_NODE_L1_BEACON": "http://beacon"})[0] == 0
 
 
+def test_a_light_node_needs_no_beacon(run_cli, files):
+    """The README's light-node command: a node following a source derives nothing, so reads no blobs."""
+    args = ["--network", "op-sepolia", "--l1", "http://l1", "--l2", "http://l2", "--l2.jwt-secret",
+            str(files / "jwt.hex"), "--l2.follow.source", "http://source:9545"]
+    assert run_cli(args)[0] == 0
+
+
 def test_custom_l1_without_chain_config_and_mismatch(run_cli, files):
     rollup = json.loads((files / "rollup.json").read_text())
     rollup["l1_chain_id"] = 900
@@ -380,3 +387,14 @@ def test_interop_dependency_set_flag_env_and_the_lagoon_check(files, tmp_path):
     net = parse(["--network", "op-sepolia", "--l1", "http://l1", "--l2", "http://l2", "--l2.jwt-secret",
                  str(files / "jwt.hex"), "--l1.beacon.ignore"])
     assert net.rollup.dependency_set.chain_ids == (1301, 11155420)
+
+
+def test_op_node_command_lines_run_the_node_without_a_subcommand(capsys, monkeypatch):
+    """``op-node --l1=… --l2=…`` has no subcommand; neither does ``opnode`` with the same flags or an env file."""
+    for argv in (["node", "--l1.trust"], ["--l1.trust"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2 and "No such option '--l1.trust'" in capsys.readouterr().err
+    assert route([]) == [] and route(["--help"]) == ["--help"] and route(["replay", "run", "x"])[0] == "replay"
+    monkeypatch.setenv("OP_NODE_L1_ETH_RPC", "http://l1")
+    assert route([]) == ["node"]

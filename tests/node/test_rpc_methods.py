@@ -149,7 +149,7 @@ async def test_admin_post_unsafe_payload_checks_the_envelope(nursery, http):
     assert await c.result("admin_postUnsafePayload", {"executionPayload": payload,
                                                       "parentBeaconBlockRoot": "0x" + "77" * 32}) is None
     env = node.calls[-1][1]
-    assert env.block_hash == b"\x66" * 32 and env.number == 16 and env.parent_beacon_root == b"\x77" * 32
+    assert env.block_hash == b"\x66" * 32 and env.number == 16 and env.parent_beacon_block_root == b"\x77" * 32
     for bad in ({}, {"executionPayload": {**payload, "blockHash": "0x12"}},
                 {"executionPayload": {k: v for k, v in payload.items() if k != "stateRoot"}}):
         err = (await c.rpc("admin_postUnsafePayload", bad))["error"]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from derivation.protocol.crypto import keccak256, sha256
 from derivation.protocol.hexutil import to_hex
+from derivation.protocol.payload import ExecutionPayload, ExecutionPayloadEnvelope, Withdrawal
 from derivation.protocol.rollup_config import RollupConfig
 from p2p.block_hash import compute_block_hash
-from p2p.payload import ExecutionPayload, PayloadEnvelope, Withdrawal
 from p2p.signing import LocalSigner
 from p2p.ssz import encode_envelope
 from p2p.topics import BlockVersion, blocks_topic
@@ -47,16 +47,17 @@ def chain(name: str) -> RollupConfig:
     return RollupConfig.from_json(load("rollup_configs.json")["chains"][name]["rollup_json"])
 
 
-def real_v4_envelope() -> PayloadEnvelope:
+def real_v4_envelope() -> ExecutionPayloadEnvelope:
     block = load("p2p_external.json")["real_blocks"][0]
-    return PayloadEnvelope.from_engine_json(block["execution_payload"], block["parent_beacon_block_root"])
+    return ExecutionPayloadEnvelope.from_json({"executionPayload": block["execution_payload"],
+                                               "parentBeaconBlockRoot": block["parent_beacon_block_root"]})
 
 
 def _h(label: str, n: int) -> bytes:
     return sha256(f"{label}/{n}".encode())
 
 
-def synthetic(version: BlockVersion, number: int, timestamp: int, **overrides) -> PayloadEnvelope:
+def synthetic(version: BlockVersion, number: int, timestamp: int, **overrides) -> ExecutionPayloadEnvelope:
     """A payload of ``version`` with a correct block hash; ``overrides`` replace payload fields before hashing."""
     txs = real_v4_envelope().payload.transactions
     p = ExecutionPayload(
@@ -70,11 +71,11 @@ def synthetic(version: BlockVersion, number: int, timestamp: int, **overrides) -
         excess_blob_gas=0 if version.has_blob_properties else None,
         withdrawals_root=_h("withdrawals_root", number) if version.has_withdrawals_root else None)
     p = replace(p, **overrides)
-    env = PayloadEnvelope(p, _h("beacon", number) if version.has_parent_beacon_block_root else None)
+    env = ExecutionPayloadEnvelope(p, _h("beacon", number) if version.has_parent_beacon_block_root else None)
     return rehash(env, version)
 
 
-def rehash(env: PayloadEnvelope, version: BlockVersion) -> PayloadEnvelope:
+def rehash(env: ExecutionPayloadEnvelope, version: BlockVersion) -> ExecutionPayloadEnvelope:
     return replace(env, payload=replace(env.payload, block_hash=compute_block_hash(env, version)))
 
 
@@ -94,7 +95,7 @@ def build() -> dict:
     cases: list[dict] = []
 
     def case(name: str, chain_name: str, version: BlockVersion, data: bytes, now: int, expect: str, reason: str,
-             provenance: list[dict], env: PayloadEnvelope | None = None, signer: bytes | None = seq.address) -> None:
+             provenance: list[dict], env: ExecutionPayloadEnvelope | None = None, signer: bytes | None = seq.address) -> None:
         cfg = op_sepolia if chain_name == "op-sepolia" else unichain
         topic = blocks_topic(cfg.l2_chain_id, version)
         cases.append({"name": name, "chain": chain_name, "topic": topic, "topic_version": int(version),
@@ -102,7 +103,7 @@ def build() -> dict:
                       "expect": expect, "reason": reason, "message_id": to_hex(message_id(topic, data)),
                       "block_hash": None if env is None else to_hex(env.block_hash), "provenance": provenance})
 
-    def signed(env: PayloadEnvelope, version: BlockVersion, cfg: RollupConfig, signer: LocalSigner = seq) -> bytes:
+    def signed(env: ExecutionPayloadEnvelope, version: BlockVersion, cfg: RollupConfig, signer: LocalSigner = seq) -> bytes:
         return encode_block_message(env, version, signer, cfg.l2_chain_id)
 
     v1 = synthetic(BlockVersion.V1, 1000, 1_699_900_000)
@@ -177,11 +178,11 @@ def build() -> dict:
          [_gossip("payload.Timestamp > now+5: ValidationReject")], v3)
 
     # --- block hash and version fields
-    tampered = PayloadEnvelope(replace(v3.payload, gas_used=v3.payload.gas_used + 1), v3.parent_beacon_block_root)
+    tampered = ExecutionPayloadEnvelope(replace(v3.payload, gas_used=v3.payload.gas_used + 1), v3.parent_beacon_block_root)
     case("gas_used changed after sealing", "op-sepolia", BlockVersion.V3, signed(tampered, BlockVersion.V3,
                                                                                    op_sepolia),
          v3t, "REJECT", "block_hash", [_gossip("CheckBlockHash mismatch: ValidationReject")], tampered)
-    root_tampered = PayloadEnvelope(v3.payload, _h("other beacon root", 0))
+    root_tampered = ExecutionPayloadEnvelope(v3.payload, _h("other beacon root", 0))
     case("parent beacon root changed after sealing", "op-sepolia", BlockVersion.V3,
          signed(root_tampered, BlockVersion.V3, op_sepolia), v3t, "REJECT", "block_hash",
          [_gossip("the parent beacon block root is part of the recomputed header")], root_tampered)
@@ -224,9 +225,9 @@ def build() -> dict:
     }
 
 
-def _canyon_as_v1(v2: PayloadEnvelope, signer: LocalSigner, cfg: RollupConfig) -> bytes:
+def _canyon_as_v1(v2: ExecutionPayloadEnvelope, signer: LocalSigner, cfg: RollupConfig) -> bytes:
     """The Canyon payload with its (correct v2) hash, but encoded and signed as a v1 payload."""
-    as_v1 = PayloadEnvelope(replace(v2.payload, withdrawals=None))
+    as_v1 = ExecutionPayloadEnvelope(replace(v2.payload, withdrawals=None))
     payload_bytes = encode_envelope(as_v1, BlockVersion.V1)
     return compress(signer.sign(cfg.l2_chain_id, payload_bytes) + payload_bytes)
 

@@ -13,11 +13,10 @@ from hypothesis import strategies as st
 
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.errors import ParseError
-from engine.client import ExecutionPayloadEnvelope as EngineEnvelope
-from engine.execution.chain import Payload, payload_header
+from derivation.protocol.payload import ExecutionPayload, ExecutionPayloadEnvelope, PayloadShapeError, Withdrawal
 from engine.execution.chain_spec import ChainSpec
+from engine.execution.payload import payload_header
 from p2p.block_hash import EMPTY_REQUESTS_HASH, compute_block_hash
-from p2p.payload import ExecutionPayload, PayloadEnvelope, PayloadShapeError, Withdrawal
 from p2p.signing import LocalSigner, SignatureError, recover_signer, signing_hash
 from p2p.ssz import FIXED_SIZE, SSZError, decode_envelope, decode_payload, encode_envelope, encode_payload
 from p2p.topics import BlockVersion, all_blocks_topics, blocks_topic, version_for_timestamp
@@ -57,7 +56,8 @@ def test_op_alloy_signing_hash():
 
 @pytest.mark.parametrize("block", EXTERNAL["real_blocks"], ids=lambda b: b["name"])
 def test_real_isthmus_block_hash_is_recomputed(block):
-    env = PayloadEnvelope.from_engine_json(block["execution_payload"], block["parent_beacon_block_root"])
+    env = ExecutionPayloadEnvelope.from_json({"executionPayload": block["execution_payload"],
+                                              "parentBeaconBlockRoot": block["parent_beacon_block_root"]})
     cfg = chain(block["chain"])
     version = version_for_timestamp(cfg, env.timestamp)
     assert version == BlockVersion.V4
@@ -72,7 +72,7 @@ def test_real_block_round_trips_through_ssz_and_json():
     block = EXTERNAL["real_blocks"][0]
     env = real_v4_envelope()
     assert decode_envelope(encode_envelope(env, BlockVersion.V4), BlockVersion.V4) == env
-    assert env.engine_payload() == block["execution_payload"]
+    assert env.payload.to_json() == block["execution_payload"]
 
 
 @pytest.mark.parametrize("version", [BlockVersion.V2, BlockVersion.V3, BlockVersion.V4])
@@ -82,15 +82,7 @@ def test_block_hash_agrees_with_the_engines_header_builder(version):
                                   BlockVersion.V4: 1_763_600_000}[version], blob_gas_used=0)
     cfg = chain("op-sepolia")
     spec = ChainSpec(cfg.l2_chain_id, dict(cfg.fork_times))
-    p = env.payload
-    header = payload_header(spec, Payload(
-        parent_hash=p.parent_hash, fee_recipient=p.fee_recipient, state_root=p.state_root,
-        receipts_root=p.receipts_root, logs_bloom=p.logs_bloom, prev_randao=p.prev_randao, number=p.block_number,
-        gas_limit=p.gas_limit, gas_used=p.gas_used, timestamp=p.timestamp, extra_data=p.extra_data,
-        base_fee=p.base_fee_per_gas, block_hash=p.block_hash, transactions=list(p.transactions),
-        withdrawals=[], blob_gas_used=p.blob_gas_used, excess_blob_gas=p.excess_blob_gas,
-        withdrawals_root=p.withdrawals_root, parent_beacon_root=env.parent_beacon_block_root))
-    assert header.hash == compute_block_hash(env, version)
+    assert payload_header(spec, env).hash == compute_block_hash(env, version)
 
 
 def test_requests_hash_is_sha256_of_nothing():
@@ -228,7 +220,7 @@ def payloads(draw):
         excess_blob_gas=draw(_u64) if version.has_blob_properties else None,
         withdrawals_root=draw(_hash) if version.has_withdrawals_root else None)
     root = draw(_hash) if version.has_parent_beacon_block_root else None
-    return version, PayloadEnvelope(p, root)
+    return version, ExecutionPayloadEnvelope(p, root)
 
 
 @settings(max_examples=200, deadline=None)
@@ -236,7 +228,7 @@ def payloads(draw):
 def test_ssz_and_json_round_trip(case):
     version, env = case
     assert decode_envelope(encode_envelope(env, version), version) == env
-    assert PayloadEnvelope.from_engine_json(env.engine_payload(), env.parent_beacon_block_root) == env
+    assert ExecutionPayloadEnvelope.from_json(env.to_json()) == env
 
 
 @settings(max_examples=300, deadline=None)
@@ -251,13 +243,11 @@ def test_arbitrary_bytes_raise_only_ssz_errors(version, data):
 # ------------------------------------------------------------------------------------------ Engine API JSON
 
 
-def test_engine_envelope_converts_without_glue():
+def test_get_payload_result_is_the_gossiped_envelope():
     env = real_v4_envelope()
-    engine_env = EngineEnvelope(env.engine_payload(), env.parent_beacon_block_root, 0)
-    assert PayloadEnvelope.from_engine(engine_env) == env
-    result = {"executionPayload": env.engine_payload(), "blockValue": "0x0",
+    result = {"executionPayload": env.payload.to_json(), "blockValue": "0x0",
               "parentBeaconBlockRoot": "0x" + env.parent_beacon_block_root.hex()}
-    assert PayloadEnvelope.from_get_payload_response(result) == env
+    assert ExecutionPayloadEnvelope.from_json(result) == env
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -272,10 +262,10 @@ def test_engine_envelope_converts_without_glue():
     ("baseFeePerGas", hex(1 << 256), "256 bits"),
 ])
 def test_engine_json_errors(field, value, message):
-    payload = dict(real_v4_envelope().engine_payload())
+    payload = dict(real_v4_envelope().payload.to_json())
     payload[field] = value
     with pytest.raises(PayloadShapeError, match=message):
-        ExecutionPayload.from_engine_json(payload)
+        ExecutionPayload.from_json(payload)
 
 
 # ------------------------------------------------------------------------------------------ snappy and ids

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 
 import trio
 
 from derivation.protocol.crypto import keccak256
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.rollup_config import Fork
+from p2p.compat import MESHSUB_PROTOCOLS
 from p2p.keys import load_or_create_node_key, peer_id_of
 from p2p.signing import LocalSigner
 from p2p.topics import BlockVersion, blocks_topic
@@ -55,10 +58,9 @@ async def test_blocks_travel_through_a_relay_and_reach_the_engine_shape(tmp_path
             assert [g.envelope for g in got_far] == sent
             assert {g.peer_id for g in got_far} == {relay.peer_id.pretty()}
             assert got_far[0].topic == blocks_topic(cfg.l2_chain_id, v3)
-            # The engine-facing shape: newPayload JSON and the beacon root, without conversion.
-            assert got_far[0].payload == sent[0].engine_payload()
-            assert got_far[0].parent_beacon_root == sent[0].parent_beacon_block_root
-            assert (got_far[0].number, got_far[0].block_hash) == (sent[0].block_number, sent[0].block_hash)
+            # The engine-facing shape: the node's envelope type, without conversion.
+            assert isinstance(got_far[0], ExecutionPayloadEnvelope)
+            assert (got_far[0].number, got_far[0].block_hash) == (sent[0].number, sent[0].block_hash)
 
             assert seq_metrics.events["PUBLISH_MESSAGE"] == 5
             assert far_metrics.validations[("ACCEPT", "accepted")] == 5
@@ -180,21 +182,12 @@ async def test_submit_publishes_in_the_background_and_own_blocks_must_validate(t
             await wait_until(lambda: peer.peer_id in seq.mesh_peers(v4), what="peering")
             env = synthetic(v4, 7, int(time.time()))
 
-            class EngineEnvelope:  # the engine client's envelope: payload JSON + beacon root
-                payload = env.engine_payload()
-                parent_beacon_root = env.parent_beacon_block_root
-                number = env.block_number
-
-            seq.submit(EngineEnvelope())
+            seq.submit(env)
             assert (await peer.payloads.receive()).block_hash == env.block_hash
             env2 = synthetic(v4, 6, int(time.time()))
-            seq.submit(env2)  # the p2p value works as well
-
-            class Broken:
-                payload = {"blockNumber": "0x1"}
-                parent_beacon_root = None
-
-            seq.submit(Broken())  # logged, not raised: the sequencer's hook must not fail
+            seq.submit(env2)
+            broken = replace(env, payload=replace(env.payload, extra_data=bytes(33)))  # does not fit SSZ
+            seq.submit(broken)  # logged, not raised: the sequencer's hook must not fail
             assert (await peer.payloads.receive()).block_hash == env2.block_hash
 
             seq.set_unsafe_block_signer(LocalSigner(keccak256(b"rotated")).address)
@@ -235,4 +228,33 @@ async def test_py_libp2p_limits_that_would_break_op_node_gossip_are_lifted(tmp_p
             assert len(encode_block_message(big, v4, SEQUENCER, cfg.l2_chain_id)) > 1 << 20
             await seq.publish(big)
             assert (await peer.payloads.receive()).block_hash == big.block_hash
+            nursery.cancel_scope.cancel()
+
+
+async def test_a_peer_sending_an_rpc_that_is_not_protobuf_loses_its_stream_not_the_node(tmp_path, caplog):
+    """Found running the default devnet: py-libp2p 0.8.1 lets protobuf's DecodeError of a peer's RPC escape the
+    pubsub stream handler; it took the swarm's nursery and the whole node down (a remote crash by any peer).
+    go-libp2p-pubsub resets the stream and forgets the peer (comm.go ``handleNewStream``); so does the node now,
+    and it keeps gossiping with everyone else."""
+    cfg = chain_where_now_is(Fork.HOLOCENE)
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            seq = make_service(cfg, tmp_path, "seq", sequencer=True)
+            await nursery.start(seq.run)
+            victim = make_service(cfg, tmp_path, "victim", static=(address_of(seq),))
+            await nursery.start(victim.run)
+            v3 = BlockVersion.V3
+            await wait_until(lambda: victim.peer_id in seq.mesh_peers(v3), what="the mesh seq - victim")
+            attacker = make_service(cfg, tmp_path, "attacker", static=(address_of(victim),))
+            await nursery.start(attacker.run)
+            await wait_until(lambda: attacker.peer_id in victim.pubsub.peers, what="the attacker's pubsub stream")
+            stream = await attacker.host.new_stream(victim.peer_id, [MESHSUB_PROTOCOLS[0]])
+            garbage = b"\x0a\xff\xff\xff\xff\x0f"  # field 1, a length far past the end: not an RPC
+            await stream.write(bytes([len(garbage)]) + garbage)
+            await wait_until(lambda: any("does not decode" in r.getMessage() for r in caplog.records),
+                             what="the victim to drop the peer's stream")
+            env = synthetic(v3, 700, int(time.time()))
+            await seq.publish(env)
+            got = await victim.payloads.receive()
+            assert got.envelope == env
             nursery.cancel_scope.cancel()

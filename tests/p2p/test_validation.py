@@ -9,7 +9,7 @@ import pytest
 
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.hexutil import from_hex
-from p2p.payload import Withdrawal
+from derivation.protocol.payload import Withdrawal
 from p2p.signing import LocalSigner
 from p2p.topics import BlockVersion
 from p2p.validation import SEEN_HEIGHTS, BlockValidator, Outcome, Reason, check_version_fields, guarded

@@ -1,4 +1,5 @@
-"""Batch validity on L1 as op-node applies it, before and after Holocene (spec-checklist §10)."""
+"""Batch validity on L1 as op-node applies it, before and after Holocene (specs derivation.md §Batch Queue,
+delta/span-batches.md, holocene/derivation.md)."""
 
 import dataclasses
 

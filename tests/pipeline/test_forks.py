@@ -59,7 +59,7 @@ def test_all_activations(mode):
         (act,) = [b for b in w.blocks if cfg.is_activation_block(fork, b.attributes.timestamp)]
         upgrade = [t for t in act.attributes.transactions[1:] if t[0] == 0x7E]
         assert len(upgrade) >= count, fork
-    # Activation blocks use the previous fork's L1-info format (spec-checklist L-02).
+    # Activation blocks use the previous fork's L1-info format (ecotone/isthmus/jovian l1-attributes.md).
     from derivation.protocol.l1_info import decode_l1_info
     from derivation.protocol.transactions import decode as decode_tx
 

@@ -163,7 +163,7 @@ def test_batcher_rotation_applies_from_the_update_block():
     w = _chain(PRE)
     new_key = bytes(31) + b"\x77"
     frames = w.channel_frames(w.blocks)
-    # Same L1 block: the update comes after the new batcher's tx, and still authorizes it (spec-checklist T-02).
+    # Same L1 block: the update comes after the new batcher's tx, and still authorizes it (derivation.md §L1 Traversal).
     txs, _ = w.batcher_txs(frames, key=new_key)
     upd = w.config_update(UpdateType.BATCHER, bytes(12) + address_from_private_key(new_key), mine=False)
     w.l1.mine(txs, logs=[upd])

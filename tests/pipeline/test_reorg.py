@@ -63,7 +63,8 @@ def test_reorg_of_epochs_rebuilds_the_l2_chain(forks):
 
 @BOTH
 def test_restart_from_a_safe_head_mid_chain(forks):
-    """A node restarting with safe head N walks back a channel timeout and derives on from N (spec-checklist K-03)."""
+    """A node restarting with safe head N walks back a channel timeout and derives on from N (specs derivation.md
+    §Resetting the Pipeline)."""
     from derivation.pipeline import Pipeline
     from opnode.testing.harness.world import L1_CHAIN
 

@@ -1,5 +1,6 @@
-"""SystemConfig updates on L1 take effect in the first L2 block of their epoch (spec-checklist A-01, §13), both in
-the sequencer's and in the verifier's attributes, and batcher rotation applies to retrieval (T-02)."""
+"""SystemConfig updates on L1 take effect in the first L2 block of their epoch (specs derivation.md §Deriving Payload
+Attributes, system-config.md), both in the sequencer's and in the verifier's attributes, and batcher rotation applies
+to retrieval in the same L1 block (derivation.md §L1 Traversal)."""
 
 import pytest
 

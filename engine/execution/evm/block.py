@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from derivation.protocol.predeploys import L2_TO_L1_MESSAGE_PASSER
 from derivation.protocol.rollup_config import Fork
 from derivation.protocol.transactions import Transaction
 from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
@@ -25,7 +26,6 @@ from engine.execution.evm.executor import BlockEnv, BlockExecutor, TxResult
 from engine.execution.evm.header import EMPTY_REQUESTS_HASH, Header
 from engine.execution.evm.receipts import bloom_bytes
 
-L2_TO_L1_MESSAGE_PASSER = bytes.fromhex("4200000000000000000000000000000000000016")
 CREATE2_DEPLOYER = bytes.fromhex("13b0d85ccb8bf860b6b79af3029fca081ae9bef2")
 
 

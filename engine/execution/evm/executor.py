@@ -28,6 +28,14 @@ from eth.vm.message import Message
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.errors import ParseError
 from derivation.protocol.post_exec import POST_EXEC
+from derivation.protocol.predeploys import (
+    BASE_FEE_VAULT,
+    BEACON_ROOTS,
+    HISTORY_STORAGE,
+    L1_BLOCK,
+    L1_FEE_VAULT,
+    OPERATOR_FEE_VAULT,
+)
 from derivation.protocol.rollup_config import Fork
 from derivation.protocol.transactions import BLOB, DEPOSIT, LEGACY, SET_CODE, Transaction
 from engine.execution.chain_spec import ChainSpec
@@ -36,12 +44,6 @@ from engine.execution.evm.forks import MAX_TX_GAS, EVMRules, rules_for
 from engine.execution.evm.receipts import LogEntry, Receipt, logs_bloom
 from engine.execution.evm.sdm import SDMError, SDMProducer, SDMVerifier
 
-BASE_FEE_VAULT = bytes.fromhex("4200000000000000000000000000000000000019")
-L1_FEE_VAULT = bytes.fromhex("420000000000000000000000000000000000001a")
-OPERATOR_FEE_VAULT = bytes.fromhex("420000000000000000000000000000000000001b")
-L1_BLOCK = bytes.fromhex("4200000000000000000000000000000000000015")
-BEACON_ROOTS = bytes.fromhex("000f3df6d732807ef1319fb7b8bb8522d0beac02")
-HISTORY_STORAGE = bytes.fromhex("0000f90827f1c53a10cb7a02335b175320002935")
 EMPTY_CODE_HASH = keccak256(b"")
 MAX_INITCODE_SIZE = 49152
 TX_GAS, TX_CREATE_GAS = 21_000, 53_000

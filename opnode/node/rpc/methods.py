@@ -22,9 +22,9 @@ from derivation.protocol.errors import ParseError
 from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
 from derivation.protocol.l2_refs import block_ref
 from derivation.protocol.output_root import OUTPUT_VERSION_V0
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.tx_json import tx_from_json
 from derivation.protocol.types import L2BlockRef
-from engine.client import ExecutionPayloadEnvelope
 from opnode import __version__
 from opnode.node import logs
 from opnode.node.l2_reader import BlockNotFound, L2ReaderUnavailable, L2RPCError
@@ -37,10 +37,6 @@ PEER_STATS_KEYS = ("connected", "table", "blocksTopic", "blocksTopicV2", "blocks
                    "known")
 ADMIN_METHODS = ("admin_resetDerivationPipeline", "admin_startSequencer", "admin_stopSequencer",
                  "admin_sequencerActive", "admin_postUnsafePayload", "admin_setLogLevel")
-_PAYLOAD_FIELDS = ("parentHash", "feeRecipient", "stateRoot", "receiptsRoot", "logsBloom", "prevRandao",
-                   "blockNumber", "gasLimit", "gasUsed", "timestamp", "extraData", "baseFeePerGas", "blockHash",
-                   "transactions")
-
 
 # ------------------------------------------------------------------------------------------------ parameters
 
@@ -85,26 +81,10 @@ def hash_param(v, index: int) -> bytes:
 
 def envelope_param(v, index: int) -> ExecutionPayloadEnvelope:
     """op-node ``eth.ExecutionPayloadEnvelope``: ``{"executionPayload": {...}, "parentBeaconBlockRoot": hash?}``."""
-    if not isinstance(v, dict) or not isinstance(v.get("executionPayload"), dict):
-        raise InvalidParams(f"invalid argument {index}: expected an object with executionPayload")
-    p = v["executionPayload"]
-    missing = [k for k in _PAYLOAD_FIELDS if k not in p]
-    if missing:
-        raise InvalidParams(f"invalid argument {index}: executionPayload is missing {', '.join(missing)}")
     try:
-        from_hex(p["blockHash"], 32)
-        from_hex(p["parentHash"], 32)
-        parse_quantity(p["blockNumber"])
-        parse_quantity(p["timestamp"])
-        if not isinstance(p["transactions"], list):
-            raise ParseError("transactions must be a list")
-        for t in p["transactions"]:
-            from_hex(t)
-        pbr = v.get("parentBeaconBlockRoot")
-        root = None if pbr is None else from_hex(pbr, 32)
+        return ExecutionPayloadEnvelope.from_json(v)
     except ParseError as e:
         raise InvalidParams(f"invalid argument {index}: {e}") from None
-    return ExecutionPayloadEnvelope(p, root, 0)
 
 
 # ------------------------------------------------------------------------------------------------ handlers

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.types import ZERO_L1_REF
-from engine.client import ExecutionPayloadEnvelope
 from opnode.node.rpc.jsonrpc import RPCError
 from opnode.node.sync_status import SyncStatus
 from p2p.block_hash import compute_block_hash
-from p2p.payload import PayloadEnvelope
 from p2p.topics import version_for_timestamp
 
 
@@ -57,8 +56,7 @@ class RuntimeAPI:
         return seq is not None and seq.active
 
     async def post_unsafe_payload(self, envelope: ExecutionPayloadEnvelope) -> None:
-        env = PayloadEnvelope.from_engine(envelope)
-        actual = compute_block_hash(env, version_for_timestamp(self.rollup_config, env.timestamp))
+        actual = compute_block_hash(envelope, version_for_timestamp(self.rollup_config, envelope.timestamp))
         if actual != envelope.block_hash:
             raise RPCError(f"payload has bad block hash: 0x{actual.hex()}, expected 0x{envelope.block_hash.hex()}")
         self._node.driver.submit_unsafe(envelope)

@@ -17,11 +17,11 @@ import trio
 from derivation.pipeline import CriticalFailure, Needed, Pipeline, Progress, ResetRequired, TemporaryFailure
 from derivation.protocol.attributes import AttributesWithParent
 from derivation.protocol.errors import CriticalError, ResetError, TemporaryError
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.types import L1BlockRef
 from derivation.providers import DataKind, NeedData
 from derivation.sync_start import find_l2_heads
-from engine.client import ExecutionPayloadEnvelope
 from engine.controller import EngineController, Outcome
 from engine.finality import FinalityTracker
 from opnode.node.runtime.l1_data import NodeL1Source, NotYetOnL1

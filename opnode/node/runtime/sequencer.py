@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 
 from derivation.protocol.errors import TemporaryError
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.types import BlockID, L1BlockInfo
 from derivation.protocol.upgrades import UPGRADE_FORKS
 from derivation.stages.attributes_builder import AttributesBuilder
-from engine.client import ExecutionPayloadEnvelope
 from engine.controller import EngineController, InvalidPayload
 
 log = logging.getLogger("opnode.sequencer")

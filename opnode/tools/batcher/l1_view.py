@@ -1,7 +1,7 @@
 """The batcher's view of L1: the head, which blocks are canonical, and who the batcher is at each block.
 
-The batcher address is derivation's (spec-checklist R-01, T-02): the rollup's genesis SystemConfig batcher, changed
-by ``ConfigUpdate(BATCHER)`` logs of the SystemConfig after the rollup's L1 genesis block; an update in block N
+The batcher address is derivation's (specs derivation.md §L1 Retrieval, §L1 Traversal): the rollup's genesis
+SystemConfig batcher, changed by ``ConfigUpdate(BATCHER)`` logs of the SystemConfig after the rollup's L1 genesis block; an update in block N
 already applies to block N's batcher transactions. The batcher signs with the key of the address in force at the
 head (a key rotation is seen on L1, not announced), and counts a transaction as posted only if its sender was the
 batcher at the block that included it. Updates are re-read for the last ``RESCAN`` blocks on every new head, so an

@@ -4,8 +4,8 @@ One loop (every ``poll_interval``, or when woken):
 
 1. L1 head; on a new head, re-read batcher updates (:mod:`.l1_view`) and check that every posted transaction of the
    channels still kept is in a canonical block, was sent by the batcher of that block, and that each confirmed
-   channel fits in the channel timeout (spec-checklist C-02). A failure rewinds from that channel: it and every
-   later one are posted again (Holocene drops batches that come out of order, so later channels must follow).
+   channel fits in the channel timeout (specs derivation.md §Channel Bank, "Timeouts"). A failure rewinds from that
+   channel: it and every later one are posted again (Holocene drops batches that come out of order, so later channels must follow).
 2. ``optimism_syncStatus``: channels whose blocks are all safe, and whose transactions are ``num_confirmations``
    deep, are done. A safe head that falls behind blocks already done, once the node has read past where they were
    posted, means their data left L1 (a reorg deeper than the confirmations): everything after the safe head is

@@ -21,6 +21,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,8 +52,8 @@ DROPS_EVERY = 5.0
 
 @dataclass(frozen=True, slots=True)
 class DevnetOptions:
-    sources: int = 1
-    light_nodes: int = 0
+    sources: int = 2
+    light_nodes: int = 2
     da: str = "auto"
     faults: bool = False
     duration: float | None = None
@@ -66,6 +67,7 @@ class DevnetOptions:
     sequencer_l1_confs: int = 4
     batcher_poll: float = 0.3
     batcher_args: tuple[str, ...] = ()  # more ``opnode batcher`` flags (tests: confirmations, channel duration)
+    ready_file: Path | None = None
 
 
 class Devnet:
@@ -82,7 +84,7 @@ class Devnet:
         batcher_args += list(opts.batcher_args)
         self.stack = Stack(self.dir, sources=opts.sources, light_nodes=opts.light_nodes, forks=opts.forks,
                            block_time=opts.block_time, l1_block_time=opts.l1_block_time, batcher_args=batcher_args,
-                           metrics=True, sequencer_l1_confs=opts.sequencer_l1_confs)
+                           metrics=True, sequencer_l1_confs=opts.sequencer_l1_confs, spread_light_nodes=True)
         self.traffic: Traffic | None = None
         self.samples: list[dict] = []
         self.errors: list[str] = []
@@ -267,6 +269,23 @@ async def _run_until_stopped(devnet: Devnet) -> None:
                 nursery.cancel_scope.cancel()
 
 
+def announce_ready(devnet: Devnet, opts: DevnetOptions, out) -> None:
+    """The READY JSON is for scripts: it goes to ``<workdir>/ready.json`` (and ``--ready-file``) always, and to
+    stdout as a ``READY {json}`` line when stdout is not a terminal. A person at a terminal gets one plain line
+    naming the file, then the live table."""
+    line = devnet.ready_line()
+    body = line[len("READY "):] + "\n"
+    (devnet.dir / "ready.json").write_text(body)
+    if opts.ready_file is not None:
+        Path(opts.ready_file).write_text(body)
+    if out.isatty():
+        roles = Counter(n.role for n in devnet.stack.nodes)
+        print(f"opnode devnet: up — {roles['sequencer']} sequencer, {roles['source']} sources, {roles['light']} light "
+              f"nodes; endpoints in {devnet.dir / 'ready.json'}", file=out, flush=True)
+    else:
+        print(line, file=out, flush=True)
+
+
 def run_devnet(opts: DevnetOptions, out=sys.stdout) -> int:
     """The whole command: start, print READY, run until a signal or ``--duration``, summarize, stop. Returns the
     exit code: 0 when every check passed, 1 otherwise, 130 when interrupted before the devnet was up."""
@@ -283,7 +302,7 @@ def run_devnet(opts: DevnetOptions, out=sys.stdout) -> int:
             devnet.start()
         except KeyboardInterrupt:
             return 130
-        print(devnet.ready_line(), file=out, flush=True)
+        announce_ready(devnet, opts, out)
         trio.run(_run_until_stopped, devnet)
         log.info("collecting the summary")
         result = devnet.summary()

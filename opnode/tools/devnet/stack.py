@@ -62,8 +62,10 @@ class Stack:
                  forks: dict[Fork, int] | None = None, block_time: int = 2, l1_block_time: int = 1,
                  seq_window_size: int = 200, channel_timeout: int = 60, batcher_args: list[str] | None = None,
                  start_batcher: bool = True, metrics: bool = False, sequencer_l1_confs: int = 4,
-                 l1_url_for: Callable[[str, str], str] | None = None):
+                 l1_url_for: Callable[[str, str], str] | None = None, spread_light_nodes: bool = False):
         """``l1_url_for(anvil_url, node_name)`` gives a node another L1 URL (a counting or faulty proxy).
+        Light nodes follow source-A (the first two) and source-B (the rest), or, with ``spread_light_nodes``, the
+        sources in turn (light-1 → source-A, light-2 → source-B, …).
         ``sequencer_l1_confs``: op-node's default 4 keeps the sequencer's L1 origins out of shallow L1 reorgs."""
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -71,6 +73,7 @@ class Stack:
         self.logs.mkdir(exist_ok=True)
         self.n_sources = sources
         self.n_light = light_nodes
+        self.spread_light_nodes = spread_light_nodes
         self.forks = DEFAULT_FORKS if forks is None else forks
         self.block_time = block_time
         self.l1_block_time = l1_block_time
@@ -113,7 +116,10 @@ class Stack:
             self.add_node(f"source-{'ABCDEFGH'[i]}", "source")
         sources = [n for n in self.nodes if n.role == "source"]
         for i in range(self.n_light):
-            src = sources[0] if (i < 2 or len(sources) == 1) else sources[1]
+            if self.spread_light_nodes:
+                src = sources[i % len(sources)]
+            else:
+                src = sources[0] if (i < 2 or len(sources) == 1) else sources[1]
             self.add_node(f"light-{i + 1}", "light", follows=src, sync_peer=seq)
         if self.start_batcher:
             self.start_batcher_proc(seq)

@@ -1,5 +1,6 @@
 """The live table of ``opnode devnet`` (rich, on the terminal): one row per node with its unsafe, safe and finalized
-heads and how far each lags the sequencer's, the L1 head, and the counters of what the devnet is doing (traffic,
+heads and how far each lags the sequencer's, for a light node the source it follows and its safe head against that
+source's, the L1 head, and the counters of what the devnet is doing (traffic,
 batcher transactions by DA, faults and rewinds, derivation drops by reason)."""
 
 from __future__ import annotations
@@ -26,18 +27,21 @@ def nodes_table(sample: dict | None, roles: dict[str, str], follows: dict[str, s
         t.add_column(h, justify="right")
         t.add_column("lag", justify="right", style="dim")
     t.add_column("safe L1", justify="right")
+    t.add_column("safe vs source", justify="right")
     nodes = (sample or {}).get("nodes", {})
     seq = nodes.get("sequencer") or {}
     for name, role in roles.items():
         row = nodes.get(name)
         label = role if not follows.get(name) else f"{role} ← {follows[name]}"
         if row is None:
-            t.add_row(name, label, *[Text("down", style="red")] + [""] * 6)
+            t.add_row(name, label, *[Text("down", style="red")] + [""] * 7)
             continue
         cells = []
         for h in HEADS:
             cells += [str(row.get(h)), _lag(row.get(h), seq.get(h)) if name != "sequencer" else ""]
-        t.add_row(name, label, *cells, str(row.get("safe_l1origin", "-")))
+        source = nodes.get(follows.get(name) or "") or {}
+        vs_source = (_lag(row.get("safe"), source.get("safe")) or "=") if follows.get(name) else ""
+        t.add_row(name, label, *cells, str(row.get("safe_l1origin", "-")), vs_source)
     return t
 
 

@@ -18,7 +18,7 @@
   2. ``setBatcherHash(next)`` from the SystemConfig owner, and wait until it is mined in L1 block N;
   3. ``resume``: the batcher, which holds both keys, reads the update from L1 and signs with the new key.
 
-  Derivation authenticates batcher transactions of block N with the new address already (spec-checklist T-02),
+  Derivation authenticates batcher transactions of block N with the new address already (derivation.md §L1 Traversal),
   and the batcher only counts a transaction as posted if its sender was the batcher at its block, so the pause
   only saves wasted transactions: without a ``control`` the rotation still converges.
 
