@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 PYTEST  := $(BIN)/python -m pytest
 FUZZ_SECONDS ?= 600
 
-.PHONY: install test devnet bench lint fuzz clean
+.PHONY: install test devnet bench lint fuzz chaos clean
 
 install: $(BIN)/opnode
 
@@ -19,6 +19,11 @@ $(BIN)/opnode: pyproject.toml scripts/install-system-deps.sh scripts/install-npm
 
 test: install
 	$(PYTEST) tests
+
+# Chaos on real processes (tests/chaos): every scenario, ~10 min; CHAOS_QUICK=1 runs the quick subset that
+# `make test` runs too (pytest collects tests/chaos in its quick form unless CHAOS_FULL=1).
+chaos: install
+	CHAOS_FULL=$(if $(CHAOS_QUICK),0,1) $(PYTEST) tests/chaos -rxs
 
 devnet: install
 	$(BIN)/opnode devnet

@@ -48,7 +48,7 @@ class BeaconShim:
         self._http: httpx.AsyncClient | None = None
         self._rpc: RpcClient | None = None
         self._genesis_time: int | None = None
-        self._times: dict[int, int] = {}  # block number -> timestamp (blocks never change on a test L1 without reorgs)
+        self._times: dict[int, int] = {}  # block number -> timestamp, checked again where it decides (reorgs)
 
     async def serve(self, *, host: str = "127.0.0.1", port: int = 0, task_status=trio.TASK_STATUS_IGNORED) -> None:
         async with httpx.AsyncClient(timeout=30) as http, RpcClient(self.anvil_url, timeout=30) as rpc:
@@ -129,8 +129,8 @@ class BeaconShim:
 
     # ------------------------------------------------------------------------------------------------ slots
 
-    async def _block_time(self, number: int) -> int | None:
-        if number in self._times:
+    async def _block_time(self, number: int, *, fresh: bool = False) -> int | None:
+        if number in self._times and not fresh:
             return self._times[number]
         block = await self._rpc.call("eth_getBlockByNumber", hex(number), False)
         if block is None:
@@ -145,16 +145,26 @@ class BeaconShim:
         return self._genesis_time
 
     async def block_at_slot(self, slot: int) -> int | None:
-        """The block whose timestamp falls in ``slot`` (binary search over anvil's increasing timestamps)."""
+        """The block whose timestamp falls in ``slot`` (binary search over anvil's increasing timestamps).
+
+        The timestamps of the search's answer and of the block before it are read again: they alone decide the
+        answer, and an L1 reorg (``evm_revert``, ``anvil_reorg``) gives the replacing blocks other timestamps, so a
+        cached one that changed empties the cache and the search runs again on the new chain."""
         genesis = await self.genesis_time()
         lo_t = genesis + slot * self.seconds_per_slot
         hi_t = lo_t + self.seconds_per_slot
-        lo, hi = 0, parse_quantity(await self._rpc.call("eth_blockNumber"))
-        while lo < hi:  # first block with time >= lo_t
-            mid = (lo + hi) // 2
-            if await self._block_time(mid) < lo_t:
-                lo = mid + 1
-            else:
-                hi = mid
-        t = await self._block_time(lo)
+        for _ in range(2):
+            lo, hi = 0, parse_quantity(await self._rpc.call("eth_blockNumber"))
+            while lo < hi:  # first block with time >= lo_t
+                mid = (lo + hi) // 2
+                if await self._block_time(mid) < lo_t:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            cached = [self._times.get(n) for n in (lo - 1, lo) if n >= 0]
+            fresh = [await self._block_time(n, fresh=True) for n in (lo - 1, lo) if n >= 0]
+            if all(c is None or c == f for c, f in zip(cached, fresh, strict=True)):
+                break
+            self._times.clear()  # the chain changed under the cache (a reorg)
+        t = fresh[-1]
         return lo if t is not None and lo_t <= t < hi_t else None
