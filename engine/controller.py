@@ -37,6 +37,7 @@ from derivation.protocol.types import ZERO_L2_REF, L2BlockRef
 from derivation.sync_start import L2Heads
 from engine.client import (
     EngineClient,
+    EngineRPCError,
     ForkchoiceState,
     InvalidForkchoiceState,
     InvalidPayloadAttributes,
@@ -206,6 +207,8 @@ class EngineController:
             res = await self.client.forkchoice_updated(ForkchoiceState(h.unsafe.hash, h.safe.hash, h.finalized.hash))
         except InvalidForkchoiceState as e:
             raise ResetError(f"engine rejected the forkchoice state: {e.message}") from None
+        except EngineRPCError as e:  # op-node tryUpdateEngineInternal: any other error code is temporary
+            raise TemporaryError(f"forkchoice update failed: {e}") from None
         st = res.payload_status.status
         if st == "VALID":
             self._need_fcu = False
@@ -228,6 +231,9 @@ class EngineController:
             return Outcome.STALE
         if h.unsafe.number > h.pending_safe.number:
             block = await self.client.block(h.pending_safe.number + 1, full=True)
+            if block is None and not self.el_syncing:
+                # op-node consolidateNextSafeAttributes: "engine may have restarted, or inconsistent safe head"
+                raise ResetError(f"the engine lacks unsafe block {h.pending_safe.number + 1} to consolidate with")
             if block is not None and mismatch(self.cfg, a.attributes, h.pending_safe.hash, block) is None:
                 self._promote(DerivedBlock.from_block(self.cfg, block), a.is_last_in_span)
                 return Outcome.CONSOLIDATED
@@ -285,17 +291,27 @@ class EngineController:
             raise InvalidPayload(f"payload attributes rejected: {e.message}") from None
         except InvalidForkchoiceState as e:
             raise ResetError(f"engine rejected the forkchoice state for building: {e.message}") from None
+        except EngineRPCError as e:
+            if _is_engine_error(e.code):
+                raise ResetError(f"engine error starting a build on {parent.number}: {e}") from None
+            raise TemporaryError(f"engine could not start a build on {parent.number}: {e}") from None
         st = res.payload_status
         if st.status == "INVALID":
             raise InvalidPayload(f"parent {parent.number} is invalid: {st.validation_error}")
         if res.payload_id is None:
             raise TemporaryError(f"engine did not start building on {parent.number} ({st.status})")
         self._need_fcu = True  # the engine's head moved to ``parent``
-        return await self.client.get_payload(res.payload_id, attrs.timestamp)
+        try:
+            return await self.client.get_payload(res.payload_id, attrs.timestamp)
+        except EngineRPCError as e:  # an unknown payload id too: the engine restarted; the build is started again
+            raise TemporaryError(f"engine could not seal the block on {parent.number}: {e}") from None
 
     async def insert(self, env: ExecutionPayloadEnvelope) -> L2BlockRef:
         """newPayload; the caller moves the heads and forkchoice follows."""
-        st = await self.client.new_payload(env)
+        try:
+            st = await self.client.new_payload(env)
+        except EngineRPCError as e:  # op-node onPayloadProcess: any error of newPayload is temporary
+            raise TemporaryError(f"engine could not insert payload {env.number}: {e}") from None
         if st.status in ("INVALID", "INVALID_BLOCK_HASH"):
             raise InvalidPayload(f"payload {env.number} is {st.status}: {st.validation_error}")
         if st.status != "VALID":
@@ -391,6 +407,11 @@ class EngineController:
             return False
         self._set(finalized=ref)
         return True
+
+
+def _is_engine_error(code: int) -> bool:
+    """op-service ``eth.ErrorCode.IsEngineError``: the Engine API's own codes, -38000 down to -38099."""
+    return -38100 < code <= -38000
 
 
 def _advances(cur: L2BlockRef, cand: L2BlockRef) -> bool:

@@ -187,15 +187,32 @@ def test_l1_backends_disagree_on_a_block(net):
     net.monitor.check()
 
 
+GET_PAYLOAD = frozenset(f"engine_getPayloadV{v}" for v in (2, 3, 4, 5))
+
+
 @full
 def test_engine_restart(net):
-    src = net.node(SOURCE)
+    """The source's engine dies (kill -9) while it builds a derived block (its getPayload held by the proxy, so the
+    kill falls into that window every time) and comes back from its own command line: the source processes the same
+    attributes again and derives on. Before (D2), the attributes of the failed engine call were lost, the pipeline
+    ran one block ahead of the engine and the source dropped every later batch as ``future_timestamp``."""
+    src, proxy = net.node(SOURCE), _proxy(net)
+    future = _future_drops(net, SOURCE)
     with net.monitor.down(SOURCE + "-engine"):
-        src.engine.kill9()
-        wait(lambda: not src.engine.alive(), 30, "the engine to be gone")
-        net.restart_engine(src)
+        with proxy.fault("engine", SOURCE, Fault("hang", methods=GET_PAYLOAD, seconds=120)):
+            held = proxy.hits("engine", SOURCE)
+            wait_hits(proxy, "engine", SOURCE, held + 1, PROGRESS)
+            src.engine.kill9()
+            wait(lambda: not src.engine.alive(), 30, "the engine to be gone")
+            net.restart_engine(src)
     _goes_on(net)
+    assert _future_drops(net, SOURCE) == future
     net.monitor.check()
+
+
+def _future_drops(stack: ChaosStack, name: str) -> int:
+    """Batches the node dropped as ``future_timestamp``, from its log."""
+    return stack.node(name).proc.log_path.read_text(errors="replace").count("reason=future_timestamp")
 
 
 @full

@@ -15,6 +15,7 @@ from derivation.protocol.rollup_config import Fork
 from derivation.protocol.types import BlockID
 from derivation.providers import DataKind, DataRequest
 from derivation.stages.attributes_builder import AttributesBuilder
+from engine.client import EngineTransportError, UnknownPayload
 from engine.controller import Outcome
 from engine.execution.service import EngineService
 from opnode.node.runtime.l2_data import NodeL2Source
@@ -164,3 +165,49 @@ async def test_holocene_invalid_payload_becomes_a_deposit_only_block(nursery):
     assert all(int(t["type"], 16) == 0x7E for t in blk["transactions"])
     # The rest of the channel was flushed: block 3 did not come from it.
     assert ver.ctrl.safe.number == 2
+
+
+def _fail_once(node: Node, failures: dict[str, set[int]]) -> list[str]:
+    """The node's engine fails as a restarting engine does, the n-th call (counted from 1) of each method named in
+    ``failures``: connection refused, or for getPayload the unknown payload id of an engine that restarted since the
+    build started. Returns the calls that failed."""
+    seen, failed, call = Counter(), [], node.client.call
+
+    async def flaky(method, *params):
+        kind = method.rstrip("0123456789")
+        if kind == "engine_forkchoiceUpdatedV" and params[1] is None:
+            kind += "-no-attributes"
+        seen[kind] += 1
+        if seen[kind] in failures.get(kind, ()):
+            failed.append(f"{kind}#{seen[kind]}")
+            if kind == "engine_getPayloadV":
+                raise UnknownPayload(UnknownPayload.code, "Unknown payload", method=method)
+            raise EngineTransportError(f"{method}: connection refused")
+        return await call(method, *params)
+
+    node.client.call = flaky
+    return failed
+
+
+async def test_attributes_survive_a_temporary_engine_error(nursery):
+    """An engine call that fails temporarily while derived attributes are processed (an engine restarting: the
+    forkchoice update that starts the build, getPayload answering "unknown payload", newPayload) keeps those
+    attributes and processes them again (op-node ``AttributesHandler``: ``EngineTemporaryErrorEvent`` only clears
+    ``sentAttributes``; a failed getPayload or newPayload is temporary). Before, they were lost: the pipeline ran one
+    block ahead of the engine and dropped every later batch as ``future_timestamp`` (and an unknown payload id
+    escaped the driver and stopped the node)."""
+    w, genesis = make_world({Fork.HOLOCENE: 0})
+    pa = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
+    pb = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
+    seq = Node(w, f"http://127.0.0.1:{pa.auth}", derive=False)
+    ver = Node(w, f"http://127.0.0.1:{pb.auth}", derive=True)
+    await nursery.start(seq.driver.run)
+    w.l1.mine()
+    batches = await _sequence(w, seq, 8, 1, [0])
+    _post(w, batches)
+    w.l1.mine(n=2)
+    failed = _fail_once(ver, {"engine_forkchoiceUpdatedV": {2}, "engine_getPayloadV": {4}, "engine_newPayloadV": {6}})
+    await nursery.start(ver.driver.run)
+    await _run_until(ver, lambda: ver.ctrl.safe.hash == batches[-1][2].block_hash)
+    assert failed == ["engine_forkchoiceUpdatedV#2", "engine_getPayloadV#4", "engine_newPayloadV#6"], failed
+    assert not [e for e in ver.events if "future" in str(e)], ver.events

@@ -55,6 +55,7 @@ class Driver:
         self.iterations = 0  # loop iterations so far (tests wait on it)
         self.status = status or SyncStatusTracker()  # told where derivation is on L1
         self.safe_heads = SafeHeads(ctrl, l1, l2, self.status, self.resolve, l1_finalized, safedb)
+        self.attributes: AttributesWithParent | None = None  # derived, not yet taken by the engine
         self._wake = trio.Event()
         self.hooks: list[Callable[[], Awaitable[None]]] = []  # extra per-iteration work (sequencer, follow source)
         self.deadlines: list[Callable[[], float]] = []  # seconds until a hook wants to run again
@@ -134,6 +135,7 @@ class Driver:
 
     async def _reset(self) -> None:
         reason, self.reset_reason = self.reset_reason, None
+        self.attributes = None
         current = await self.ctrl.engine_heads()
         head = self.l1.confirmed_head()
         self.l1.forget_numbers()
@@ -152,18 +154,32 @@ class Driver:
     # -------------------------------------------------------------------------------------------- derivation
 
     async def _derive(self) -> bool:
-        r = self.pipeline.step(self.ctrl.pending_safe)
-        self.status.on_current_l1(self.pipeline.origin)
-        if isinstance(r, AttributesWithParent):
-            before = self.ctrl.safe
-            outcome = await self.ctrl.process_attributes(r)
-            if outcome is Outcome.DEPOSITS_ONLY:
-                self.pipeline.flush_channel()
-            safe = self.ctrl.safe
-            if safe != before:
-                await self.safe_heads.on_safe(safe, r.derived_from)
-            self.on_attributes(r, outcome)
-            return True
+        if self.attributes is None:
+            r = self.pipeline.step(self.ctrl.pending_safe)
+            self.status.on_current_l1(self.pipeline.origin)
+            if not isinstance(r, AttributesWithParent):
+                return await self._on_step(r)
+            self.attributes = r
+        await self._process(self.attributes)
+        return True
+
+    async def _process(self, a: AttributesWithParent) -> None:
+        """Hand derived attributes to the engine. They are kept until the engine took them: a temporary engine
+        error (an engine restarting) leaves them for the next try, as the pipeline has moved past their batch and
+        will not produce them again; a reset drops them (op-node ``AttributesHandler``, optimism
+        op-node/rollup/attributes/attributes.go, 2026: ``EngineTemporaryErrorEvent`` only clears ``sentAttributes``,
+        ``ResetEvent`` clears ``attributes``)."""
+        before = self.ctrl.safe
+        outcome = await self.ctrl.process_attributes(a)
+        self.attributes = None
+        if outcome is Outcome.DEPOSITS_ONLY:
+            self.pipeline.flush_channel()
+        safe = self.ctrl.safe
+        if safe != before:
+            await self.safe_heads.on_safe(safe, a.derived_from)
+        self.on_attributes(a, outcome)
+
+    async def _on_step(self, r) -> bool:
         if isinstance(r, Needed):
             try:
                 await self._fetch(r.request)
