@@ -41,6 +41,7 @@ from engine.execution.payload import (
     block_attributes,
     envelope_of,
     forkchoice_state_from_json,
+    hex_list_from_json,
     invalid_params,
     payload_from_json,
     payload_header,
@@ -248,6 +249,10 @@ class EngineAPI:
 
     def new_payload(self, version: int, payload_json: dict, hashes=None, beacon_root=None, requests=None) -> dict:
         p = payload_from_json(payload_json)
+        if hashes is not None:  # decoded with the parameters, before any rule, as Go's JSON-RPC server does
+            hashes = hex_list_from_json(hashes, "expectedBlobVersionedHashes", 32)
+        if requests is not None:
+            requests = hex_list_from_json(requests, "executionRequests")
         root = None
         t = p.timestamp
         spec = self.spec
@@ -269,6 +274,7 @@ class EngineAPI:
                 raise invalid_params("nil blobGasUsed or excessBlobGas post-cancun")
             if hashes is None:
                 raise invalid_params("nil versionedHashes post-cancun")
+
             if beacon_root is None:
                 raise invalid_params("nil beaconRoot post-cancun")
             if version == 3 and (not ecotone or isthmus):

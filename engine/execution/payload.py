@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 
 from derivation.protocol.attributes import PayloadAttributes
+from derivation.protocol.errors import ParseError
 from derivation.protocol.forks import Fork
-from derivation.protocol.hexutil import to_hex
+from derivation.protocol.hexutil import from_hex, to_hex
 from derivation.protocol.payload import ExecutionPayload, ExecutionPayloadEnvelope, PayloadShapeError, hex_field
 from derivation.protocol.trie import EMPTY_TRIE_ROOT, ordered_trie_root
 from engine.execution.chain_spec import ChainSpec
@@ -50,6 +51,23 @@ def attributes_from_json(d) -> PayloadAttributes:
         return PayloadAttributes.from_json(d)
     except PayloadShapeError as e:
         raise invalid_params(str(e)) from None
+
+
+def hex_list_from_json(v, name: str, length: int | None = None) -> list[bytes]:
+    """A JSON array of hex strings (``length`` bytes each when given), as Go decodes newPayload's
+    ``expectedBlobVersionedHashes`` (``[]common.Hash``) and ``executionRequests`` (``[]hexutil.Bytes``): anything
+    else is -32602 (op-geth eth/catalyst/api.go ``NewPayloadV3``/``V4``; ``null`` is the caller's)."""
+    if not isinstance(v, list):
+        raise invalid_params(f"{name}: expected an array, got {type(v).__name__}")
+    out = []
+    for i, item in enumerate(v):
+        if not isinstance(item, str) or not item.startswith("0x"):
+            raise invalid_params(f"{name}[{i}]: expected a 0x-prefixed hex string")
+        try:
+            out.append(from_hex(item, length))
+        except ParseError as e:
+            raise invalid_params(f"{name}[{i}]: {e}") from None
+    return out
 
 
 def forkchoice_state_from_json(d) -> tuple[bytes, bytes, bytes]:

@@ -361,6 +361,53 @@ async def test_ecotone_to_holocene_chain_uses_v3_payloads(nursery):
     svc.shutdown.set()
 
 
+NOT_HASH_LISTS = ["0x01" + "00" * 31, {}, {"0": "0x01" + "00" * 31}, 5, True, "", [5], ["0x01"], [None],
+                  ["0x01" + "00" * 32]]
+
+
+@pytest.mark.parametrize("hashes", NOT_HASH_LISTS)
+async def test_expected_blob_versioned_hashes_that_are_no_list_of_hashes_are_invalid_params(node, hashes):
+    """``expectedBlobVersionedHashes`` is a ``[]common.Hash`` in op-geth (eth/catalyst/api.go NewPayloadV3/V4):
+    anything else fails to decode, -32602, before any status; an empty list (or a list of real hashes, INVALID on an
+    OP chain) is a status. Probe (issue 18): a string or object answered INVALID."""
+    _svc, auth, _http = node
+    head = await auth.call("eth_getBlockByNumber", "latest", False)
+    res = await auth.call("engine_forkchoiceUpdatedV3", fcs(head["hash"]), attrs_json(head, [l1_info()]))
+    env = await auth.call("engine_getPayloadV5", res["payloadId"])
+    p, root = env["executionPayload"], env["parentBeaconBlockRoot"]
+    with pytest.raises(RpcFailure) as e:
+        await auth.call("engine_newPayloadV4", p, hashes, root, [])
+    assert e.value.code == -32602
+    assert (await auth.call("engine_newPayloadV4", p, [], root, []))["status"] == "VALID"
+
+
+@pytest.mark.parametrize("hashes", NOT_HASH_LISTS[:3])
+async def test_expected_blob_versioned_hashes_of_v3_that_are_no_list_are_invalid_params(nursery, hashes):
+    g = build_op_genesis(901, GENESIS_TIME, {Fork.HOLOCENE: 0}, funded={addr(0): 10**22})
+    svc = EngineService(g, SECRET, http_port=0, auth_port=0)
+    ports = await nursery.start(svc.run)
+    async with httpx.AsyncClient(timeout=30) as client:
+        auth = Rpc(client, f"http://127.0.0.1:{ports.auth}", SECRET)
+        head = await auth.call("eth_getBlockByNumber", "latest", False)
+        a = attrs_json(head, [l1_info(fmt="ecotone")], min_base_fee=None, eip1559="0x0000003200000004")
+        res = await auth.call("engine_forkchoiceUpdatedV3", fcs(head["hash"]), a)
+        env = await auth.call("engine_getPayloadV3", res["payloadId"])
+        with pytest.raises(RpcFailure) as e:
+            await auth.call("engine_newPayloadV3", env["executionPayload"], hashes, env["parentBeaconBlockRoot"])
+        assert e.value.code == -32602
+    svc.shutdown.set()
+
+
+@pytest.mark.parametrize("requests", ["0x", {}, 5, [5], ["zz"]])
+async def test_execution_requests_that_are_no_list_of_bytes_are_invalid_params(node, requests):
+    """``executionRequests`` is a ``[]hexutil.Bytes`` in op-geth's NewPayloadV4: anything else is -32602."""
+    _svc, auth, _http = node
+    env = await build_block(auth, [l1_info()])
+    with pytest.raises(RpcFailure) as e:
+        await auth.call("engine_newPayloadV4", env["executionPayload"], [], env["parentBeaconBlockRoot"], requests)
+    assert e.value.code == -32602
+
+
 async def test_forkchoice_reorgs_to_a_sibling_block(node):
     _svc, auth, http = node
     head = await auth.call("eth_getBlockByNumber", "latest", False)
