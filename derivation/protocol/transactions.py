@@ -82,7 +82,7 @@ class Transaction:
     max_priority_fee_per_gas: int | None = None  # 0x02+
     max_fee_per_gas: int | None = None
     access_list: list[rlp.Item] = field(default_factory=list)
-    # Decoded: the RLP items as read; from JSON (tx_json): ints and address bytes. Both encode the same.
+    # The RLP items as read (tx_json produces the same from JSON); a builder may set ints, which encode the same.
     authorization_list: Sequence[rlp.Encodable] = field(default_factory=list)
     max_fee_per_blob_gas: int | None = None
     blob_versioned_hashes: list[bytes] = field(default_factory=list)

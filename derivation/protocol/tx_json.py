@@ -8,7 +8,17 @@ from derivation.protocol import rlp
 from derivation.protocol.errors import ParseError
 from derivation.protocol.hexutil import from_hex, parse_quantity
 from derivation.protocol.jsonutil import JSONObject, JSONValue
-from derivation.protocol.transactions import ACCESS_LIST, BLOB, DEPOSIT, DYNAMIC_FEE, LEGACY, SET_CODE, Transaction
+from derivation.protocol.transactions import (
+    ACCESS_LIST,
+    BLOB,
+    DEPOSIT,
+    DYNAMIC_FEE,
+    LEGACY,
+    SET_CODE,
+    Transaction,
+    TxError,
+    check_authorization_list,
+)
 
 
 class TxJsonError(ParseError):
@@ -45,10 +55,22 @@ def _access_list(v: JSONValue) -> list[rlp.Item]:
             for e in entries]
 
 
-def _auth_list(v: JSONValue) -> list[rlp.Encodable]:
+def _auth_list(v: JSONValue) -> list[rlp.Item]:
+    """EIP-7702 tuples from JSON quantities, as the RLP items a decoded transaction holds (canonical big-endian
+    integers, a 20-byte address): the form the executor and the span-batch encoder read. Bounds as geth's
+    ``SetCodeAuthorization`` (chainId, r, s uint256; nonce uint64; yParity uint8) via ``check_authorization_list``."""
     auths = [_obj(a, "authorization") for a in _list(v, "authorizationList")]
-    return [[_q(_get(a, "chainId")), from_hex(_get(a, "address"), 20), _q(_get(a, "nonce")),
-             _q(a.get("yParity", a.get("v"))), _q(_get(a, "r")), _q(_get(a, "s"))] for a in auths]
+    items = [[_uint(_get(a, "chainId")), from_hex(_get(a, "address"), 20), _uint(_get(a, "nonce")),
+              _uint(a.get("yParity", a.get("v"))), _uint(_get(a, "r")), _uint(_get(a, "s"))] for a in auths]
+    try:
+        return check_authorization_list(items)
+    except TxError as e:
+        raise TxJsonError(f"authorizationList: {e}") from None
+
+
+def _uint(v: JSONValue) -> bytes:
+    n = _q(v)
+    return n.to_bytes((n.bit_length() + 7) // 8, "big")
 
 
 def tx_from_json(tx: JSONObject) -> Transaction:

@@ -14,6 +14,7 @@ from derivation.protocol.hexutil import from_hex
 from derivation.protocol.rollup_config import Fork
 from derivation.protocol.transactions import BLOB, LEGACY, SET_CODE, Transaction, decode, deposit
 from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
+from derivation.protocol.tx_json import tx_from_json
 from engine.execution.chain import Chain
 from engine.execution.chain_spec import ChainSpec
 from engine.execution.evm.block import BlockAttributes, BlockBuilder
@@ -368,6 +369,30 @@ def test_set_code_transactions_need_isthmus():
                           gas=100_000, to=addr(1), value=0, data=b"", authorization_list=auth), key(0))
     with pytest.raises(InvalidTransaction, match="before Isthmus"):
         b.apply(tx)
+
+
+def test_a_set_code_transaction_read_from_json_executes_as_its_signed_bytes():
+    """An EIP-7702 transaction rebuilt from its JSON form (authorization fields as quantities, as an RPC returns
+    them) executes exactly as the same transaction decoded from its bytes. Probe (issue 18): the executor's
+    authorization adapter raised TypeError on the JSON form."""
+    auth = [[(901).to_bytes(2, "big"), addr(1), b"", b"\x01", (7).to_bytes(1, "big"), (9).to_bytes(1, "big")]]
+    signed = sign(Transaction(SET_CODE, chain_id=901, nonce=0, max_priority_fee_per_gas=1, max_fee_per_gas=10**10,
+                              gas=100_000, to=addr(1), value=0, data=b"", authorization_list=auth), key(7))
+    q = hex
+    as_json = {"type": "0x4", "chainId": q(901), "nonce": "0x0", "to": "0x" + addr(1).hex(), "gas": q(100_000),
+               "maxPriorityFeePerGas": "0x1", "maxFeePerGas": q(10**10), "value": "0x0", "input": "0x",
+               "accessList": [], "yParity": q(signed.v), "r": q(signed.r), "s": q(signed.s),
+               "authorizationList": [{"chainId": q(901), "address": "0x" + addr(1).hex(), "nonce": "0x0",
+                                      "yParity": "0x1", "r": "0x7", "s": "0x9"}]}
+    from_json = tx_from_json(as_json)
+    assert from_json.raw == signed.raw
+    results = []
+    for tx in (from_json, decode(signed.raw)):
+        c = dev_chain()
+        b = c.builder(c.head.hash, attrs(c.head))
+        b.apply(l1_info())
+        results.append(b.apply(tx))
+    assert results[0].gas_used == results[1].gas_used and results[0].receipt == results[1].receipt
 
 
 def test_canyon_activation_installs_create2deployer():
