@@ -187,19 +187,21 @@ def test_l1_backends_disagree_on_a_block(net):
     net.monitor.check()
 
 
-GET_PAYLOAD = frozenset(f"engine_getPayloadV{v}" for v in (2, 3, 4, 5))
+# What the source asks its engine while it processes derived attributes: getPayload when it builds the block, the
+# block at that height when gossip brought it first (consolidation).
+PROCESSING = frozenset({*(f"engine_getPayloadV{v}" for v in (2, 3, 4, 5)), "eth_getBlockByNumber/full"})
 
 
 @full
 def test_engine_restart(net):
-    """The source's engine dies (kill -9) while it builds a derived block (its getPayload held by the proxy, so the
-    kill falls into that window every time) and comes back from its own command line: the source processes the same
-    attributes again and derives on. Before (D2), the attributes of the failed engine call were lost, the pipeline
+    """The source's engine dies (kill -9) while the source processes derived attributes (the engine call that builds
+    or consolidates them held by the proxy, so the kill falls into that window every time) and comes back from its
+    own command line: the source processes the same attributes again and derives on. Before (D2), the attributes of the failed engine call were lost, the pipeline
     ran one block ahead of the engine and the source dropped every later batch as ``future_timestamp``."""
     src, proxy = net.node(SOURCE), _proxy(net)
     future = _future_drops(net, SOURCE)
     with net.monitor.down(SOURCE + "-engine"):
-        with proxy.fault("engine", SOURCE, Fault("hang", methods=GET_PAYLOAD, seconds=120)):
+        with proxy.fault("engine", SOURCE, Fault("hang", methods=PROCESSING, seconds=120)):
             held = proxy.hits("engine", SOURCE)
             wait_hits(proxy, "engine", SOURCE, held + 1, PROGRESS)
             src.engine.kill9()
