@@ -105,8 +105,9 @@ class HeadsChanged:
 
 @dataclass(frozen=True, slots=True)
 class ForkchoiceSynced:
-    """The engine took the forkchoice of ``heads`` (unsafe, safe, finalized), as op-node's ``ForkchoiceUpdateEvent``
-    after a forkchoiceUpdated call that did not fail: what the engine will report after a restart of the node."""
+    """The engine took the forkchoice of ``heads`` (unsafe, safe, finalized): it answered VALID, as op-node's
+    ``ForkchoiceUpdateEvent`` (engine_controller.go ``tryUpdateEngineInternal``, 2026: emitted only when the status is
+    VALID; SYNCING or ACCEPTED means the engine has not moved its labels): what it reports after a node restart."""
 
     heads: Heads
 
@@ -215,9 +216,8 @@ class EngineController:
             self.el_syncing = False
             self._emit(ForkchoiceSynced(h))
             return True
-        if st in ("SYNCING", "ACCEPTED"):
+        if st in ("SYNCING", "ACCEPTED"):  # not taken: no ForkchoiceSynced (op-node emits it on VALID only)
             self.el_syncing = True
-            self._emit(ForkchoiceSynced(h))
             return False
         raise ResetError(f"engine answered {st} to forkchoice head {h.unsafe.number}: "
                          f"{res.payload_status.validation_error}")

@@ -13,6 +13,7 @@ from derivation.protocol.attributes import AttributesWithParent
 from derivation.protocol.rollup_config import Fork
 from derivation.protocol.types import ZERO_L1_REF
 from derivation.providers import NeedData
+from engine.client import ForkchoiceResult, PayloadStatus
 from engine.controller import DerivedBlock, Heads, HeadsChanged
 from engine.execution.service import EngineService
 from opnode.node.runtime.l2_data import NodeL2Source
@@ -122,4 +123,46 @@ async def test_sync_status_and_safe_db_never_go_back_across_a_restart(nursery, t
     assert after.safe_l2.number >= reported.safe_l2.number and after.safe_l2.number > 0
     assert after.finalized_l2.number >= reported.finalized_l2.number
     assert after.local_safe_l2.number >= after.safe_l2.number
+    b.driver.safe_heads.safedb.close()
+
+
+async def test_a_safe_head_the_engine_answers_syncing_to_is_neither_reported_nor_recorded(nursery, tmp_path):
+    """The engine answers SYNCING to the forkchoice updates that would make derived blocks safe (an engine catching
+    up, or the chaos suite's syncing fault, which answers without asking it): the engine has not taken those labels,
+    so neither ``optimism_syncStatus`` nor the safe DB may show them (op-node emits ``ForkchoiceUpdateEvent`` on a
+    VALID answer only, engine_controller.go ``tryUpdateEngineInternal``). A node that dies then and restarts on the
+    same engine and safe DB answers no lower than it had."""
+    c = await make_chain(10, 1, 2, forks={Fork.HOLOCENE: 0})
+    ports = await nursery.start(EngineService(c.genesis, SECRET, http_port=0, auth_port=0).run)
+    url = f"http://127.0.0.1:{ports.auth}"
+    a = Node(c.world, url, derive=True)
+    a.driver.safe_heads.safedb = SafeDB(tmp_path / "safedb")
+    await a.driver._reset()
+    with trio.fail_after(60):
+        while a.ctrl.safe.number < 3:
+            await a.ctrl.sync_forkchoice()
+            await a.driver._derive()
+    await a.ctrl.sync_forkchoice()
+    acknowledged = a.ctrl.safe
+    assert a.status.status().safe_l2 == acknowledged
+    fcu = a.client.forkchoice_updated
+
+    async def syncing(state, attrs=None):
+        if attrs is None:
+            return ForkchoiceResult(PayloadStatus("SYNCING", None, None), None)
+        return await fcu(state, attrs)
+
+    a.client.forkchoice_updated = syncing
+    with trio.fail_after(60):
+        while a.ctrl.safe.number < acknowledged.number + 3:
+            await a.driver._derive()
+    assert a.status.status().safe_l2 == acknowledged
+    assert a.driver.safe_heads.safedb.latest().safe_head.number == acknowledged.number
+    reported = a.status.status()
+    a.driver.safe_heads.safedb.close()
+
+    b = Node(c.world, url, derive=True)
+    b.driver.safe_heads.safedb = SafeDB(tmp_path / "safedb")
+    await b.driver._reset()
+    assert b.status.status().safe_l2.number >= reported.safe_l2.number
     b.driver.safe_heads.safedb.close()

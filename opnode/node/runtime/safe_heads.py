@@ -2,9 +2,12 @@
 is final: :class:`engine.finality.FinalityTracker`, op-node ``finality.Finalizer``) and the safe-head DB
 (``--safedb.path``, op-node ``safedb``), as one service the driver steps.
 
-The safe DB row is written only once the engine holds the safe head (forkchoice synced first), and on a reset the
-DB's last row, while its L1 and L2 blocks are still canonical, stays the safe head the status tracker reports until
-derivation is back there: what the RPC reported never goes backwards across a restart without an L1 reorg.
+The safe DB row is written only once the engine holds the safe head: a forkchoice update it answered VALID (an
+engine answering SYNCING has not taken the labels; the rows wait for the next VALID one). op-node writes its safe DB
+on ``SafeDerivedEvent``, before the forkchoice update; we write after it, so that a node killed in between restarts
+from an engine and a DB that agree (issue 18). On a reset the DB's last row, while its L1 and L2 blocks are still
+canonical, stays the safe head the status tracker reports until derivation is back there: what the RPC reported
+never goes backwards across a restart without an L1 reorg.
 """
 
 from __future__ import annotations
@@ -29,17 +32,28 @@ class SafeHeads:
         self.l1_finalized = l1_finalized
         self.safedb = safedb
         self.finality = FinalityTracker()
+        self._unrecorded: list[tuple[L1BlockRef, L2BlockRef]] = []  # safe heads the engine has not acknowledged
 
     async def on_safe(self, safe: L2BlockRef, derived_from: L1BlockRef) -> None:
         """The safe head moved to ``safe`` while deriving from ``derived_from``."""
         self.finality.on_safe(safe, derived_from)
         if self.safedb is not None:
-            await self.ctrl.sync_forkchoice()
-            self.safedb.record(derived_from.id, safe.id)
+            self._unrecorded.append((derived_from, safe))
+            await self.record()
+
+    async def record(self) -> None:
+        """Write the safe heads the engine now holds (forkchoice synced: VALID) to the safe DB, in order."""
+        if not self._unrecorded or not await self.ctrl.sync_forkchoice():
+            return
+        held = self.ctrl.safe.number
+        while self._unrecorded and self._unrecorded[0][1].number <= held:
+            l1, l2 = self._unrecorded.pop(0)
+            self.safedb.record(l1.id, l2.id)
 
     async def on_reset(self, safe: L2BlockRef) -> None:
         """A reset moved the safe head (back) to ``safe`` (op-node ``SafeHeadReset``)."""
         self.finality.reset()
+        self._unrecorded.clear()
         if self.safedb is None:
             return
         row = self.safedb.latest()
@@ -52,6 +66,7 @@ class SafeHeads:
 
     async def finalize(self) -> None:
         """Finalize the highest safe block derived from finalized L1 data, if its L1 block is still canonical."""
+        await self.record()
         fin = self.l1_finalized()
         if fin is None:
             return
