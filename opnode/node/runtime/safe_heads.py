@@ -33,6 +33,7 @@ class SafeHeads:
         self.safedb = safedb
         self.finality = FinalityTracker()
         self._unrecorded: list[tuple[L1BlockRef, L2BlockRef]] = []  # safe heads the engine has not acknowledged
+        self._kept = -1  # after a reset: the DB's rows up to this L2 number stand (derivation re-derives them)
 
     async def on_safe(self, safe: L2BlockRef, derived_from: L1BlockRef) -> None:
         """The safe head moved to ``safe`` while deriving from ``derived_from``."""
@@ -48,12 +49,17 @@ class SafeHeads:
         held = self.ctrl.safe.number
         while self._unrecorded and self._unrecorded[0][1].number <= held:
             l1, l2 = self._unrecorded.pop(0)
-            self.safedb.record(l1.id, l2.id)
+            if l2.number > self._kept:  # rewriting a kept row would drop the rows after it until derived again
+                self.safedb.record(l1.id, l2.id)
 
     async def on_reset(self, safe: L2BlockRef) -> None:
-        """A reset moved the safe head (back) to ``safe`` (op-node ``SafeHeadReset``)."""
+        """A reset moved the safe head (back) to ``safe`` (op-node ``SafeHeadReset``). While the DB's last row is
+        canonical (its L1 and L2 blocks), its rows stand: the status reports that row until derivation is back there
+        and derivation does not write them again (the chaos suite's invariant: the DB loses no record without an L1
+        reorg). Otherwise the rows above ``safe`` go, as op-node truncates them."""
         self.finality.reset()
         self._unrecorded.clear()
+        self._kept = -1
         if self.safedb is None:
             return
         row = self.safedb.latest()
@@ -62,6 +68,8 @@ class SafeHeads:
             l2 = await self.resolve(lambda: self.l2.block_ref_by_number(row.safe_head.number))
             if l1.hash == row.l1.hash and l2.hash == row.safe_head.hash:
                 self.status.hold(l2)
+                self._kept = l2.number
+                return
         self.safedb.truncate_after(safe)
 
     async def finalize(self) -> None:
