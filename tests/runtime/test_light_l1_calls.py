@@ -74,3 +74,28 @@ async def test_headers_only_answers_by_number_stand_until_l1_reorgs():
             await client.block_ref_by_label("latest")
             assert await ask() == 3
             assert answers[5] == from_hex(anvil.rpc("eth_getBlockByNumber", "0x5", False)["hash"], 32)
+
+
+async def test_numbers_of_polled_heads_are_known_without_a_call():
+    """A light node's canonical checks ask for the source's L1 origins and current L1, mostly at or just below its
+    own L1 head: the blocks its head polls named answer them without another call, until a head that does not
+    extend them (a reorg) makes them stale."""
+    with Anvil() as anvil, L1Proxy(anvil.url) as proxy:
+        _chain(anvil)
+        cfg = L1Config(rpc_url=proxy.url_for(anvil.url, "light"), anvil_tx_root=True)
+        async with L1Client.open(cfg, headers_only=True) as client:
+            heads = []
+            for _ in range(3):
+                heads.append(await client.block_ref_by_label("latest"))
+                anvil.rpc("anvil_mine", "0x1")
+            before = proxy.counts("light")["eth_getBlockByNumber"]
+            for ref in heads:
+                assert await client.block_ref_by_number(ref.number) == ref
+            assert proxy.counts("light")["eth_getBlockByNumber"] == before
+            top = int(anvil.rpc("eth_blockNumber"), 16)
+            anvil.rpc("anvil_reorg", top - heads[0].number + 1, [])  # every polled head replaced
+            new = await client.block_ref_by_label("latest")
+            assert new.number >= heads[-1].number and new.parent_hash != heads[-1].hash
+            got = await client.block_ref_by_number(heads[0].number)
+            assert got.hash == from_hex(anvil.rpc("eth_getBlockByNumber", hex(heads[0].number), False)["hash"], 32)
+            assert got.hash != heads[0].hash

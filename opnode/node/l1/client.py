@@ -131,6 +131,9 @@ class L1Client:
         with self._timed("L1BlockRefByLabel"):
             info = await self._load_header(label)
         self.heads.observe(label, info.ref)
+        # the label named a canonical block, as a by-number answer does: a later lookup of its number costs no call
+        # (a light node's canonical checks mostly ask for blocks at or just below its head)
+        self.numbers.put(info.number, info.hash)
         return info.ref
 
     async def block_ref_by_number(self, number: int) -> L1BlockRef:
