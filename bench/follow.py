@@ -1,11 +1,16 @@
-"""Light node next to a source node, in one devnet run (real processes): follow lag — the time from the source's
-safe head changing to the light node showing it — as p50/p99, and L1 requests per minute of each node, counted at
-a proxy in front of anvil, with the ratio light/source (and the bytes anvil answered with).
+"""Light node next to a source node (real processes): follow lag — the time from the source's safe head changing
+to the light node showing it — as p50/p99, and the L1 economy: L1 calls per minute of each node, counted per call
+(also inside JSON-RPC batches) at a proxy in front of anvil, with the ratio light/source (and the bytes anvil
+answered with). Issue 18's target: a light node makes at most half the L1 calls of a source node.
 
-The devnet polls the L1 head every second and the safe/finalized heads every two (``Stack``'s settings; op-node's
-defaults are 12 s and 6m24s), the same for both nodes, so head tracking is a large share of either node's calls;
-the per-method lines tell it apart from the light node's canonical checks and the source's derivation reads. Both
-nodes are sampled back to back every ``SAMPLE`` seconds: each lag carries up to that much sampling error.
+Two cadences, each in its own devnet run (:data:`DEVNET`, :data:`REAL`):
+- the devnet's: 1 s L1 blocks, 2 s L2 blocks, the L1 head polled every second and the safe/finalized heads every
+  two, the same for both nodes, so head tracking is a large share of either node's calls;
+- a real network's (12 s L1 blocks, 2 s L2 blocks, op-node's default ``--l1.http-poll-interval`` 12 s and
+  ``--l1.epoch-poll-interval`` 6m24s, the follow poll at 2 × the block time), run at twice the speed: every period
+  halved (6 s, 1 s, 6 s, 3m12s), so the calls per L1 block, and the ratio, are those of the real cadence.
+The per-method lines tell head tracking from the light node's canonical checks and the source's derivation reads.
+Both nodes are sampled back to back every ``SAMPLE`` seconds: each lag carries up to that much sampling error.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import math
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.timing import header
@@ -20,6 +26,21 @@ from opnode.testing.l1_proxy import DERIVATION_METHODS, LABELS, L1Proxy
 from opnode.tools.devnet.stack import Stack
 
 DURATION, BLOCK_TIME, SAMPLE = 60.0, 2, 0.1
+TARGET_RATIO = 0.5  # issue 18: a light node's L1 calls at most half a source node's
+
+
+@dataclass(frozen=True)
+class Cadence:
+    name: str
+    l1_block_time: float  # s
+    block_time: int  # L2, s
+    l1_poll: float  # --l1.http-poll-interval, s
+    epoch_poll: float  # --l1.epoch-poll-interval, s
+    duration: float  # s measured
+
+
+DEVNET = Cadence("devnet", 1, BLOCK_TIME, 1, 2, DURATION)
+REAL = Cadence("real network (12 s L1, 2 s L2, op-node's poll intervals) at 2x speed", 6, 1, 6, 192, 120.0)
 
 
 def first_seen(history: list[tuple[float, int]]) -> dict[int, float]:
@@ -47,14 +68,19 @@ def percentile(xs: list[float], p: float) -> float:
     return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
 
 
-def follow_run(duration: float = DURATION, block_time: int = BLOCK_TIME, workdir: Path | None = None) -> dict:
+def follow_run(cadence: Cadence = DEVNET, workdir: Path | None = None) -> dict:
+    duration, block_time = cadence.duration, cadence.block_time
     with tempfile.TemporaryDirectory() as tmp, L1Proxy("http://127.0.0.1:1") as proxy:
         def l1_url_for(anvil_url: str, node: str) -> str:
             proxy.upstream = anvil_url
             return proxy.url_for(anvil_url, node)
 
+        # the stack starts on 1 s L1 blocks (its contracts deploy fast) and takes the cadence's L1 block time after
         with Stack(workdir or Path(tmp), sources=1, light_nodes=1, block_time=block_time, l1_url_for=l1_url_for,
-                   batcher_args=["--da", "calldata", "--max-channel-duration", "1"]) as stack:
+                   batcher_args=["--da", "calldata", "--max-channel-duration", "1"],
+                   l1_poll_interval=cadence.l1_poll, l1_epoch_poll_interval=cadence.epoch_poll) as stack:
+            if cadence.l1_block_time != 1:
+                stack.l1_rpc("evm_setIntervalMining", cadence.l1_block_time)
             src, light = stack.node("source-A"), stack.node("light-1")
 
             def safe(node) -> int:
@@ -86,6 +112,7 @@ def follow_run(duration: float = DURATION, block_time: int = BLOCK_TIME, workdir
     ls = lags(first_seen(hist["source"]), first_seen(hist["light"]))
     per_min = {k: sum(c.values()) / minutes for k, c in counts.items()}
     return {
+        "cadence": cadence.name, "l1_blocks": duration / cadence.l1_block_time,
         "duration_s": duration, "block_time": block_time, "poll_s": 2 * block_time, "changes": len(ls),
         "lag_p50_s": percentile(ls, 50) if ls else math.nan, "lag_p99_s": percentile(ls, 99) if ls else math.nan,
         "lag_max_s": max(ls) if ls else math.nan,
@@ -96,14 +123,30 @@ def follow_run(duration: float = DURATION, block_time: int = BLOCK_TIME, workdir
     }
 
 
-def run() -> None:
-    header(f"follow: a light node next to a source node ({DURATION:.0f} s, block time {BLOCK_TIME} s, "
-           f"poll every {2 * BLOCK_TIME} s, L1 every 1 s)")
-    r = follow_run()
+def run() -> dict:
+    header(f"follow: a light node next to a source node, L1 calls on two cadences (target light/source <= "
+           f"{TARGET_RATIO})")
+    out = {}
+    for key, cadence in (("devnet", DEVNET), ("real", REAL)):
+        r = out[key] = follow_run(cadence)
+        print(f"  [{cadence.name}: L1 block {cadence.l1_block_time} s, L2 block {cadence.block_time} s, L1 head "
+              f"poll {cadence.l1_poll} s, labels {cadence.epoch_poll} s, follow poll {2 * cadence.block_time} s; "
+              f"{cadence.duration:.0f} s]")
+        _report(r)
+    for key in ("devnet", "real"):
+        r = out[key]
+        per_block = {who: sum(r["methods"][who].values()) / r["l1_blocks"] for who in ("source", "light")}
+        print(f"  L1 economy, {r['cadence']}: light/source {r['ratio']:.2f} "
+              f"({per_block['light']:.2f} vs {per_block['source']:.2f} calls per L1 block): "
+              f"{'met' if r['ratio'] <= TARGET_RATIO else 'NOT met'}")
+    return out
+
+
+def _report(r: dict) -> None:
     print(f"  follow lag (source safe head change -> light node shows it), {r['changes']} changes: "
           f"p50 {r['lag_p50_s']:.2f} s  p99 {r['lag_p99_s']:.2f} s  max {r['lag_max_s']:.2f} s")
     rpm = r["requests_per_min"]
-    print(f"  L1 requests/min: source {rpm['source']:.1f}  light {rpm['light']:.1f}  "
+    print(f"  L1 calls/min: source {rpm['source']:.1f}  light {rpm['light']:.1f}  "
           f"ratio light/source {r['ratio']:.2f}")
     rest = {who: sum(n for m, n in r["methods"][who].items() if m.split("/")[-1] not in LABELS)
             / (r["duration_s"] / 60) for who in ("source", "light")}

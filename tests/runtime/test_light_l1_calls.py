@@ -4,9 +4,15 @@ derives). Counted at the e2e counting proxy in front of a real anvil."""
 
 from __future__ import annotations
 
+import pytest
+import trio
+
 from derivation.protocol.hexutil import from_hex
+from derivation.protocol.types import L1BlockRef
 from opnode.node.l1.client import L1Client
 from opnode.node.l1.config import L1Config
+from opnode.node.l1.errors import NotFoundError
+from opnode.node.l1.heads import HeadTracker, L1Heads
 from opnode.testing.l1_proxy import DERIVATION_METHODS, L1Proxy
 from opnode.tools.anvil import Anvil
 
@@ -99,3 +105,62 @@ async def test_numbers_of_polled_heads_are_known_without_a_call():
             got = await client.block_ref_by_number(heads[0].number)
             assert got.hash == from_hex(anvil.rpc("eth_getBlockByNumber", hex(heads[0].number), False)["hash"], 32)
             assert got.hash != heads[0].hash
+
+
+async def test_a_check_just_above_the_head_reads_the_head_instead():
+    """A light node's source is often one L1 block ahead of the light node's own head poll (its current L1): the
+    canonical check of that block reads ``latest`` — one call that answers it and refreshes the head — instead of
+    the block by number (and the head poll then waits a period, test below)."""
+    with Anvil() as anvil, L1Proxy(anvil.url) as proxy:
+        _chain(anvil)
+        cfg = L1Config(rpc_url=proxy.url_for(anvil.url, "light"), anvil_tx_root=True)
+        async with L1Client.open(cfg, headers_only=True) as client:
+            head = await client.block_ref_by_label("latest")
+            anvil.rpc("anvil_mine", "0x1")
+            before = proxy.counts("light")
+            ref = await client.block_ref_by_number(head.number + 1)
+            calls = proxy.counts("light") - before
+            assert calls == {"eth_getBlockByNumber/latest": 1}, calls
+            assert ref.parent_hash == head.hash and client.heads.head == ref
+            # not on this L1 yet: not found, after the same one read
+            with pytest.raises(NotFoundError):
+                await client.block_ref_by_number(ref.number + 1)
+            assert proxy.counts("light") - before == {"eth_getBlockByNumber/latest": 2}
+
+
+class _Labels:
+    """An L1 client for the head tracker: answers label reads, logs when they were made."""
+
+    def __init__(self, poll: float, epoch: float):
+        self.cfg = L1Config(rpc_url="http://unused", http_poll_interval=poll, epoch_poll_interval=epoch)
+        self.heads = L1Heads()
+        self.head_read_at = None
+        self.reads: list[tuple[str, float]] = []
+
+    async def block_ref_by_label(self, label):
+        self.reads.append((label, trio.current_time()))
+        if label == "latest":
+            self.head_read_at = trio.current_time()
+        ref = L1BlockRef(bytes(32), 1, bytes(32), 0)
+        self.heads.observe(label, ref)
+        return ref
+
+
+async def test_the_head_poll_waits_a_period_from_any_head_read(autojump_clock, nursery):
+    """The head is read at least every --l1.http-poll-interval (op-node's cadence); a read made by someone else
+    meanwhile counts, so the periodic poll is not a second call for the same freshness. Safe/finalized keep their
+    own period."""
+    client = _Labels(poll=12, epoch=384)
+    tracker = HeadTracker(client)
+    await nursery.start(tracker.run)
+    start = trio.current_time()
+    await trio.sleep(30)
+    assert [t - start for label, t in client.reads if label == "latest"][1:] == [12, 24]
+    await trio.sleep(5)  # t = 35: a canonical check reads the head
+    await client.block_ref_by_label("latest")
+    await trio.sleep(20)  # the poll due at 36 waits until 47
+    heads = [t - start for label, t in client.reads if label == "latest"][1:]
+    assert heads == [12, 24, 35, 47], heads
+    await trio.sleep(400)
+    epochs = [t - start for label, t in client.reads if label == "safe"][1:]
+    assert epochs[0] == 384, epochs

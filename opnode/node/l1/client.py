@@ -62,6 +62,7 @@ class L1Client:
         self.receipts: LRUCache[bytes, tuple[Receipt, ...]] = LRUCache(cfg.cache_size, "receipts", cm)
         self.heads = L1Heads()
         self.numbers = NumberIndex(self._parent_of, self._finalized_number, cfg.cache_size)
+        self.head_read_at: float | None = None  # trio time of the last ``latest`` read, by whoever made it
         self.heads.subscribe(self.numbers.on_head)
         self._inflight: dict[tuple, trio.Event] = {}
         self._chooser = rcpt.MethodChooser(cfg.rpc_kind)
@@ -134,6 +135,8 @@ class L1Client:
         # the label named a canonical block, as a by-number answer does: a later lookup of its number costs no call
         # (a light node's canonical checks mostly ask for blocks at or just below its head)
         self.numbers.put(info.number, info.hash)
+        if label == "latest":
+            self.head_read_at = trio.current_time()
         return info.ref
 
     async def block_ref_by_number(self, number: int) -> L1BlockRef:
@@ -214,6 +217,17 @@ class L1Client:
             known = self.numbers.get(number)
             if known is not None and (info := self.headers.get(known)) is not None:
                 return info
+            head = self.heads.head
+            if head is not None and number == head.number + 1:
+                # Just above the head last read (a source's current L1 when it polled L1 more recently): read the
+                # head instead, one call that answers this lookup when L1 has moved one block on and refreshes the
+                # head, so the head poll waits a period (HeadTracker).
+                await self.block_ref_by_label("latest")
+                known = self.numbers.get(number)
+                if known is not None and (info := self.headers.get(known)) is not None:
+                    return info
+                if self.heads.head.number < number:
+                    raise NotFoundError(f"L1 block {number} not found (L1 head {self.heads.head.number})")
             info = await self._load_header(hex(number))
             if info.number != number:
                 raise L1DataError(f"asked L1 for block {number}, got block {info.number}")

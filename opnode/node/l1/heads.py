@@ -10,6 +10,7 @@ reads (op-node applies ``confDepth`` to derivation's L1 fetcher only, op-node/ro
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -92,17 +93,28 @@ class HeadTracker:
             return None
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        """Poll until cancelled; ``nursery.start(tracker.run)`` returns after the first head poll."""
+        """Poll until cancelled; ``nursery.start(tracker.run)`` returns after the first head poll.
+
+        The head is read at least every ``--l1.http-poll-interval``, as op-node polls it; a read made meanwhile by
+        someone else (a light node's canonical check of the block after its head reads ``latest``) counts, and the
+        poll waits a period from it. Safe and finalized every ``--l1.epoch-poll-interval`` (0 or less: never, as
+        op-node's flag says)."""
         await self.poll("latest")
         await self.poll("safe")
         await self.poll("finalized")
         task_status.started()
         cfg = self.client.cfg
-        next_epoch = trio.current_time() + cfg.epoch_poll_interval
+        epoch = cfg.epoch_poll_interval if cfg.epoch_poll_interval > 0 else math.inf
+        last = trio.current_time()  # the last poll attempt (a failed one too: no hot loop while L1 is down)
+        next_epoch = last + epoch
         while True:
-            await trio.sleep(cfg.http_poll_interval)
-            await self.poll("latest")
+            due = max(last, self.client.head_read_at or last) + cfg.http_poll_interval
+            await trio.sleep_until(min(due, next_epoch))
+            now = trio.current_time()
+            if now >= max(last, self.client.head_read_at or last) + cfg.http_poll_interval:
+                last = now
+                await self.poll("latest")
             if trio.current_time() >= next_epoch:
                 await self.poll("safe")
                 await self.poll("finalized")
-                next_epoch = trio.current_time() + cfg.epoch_poll_interval
+                next_epoch = trio.current_time() + epoch

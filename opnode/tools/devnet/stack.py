@@ -62,11 +62,14 @@ class Stack:
                  forks: dict[Fork, int] | None = None, block_time: int = 2, l1_block_time: int = 1,
                  seq_window_size: int = 200, channel_timeout: int = 60, batcher_args: list[str] | None = None,
                  start_batcher: bool = True, metrics: bool = False, sequencer_l1_confs: int = 4,
-                 l1_url_for: Callable[[str, str], str] | None = None, spread_light_nodes: bool = False):
+                 l1_url_for: Callable[[str, str], str] | None = None, spread_light_nodes: bool = False,
+                 l1_poll_interval: float = 1, l1_epoch_poll_interval: float = 2):
         """``l1_url_for(anvil_url, node_name)`` gives a node another L1 URL (a counting or faulty proxy).
         Light nodes follow source-A (the first two) and source-B (the rest), or, with ``spread_light_nodes``, the
         sources in turn (light-1 → source-A, light-2 → source-B, …).
-        ``sequencer_l1_confs``: op-node's default 4 keeps the sequencer's L1 origins out of shallow L1 reorgs."""
+        ``sequencer_l1_confs``: op-node's default 4 keeps the sequencer's L1 origins out of shallow L1 reorgs.
+        ``l1_poll_interval``/``l1_epoch_poll_interval``: every node's ``--l1.http-poll-interval`` and
+        ``--l1.epoch-poll-interval`` (seconds; op-node's defaults are 12 and 384, a devnet polls faster)."""
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.logs = self.dir / "logs"
@@ -84,6 +87,8 @@ class Stack:
         self.metrics = metrics
         self.sequencer_l1_confs = sequencer_l1_confs
         self.l1_url_for = l1_url_for or (lambda url, name: url)
+        self.l1_poll_interval = l1_poll_interval
+        self.l1_epoch_poll_interval = l1_epoch_poll_interval
         self.anvil: Anvil | None = None
         self.beacon: Proc | None = None
         self.beacon_url = ""
@@ -204,7 +209,8 @@ class Stack:
         args = ["node", "--l1", self.l1_url_for(self.anvil.url, info.name), "--l1.beacon", self.beacon_url, "--l2", info.engine_auth,
                 "--l2.jwt-secret", str(f.jwt), "--rollup.config", str(f.rollup), "--rollup.l1-chain-config",
                 str(f.l1_chain_config), "--rpc.port", str(rpc_port), "--rpc.enable-admin",
-                "--l1.http-poll-interval", "1s", "--l1.epoch-poll-interval", "2s", "--log.format", "logfmt"]
+                "--l1.http-poll-interval", f"{self.l1_poll_interval}s",
+                "--l1.epoch-poll-interval", f"{self.l1_epoch_poll_interval}s", "--log.format", "logfmt"]
         args += self.p2p_args(info.name, role, follows)
         if role == "sequencer":
             args += ["--sequencer.enabled", "--sequencer.l1-confs", str(self.sequencer_l1_confs)]
