@@ -60,7 +60,7 @@ def _auth_list(v: JSONValue) -> list[rlp.Item]:
     integers, a 20-byte address): the form the executor and the span-batch encoder read. Bounds as geth's
     ``SetCodeAuthorization`` (chainId, r, s uint256; nonce uint64; yParity uint8) via ``check_authorization_list``."""
     auths = [_obj(a, "authorization") for a in _list(v, "authorizationList")]
-    items = [[_uint(_get(a, "chainId")), from_hex(_get(a, "address"), 20), _uint(_get(a, "nonce")),
+    items: list[rlp.Item] = [[_uint(_get(a, "chainId")), from_hex(_get(a, "address"), 20), _uint(_get(a, "nonce")),
               _uint(a.get("yParity", a.get("v"))), _uint(_get(a, "r")), _uint(_get(a, "s"))] for a in auths]
     try:
         return check_authorization_list(items)
