@@ -100,7 +100,8 @@ class GossipService:
         self.key_pair = key_pair(self._key)
         self.peer_id = ID.from_pubkey(self.key_pair.public_key)
         self.topics = all_blocks_topics(self.chain_id)
-        self.validator = BlockValidator(rollup, lambda: self._unsafe_signer, clock)
+        self.validator = BlockValidator(rollup, lambda: self._unsafe_signer, clock,
+                                        max_past_seconds=config.gossip_timestamp_threshold)
         self._validate = guarded(self._validate_message)
         send, self.payloads = trio.open_memory_channel[GossipedPayload](PAYLOAD_QUEUE)
         self._payload_send = send

@@ -18,6 +18,7 @@ from derivation.protocol.types import L1BlockRef
 from derivation.stages.attributes_builder import AttributesBuilder
 from engine.client import EngineClient
 from engine.controller import EngineController, HeadsChanged, HeadsEvent
+from engine.finality import FinalityTracker
 from opnode import __version__
 from opnode.jsonrpc.errors import RpcError
 from opnode.node.config import NodeConfig
@@ -141,8 +142,6 @@ class OpNode:
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         c = self.config
-        for notice in c.notices:
-            log.info(notice)
         self._interop_notice()
         self.metrics.record_info(__version__)
         self.metrics.record_up()
@@ -185,6 +184,8 @@ class OpNode:
         self.driver = Driver(self.cfg, pipeline=self.pipeline, ctrl=self.ctrl, l1=self.l1data, l2=self.l2data,
                              l1_finalized=lambda: self.heads.finalized, safedb=self.safedb, derive=not light,
                              metrics=self.metrics, el_sync=c.sync.el_sync, status=self.status)
+        if c.finality_lookback:  # --finality.lookback (op-node finality.Config.FinalityLookback)
+            self.driver.safe_heads.finality = FinalityTracker(c.finality_lookback)
         if c.sequencer.enabled:
             builder = AttributesBuilder(self.cfg, c.l1_chain_config, self.l1data, self.l2data)
             self.sequencer = Sequencer(self.cfg, self.ctrl, builder, self.driver, l1_confs=c.sequencer.l1_confs,
