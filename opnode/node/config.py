@@ -36,6 +36,7 @@ from derivation.protocol.errors import ParseError
 from derivation.protocol.l1_chain_config import BUILTIN as BUILTIN_L1_CHAIN_CONFIGS
 from derivation.protocol.l1_chain_config import L1ChainConfig
 from derivation.protocol.rollup_config import Fork, RollupConfig
+from opnode.node.admin_state import AdminState, AdminStateError
 from opnode.node.flags import BY_NAME, FLAGS, REQUIRED, flag_label
 from opnode.node.l1.config import BeaconConfig, L1Config
 from opnode.node.logs import LogConfig
@@ -170,7 +171,7 @@ def node_config_from(kwargs: dict) -> NodeConfig:
         follow = FollowSourceConfig(v["l2.follow.source"], _positive(v, "l2.follow.source.rpc-timeout"))
         if v["safedb.path"]:
             raise _usage("--safedb.path cannot be used with --l2.follow.source: a light node derives no safe heads")
-    sequencer = SequencerConfig(enabled=v["sequencer.enabled"], stopped=v["sequencer.stopped"],
+    sequencer = SequencerConfig(enabled=v["sequencer.enabled"], stopped=_sequencer_stopped(v, notices),
                                 max_safe_lag=v["sequencer.max-safe-lag"], l1_confs=v["sequencer.l1-confs"],
                                 recover=v["sequencer.recover"])
     rpc = RPCConfig(addr=v["rpc.addr"], port=_port(v, "rpc.port"), enable_admin=v["rpc.enable-admin"],
@@ -186,6 +187,24 @@ def node_config_from(kwargs: dict) -> NodeConfig:
         runtime_config_reload_interval=v["l1.runtime-config-reload-interval"],
         fetch_withdrawal_root_from_state=v["fetch-withdrawal-root-from-state"],
         finality_lookback=v["finality.lookback"], notices=tuple(notices))
+
+
+def _sequencer_stopped(v: _Values, notices: list[str]) -> bool:
+    """op-node ``Config.LoadPersisted``: a sequencer's state persisted by ``--rpc.admin-state`` wins over
+    ``--sequencer.stopped``."""
+    stopped = v["sequencer.stopped"]
+    if not v["sequencer.enabled"] or not v["rpc.admin-state"]:
+        return stopped
+    try:
+        started = AdminState(v["rpc.admin-state"]).sequencer_started()
+    except AdminStateError as e:
+        raise _usage(f"--rpc.admin-state: {e}") from None
+    if started is None:
+        return stopped
+    if started == stopped:
+        notices.append(f"Overriding sequencer.stopped with persisted state: stopped={str(not started).lower()} "
+                       f"(--rpc.admin-state {v['rpc.admin-state']})")
+    return not started
 
 
 def _rollup_config(v: _Values) -> RollupConfig:

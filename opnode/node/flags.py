@@ -335,8 +335,7 @@ FLAGS: tuple[Flag, ...] = (
     _f("sequencer.l1-confs", "SEQUENCER_L1_CONFS", UINT, 4, SEQUENCER,
        "Number of L1 blocks to keep distance from the L1 head when picking an L1 origin"),
     _f("sequencer.recover", "SEQUENCER_RECOVER", BOOL, False, SEQUENCER,
-       "Recovery mode: strictly take the next L1 origin and build blocks without transactions from the pool "
-       "(accepted; no effect yet)", no_effect=True),
+       "Recovery mode: strictly take the next L1 origin and build blocks without transactions from the pool"),
     _f("sequencer.sealing-duration", "SEQUENCER_SEALING_DURATION", DURATION, 0.05, SEQUENCER,
        "Time allocated to sealing a block before its timestamp (accepted; no effect: opnode seals when the slot "
        "starts)", no_effect=True),
@@ -367,8 +366,7 @@ FLAGS: tuple[Flag, ...] = (
     _f("rpc.port", "RPC_PORT", INT, 9545, RPC, "RPC listening port"),
     _f("rpc.enable-admin", "RPC_ENABLE_ADMIN", BOOL, False, RPC, "Enable the admin API"),
     _f("rpc.admin-state", "RPC_ADMIN_STATE", TEXT, "", RPC,
-       "File persisting admin API changes (sequencer started/stopped) across restarts (accepted; no effect yet)",
-       no_effect=True),
+       "File persisting admin API changes (sequencer started/stopped) across restarts"),
     # metrics
     _f("metrics.enabled", "METRICS_ENABLED", BOOL, False, METRICS, "Enable the metrics server"),
     _f("metrics.addr", "METRICS_ADDR", TEXT, "0.0.0.0", METRICS, "Metrics listening address"),

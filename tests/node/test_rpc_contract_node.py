@@ -163,7 +163,7 @@ async def test_the_running_nodes_rpc_answers_in_op_nodes_shapes_with_the_real_he
                 await trio.sleep(0.05)
         assert node.ctrl.safe.hash == last.block_hash  # found again by sync start, not walked back
         err = (await admin.rpc("admin_stopSequencer"))["error"]
-        assert err == {"code": -32000, "message": "sequencer is not enabled on this node"}
+        assert err == {"code": -32000, "message": "sequencer is not enabled"}
     await reader.aclose()
     db.close()
 

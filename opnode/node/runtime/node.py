@@ -192,6 +192,9 @@ class OpNode:
                                        max_safe_lag=c.sequencer.max_safe_lag, active=not c.sequencer.stopped,
                                        l1_head=lambda: None if self.heads.head is None else self.heads.head.number,
                                        on_sealed=self._publish)
+            if c.sequencer.recover:
+                log.warn("sequencer is in recover mode")
+                self.sequencer.recover = True
             self.driver.hooks.append(self.sequencer.step)
             self.driver.deadlines.append(self.sequencer.seconds_until_next)
         if light:

@@ -53,6 +53,9 @@ class Sequencer:
         self.on_sealed = on_sealed or (lambda env: None)
         self.sealed = 0
         self.waiting = False  # past the drift without the next L1 origin
+        # --sequencer.recover / admin_setRecoverMode (op-node Sequencer.SetRecoverMode): blocks take no pool
+        # transactions. The origin rule is already recover mode's: the next L1 origin is always looked up.
+        self.recover = False
 
     # -------------------------------------------------------------------------------------------- control
 
@@ -127,7 +130,9 @@ class Sequencer:
         epoch = BlockID(origin.hash, origin.number)
         attrs = await self.driver.resolve(lambda: self.builder.prepare(parent, epoch))
         ts = attrs.timestamp
-        attrs = dataclasses.replace(attrs, no_tx_pool=no_tx_pool(self.cfg, origin.time, ts))
+        attrs = dataclasses.replace(attrs, no_tx_pool=no_tx_pool(self.cfg, origin.time, ts) or self.recover)
+        if self.recover:
+            log.warning("Sequencing temporarily without user transactions, in recover mode")
         env, ref = await self.ctrl.sequence(attrs)
         await self.ctrl.sync_forkchoice()
         self.sealed += 1
