@@ -97,7 +97,8 @@ async def test_version(nursery, http):
 async def test_safe_head_at_l1_block(nursery, http, tmp_path):
     c = await serve(nursery, http, FakeNode(CFG))
     assert (await c.rpc("optimism_safeHeadAtL1Block", "0x10"))["error"] == {
-        "code": -32000, "message": "safe head database not enabled"}
+        # op-node wraps safedb.ErrNotEnabled (everything but ErrNotFound): op-node/node/api.go SafeHeadAtL1Block
+        "code": -32000, "message": "failed to get safe head at l1 block 0x10: safe head database not enabled"}
     db = SafeDB(tmp_path / "safedb")
     c = await serve(nursery, http, FakeNode(CFG, safedb=db))
     assert (await c.rpc("optimism_safeHeadAtL1Block", "0x10"))["error"] == {"code": -32000, "message": "not found"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from derivation.protocol.payload import ExecutionPayloadEnvelope
+from derivation.protocol.rollup_config import DependencySet
 from opnode.jsonrpc.errors import SERVER_ERROR, RpcError
 from opnode.node.admin_state import AdminState, AdminStateError
 from opnode.node.sync_status import SyncStatus
@@ -18,9 +19,12 @@ class RuntimeAPI:
         self.safedb = node.safedb
         self.p2p = node.p2p
         self.fetch_withdrawal_root_from_state = node.config.fetch_withdrawal_root_from_state
-        self.dependency_set = node.cfg.dependency_set
         path = node.config.rpc.admin_state
         self._admin_state = AdminState(path) if path else None
+
+    @property
+    def dependency_set(self) -> DependencySet | None:
+        return self.rollup_config.dependency_set
 
     def sync_status(self) -> SyncStatus:
         return self._node.status.status()
@@ -79,5 +83,7 @@ class RuntimeAPI:
     async def post_unsafe_payload(self, envelope: ExecutionPayloadEnvelope) -> None:
         actual = compute_block_hash(envelope, version_for_timestamp(self.rollup_config, envelope.timestamp))
         if actual != envelope.block_hash:
-            raise RpcError(SERVER_ERROR, f"payload has bad block hash: 0x{actual.hex()}, expected 0x{envelope.block_hash.hex()}")
+            # op-node adminAPI.PostUnsafePayload's text (op-node/node/api.go)
+            raise RpcError(SERVER_ERROR, f"payload has bad block hash: 0x{envelope.block_hash.hex()}, actual block "
+                                         f"hash is: 0x{actual.hex()}")
         self._node.driver.submit_unsafe(envelope)
