@@ -33,7 +33,7 @@ async def test_blobs_come_back_verified_and_in_order(l1_chain, shim):
         assert [decode_blob(b) for b in blobs] == [d for _, _, d in reversed(l1_chain.blobs)]
         assert await beacon.get_blobs(ref, []) == []
         assert beacon.stats.calls["beacon_blobs"] == 1 and beacon.stats.calls["beacon_blob_sidecars"] == 0
-    assert metrics.sample("op_node_default_rpc_client_requests_total", {"method": "beacon_blobs"}) == 1
+    assert metrics.sample("op_node_default_rpc_client_requests_total", {"rpc": "beacon", "method": "beacon_blobs"}) == 1
 
 
 async def test_the_slot_comes_from_the_l1_timestamp(l1_chain, shim):

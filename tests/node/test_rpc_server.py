@@ -168,11 +168,11 @@ async def test_rpc_server_metrics(nursery, client):
         await c.rpc("optimism_syncStatus")
     await c.rpc("optimism_outputAtBlock", "nope")  # counted: the method exists
     await c.rpc("made_up_method")  # not counted: garbage must not grow the label set
-    assert metrics.sample("op_node_default_rpc_server_requests_total", {"method": "optimism_syncStatus"}) == 3
-    assert metrics.sample("op_node_default_rpc_server_requests_total", {"method": "optimism_outputAtBlock"}) == 1
-    assert metrics.sample("op_node_default_rpc_server_requests_total", {"method": "made_up_method"}) is None
+    assert metrics.sample("op_node_default_rpc_server_requests_total", {"rpc": "main", "method": "optimism_syncStatus"}) == 3
+    assert metrics.sample("op_node_default_rpc_server_requests_total", {"rpc": "main", "method": "optimism_outputAtBlock"}) == 1
+    assert metrics.sample("op_node_default_rpc_server_requests_total", {"rpc": "main", "method": "made_up_method"}) is None
     assert metrics.sample("op_node_default_rpc_server_request_duration_seconds_count",
-                          {"method": "optimism_syncStatus"}) == 3
+                          {"rpc": "main", "method": "optimism_syncStatus"}) == 3
 
 
 async def test_port_in_use_is_a_clear_error(nursery, client):

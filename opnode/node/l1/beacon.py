@@ -255,7 +255,7 @@ class BeaconClient:
                 elapsed = trio.current_time() - start
                 self.stats.seconds[label] += elapsed
                 if self.metrics is not None:
-                    self.metrics.record_rpc_client(label, elapsed, error)
+                    self.metrics.record_rpc_client("beacon", label, elapsed, error)
 
 
 class _Transient(Exception):

@@ -98,7 +98,7 @@ async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[byt
 class RPCServer:
     """Serves ``methods`` on ``cfg.addr:cfg.port`` inside the caller's nursery: ``port = await nursery.start(
     server.run)``; cancelled with the nursery. ``metrics`` (a :class:`~opnode.node.metrics.Metrics`) records
-    ``rpc_server_requests_total{method}`` and ``rpc_server_request_duration_seconds{method}``."""
+    ``rpc_server_requests_total{rpc="main",method}`` and ``rpc_server_request_duration_seconds{rpc,method}``."""
 
     def __init__(self, cfg: RPCConfig, methods: dict[str, Method], *, version: str, metrics=None,
                  limits: Limits = Limits()):

@@ -153,7 +153,8 @@ class OpNode:
             if c.beacon.url:
                 beacon = BeaconClient(c.beacon, metrics=self.metrics)
                 stack.push_async_callback(beacon.aclose)
-            engine = EngineClient(c.l2.url, c.l2.jwt_secret, self.cfg, timeout=c.l2.rpc_timeout)
+            engine = EngineClient(c.l2.url, c.l2.jwt_secret, self.cfg, timeout=c.l2.rpc_timeout,
+                                  metrics=self.metrics.rpc_client("engine-api"))
             stack.push_async_callback(engine.aclose)
             self.l2_reader = L2Reader(c.l2.url, jwt_secret=c.l2.jwt_secret, timeout=c.l2.rpc_timeout,
                                       metrics=self.metrics)
@@ -171,7 +172,8 @@ class OpNode:
     async def _run(self, l1: L1Client, beacon, engine: EngineClient, task_status) -> None:
         c = self.config
         light = c.follow_source is not None
-        self.heads = HeadTracker(l1, on_change=lambda name, ref: self._on_l1(name, ref))
+        self.heads = HeadTracker(l1, on_change=lambda name, ref: self._on_l1(name, ref),
+                                 on_reorg=self.metrics.record_l1_reorg)
         self.status = SyncStatusTracker()
         self.ctrl = EngineController(self.cfg, engine)
         self.ctrl.subscribe(self._on_heads)
@@ -191,7 +193,7 @@ class OpNode:
             self.sequencer = Sequencer(self.cfg, self.ctrl, builder, self.driver, l1_confs=c.sequencer.l1_confs,
                                        max_safe_lag=c.sequencer.max_safe_lag, active=not c.sequencer.stopped,
                                        l1_head=lambda: None if self.heads.head is None else self.heads.head.number,
-                                       on_sealed=self._publish)
+                                       on_sealed=self._publish, metrics=self.metrics)
             if c.sequencer.recover:
                 log.warn("sequencer is in recover mode")
                 self.sequencer.recover = True
@@ -202,7 +204,8 @@ class OpNode:
                                        interval=2 * self.cfg.block_time, l1_ref_by_number=l1.block_ref_by_number,
                                        ctrl=self.ctrl, driver=self.driver, status=self.status,
                                        sequencer=c.sequencer.enabled,
-                                       count=self.metrics.record_follow_source)
+                                       count=self.metrics.record_follow_source,
+                                       metrics=self.metrics.rpc_client("follow-source-api"))
             self.driver.hooks.append(self.follow.apply)
         if not c.p2p.disabled:
             self.p2p = await self._make_p2p(l1)

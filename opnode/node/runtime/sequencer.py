@@ -40,7 +40,7 @@ class Sequencer:
     def __init__(self, cfg: RollupConfig, ctrl: EngineController, builder: AttributesBuilder, driver, *,
                  l1_confs: int = 4, max_safe_lag: int = 0, active: bool = True,
                  l1_head: Callable[[], int | None] = lambda: None, clock: Callable[[], float] = time.time,
-                 on_sealed: Callable[[ExecutionPayloadEnvelope], None] | None = None):
+                 on_sealed: Callable[[ExecutionPayloadEnvelope], None] | None = None, metrics=None):
         self.cfg = cfg
         self.ctrl = ctrl
         self.builder = builder
@@ -51,6 +51,7 @@ class Sequencer:
         self.l1_head = l1_head
         self.clock = clock
         self.on_sealed = on_sealed or (lambda env: None)
+        self.metrics = metrics  # opnode.node.metrics.Metrics: op-node's sequencer families
         self.sealed = 0
         self.waiting = False  # past the drift without the next L1 origin
         # --sequencer.recover / admin_setRecoverMode (op-node Sequencer.SetRecoverMode): blocks take no pool
@@ -93,6 +94,8 @@ class Sequencer:
             await self._seal()
         except InvalidPayload as e:
             log.error("engine refused the sequenced block: %s", e)
+            if self.metrics is not None:
+                self.metrics.record_sequencing_error()
         finally:
             self.driver.wake()
 
@@ -122,6 +125,7 @@ class Sequencer:
         return cur if ts < nxt.time else nxt
 
     async def _seal(self) -> None:
+        started = time.monotonic()
         parent = self.ctrl.unsafe
         origin = await self._origin()
         if origin is None:
@@ -133,7 +137,13 @@ class Sequencer:
         attrs = dataclasses.replace(attrs, no_tx_pool=no_tx_pool(self.cfg, origin.time, ts) or self.recover)
         if self.recover:
             log.warning("Sequencing temporarily without user transactions, in recover mode")
+        sealing = time.monotonic()
         env, ref = await self.ctrl.sequence(attrs)
+        if self.metrics is not None:
+            done = time.monotonic()
+            deposits = sum(1 for tx in env.transactions if tx[:1] == b"\x7e")
+            self.metrics.record_sequenced(done - started, done - sealing, self.cfg.block_time, deposits,
+                                          len(env.transactions) - deposits)
         await self.ctrl.sync_forkchoice()
         self.sealed += 1
         self.on_sealed(env)
