@@ -564,7 +564,12 @@ class FlagOption(click.Option):
             extra.append(f"default: {d}")
         if f.envvars:
             extra.append("env: " + ", ".join(f"${e}" for e in f.envvars))
-        text = f.help + (f"  [{'; '.join(extra)}]" if extra else "")
+        text = f.help
+        if f.no_effect and "no effect" not in text.lower():
+            text += " (accepted; no effect)"
+        if f.refuse:
+            text += f" (refused unless left at its default: {f.refuse})"
+        text += f"  [{'; '.join(extra)}]" if extra else ""
         return names, text
 
 
