@@ -77,6 +77,7 @@ class SequencerConfig:
     max_safe_lag: int = 0
     l1_confs: int = 4
     recover: bool = False
+    sealing_duration: float = 0.05  # --sequencer.sealing-duration (<= 0 → 50ms, op-node driver.Config)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +174,9 @@ def node_config_from(kwargs: dict) -> NodeConfig:
             raise _usage("--safedb.path cannot be used with --l2.follow.source: a light node derives no safe heads")
     sequencer = SequencerConfig(enabled=v["sequencer.enabled"], stopped=_sequencer_stopped(v, notices),
                                 max_safe_lag=v["sequencer.max-safe-lag"], l1_confs=v["sequencer.l1-confs"],
-                                recover=v["sequencer.recover"])
+                                recover=v["sequencer.recover"],
+                                sealing_duration=v["sequencer.sealing-duration"] if v["sequencer.sealing-duration"] > 0
+                                else 0.05)
     rpc = RPCConfig(addr=v["rpc.addr"], port=_port(v, "rpc.port"), enable_admin=v["rpc.enable-admin"],
                     admin_state=v["rpc.admin-state"])
     metrics = MetricsConfig(enabled=v["metrics.enabled"], addr=v["metrics.addr"], port=_port(v, "metrics.port"))

@@ -337,8 +337,8 @@ FLAGS: tuple[Flag, ...] = (
     _f("sequencer.recover", "SEQUENCER_RECOVER", BOOL, False, SEQUENCER,
        "Recovery mode: strictly take the next L1 origin and build blocks without transactions from the pool"),
     _f("sequencer.sealing-duration", "SEQUENCER_SEALING_DURATION", DURATION, 0.05, SEQUENCER,
-       "Time allocated to sealing a block before its timestamp (accepted; no effect: opnode seals when the slot "
-       "starts)", no_effect=True),
+       "Time before a block's timestamp at which the sequencer seals it (fetches the payload from the engine); "
+       "0 or less means 50ms"),
     _f("finality.lookback", "FINALITY_LOOKBACK", UINT, 0, ROLLUP,
        "Number of L1 blocks of safe-head records kept for finality; 0 uses the default (4 epochs + 1)"),
     _f("finality.delay", "FINALITY_DELAY", UINT, 0, ROLLUP,

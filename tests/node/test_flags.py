@@ -412,3 +412,10 @@ def test_op_node_command_lines_run_the_node_without_a_subcommand(capsys, monkeyp
     assert route([]) == [] and route(["--help"]) == ["--help"] and route(["replay", "run", "x"])[0] == "replay"
     monkeypatch.setenv("OP_NODE_L1_ETH_RPC", "http://l1")
     assert route([]) == ["node"]
+
+
+def test_sealing_duration_of_zero_or_less_is_50ms(files):
+    """op-node flags.go SequencerSealingDurationFlag: "If this is <= 0 it is automatically adjusted to 50ms"."""
+    assert parse(base(files)).sequencer.sealing_duration == 0.05
+    assert parse(base(files) + ["--sequencer.sealing-duration=0s"]).sequencer.sealing_duration == 0.05
+    assert parse(base(files) + ["--sequencer.sealing-duration=200ms"]).sequencer.sealing_duration == 0.2

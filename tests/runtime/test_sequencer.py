@@ -131,3 +131,18 @@ async def test_recover_mode_builds_blocks_without_pool_transactions(nursery):
     seq.recover = False
     await _advance(node, seq, clock, 2)
     assert node.ctrl.unsafe.number == recovered + 1 and await user_txs(recovered + 1, recovered + 1) == 1
+
+
+async def test_sealing_duration_seals_that_long_before_the_block_timestamp(nursery):
+    """--sequencer.sealing-duration (op-node flags.go, default 50ms): the payload is fetched that long before the
+    block's timestamp, which stays the slot's."""
+    w, node, seq, clock, _ = await _setup(nursery, {Fork.HOLOCENE: 0}, sealing_duration=0.5)
+    w.l1.mine()
+    genesis = w.cfg.genesis.l2_time
+    assert seq.seconds_until_next() == w.cfg.block_time - 0.5
+    clock.t = genesis + w.cfg.block_time - 0.5
+    with trio.fail_after(10):
+        while seq.sealed == 0:
+            node.driver.wake()
+            await trio.sleep(0.005)
+    assert node.ctrl.unsafe.number == 1 and node.ctrl.unsafe.time == genesis + w.cfg.block_time

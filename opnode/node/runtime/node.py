@@ -193,7 +193,8 @@ class OpNode:
             self.sequencer = Sequencer(self.cfg, self.ctrl, builder, self.driver, l1_confs=c.sequencer.l1_confs,
                                        max_safe_lag=c.sequencer.max_safe_lag, active=not c.sequencer.stopped,
                                        l1_head=lambda: None if self.heads.head is None else self.heads.head.number,
-                                       on_sealed=self._publish, metrics=self.metrics)
+                                       on_sealed=self._publish, metrics=self.metrics,
+                                       sealing_duration=c.sequencer.sealing_duration)
             if c.sequencer.recover:
                 log.warn("sequencer is in recover mode")
                 self.sequencer.recover = True

@@ -40,7 +40,8 @@ class Sequencer:
     def __init__(self, cfg: RollupConfig, ctrl: EngineController, builder: AttributesBuilder, driver, *,
                  l1_confs: int = 4, max_safe_lag: int = 0, active: bool = True,
                  l1_head: Callable[[], int | None] = lambda: None, clock: Callable[[], float] = time.time,
-                 on_sealed: Callable[[ExecutionPayloadEnvelope], None] | None = None, metrics=None):
+                 on_sealed: Callable[[ExecutionPayloadEnvelope], None] | None = None, metrics=None,
+                 sealing_duration: float = 0.0):
         self.cfg = cfg
         self.ctrl = ctrl
         self.builder = builder
@@ -52,6 +53,9 @@ class Sequencer:
         self.clock = clock
         self.on_sealed = on_sealed or (lambda env: None)
         self.metrics = metrics  # opnode.node.metrics.Metrics: op-node's sequencer families
+        # --sequencer.sealing-duration: seal this long before the block's timestamp (op-node fetches the payload
+        # from the engine that much earlier; flags.go SequencerSealingDurationFlag)
+        self.sealing_duration = sealing_duration
         self.sealed = 0
         self.waiting = False  # past the drift without the next L1 origin
         # --sequencer.recover / admin_setRecoverMode (op-node Sequencer.SetRecoverMode): blocks take no pool
@@ -77,7 +81,7 @@ class Sequencer:
         return self.ctrl.unsafe.hash
 
     def seconds_until_next(self) -> float:
-        return self.ctrl.unsafe.time + self.cfg.block_time - self.clock()
+        return self.ctrl.unsafe.time + self.cfg.block_time - self.sealing_duration - self.clock()
 
     # -------------------------------------------------------------------------------------------- building
 
