@@ -110,11 +110,14 @@ class ForkchoiceResult:
 
 class EngineClient:
     def __init__(self, url: str, secret: bytes, cfg: RollupConfig, *, timeout: float = 10.0,
-                 transport: httpx.AsyncBaseTransport | None = None):
+                 transport: httpx.AsyncBaseTransport | None = None, metrics=None):
+        """``metrics``: a :class:`opnode.jsonrpc.client.MetricsSink` for every Engine API call (the node passes
+        its ``engine-api`` recorder, so op-node's Engine API dashboard panels fill)."""
         self.url = url
         self.secret = secret
         self.cfg = cfg
-        self.rpc = RpcClient(url, timeout=timeout, retry=NO_RETRY, jwt_secret=secret, transport=transport)
+        self.rpc = RpcClient(url, timeout=timeout, retry=NO_RETRY, jwt_secret=secret, transport=transport,
+                             metrics=metrics)
 
     async def aclose(self) -> None:
         await self.rpc.aclose()

@@ -48,6 +48,7 @@ class P2PConfig:
     mesh_d_lo: int = 6
     mesh_d_hi: int = 12
     flood_publish: bool = False
+    gossip_timestamp_threshold: float = 60.0  # --p2p.gossip.timestamp.threshold: older blocks are REJECTed
     static_redial_seconds: float = 60.0  # op-node monitorStaticPeers ticks every minute
     # op-node settings kept as given (so the node's configuration is complete) that the gossip service does not
     # act on: scoring and banning, discv5 (UDP, NAT, netrestrict), stores, req-resp sync, transport tuning
@@ -112,6 +113,9 @@ class P2PConfig:
             if v.get(name) is not None:
                 out[key] = _int(v[name], name)
         out["flood_publish"] = _bool(v.get("p2p.gossip.mesh.floodpublish", False))
+        if v.get("p2p.gossip.timestamp.threshold") is not None:
+            out["gossip_timestamp_threshold"] = _seconds(v["p2p.gossip.timestamp.threshold"],
+                                                         "p2p.gossip.timestamp.threshold")
         if v.get("p2p.peers.grace") is not None:
             out["peers_grace"] = _seconds(v["p2p.peers.grace"], "p2p.peers.grace")
         if v.get("p2p.sequencer.key"):

@@ -16,6 +16,9 @@ class GossipMetrics(Protocol):
     def set_peer_count(self, count: int) -> None:
         """Connected peers."""
 
+    def set_stream_count(self, count: int) -> None:
+        """Open libp2p streams (op-node ``p2p_stream_count``)."""
+
 
 class NoMetrics:
     def record_gossip_event(self, event: str) -> None:
@@ -25,4 +28,7 @@ class NoMetrics:
         pass
 
     def set_peer_count(self, count: int) -> None:
+        pass
+
+    def set_stream_count(self, count: int) -> None:
         pass

@@ -96,11 +96,13 @@ class GossipService:
         self.metrics = metrics or NoMetrics()
         self._clock = clock
         self._unsafe_signer = unsafe_block_signer
+        self._streams = 0  # open libp2p streams, from the notifee
         self._key = config.priv_raw or load_or_create_node_key(config.priv_path)
         self.key_pair = key_pair(self._key)
         self.peer_id = ID.from_pubkey(self.key_pair.public_key)
         self.topics = all_blocks_topics(self.chain_id)
-        self.validator = BlockValidator(rollup, lambda: self._unsafe_signer, clock)
+        self.validator = BlockValidator(rollup, lambda: self._unsafe_signer, clock,
+                                        max_past_seconds=config.gossip_timestamp_threshold)
         self._validate = guarded(self._validate_message)
         send, self.payloads = trio.open_memory_channel[GossipedPayload](PAYLOAD_QUEUE)
         self._payload_send = send
@@ -362,6 +364,10 @@ class GossipService:
             return
         self.metrics.set_peer_count(len(self.connected_peers()))
 
+    def _streams_changed(self, delta: int) -> None:
+        self._streams = max(0, self._streams + delta)
+        self.metrics.set_stream_count(self._streams)
+
     def _peer_disconnected(self, peer: ID) -> None:
         self.metrics.set_peer_count(len(self.connected_peers()))
 
@@ -435,10 +441,10 @@ class _Notifee(INotifee):
         self.service._peer_disconnected(conn.muxed_conn.peer_id)
 
     async def opened_stream(self, network: INetwork, stream: INetStream) -> None:
-        pass
+        self.service._streams_changed(+1)
 
     async def closed_stream(self, network: INetwork, stream: INetStream) -> None:
-        pass
+        self.service._streams_changed(-1)
 
     async def listen(self, network: INetwork, multiaddr) -> None:
         pass

@@ -9,7 +9,7 @@ The outcome differs only for messages that fail two checks at once.
 2. IGNORE when no unsafe block signer is known; REJECT when the signature does not recover or recovers another
    address (the signer is the SystemConfig's current unsafe block signer, read when validating).
 3. REJECT: the payload (V1/V2) or envelope (V3/V4) does not decode as SSZ of the topic's version.
-4. REJECT: ``timestamp < now - 60`` or ``timestamp > now + 5`` (whole seconds, op-node rounds down).
+4. REJECT: ``timestamp < now - 60`` (60: ``--p2p.gossip.timestamp.threshold``) or ``timestamp > now + 5`` (whole seconds, op-node rounds down).
 5. REJECT: the recomputed block hash differs (:mod:`p2p.block_hash`).
 6. REJECT: version fields: withdrawals on V1; missing or non-empty withdrawals on V2+; blob fields on V1/V2;
    on V3+ a missing or (before Jovian) non-zero ``blobGasUsed``, a missing or non-zero ``excessBlobGas``, a
@@ -104,8 +104,9 @@ class BlockValidator:
     """
 
     def __init__(self, cfg: RollupConfig, unsafe_signer: Callable[[], bytes | None],
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, max_past_seconds: float = MAX_PAST_SECONDS):
         self.cfg = cfg
+        self.max_past_seconds = max_past_seconds  # --p2p.gossip.timestamp.threshold (op-node p2p_flags.go)
         self.chain_id = cfg.l2_chain_id
         self._unsafe_signer = unsafe_signer
         self._clock = clock
@@ -136,8 +137,9 @@ class BlockValidator:
 
         p = env.payload
         now = int(self._clock())
-        if p.timestamp < now - MAX_PAST_SECONDS:
-            return _reject(Reason.TOO_OLD, f"timestamp {p.timestamp} is more than {MAX_PAST_SECONDS}s before {now}")
+        if p.timestamp < now - self.max_past_seconds:
+            return _reject(Reason.TOO_OLD, f"timestamp {p.timestamp} is more than {self.max_past_seconds:g}s before "
+                                           f"{now}")
         if p.timestamp > now + MAX_FUTURE_SECONDS:
             return _reject(Reason.TOO_NEW, f"timestamp {p.timestamp} is more than {MAX_FUTURE_SECONDS}s after {now}")
         actual = compute_block_hash(env, version)

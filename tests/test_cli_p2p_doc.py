@@ -8,7 +8,6 @@ import pytest
 from coincurve import PrivateKey
 from libp2p.crypto.secp256k1 import create_new_key_pair
 from libp2p.peer.id import ID
-from prometheus_client import generate_latest
 
 from opnode.cli import main
 from opnode.node.flags import FLAGS
@@ -47,7 +46,7 @@ def test_bad_keys_are_one_line_errors(monkeypatch, capsys, argv, stdin, message)
 def test_doc_metrics_lists_what_the_node_exports(monkeypatch, capsys):
     code, out, _ = _run(monkeypatch, capsys, ["doc", "metrics", "--format", "json"])
     docs = json.loads(out)
-    exposition = generate_latest(Metrics().registry).decode()
+    exposition = Metrics().exposition().decode()
     typed = {line.split()[2] for line in exposition.splitlines() if line.startswith("# TYPE ")}
     assert code == 0 and len(docs) > 30
     for d in docs:  # every documented name is exported (a counter as name_total, its family name in # TYPE)
@@ -62,4 +61,6 @@ def test_doc_flags_lists_every_flag_with_its_environment_variables(monkeypatch, 
     docs = json.loads(out)
     assert code == 0 and [d["name"] for d in docs] == [f"--{f.name}" for f in FLAGS]
     assert all(e.startswith("OP_NODE_") for d in docs for e in d["env"])
-    assert {d["status"] for d in docs} <= {"implemented", "no effect"}
+    assert {d["status"] for d in docs} == {"implemented", "no-op", "refused"}
+    refused = {d["name"] for d in docs if d["status"] == "refused"}
+    assert {"--altda.enabled", "--conductor.enabled", "--signer.endpoint"} <= refused

@@ -81,6 +81,7 @@ class _FakeNode:
     safedb = None
     p2p = None
     fetch_withdrawal_root_from_state = False
+    dependency_set = None
 
     def sync_status(self):
         return _STATUS
@@ -100,6 +101,15 @@ class _FakeNode:
 
     async def post_unsafe_payload(self, envelope):
         return None
+
+    async def set_recover_mode(self, mode):
+        return None
+
+    async def override_leader(self):
+        return None
+
+    async def conductor_enabled(self):
+        return False
 
 
 async def _echo(*params):

@@ -1,6 +1,7 @@
 """``opnode doc metrics|flags``: what the node exports and accepts, as op-node's ``doc metrics`` documents its
 metrics (op-node/cmd/doc/cmd.go: a markdown table Metric | Description | Labels | Type, or JSON with
-``--format json``); ``doc flags`` does the same for the node's flags and their ``OP_NODE_*`` variables."""
+``--format json``); ``doc flags`` does the same for the node's flags and their ``OP_NODE_*`` variables, with each
+flag's status (``implemented``, ``no-op``: accepted and warned about, ``refused`` unless left at its default)."""
 
 from __future__ import annotations
 
@@ -21,18 +22,17 @@ def _markdown(header: list[str], rows: list[list[str]]) -> str:
 def metrics_document() -> list[dict]:
     """Every metric of a fresh node registry as its text exposition names it, with help, labels and type (op-node
     ``Metrics.Document``)."""
-    from prometheus_client import generate_latest
-
     from opnode.node.metrics import Metrics
 
-    registry = Metrics().registry
+    metrics = Metrics()
+    registry = metrics.registry
     labels: dict[str, list[str]] = {}
     for collector in list(registry._collector_to_names):  # prometheus_client keeps no public list of collectors
         names = list(getattr(collector, "_labelnames", None) or getattr(collector, "labelnames", ()))
         for family in collector.collect():
             labels[family.name] = names
     helps, out = {}, []
-    for line in generate_latest(registry).decode().splitlines():
+    for line in metrics.exposition().decode().splitlines():
         if line.startswith("# HELP "):
             name, _, text = line[7:].partition(" ")
             helps[name] = text
@@ -68,11 +68,12 @@ def doc_flags(fmt: str):
 
     docs = [{"name": f"--{f.name}", "aliases": [f"--{a}" for a in f.aliases], "env": list(f.envvars),
              "default": f.default_text(), "category": f.category, "usage": f.help,
-             "status": "no effect" if f.no_effect else "implemented"} for f in FLAGS]
+             "status": f.status, **({"refused": f.refuse} if f.refuse else {})} for f in FLAGS]
     if fmt == "json":
         click.echo(json.dumps(docs))
         return
-    click.echo(_markdown(["Flag", "Environment", "Default", "Category", "Usage"],
+    click.echo(_markdown(["Flag", "Environment", "Default", "Category", "Status", "Usage"],
                          [[", ".join([d["name"], *d["aliases"]]), ", ".join(d["env"]), d["default"] or "",
-                           d["category"], d["usage"] + (" (accepted, no effect)" if d["status"] == "no effect" else "")]
+                           d["category"], d["status"], d["usage"] + (f" (refused unless {d['default'] or 'unset'}: "
+                                                                    f"{d['refused']})" if "refused" in d else "")]
                           for d in docs]))

@@ -7,7 +7,7 @@ import click
 
 from opnode.node.config import node_config_from
 from opnode.node.flags import NodeCommand, node_options
-from opnode.node.logs import setup_logging
+from opnode.node.logs import get_logger, setup_logging
 
 
 @click.command("node", cls=NodeCommand, context_settings={"max_content_width": 120})
@@ -16,6 +16,9 @@ def node_cmd(**kwargs):
     """Run the rollup node (op-node compatible flags; `opnode node --help` lists them by group)."""
     config = node_config_from(kwargs)
     setup_logging(config.log)
+    log = get_logger("opnode")
+    for notice in config.notices:  # accepted-without-effect flags, generated JWT secret, ...: one WARN each
+        log.warn(notice)
     from opnode.node.runtime.node import run_node
 
     sys.exit(run_node(config))

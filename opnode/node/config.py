@@ -9,7 +9,8 @@ Where opnode is stricter than op-node, on purpose:
 - ``--network`` together with ``--rollup.config`` is an error (op-node logs an error and uses the network);
 - ``--safedb.path`` with ``--l2.follow.source`` is an error (a light node derives nothing; op-node's later
   ``ErrSafeDBWithFollowSource``);
-- ``--conductor.enabled`` is refused (no op-conductor support).
+- the flags of :attr:`opnode.node.flags.Flag.refuse` are refused with any value but their default
+  (``--conductor.enabled=true``, ``--altda.enabled=true``, ``--signer.endpoint``, ``--p2p.netrestrict``, …).
 
 Wiring (``opnode node``)::
 
@@ -35,6 +36,7 @@ from derivation.protocol.errors import ParseError
 from derivation.protocol.l1_chain_config import BUILTIN as BUILTIN_L1_CHAIN_CONFIGS
 from derivation.protocol.l1_chain_config import L1ChainConfig
 from derivation.protocol.rollup_config import Fork, RollupConfig
+from opnode.node.admin_state import AdminState, AdminStateError
 from opnode.node.flags import BY_NAME, FLAGS, REQUIRED, flag_label
 from opnode.node.l1.config import BeaconConfig, L1Config
 from opnode.node.logs import LogConfig
@@ -75,6 +77,7 @@ class SequencerConfig:
     max_safe_lag: int = 0
     l1_confs: int = 4
     recover: bool = False
+    sealing_duration: float = 0.05  # --sequencer.sealing-duration (<= 0 → 50ms, op-node driver.Config)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,7 @@ class NodeConfig:
     safedb_path: str = ""  # --safedb.path; "" disables the safe-head DB
     runtime_config_reload_interval: float = 600.0  # --l1.runtime-config-reload-interval
     fetch_withdrawal_root_from_state: bool = False
+    finality_lookback: int = 0  # --finality.lookback; 0: engine.finality.FINALITY_LOOKBACK
     notices: tuple[str, ...] = ()  # things to log once at start (deprecated flags, generated JWT secret, …)
 
 
@@ -144,10 +148,10 @@ def node_config_from(kwargs: dict) -> NodeConfig:
         if not v.given(name):
             raise _usage(f"flag {flag_label(name)} is required")
     for f in FLAGS:
+        if f.refuse and v.given(f.name) and v[f.name] not in (f.default, False, "", (), None):
+            raise _usage(f"--{f.name}: {f.refuse}")
         if f.no_effect and v.given(f.name):
             notices.append(f"--{f.name} is accepted for compatibility and has no effect")
-    if v.given("conductor.enabled") and v["conductor.enabled"]:
-        raise _usage("--conductor.enabled: op-conductor is not supported by opnode")
 
     rollup = _rollup_config(v)
     l1_chain = _l1_chain_config(v, rollup, notices)
@@ -168,9 +172,11 @@ def node_config_from(kwargs: dict) -> NodeConfig:
         follow = FollowSourceConfig(v["l2.follow.source"], _positive(v, "l2.follow.source.rpc-timeout"))
         if v["safedb.path"]:
             raise _usage("--safedb.path cannot be used with --l2.follow.source: a light node derives no safe heads")
-    sequencer = SequencerConfig(enabled=v["sequencer.enabled"], stopped=v["sequencer.stopped"],
+    sequencer = SequencerConfig(enabled=v["sequencer.enabled"], stopped=_sequencer_stopped(v, notices),
                                 max_safe_lag=v["sequencer.max-safe-lag"], l1_confs=v["sequencer.l1-confs"],
-                                recover=v["sequencer.recover"])
+                                recover=v["sequencer.recover"],
+                                sealing_duration=v["sequencer.sealing-duration"] if v["sequencer.sealing-duration"] > 0
+                                else 0.05)
     rpc = RPCConfig(addr=v["rpc.addr"], port=_port(v, "rpc.port"), enable_admin=v["rpc.enable-admin"],
                     admin_state=v["rpc.admin-state"])
     metrics = MetricsConfig(enabled=v["metrics.enabled"], addr=v["metrics.addr"], port=_port(v, "metrics.port"))
@@ -182,7 +188,26 @@ def node_config_from(kwargs: dict) -> NodeConfig:
         sync=sync, follow_source=follow, sequencer=sequencer, rpc=rpc, metrics=metrics, log=log,
         p2p=_p2p_config(v), safedb_path=v["safedb.path"],
         runtime_config_reload_interval=v["l1.runtime-config-reload-interval"],
-        fetch_withdrawal_root_from_state=v["fetch-withdrawal-root-from-state"], notices=tuple(notices))
+        fetch_withdrawal_root_from_state=v["fetch-withdrawal-root-from-state"],
+        finality_lookback=v["finality.lookback"], notices=tuple(notices))
+
+
+def _sequencer_stopped(v: _Values, notices: list[str]) -> bool:
+    """op-node ``Config.LoadPersisted``: a sequencer's state persisted by ``--rpc.admin-state`` wins over
+    ``--sequencer.stopped``."""
+    stopped = v["sequencer.stopped"]
+    if not v["sequencer.enabled"] or not v["rpc.admin-state"]:
+        return stopped
+    try:
+        started = AdminState(v["rpc.admin-state"]).sequencer_started()
+    except AdminStateError as e:
+        raise _usage(f"--rpc.admin-state: {e}") from None
+    if started is None:
+        return stopped
+    if started == stopped:
+        notices.append(f"Overriding sequencer.stopped with persisted state: stopped={str(not started).lower()} "
+                       f"(--rpc.admin-state {v['rpc.admin-state']})")
+    return not started
 
 
 def _rollup_config(v: _Values) -> RollupConfig:
@@ -250,7 +275,8 @@ def _l1_configs(v: _Values) -> tuple[L1Config, BeaconConfig]:
                       epoch_poll_interval=v["l1.epoch-poll-interval"], cache_size=v["l1.cache-size"],
                       verifier_l1_confs=v["verifier.l1-confs"])
         beacon = BeaconConfig(url=v["l1.beacon"], fallbacks=v["l1.beacon-fallbacks"], header=v["l1.beacon-header"],
-                              ignore=v["l1.beacon.ignore"], fetch_all_sidecars=v["l1.beacon.fetch-all-sidecars"])
+                              ignore=v["l1.beacon.ignore"], fetch_all_sidecars=v["l1.beacon.fetch-all-sidecars"],
+                              slot_duration_override=v["l1.beacon.slot-duration-override"])
         beacon.header_pair()
     except ValueError as e:
         raise _usage(str(e)) from None
@@ -276,7 +302,7 @@ def _sync_config(v: _Values, notices: list[str]) -> SyncConfig:
 P2P_FLAGS = ("p2p.disable", "p2p.listen.ip", "p2p.listen.tcp", "p2p.advertise.ip", "p2p.advertise.tcp", "p2p.static",
              "p2p.bootnodes", "p2p.no-discovery", "p2p.priv.path", "p2p.priv.raw", "p2p.peers.lo", "p2p.peers.hi",
              "p2p.peers.grace", "p2p.sequencer.key", "p2p.gossip.mesh.d", "p2p.gossip.mesh.lo", "p2p.gossip.mesh.dhi",
-             "p2p.gossip.mesh.floodpublish", *KEPT)
+             "p2p.gossip.mesh.floodpublish", "p2p.gossip.timestamp.threshold", *KEPT)
 
 
 def _p2p_config(v: _Values) -> P2PConfig:

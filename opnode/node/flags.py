@@ -1,7 +1,7 @@
-"""``opnode node`` flags with op-node's names, ``OP_NODE_*`` environment variables and defaults
-(op-node/flags/flags.go, p2p_flags.go, op-service/{flags,log,metrics,oppprof}; 2026 additions: follow source,
-``--rollup.l1-chain-config``, ``--l1.cache-size``, ``--l2.engine-rpc-timeout``, overrides up to Karst/Interop,
-``--interop.dependency-set``).
+"""``opnode node`` flags with op-node's names, ``OP_NODE_*`` environment variables and defaults: every flag the
+op-node binary of 2026 accepts (spec-vectors/op_node_flags.json, read out of okx/optimism@7573e762 (2026-06-30),
+a fork that syncs upstream op-node: op-node/flags/{flags,p2p_flags}.go, op-service/{flags,log,metrics,oppprof,rpc,
+signer,tls}, op-alt-da/cli.go), plus a few op-node removed that old command lines still carry.
 
 Precedence is flag > environment > default, as urfave/cli. Values are parsed as op-node parses them: durations in
 Go syntax (``12s``, ``6m24s``, ``500ms``; a bare ``0``), integers in Go's base-0 syntax (``10``, ``0x10``), booleans
@@ -10,10 +10,13 @@ as ``--flag``, ``--flag=false`` or ``OP_NODE_…=true``; lists comma-separated o
 given" from "given the default" (op-node's ``ctx.IsSet``); the defaults below are applied by
 :func:`opnode.node.config.node_config_from` and shown in ``--help``.
 
-Accepted for compatibility but without effect (a notice is logged when given): op-node's hidden deprecated flags
-(``--snapshotlog.file``, ``--heartbeat.*``, ``--l2.skip-sync-start-check``, ``--beta.extra-networks``,
-``--l2.backup-unsafe-sync-rpc*``, ``--p2p.scoring.peers``, ``--p2p.score.bands``, ``--p2p.scoring.topics``), the
-pprof group, ``--rollup.load-protocol-versions`` and ``--rollup.halt``.
+Every flag has one of three statuses (:attr:`Flag.status`):
+- ``implemented``: the node does what op-node does with it;
+- ``no-op``: accepted so op-node command lines and env files start, without effect; giving it logs one WARN naming
+  it at start;
+- ``refused``: accepted with its default (off/empty) value; any other value is a one-line error (exit 2), because
+  running on while ignoring it would be unsafe (``--altda.enabled=true``, ``--conductor.enabled=true``, a remote
+  signer, ``--p2p.netrestrict``, the interop supervisor RPC).
 """
 
 from __future__ import annotations
@@ -39,8 +42,12 @@ METRICS = "Metrics"
 LOG = "Logging"
 P2P = "Peer-to-peer"
 PPROF = "Profiling (accepted, no effect)"
+SIGNER = "Remote signer (not supported)"
+ALTDA = "Alt-DA (not supported)"
+INTEROP = "Interop supervisor (not supported)"
 DEPRECATED = "Deprecated (accepted, no effect)"
-CATEGORIES = (ROLLUP, L1, BEACON, L2, SYNC, SEQUENCER, FOLLOW, SAFEDB, RPC, METRICS, LOG, P2P, PPROF)
+CATEGORIES = (ROLLUP, L1, BEACON, L2, SYNC, SEQUENCER, FOLLOW, SAFEDB, RPC, METRICS, LOG, P2P, PPROF, SIGNER, ALTDA,
+              INTEROP)
 
 # ------------------------------------------------------------------------------------------------ value types
 
@@ -198,7 +205,12 @@ class Flag:
     help: str
     aliases: tuple[str, ...] = ()
     hidden: bool = False
-    no_effect: bool = False  # accepted for compatibility; giving it logs a notice
+    no_effect: bool = False  # accepted for compatibility; giving it logs one WARN naming it
+    refuse: str = ""  # why a value other than the default is refused (one-line error, exit 2)
+
+    @property
+    def status(self) -> str:
+        return "refused" if self.refuse else "no-op" if self.no_effect else "implemented"
 
     @property
     def dest(self) -> str:
@@ -219,9 +231,10 @@ class Flag:
         return str(d)
 
 
-def _f(name, env, type_, default, category, help_, **kw) -> Flag:
+def _f(name, env, type_, default, category, help_, extra_env=(), **kw) -> Flag:
+    """``extra_env``: variables op-node does not declare (yet) that opnode reads too, after op-node's."""
     env = (env,) if isinstance(env, str) else tuple(env)
-    return Flag(name, env, type_, default, category, help_, **kw)
+    return Flag(name, env + tuple(extra_env), type_, default, category, help_, **kw)
 
 
 SYNC_MODES = ("consensus-layer", "execution-layer")
@@ -245,17 +258,19 @@ FLAGS: tuple[Flag, ...] = (
        "L1 chain config (geth genesis or its config object) for L1 chains without a built-in blob schedule"),
     *(_f(f"override.{fork}", f"OVERRIDE_{fork.upper()}", UINT, None, ROLLUP,
          f"Manually specify the {fork.capitalize()} fork timestamp, overriding the bundled setting",
-         aliases=("override.lagoon",) if fork == "interop" else ()) for fork in OVERRIDE_FORKS),
+         # op-node v1.19.1 renamed Interop to Lagoon (ethereum-optimism/optimism #21105, #21370)
+         aliases=("override.lagoon",) if fork == "interop" else (),
+         extra_env=("OVERRIDE_LAGOON",) if fork == "interop" else ()) for fork in OVERRIDE_FORKS),
     _f("override.pectrablobschedule", "OVERRIDE_PECTRABLOBSCHEDULE", UINT, None, ROLLUP,
        "Manually specify the PectraBlobSchedule fork timestamp, overriding the bundled setting"),
     _f("interop.dependency-set", "INTEROP_DEPENDENCY_SET", TEXT, None, ROLLUP,
        "Interop dependency set, op-node's JSON file; default: the bundled network's (required when Lagoon is "
        "scheduled)"),
-    _f("rollup.halt", "ROLLUP_HALT", Choice(HALT_LEVELS, fold=True), None, ROLLUP,
-       "Halt on incompatible protocol versions of this level (accepted; protocol versions are not tracked)",
+    _f("ignore-missing-pectra-blob-schedule", "IGNORE_MISSING_PECTRA_BLOB_SCHEDULE", BOOL, False, ROLLUP,
+       "Ignore a missing Pectra blob schedule fix (accepted; no effect: the bundled networks carry it)", hidden=True,
        no_effect=True),
-    _f("rollup.load-protocol-versions", "ROLLUP_LOAD_PROTOCOL_VERSIONS", BOOL, False, ROLLUP,
-       "Load protocol versions from L1 (accepted; no effect)", no_effect=True),
+    _f("experimental.sequencer-api", "EXPERIMENTAL_SEQUENCER_API", BOOL, False, ROLLUP,
+       "op-node's experimental test-sequencer RPC (accepted; no effect)", no_effect=True),
     _f("fetch-withdrawal-root-from-state", "FETCH_WITHDRAWAL_ROOT_FROM_STATE", BOOL, False, ROLLUP,
        "Read the message passer storage root with eth_getProof even after Isthmus (optimism_outputAtBlock)"),
     # L1 RPC
@@ -290,19 +305,27 @@ FLAGS: tuple[Flag, ...] = (
        "Start even without a working beacon endpoint"),
     _f("l1.beacon.fetch-all-sidecars", "L1_BEACON_FETCH_ALL_SIDECARS", BOOL, False, BEACON,
        "Fetch all blob sidecars of a block and filter them locally (for buggy beacon nodes)"),
+    _f("l1.beacon.slot-duration-override", "L1_BEACON_SLOT_DURATION_OVERRIDE", UINT, 0, BEACON,
+       "L1 slot duration in seconds; when non-zero, /eth/v1/config/spec is not fetched (devnets without it)"),
     # L2 / engine
     _f("l2", "L2_ENGINE_RPC", TEXT, None, L2,
        "Address of L2 Engine JSON-RPC endpoints to use (engine and eth namespace required); required"),
     _f("l2.jwt-secret", "L2_ENGINE_AUTH", TEXT, None, L2,
        "Path to the JWT secret: 32 bytes, hex encoded; generated if the file is missing or empty; required"),
     _f("l2.enginekind", "L2_ENGINE_KIND", Choice(ENGINE_KINDS, fold=True), "geth", L2,
-       "The kind of engine client: " + ", ".join(ENGINE_KINDS)),
+       "The kind of engine client: " + ", ".join(ENGINE_KINDS) + " (accepted; no effect: opnode's EL sync "
+       "behaves as op-node's for reth and erigon, syncing past a finalized block, whatever the kind)",
+       no_effect=True),
     _f("l2.engine-rpc-timeout", "L2_ENGINE_RPC_TIMEOUT", DURATION, 10.0, L2, "L2 engine client RPC timeout"),
     # sync
     _f("syncmode", "SYNCMODE", Choice(SYNC_MODES), "consensus-layer", SYNC,
        "Blockchain sync mode: consensus-layer or execution-layer"),
     _f("syncmode.req-resp", "SYNCMODE_REQ_RESP", BOOL, False, SYNC,
-       "Fetch missing unsafe blocks from peers by request-response (needs --p2p.sync.req-resp)"),
+       "Fetch missing unsafe blocks from peers by request-response (accepted; no effect: req-resp sync is not "
+       "implemented)", no_effect=True),
+    _f("syncmode.offset-el-safe", "SYNCMODE_OFFSET_EL_SAFE", DURATION, 0.0, SYNC,
+       "After execution-layer sync, put safe and finalized this far behind the synced tip (accepted; no effect: "
+       "opnode's EL sync never marks the synced tip safe)", no_effect=True),
     # sequencer
     _f("sequencer.enabled", "SEQUENCER_ENABLED", BOOL, False, SEQUENCER, "Enable sequencing of new L2 blocks"),
     _f("sequencer.stopped", "SEQUENCER_STOPPED", BOOL, False, SEQUENCER,
@@ -312,9 +335,17 @@ FLAGS: tuple[Flag, ...] = (
     _f("sequencer.l1-confs", "SEQUENCER_L1_CONFS", UINT, 4, SEQUENCER,
        "Number of L1 blocks to keep distance from the L1 head when picking an L1 origin"),
     _f("sequencer.recover", "SEQUENCER_RECOVER", BOOL, False, SEQUENCER,
-       "Recovery mode: build blocks with deposits only and no L1 origin change"),
+       "Recovery mode: strictly take the next L1 origin and build blocks without transactions from the pool"),
+    _f("sequencer.sealing-duration", "SEQUENCER_SEALING_DURATION", DURATION, 0.05, SEQUENCER,
+       "Time before a block's timestamp at which the sequencer seals it (fetches the payload from the engine); "
+       "0 or less means 50ms"),
+    _f("finality.lookback", "FINALITY_LOOKBACK", UINT, 0, ROLLUP,
+       "Number of L1 blocks of safe-head records kept for finality; 0 uses the default (4 epochs + 1)"),
+    _f("finality.delay", "FINALITY_DELAY", UINT, 0, ROLLUP,
+       "L1 blocks between finalization attempts (accepted; no effect: opnode tries on every finalized L1 signal)",
+       no_effect=True),
     _f("conductor.enabled", "CONDUCTOR_ENABLED", BOOL, False, SEQUENCER,
-       "Enable op-conductor (not supported by opnode)"),
+       "Enable op-conductor (not supported by opnode)", refuse="op-conductor is not supported by opnode"),
     _f("conductor.rpc", "CONDUCTOR_RPC", TEXT, "http://127.0.0.1:8547", SEQUENCER,
        "Conductor service RPC endpoint (accepted; no effect)", no_effect=True),
     _f("conductor.rpc-timeout", "CONDUCTOR_RPC_TIMEOUT", DURATION, 1.0, SEQUENCER,
@@ -329,7 +360,9 @@ FLAGS: tuple[Flag, ...] = (
     _f("safedb.path", "SAFEDB_PATH", TEXT, "", SAFEDB,
        "File (or directory) of the safe-head database serving optimism_safeHeadAtL1Block; disabled if not set"),
     # RPC
-    _f("rpc.addr", "RPC_ADDR", TEXT, "127.0.0.1", RPC, "RPC listening address"),
+    # op-node's rpcDefaults: 0.0.0.0 ("TODO(#16487): Switch to 127.0.0.1"), okx/optimism@7573e762 (2026-06-30) and
+    # karlfloersch/optimism@f0b2b80e (2026-04-22) op-node/flags/flags.go
+    _f("rpc.addr", "RPC_ADDR", TEXT, "0.0.0.0", RPC, "RPC listening address"),
     _f("rpc.port", "RPC_PORT", INT, 9545, RPC, "RPC listening port"),
     _f("rpc.enable-admin", "RPC_ENABLE_ADMIN", BOOL, False, RPC, "Enable the admin API"),
     _f("rpc.admin-state", "RPC_ADMIN_STATE", TEXT, "", RPC,
@@ -354,54 +387,120 @@ FLAGS: tuple[Flag, ...] = (
     _f("pprof.type", "PPROF_TYPE", TEXT, "", PPROF, "pprof profile type", no_effect=True),
     # p2p (op-node/flags/p2p_flags.go)
     _f("p2p.disable", "P2P_DISABLE", BOOL, False, P2P, "Completely disable the P2P stack"),
+    _f("p2p.gossip.timestamp.threshold", "P2P_GOSSIP_TIMESTAMP_THRESHOLD", DURATION, 60.0, P2P,
+       "Reject gossiped blocks whose timestamp is older than this"),
     _f("p2p.no-discovery", "P2P_NO_DISCOVERY", BOOL, False, P2P, "Disable Discv5 (node discovery)"),
-    _f("p2p.scoring", "P2P_PEER_SCORING", Choice(("light", "none")), "light", P2P, "Peer scoring: light or none"),
-    _f("p2p.ban.peers", "P2P_PEER_BANNING", BOOL, True, P2P, "Ban peers whose score falls below the threshold"),
-    _f("p2p.ban.threshold", "P2P_PEER_BANNING_THRESHOLD", FLOAT, -100.0, P2P, "Score below which peers are banned"),
-    _f("p2p.ban.duration", "P2P_PEER_BANNING_DURATION", DURATION, 3600.0, P2P, "Duration of a peer ban"),
+    _f("p2p.scoring", "P2P_PEER_SCORING", Choice(("light", "none")), "light", P2P, "Peer scoring: light or none",
+       no_effect=True),
+    _f("p2p.ban.peers", "P2P_PEER_BANNING", BOOL, True, P2P, "Ban peers whose score falls below the threshold",
+       no_effect=True),
+    _f("p2p.ban.threshold", "P2P_PEER_BANNING_THRESHOLD", FLOAT, -100.0, P2P, "Score below which peers are banned",
+       no_effect=True),
+    _f("p2p.ban.duration", "P2P_PEER_BANNING_DURATION", DURATION, 3600.0, P2P, "Duration of a peer ban",
+       no_effect=True),
     _f("p2p.priv.path", "P2P_PRIV_PATH", TEXT, "opnode_p2p_priv.txt", P2P,
        "File holding the hex secp256k1 private key of the P2P identity (created if missing)"),
     _f("p2p.priv.raw", "P2P_PRIV_RAW", TEXT, "", P2P, "The P2P private key as hex (overrides --p2p.priv.path)",
        hidden=True),
     _f("p2p.listen.ip", "P2P_LISTEN_IP", TEXT, "0.0.0.0", P2P, "IP to bind LibP2P and Discv5 to"),
     _f("p2p.listen.tcp", "P2P_LISTEN_TCP_PORT", UINT, 9222, P2P, "TCP port to bind LibP2P to; 0 picks a free port"),
-    _f("p2p.listen.udp", "P2P_LISTEN_UDP_PORT", UINT, 0, P2P, "UDP port to bind Discv5 to; 0 uses the TCP port"),
+    _f("p2p.listen.udp", "P2P_LISTEN_UDP_PORT", UINT, 0, P2P, "UDP port to bind Discv5 to; 0 uses the TCP port",
+       no_effect=True),
     _f("p2p.advertise.ip", "P2P_ADVERTISE_IP", TEXT, "", P2P, "IP to advertise in Discv5"),
     _f("p2p.advertise.tcp", "P2P_ADVERTISE_TCP", UINT, 0, P2P, "TCP port to advertise; 0 uses the listen port"),
-    _f("p2p.advertise.udp", "P2P_ADVERTISE_UDP", UINT, 0, P2P, "UDP port to advertise; 0 uses the listen port"),
+    _f("p2p.advertise.udp", "P2P_ADVERTISE_UDP", UINT, 0, P2P, "UDP port to advertise; 0 uses the listen port",
+       no_effect=True),
     _f("p2p.bootnodes", "P2P_BOOTNODES", LIST, (), P2P, "Comma-separated ENR/enode URLs to bootstrap discovery"),
     _f("p2p.static", "P2P_STATIC", LIST, (), P2P, "Comma-separated multiaddrs of peers to stay connected to"),
-    _f("p2p.netrestrict", "P2P_NETRESTRICT", LIST, (), P2P, "Comma-separated CIDRs peers must be in"),
-    _f("p2p.nat", "P2P_NAT", BOOL, False, P2P, "Use NAT port mapping"),
+    _f("p2p.netrestrict", "P2P_NETRESTRICT", LIST, (), P2P, "Comma-separated CIDRs peers must be in",
+       refuse="peers are not restricted by network yet"),
+    _f("p2p.nat", "P2P_NAT", BOOL, False, P2P, "Use NAT port mapping",
+       no_effect=True),
     _f("p2p.peers.lo", "P2P_PEERS_LO", UINT, 20, P2P, "Low-water mark of peer count"),
     _f("p2p.peers.hi", "P2P_PEERS_HI", UINT, 30, P2P, "High-water mark of peer count"),
     _f("p2p.peers.grace", "P2P_PEERS_GRACE", DURATION, 30.0, P2P, "Grace period of new peers before pruning"),
     _f("p2p.peerstore.path", "P2P_PEERSTORE_PATH", TEXT, "opnode_peerstore_db", P2P,
-       "Peerstore database location; 'memory' keeps it in memory"),
+       "Peerstore database location; 'memory' keeps it in memory",
+       no_effect=True),
     _f("p2p.discovery.path", "P2P_DISCOVERY_PATH", TEXT, "opnode_discovery_db", P2P,
-       "Discovery database location; 'memory' keeps it in memory"),
+       "Discovery database location; 'memory' keeps it in memory",
+       no_effect=True),
     _f("p2p.sequencer.key", "P2P_SEQUENCER_KEY", TEXT, "", P2P, "Hex private key for signing sequenced blocks"),
-    _f("p2p.sync.req-resp", "P2P_SYNC_REQ_RESP", BOOL, True, P2P, "Serve and request blocks by number from peers"),
+    _f("p2p.sync.req-resp", "P2P_SYNC_REQ_RESP", BOOL, True, P2P, "Serve and request blocks by number from peers",
+       no_effect=True),
     _f("p2p.sync.onlyreqtostatic", "P2P_SYNC_ONLYREQTOSTATIC", BOOL, False, P2P,
-       "Send block requests only to static peers"),
+       "Send block requests only to static peers",
+       no_effect=True),
     _f("p2p.gossip.mesh.d", "P2P_GOSSIP_MESH_D", UINT, 8, P2P, "GossipSub topic stable mesh target count",
        hidden=True),
     _f("p2p.gossip.mesh.lo", "P2P_GOSSIP_MESH_DLO", UINT, 6, P2P, "GossipSub topic stable mesh low watermark",
        hidden=True),
     _f("p2p.gossip.mesh.dhi", "P2P_GOSSIP_MESH_DHI", UINT, 12, P2P, "GossipSub topic stable mesh high watermark",
        hidden=True),
-    _f("p2p.gossip.mesh.dlazy", "P2P_GOSSIP_MESH_DLAZY", UINT, 6, P2P, "GossipSub gossip target", hidden=True),
+    _f("p2p.gossip.mesh.dlazy", "P2P_GOSSIP_MESH_DLAZY", UINT, 6, P2P, "GossipSub gossip target", hidden=True,
+       no_effect=True),
     _f("p2p.gossip.mesh.floodpublish", "P2P_GOSSIP_FLOOD_PUBLISH", BOOL, False, P2P,
        "Publish messages to all known peers on the topic", hidden=True),
     _f("p2p.mux", "P2P_MUX", TEXT, "yamux,mplex", P2P, "Stream multiplexers, in order of preference",
-       hidden=True),
-    _f("p2p.security", "P2P_SECURITY", TEXT, "noise", P2P, "Transport security protocols", hidden=True),
-    _f("p2p.useragent", "P2P_AGENT", TEXT, "optimism", P2P, "User agent in the identify protocol", hidden=True),
+       hidden=True,
+       no_effect=True),
+    _f("p2p.security", "P2P_SECURITY", TEXT, "noise", P2P, "Transport security protocols", hidden=True,
+       no_effect=True),
+    _f("p2p.useragent", "P2P_AGENT", TEXT, "optimism", P2P, "User agent in the identify protocol", hidden=True,
+       no_effect=True),
     _f("p2p.timeout.negotiation", "P2P_TIMEOUT_NEGOTIATION", DURATION, 10.0, P2P, "Negotiation timeout",
-       hidden=True),
-    _f("p2p.timeout.accept", "P2P_TIMEOUT_ACCEPT", DURATION, 10.0, P2P, "Accept timeout", hidden=True),
-    _f("p2p.timeout.dial", "P2P_TIMEOUT_DIAL", DURATION, 10.0, P2P, "Dial timeout", hidden=True),
-    _f("p2p.ping", "P2P_PING", BOOL, True, P2P, "Ping peers periodically", hidden=True),
+       hidden=True,
+       no_effect=True),
+    _f("p2p.timeout.accept", "P2P_TIMEOUT_ACCEPT", DURATION, 10.0, P2P, "Accept timeout", hidden=True,
+       no_effect=True),
+    _f("p2p.timeout.dial", "P2P_TIMEOUT_DIAL", DURATION, 10.0, P2P, "Dial timeout", hidden=True,
+       no_effect=True),
+    _f("p2p.ping", "P2P_PING", BOOL, True, P2P, "Ping peers periodically", hidden=True,
+       no_effect=True),
+    # remote signer (op-service/signer, op-service/tls): opnode signs only with --p2p.sequencer.key
+    _f("signer.endpoint", "SIGNER_ENDPOINT", TEXT, "", SIGNER, "Remote signer endpoint (not supported)",
+       refuse="a remote signer is not supported: give the key with --p2p.sequencer.key"),
+    _f("signer.address", "SIGNER_ADDRESS", TEXT, "", SIGNER, "Address the remote signer signs for (accepted; no "
+       "effect)", no_effect=True),
+    _f("signer.header", "SIGNER_HEADER", LIST, (), SIGNER, "Headers sent to the remote signer (accepted; no effect)",
+       no_effect=True),
+    _f("signer.tls.enabled", "SIGNER_TLS_ENABLED", BOOL, True, SIGNER, "TLS to the remote signer (accepted; no "
+       "effect)", no_effect=True),
+    _f("signer.tls.ca", "SIGNER_TLS_CA", TEXT, "tls/ca.crt", SIGNER, "Remote signer TLS CA (accepted; no effect)",
+       no_effect=True),
+    _f("signer.tls.cert", "SIGNER_TLS_CERT", TEXT, "tls/tls.crt", SIGNER, "Remote signer TLS certificate (accepted; "
+       "no effect)", no_effect=True),
+    _f("signer.tls.key", "SIGNER_TLS_KEY", TEXT, "tls/tls.key", SIGNER, "Remote signer TLS key (accepted; no "
+       "effect)", no_effect=True),
+    # alt-DA (op-alt-da/cli.go)
+    _f("altda.enabled", "ALTDA_ENABLED", BOOL, False, ALTDA, "Enable Alt-DA mode (not supported)",
+       refuse="Alt-DA is not supported by opnode: it would derive a different chain"),
+    _f("altda.da-server", "ALTDA_DA_SERVER", TEXT, "", ALTDA, "HTTP address of a DA server (accepted; no effect)",
+       no_effect=True),
+    _f("altda.verify-on-read", "ALTDA_VERIFY_ON_READ", BOOL, True, ALTDA, "Verify input data (accepted; no effect)",
+       no_effect=True),
+    _f("altda.da-service", "ALTDA_DA_SERVICE", BOOL, False, ALTDA, "Use a DA service (accepted; no effect)",
+       no_effect=True),
+    _f("altda.put-timeout", "ALTDA_PUT_TIMEOUT", DURATION, 0.0, ALTDA, "DA put timeout (accepted; no effect)",
+       no_effect=True),
+    _f("altda.get-timeout", "ALTDA_GET_TIMEOUT", DURATION, 0.0, ALTDA, "DA get timeout (accepted; no effect)",
+       no_effect=True),
+    _f("altda.max-concurrent-da-requests", "ALTDA_MAX_CONCURRENT_DA_REQUESTS", UINT, 1, ALTDA,
+       "Maximum concurrent DA requests (accepted; no effect)", no_effect=True),
+    # interop supervisor RPC (op-node/flags/flags.go, experimental)
+    _f("interop.rpc.addr", "INTEROP_RPC_ADDR", TEXT, "", INTEROP, "Supervisor RPC address (not supported)",
+       refuse="the interop supervisor RPC is not supported by opnode"),
+    _f("interop.rpc.port", "INTEROP_RPC_PORT", INT, 9645, INTEROP, "Supervisor RPC port (accepted; no effect)",
+       no_effect=True),
+    _f("interop.jwt-secret", "INTEROP_JWT_SECRET", TEXT, "", INTEROP, "Supervisor RPC JWT secret (accepted; no "
+       "effect)", no_effect=True),
+    # removed from op-node in 2026 (ethereum-optimism/optimism #20311 and earlier); kept so old command lines start
+    _f("rollup.halt", "ROLLUP_HALT", Choice(HALT_LEVELS, fold=True), None, DEPRECATED,
+       "Removed from op-node (protocol versions are not tracked); accepted, no effect", hidden=True, no_effect=True),
+    _f("rollup.load-protocol-versions", "ROLLUP_LOAD_PROTOCOL_VERSIONS", BOOL, False, DEPRECATED,
+       "Removed from op-node; accepted, no effect", hidden=True, no_effect=True),
+    _f("supervisor", "SUPERVISOR", TEXT, None, DEPRECATED, "Removed from op-node; accepted, no effect", hidden=True,
+       no_effect=True),
     # deprecated, hidden, no effect
     _f("snapshotlog.file", "SNAPSHOT_LOG", TEXT, None, DEPRECATED, "Deprecated, no effect", hidden=True,
        no_effect=True),
@@ -465,7 +564,12 @@ class FlagOption(click.Option):
             extra.append(f"default: {d}")
         if f.envvars:
             extra.append("env: " + ", ".join(f"${e}" for e in f.envvars))
-        text = f.help + (f"  [{'; '.join(extra)}]" if extra else "")
+        text = f.help
+        if f.no_effect and "no effect" not in text.lower():
+            text += " (accepted; no effect)"
+        if f.refuse:
+            text += f" (refused unless left at its default: {f.refuse})"
+        text += f"  [{'; '.join(extra)}]" if extra else ""
         return names, text
 
 

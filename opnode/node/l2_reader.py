@@ -34,7 +34,10 @@ class L2Reader:
     def __init__(self, url: str, *, jwt_secret: bytes | None = None, timeout: float = 10.0, metrics=None,
                  transport: httpx.AsyncBaseTransport | None = None):
         self.url = url
-        self.rpc = RpcClient(url, timeout=timeout, retry=NO_RETRY, metrics=metrics, jwt_secret=jwt_secret,
+        # op-node meters the engine's eth namespace with the Engine API's client ("engine-api", l2_el_rpc.go)
+        self.rpc = RpcClient(url, timeout=timeout, retry=NO_RETRY,
+                             metrics=metrics.rpc_client("engine-api") if metrics is not None else None,
+                             jwt_secret=jwt_secret,
                              max_response_bytes=MAX_RESPONSE_BYTES, transport=transport)
 
     async def aclose(self) -> None:

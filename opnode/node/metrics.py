@@ -1,10 +1,12 @@
 """Prometheus metrics under op-node's names, so dashboards and alerts written for op-node work unchanged.
 
 One :class:`Metrics` object owns one CollectorRegistry; components receive it as an argument (tests pass a fresh
-one). Names follow op-node (op-node/metrics/metrics.go, op-service/metrics/{rpc_metrics,caching}.go): namespace
-``op_node_default``; ``rpc_client_*`` for every outgoing JSON-RPC or beacon request (an HTTP batch is one request
-with method ``<batch>``); ``l1_request_seconds{request}`` for the L1 fetcher's calls; ``l1_source_cache_*`` for the
-L1 caches. op-node's cache counters have no ``_total`` suffix; :class:`_ExactCounter` keeps those names exact.
+one). Names follow op-node (op-node/metrics/metrics.go, op-service/metrics/{rpc_metrics,caching}.go at
+okx/optimism@7573e762, 2026-06-30): namespace ``op_node_default``; ``rpc_client_*{rpc,method}`` for every outgoing
+JSON-RPC or beacon request (an HTTP batch is one request with method ``<batch>``), ``rpc`` naming the client as
+op-node's recorders do: ``l1``, ``engine-api`` (Engine API and the engine's eth namespace), ``follow-source-api``,
+plus ``beacon`` (op-node does not meter its beacon client); ``rpc_server_*{rpc="main",method}``;
+``l1_request_seconds{request}`` for the L1 fetcher's calls; ``l1_source_cache_*`` for the L1 caches. op-node's cache counters have no ``_total`` suffix; :class:`_ExactCounter` keeps those names exact.
 The node's own surfaces (``info``, ``up``, ``refs_*{layer,type}``, derivation events, ``rpc_server_*``) and the
 ``/metrics`` server (:meth:`Metrics.serve`, hypercorn in the node's trio nursery) are in the last block of the class.
 """
@@ -89,6 +91,16 @@ class _Event:
         last.set(time.time())
 
 
+class RpcClientMetrics:
+    """One named client's view of :meth:`Metrics.record_rpc_client` (the ``rpc`` label fixed)."""
+
+    def __init__(self, metrics: Metrics, rpc: str):
+        self.metrics, self.rpc = metrics, rpc
+
+    def record_rpc_client(self, method: str, seconds: float, error: str | None) -> None:
+        self.metrics.record_rpc_client(self.rpc, method, seconds, error)
+
+
 class Metrics:
     """The node's metrics registry. Later components add their metrics here."""
 
@@ -96,25 +108,30 @@ class Metrics:
         self.namespace = namespace
         self.registry = registry if registry is not None else CollectorRegistry()
         r, ns = self.registry, namespace
-        self.rpc_client_requests = Counter("rpc_client_requests", "Total RPC requests initiated by the opnode's RPC "
-                                           "client", ["method"], namespace=ns, registry=r)
+        self.rpc_client_requests = Counter("rpc_client_requests", "Total RPC requests initiated", ["rpc", "method"],
+                                           namespace=ns, registry=r)
         self.rpc_client_request_duration = Histogram("rpc_client_request_duration_seconds",
-                                                     "Histogram of RPC client request durations", ["method"],
+                                                     "Histogram of RPC client request durations", ["rpc", "method"],
                                                      namespace=ns, registry=r, buckets=RPC_BUCKETS)
-        self.rpc_client_responses = Counter("rpc_client_responses", "Total RPC request responses received by the "
-                                            "opnode's RPC client", ["method", "error"], namespace=ns, registry=r)
+        self.rpc_client_responses = Counter("rpc_client_responses", "Total RPC request responses received",
+                                            ["rpc", "method", "error"], namespace=ns, registry=r)
         self.l1_request_seconds = Histogram("l1_request_seconds", "Histogram of L1 request time",
                                             ["request"], namespace=ns, registry=r)
         self.l1_source_cache = CacheMetrics(r, ns, "l1_source_cache", "L1 Source cache")
         self._init_node_surfaces()
         self._init_p2p()
 
-    def record_rpc_client(self, method: str, seconds: float, error: str | None) -> None:
-        """One outgoing request and its outcome. ``error`` uses op-node's labels: ``rpc_<code>``, ``http_<status>``,
-        ``<not found>`` or ``<unknown>``; None means success (``<nil>``)."""
-        self.rpc_client_requests.labels(method).inc()
-        self.rpc_client_request_duration.labels(method).observe(seconds)
-        self.rpc_client_responses.labels(method, error or "<nil>").inc()
+    def record_rpc_client(self, rpc: str, method: str, seconds: float, error: str | None) -> None:
+        """One outgoing request of client ``rpc`` and its outcome. ``error`` uses op-node's labels: ``rpc_<code>``,
+        ``http_<status>``, ``<not found>`` or ``<unknown>``; None means success (``<nil>``)."""
+        self.rpc_client_requests.labels(rpc, method).inc()
+        self.rpc_client_request_duration.labels(rpc, method).observe(seconds)
+        self.rpc_client_responses.labels(rpc, method, error or "<nil>").inc()
+
+    def rpc_client(self, rpc: str) -> RpcClientMetrics:
+        """The metrics sink of one JSON-RPC client (:class:`opnode.jsonrpc.client.MetricsSink`), op-node's
+        ``RPCMetrics.NewRecorder(rpc)``."""
+        return RpcClientMetrics(self, rpc)
 
     def record_l1_request(self, request: str, seconds: float) -> None:
         self.l1_request_seconds.labels(request).observe(seconds)
@@ -124,7 +141,16 @@ class Metrics:
         return self.registry.get_sample_value(name, labels or {})
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        """The text format. prometheus_client names a counter family ``<name>_total`` in ``# HELP``/``# TYPE``;
+        op-node's counters without the suffix (:class:`_ExactCounter`) get their own name there, as Go's client
+        writes them, so the metadata names the samples that follow."""
+        text = generate_latest(self.registry)
+        for c in list(self.registry._collector_to_names):
+            if isinstance(c, _ExactCounter):
+                for kind in (b"HELP", b"TYPE"):
+                    text = text.replace(b"# %s %s_total " % (kind, c.name.encode()), b"# %s %s " % (kind,
+                                                                                                 c.name.encode()))
+        return text
 
     # ------------------------------------------------------------------------------------------------------------
     # Node surfaces: info/up, refs, derivation, unsafe payloads, RPC server, and the /metrics server
@@ -168,11 +194,28 @@ class Metrics:
                                                      "of buffered L2 unsafe payloads", namespace=ns, registry=r)
         self.follow_source_requests = Counter("follow_source_requests", "Follow-source polls by result",
                                               ["result"], namespace=ns, registry=r)
-        self.rpc_server_requests = Counter("rpc_server_requests", "Total requests to the RPC server", ["method"],
-                                           namespace=ns, registry=r)
+        self.rpc_server_requests = Counter("rpc_server_requests", "Total requests to the RPC server",
+                                           ["rpc", "method"], namespace=ns, registry=r)
         self.rpc_server_request_duration = Histogram("rpc_server_request_duration_seconds",
-                                                     "Histogram of RPC server request durations", ["method"],
+                                                     "Histogram of RPC server request durations", ["rpc", "method"],
                                                      namespace=ns, registry=r, buckets=RPC_BUCKETS)
+        self.l1_reorg_depth = Histogram("l1_reorg_depth", "Histogram of L1 Reorg Depths", namespace=ns, registry=r,
+                                        buckets=(0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5, 10.5, 20.5, 50.5,
+                                                 100.5))
+        # the sequencer (op-node/metrics/metrics.go; sequencing/sequencer.go records them)
+        self.sequencer_building_diff = Histogram("sequencer_building_diff_seconds", "Histogram of Sequencer building "
+                                                 "time, minus block time", namespace=ns, registry=r,
+                                                 buckets=(-10, -5, -2.5, -1, -.5, -.25, -.1, -0.05, -0.025, -0.01,
+                                                          -0.005, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+        self.sequencer_building_diff_total = Counter("sequencer_building_diff", "Number of sequencer block "
+                                                     "building jobs", namespace=ns, registry=r)
+        self.sequencer_sealing = Histogram("sequencer_sealing_seconds", "Histogram of Sequencer block sealing time",
+                                           namespace=ns, registry=r, buckets=RPC_BUCKETS)
+        self.sequencer_sealing_total = Counter("sequencer_sealing", "Number of sequencer block sealing jobs",
+                                               namespace=ns, registry=r)
+        self.transactions_sequenced = Counter("transactions_sequenced", "Count of total transactions sequenced",
+                                              ["type"], namespace=ns, registry=r)
+        self.sequencing_errors = _Event(r, ns, "sequencing_errors", "sequencing errors")
 
     def record_info(self, version: str) -> None:
         self.info.labels(version).set(1)
@@ -261,8 +304,28 @@ class Metrics:
         self.follow_source_requests.labels(result).inc()
 
     def record_rpc_server_request(self, method: str, seconds: float) -> None:
-        self.rpc_server_requests.labels(method).inc()
-        self.rpc_server_request_duration.labels(method).observe(seconds)
+        """op-node's server recorder is named ``main`` (op-node/node/server.go)."""
+        self.rpc_server_requests.labels("main", method).inc()
+        self.rpc_server_request_duration.labels("main", method).observe(seconds)
+
+    def record_l1_reorg(self, depth: int) -> None:
+        """op-node ``RecordL1ReorgDepth``: how many L1 blocks the head moved back when the L1 chain reorged."""
+        self.l1_reorg_depth.observe(depth)
+
+    def record_sequenced(self, building_seconds: float, sealing_seconds: float, block_time: int, deposits: int,
+                         txs: int) -> None:
+        """One sealed block (op-node ``RecordSequencerBuildingDiffTime``, ``RecordSequencerSealingTime``,
+        ``CountSequencedTxsInBlock``: ``transactions_sequenced_total{type="deposits"|"txns"}``, op-node
+        engine/build_seal.go)."""
+        self.sequencer_building_diff.observe(building_seconds - block_time)
+        self.sequencer_building_diff_total.inc()
+        self.sequencer_sealing.observe(sealing_seconds)
+        self.sequencer_sealing_total.inc()
+        self.transactions_sequenced.labels("deposits").inc(deposits)
+        self.transactions_sequenced.labels("txns").inc(txs)
+
+    def record_sequencing_error(self) -> None:
+        self.sequencing_errors.record()
 
     # ------------------------------------------------------------------------------------------------------------
     # P2P block gossip (op-node/metrics/metrics.go "P2P Metrics"); implements p2p.metrics.GossipMetrics, so the
@@ -272,6 +335,8 @@ class Metrics:
         r, ns = self.registry, self.namespace
         self.p2p_peer_count = Gauge("peer_count", "Count of currently connected p2p peers", namespace=ns,
                                     subsystem="p2p", registry=r)
+        self.p2p_stream_count = Gauge("stream_count", "Count of currently connected p2p streams", namespace=ns,
+                                      subsystem="p2p", registry=r)
         self.p2p_gossip_events = Counter("gossip_events", "Count of gossip events by type", ["type"], namespace=ns,
                                          subsystem="p2p", registry=r)
         # Not in op-node: the block validator's verdicts by reason (op-node only logs them).
@@ -288,6 +353,9 @@ class Metrics:
 
     def set_peer_count(self, count: int) -> None:
         self.p2p_peer_count.set(count)
+
+    def set_stream_count(self, count: int) -> None:
+        self.p2p_stream_count.set(count)
 
     async def serve(self, addr: str, port: int, *, task_status=None) -> None:
         """Serve the exposition on ``http://addr:port/`` (any path, as op-node's promhttp handler) until cancelled.

@@ -60,8 +60,9 @@ def make_world(forks, **overrides):
 
 
 class Node:
-    def __init__(self, w: World, url: str, derive: bool):
-        self.client = EngineClient(url, SECRET, w.cfg)
+    def __init__(self, w: World, url: str, derive: bool, metrics=None):
+        """``metrics``: the engine client's MetricsSink (``Metrics.rpc_client("engine-api")``)."""
+        self.client = EngineClient(url, SECRET, w.cfg, metrics=metrics)
         self.ctrl = EngineController(w.cfg, self.client)
         self.status = SyncStatusTracker()
         self.ctrl.subscribe(self.status.on_l2)

@@ -33,7 +33,7 @@ async def test_blobs_come_back_verified_and_in_order(l1_chain, shim):
         assert [decode_blob(b) for b in blobs] == [d for _, _, d in reversed(l1_chain.blobs)]
         assert await beacon.get_blobs(ref, []) == []
         assert beacon.stats.calls["beacon_blobs"] == 1 and beacon.stats.calls["beacon_blob_sidecars"] == 0
-    assert metrics.sample("op_node_default_rpc_client_requests_total", {"method": "beacon_blobs"}) == 1
+    assert metrics.sample("op_node_default_rpc_client_requests_total", {"rpc": "beacon", "method": "beacon_blobs"}) == 1
 
 
 async def test_the_slot_comes_from_the_l1_timestamp(l1_chain, shim):
@@ -142,3 +142,19 @@ async def test_beacon_header_is_sent_and_ignore_flag(l1_chain, shim, nursery):
         assert await beacon.check() is False
     with pytest.raises(ValueError):
         BeaconConfig(url="x", header="no-colon").header_pair()
+
+
+async def test_slot_duration_override_skips_the_spec_endpoint(l1_chain, shim, nursery):
+    """--l1.beacon.slot-duration-override (op-node #20288): with a non-zero override /eth/v1/config/spec is never
+    asked (it fails here) and the override is the slot length."""
+    proxy = FaultProxy(shim.url)
+    await nursery.start(proxy.serve)
+    spec = proxy.add(Fault(lambda p: p == "/eth/v1/config/spec", "status", times=-1, status=404))
+    genesis = int(l1_chain.anvil.rpc("eth_getBlockByNumber", "0x0", False)["timestamp"], 16)
+    async with BeaconClient(BeaconConfig(url=proxy.url, slot_duration_override=2)) as beacon:
+        assert await beacon.slot_for(genesis + 10) == 5
+    assert spec.hits == 0
+    async with BeaconClient(BeaconConfig(url=proxy.url)) as beacon:  # without it, the failing spec is asked
+        with pytest.raises(Exception, match="404"):
+            await beacon.slot_for(genesis + 10)
+    assert spec.hits > 0

@@ -169,9 +169,9 @@ async def test_metrics_use_op_node_names(l1_chain):
         ref = await client.block_ref_by_number(1)
         await client.receipts_by_hash(ref.hash)
     text = metrics.exposition().decode()
-    assert metrics.sample("op_node_default_rpc_client_requests_total", {"method": "eth_getBlockByNumber"}) >= 1
+    assert metrics.sample("op_node_default_rpc_client_requests_total", {"rpc": "l1", "method": "eth_getBlockByNumber"}) >= 1
     assert metrics.sample("op_node_default_rpc_client_responses_total",
-                          {"method": "eth_getBlockByNumber", "error": "<nil>"}) >= 1
+                          {"rpc": "l1", "method": "eth_getBlockByNumber", "error": "<nil>"}) >= 1
     assert metrics.sample("op_node_default_l1_request_seconds_count", {"request": "L1BlockRefByNumber"}) == 1
     assert metrics.sample("op_node_default_l1_request_seconds_count", {"request": "FetchReceipts"}) == 1
     assert 'op_node_default_l1_source_cache_add{evicted="false",type="headers"}' in text

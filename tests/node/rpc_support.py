@@ -35,8 +35,12 @@ STATUS = SyncStatus(current_l1=l1(95), current_l1_finalized=l1(80), head_l1=l1(1
 class FakeNode:
     """Records admin calls; ``fail`` makes the next hook raise that exception."""
 
-    def __init__(self, rollup_config, *, l2_eth=None, safedb=None, p2p=None, status: SyncStatus = STATUS):
+    def __init__(self, rollup_config, *, l2_eth=None, safedb=None, p2p=None, status: SyncStatus = STATUS,
+                 sequencer: bool = True):
         self.rollup_config = rollup_config
+        self.dependency_set = rollup_config.dependency_set
+        self.sequencer = sequencer
+        self.recover = False
         self.l2_eth = l2_eth
         self.safedb = safedb
         self.p2p = p2p
@@ -78,6 +82,19 @@ class FakeNode:
 
     async def post_unsafe_payload(self, envelope):
         await self._hook("post", envelope)
+
+    async def set_recover_mode(self, mode: bool):
+        await self._hook("recover", mode)
+        self.recover = mode
+
+    async def override_leader(self):
+        await self._hook("override_leader")
+        if not self.sequencer:
+            raise RpcError(SERVER_ERROR, "sequencer is not enabled")
+
+    async def conductor_enabled(self) -> bool:
+        await self._hook("conductor_enabled")
+        return False
 
 
 class Client:

@@ -81,8 +81,10 @@ SPECIAL = {  # flags whose samples need a particular shape: (sample, other sampl
     "p2p.static": (PEER_A, PEER_B), "p2p.bootnodes": (ENODE_A, ENODE_B),
 }
 SKIP = {  # covered by their own tests below
-    "network", "rollup.config", "rollup.l1-chain-config", "l2.jwt-secret", "conductor.enabled", "l2.engine-sync",
+    "network", "rollup.config", "rollup.l1-chain-config", "l2.jwt-secret", "l2.engine-sync",
     "interop.dependency-set",
+    # refused with any value but their default: tests/node/test_flags_op_node.py
+    *(f.name for f in F.FLAGS if f.refuse),
 }
 
 
@@ -151,7 +153,7 @@ def test_defaults_are_op_nodes(files):
     assert (c.l1.rpc_kind, c.l1.max_concurrency, c.l1.rpc_max_batch_size, c.l1.cache_size) == ("standard", 10, 20, 900)
     assert (c.l2.kind, c.l2.rpc_timeout, c.sync.mode, c.follow_source) == ("geth", 10, "consensus-layer", None)
     assert (c.sequencer.l1_confs, c.sequencer.max_safe_lag, c.l1.verifier_l1_confs) == (4, 0, 0)
-    assert (c.rpc.addr, c.rpc.port, c.rpc.enable_admin) == ("127.0.0.1", 9545, False)
+    assert (c.rpc.addr, c.rpc.port, c.rpc.enable_admin) == ("0.0.0.0", 9545, False)
     assert (c.metrics.enabled, c.metrics.addr, c.metrics.port) == (False, "0.0.0.0", 7300)
     assert (c.log.level, c.log.format, c.log.color) == ("info", "text", False)
     assert (c.p2p.listen_tcp, c.p2p.peers_lo, c.p2p.peers_hi, c.p2p.peers_grace, c.p2p.priv_path) == \
@@ -410,3 +412,10 @@ def test_op_node_command_lines_run_the_node_without_a_subcommand(capsys, monkeyp
     assert route([]) == [] and route(["--help"]) == ["--help"] and route(["replay", "run", "x"])[0] == "replay"
     monkeypatch.setenv("OP_NODE_L1_ETH_RPC", "http://l1")
     assert route([]) == ["node"]
+
+
+def test_sealing_duration_of_zero_or_less_is_50ms(files):
+    """op-node flags.go SequencerSealingDurationFlag: "If this is <= 0 it is automatically adjusted to 50ms"."""
+    assert parse(base(files)).sequencer.sealing_duration == 0.05
+    assert parse(base(files) + ["--sequencer.sealing-duration=0s"]).sequencer.sealing_duration == 0.05
+    assert parse(base(files) + ["--sequencer.sealing-duration=200ms"]).sequencer.sealing_duration == 0.2

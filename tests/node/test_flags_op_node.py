@@ -5,6 +5,8 @@ the flag."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from opnode.node import flags as F
@@ -13,41 +15,44 @@ from tests.vectors import load
 
 OP_NODE = load("op_node_flags.json")["flags"]
 
-# Added to op-node after the vector's commit (Oct 2024); names and variables from the shared reference
-# (op-node-interface.md, follow-and-rpc.md §1 and §5), which quotes the later op-node source.
-LATER = {
-    "fetch-withdrawal-root-from-state": ("OP_NODE_FETCH_WITHDRAWAL_ROOT_FROM_STATE",),
-    # op-node/flags/flags.go InteropDependencySet (ethereum-optimism/optimism@b5c39b26, 2026-06-03)
-    "interop.dependency-set": ("OP_NODE_INTEROP_DEPENDENCY_SET",),
-    "l1.cache-size": ("OP_NODE_L1_CACHE_SIZE",),
-    "l2.engine-rpc-timeout": ("OP_NODE_L2_ENGINE_RPC_TIMEOUT",),
-    "l2.follow.source": ("OP_NODE_L2_FOLLOW_SOURCE",),
-    "l2.follow.source.rpc-timeout": ("OP_NODE_L2_FOLLOW_SOURCE_RPC_TIMEOUT",),
-    "override.interop": ("OP_NODE_OVERRIDE_INTEROP",),
-    "override.isthmus": ("OP_NODE_OVERRIDE_ISTHMUS",),
-    "override.jovian": ("OP_NODE_OVERRIDE_JOVIAN",),
-    "override.karst": ("OP_NODE_OVERRIDE_KARST",),
-    "override.pectrablobschedule": ("OP_NODE_OVERRIDE_PECTRABLOBSCHEDULE",),
-    "rollup.l1-chain-config": ("OP_NODE_ROLLUP_L1_CHAIN_CONFIG",),
-    "sequencer.recover": ("OP_NODE_SEQUENCER_RECOVER",),
-    "syncmode.req-resp": ("OP_NODE_SYNCMODE_REQ_RESP",),
-}
-NOT_IMPLEMENTED = {"supervisor"}  # op-node's hidden interop supervisor endpoint (interop is out of scope)
+# Flags op-node removed before 2026 that opnode still accepts (without effect) so older command lines start.
+REMOVED = {"rollup.halt", "rollup.load-protocol-versions", "supervisor"}
+# Names and variables opnode reads beyond op-node's declaration: op-node v1.19.1 renamed Interop to Lagoon
+# (ethereum-optimism/optimism #21105, #21370), later than the vector's commit.
+EXTRA_ALIASES = {"override.interop": ["override.lagoon"]}
+EXTRA_ENV = {"override.interop": ["OP_NODE_OVERRIDE_LAGOON"]}
 SHARED = sorted(set(OP_NODE) & set(F.BY_NAME))
 
 
-def test_every_op_node_flag_is_accepted_and_every_other_flag_is_a_later_op_node_flag():
-    assert set(OP_NODE) - set(F.BY_NAME) == NOT_IMPLEMENTED
-    assert set(F.BY_NAME) - set(OP_NODE) == set(LATER)
-    for name, env in LATER.items():
-        assert F.BY_NAME[name].envvars == env, name
+def test_every_op_node_flag_is_accepted_and_every_other_flag_is_one_op_node_removed():
+    assert set(OP_NODE) - set(F.BY_NAME) == set()
+    assert set(F.BY_NAME) - set(OP_NODE) == REMOVED
+    assert all(F.BY_NAME[n].no_effect for n in REMOVED)
+
+
+def test_the_vector_is_op_nodes_2026_surface():
+    """The vector is the 2026 one (offset-el-safe of #19972, slot-duration-override of #20288), with op-node's
+    rpcDefaults (0.0.0.0) and without what #20311 removed."""
+    assert {"syncmode.offset-el-safe", "l1.beacon.slot-duration-override", "sequencer.sealing-duration",
+            "finality.lookback", "p2p.gossip.timestamp.threshold", "signer.endpoint", "altda.enabled"} <= set(OP_NODE)
+    assert OP_NODE["rpc.addr"]["default"] == "0.0.0.0" and F.BY_NAME["rpc.addr"].default == "0.0.0.0"
+    assert not REMOVED & set(OP_NODE)
+
+
+def test_every_flag_has_one_of_the_three_statuses():
+    statuses = {f.name: f.status for f in F.FLAGS}
+    assert set(statuses.values()) <= {"implemented", "no-op", "refused"}
+    for f in F.FLAGS:
+        assert not (f.no_effect and f.refuse), f.name
+        if f.refuse:
+            assert f.default in (False, "", (), None), f"{f.name}: its default must be the accepted value"
 
 
 @pytest.mark.parametrize("name", SHARED)
 def test_names_variables_aliases_and_visibility_are_op_nodes(name):
     ours, theirs = F.BY_NAME[name], OP_NODE[name]
-    assert list(ours.envvars) == theirs["env"]
-    assert list(ours.aliases) == theirs["aliases"]
+    assert list(ours.envvars) == theirs["env"] + EXTRA_ENV.get(name, [])
+    assert list(ours.aliases) == theirs["aliases"] + EXTRA_ALIASES.get(name, [])
     assert ours.hidden == theirs["hidden"]
 
 
@@ -65,6 +70,8 @@ def test_literal_defaults_are_op_nodes(name):
 
 # Flags whose samples need context the generic test supplies, or whose value is checked by their own tests.
 ENV_CASES = [n for n in SHARED if n not in SKIP and OP_NODE[n]["env"]]
+REFUSED = [f for f in F.FLAGS if f.refuse]
+NO_OP = [f for f in F.FLAGS if f.no_effect]
 
 
 @pytest.mark.parametrize("name", ENV_CASES)
@@ -109,3 +116,68 @@ def test_rollup_config_env_and_the_engine_sync_variable(files):  # noqa: F811
     # op-node's deprecated --l2.engine-sync reads OP_NODE_L2_ENGINE_SYNC_ENABLED
     c = parse(base(files), env={"OP_NODE_L2_ENGINE_SYNC_ENABLED": "true"})
     assert c.sync.el_sync
+
+
+# ------------------------------------------------------------------ statuses through the real CLI (`opnode …`)
+
+
+@pytest.fixture
+def no_node(monkeypatch):
+    """`opnode` parses, builds the config and logs its start-up notices; the node itself is not started."""
+    import opnode.node.runtime.node as runtime
+
+    started = []
+    monkeypatch.setattr(runtime, "run_node", lambda cfg: started.append(cfg) or 0)
+    return started
+
+
+def _opnode(argv, capsys) -> tuple[int, list[str]]:
+    from opnode.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    return e.value.code, [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+
+
+REFUSED_SAMPLES = {"p2p.netrestrict": "10.0.0.0/8", "signer.endpoint": "http://signer:8080",
+                   "interop.rpc.addr": "0.0.0.0"}
+
+
+@pytest.mark.parametrize("f", REFUSED, ids=lambda f: f.name)
+def test_a_refused_flag_is_one_line_and_exit_2_and_its_default_starts(files, no_node, capsys, f):  # noqa: F811
+    value = REFUSED_SAMPLES.get(f.name, "true")
+    code, err = _opnode(base(files) + [f"--{f.name}={value}"], capsys)
+    assert code == 2 and len(err) == 1 and err[0].startswith("opnode: error: ") and f"--{f.name}" in err[0], err
+    assert not no_node
+    env = f.envvars[0]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(env, value)
+        code, err = _opnode(base(files), capsys)
+    assert code == 2 and f"--{f.name}" in err[0], f"{env} is refused too"
+    default = "false" if isinstance(f.type, F.GoBool) else ""
+    code, err = _opnode(base(files) + [f"--{f.name}={default}"], capsys)
+    assert code == 0 and len(no_node) == 1, err
+
+
+@pytest.mark.parametrize("f", NO_OP, ids=lambda f: f.name)
+def test_a_no_op_flag_logs_one_warn_naming_it_at_start(files, no_node, capsys, f):  # noqa: F811
+    a, _ = samples(f)
+    code, err = _opnode(base(files) + ["--log.format=json", f"--{f.name}={a}"], capsys)
+    assert code == 0 and len(no_node) == 1, err
+    records = [json.loads(ln) for ln in err]
+    naming = [r for r in records if f"--{f.name} " in r["msg"]]
+    assert len(naming) == 1 and naming[0]["lvl"] == "warn", records
+
+
+def test_an_op_node_source_node_command_line_starts(files, no_node, capsys):  # noqa: F811
+    """A source node as OP Labs' docs configure op-node, with the flags opnode accepts without effect."""
+    code, err = _opnode(base(files) + [
+        "--l1.rpckind=basic", "--l1.trustrpc", "--syncmode=execution-layer", "--l2.enginekind=reth",
+        "--rpc.addr=0.0.0.0", "--rpc.port=9545", "--rpc.enable-admin", "--metrics.enabled", "--p2p.disable",
+        "--altda.enabled=false", "--conductor.enabled=false", "--safedb.path", str(files / "safedb"),
+        "--syncmode.offset-el-safe=12h", "--log.format=json"], capsys)
+    assert code == 0, err
+    cfg = no_node[0]
+    assert cfg.rpc.addr == "0.0.0.0" and cfg.sync.el_sync and cfg.l2.kind == "reth"
+    warned = {r["msg"].split()[0] for r in map(json.loads, err) if r["lvl"] == "warn"}
+    assert warned == {"--l2.enginekind", "--syncmode.offset-el-safe"}

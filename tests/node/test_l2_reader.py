@@ -69,9 +69,9 @@ async def test_errors_are_typed_and_metered():
         await reader(refuse).call("eth_chainId")
     with pytest.raises(ParseError):
         await reader(answer([1, 2])).block_by_number(1)
-    assert m.sample("op_node_default_rpc_client_responses_total", {"method": "eth_x", "error": "rpc_-32000"}) == 1
-    assert m.sample("op_node_default_rpc_client_responses_total", {"method": "eth_y", "error": "http_503"}) == 1
-    assert m.sample("op_node_default_rpc_client_responses_total", {"method": "eth_getBlockByHash",
+    assert m.sample("op_node_default_rpc_client_responses_total", {"rpc": "engine-api", "method": "eth_x", "error": "rpc_-32000"}) == 1
+    assert m.sample("op_node_default_rpc_client_responses_total", {"rpc": "engine-api", "method": "eth_y", "error": "http_503"}) == 1
+    assert m.sample("op_node_default_rpc_client_responses_total", {"rpc": "engine-api", "method": "eth_getBlockByHash",
                                                                    "error": "<nil>"}) == 1
 
 

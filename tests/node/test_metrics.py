@@ -88,9 +88,9 @@ async def test_node_metric_names_over_http(nursery):
     assert val(s, ns + "channel_timeout_total") == 1
     assert val(s, ns + "derivation_drops_total", what="batch", reason="past_timestamp") == 2
     assert val(s, ns + "derivation_drops_total", what="channel", reason="channel_timeout") == 1
-    assert val(s, ns + "rpc_server_requests_total", method="optimism_syncStatus") == 1
+    assert val(s, ns + "rpc_server_requests_total", rpc="main", method="optimism_syncStatus") == 1
     assert val(s, ns + "follow_source_requests_total", result="error_l1_mismatch") == 1
-    assert val(s, ns + "rpc_server_request_duration_seconds_count", method="optimism_syncStatus") == 1
+    assert val(s, ns + "rpc_server_request_duration_seconds_count", rpc="main", method="optimism_syncStatus") == 1
     # op-node's counter without the _total suffix keeps its exact name
     assert "\nop_node_default_channel_input_bytes 150.0\n" in text
     assert "\nop_node_default_channel_input_bytes_total " not in text

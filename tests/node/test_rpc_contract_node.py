@@ -64,7 +64,7 @@ async def _synced_node(nursery, tmp_path):
     reader = L2Reader(url, jwt_secret=SECRET)
     runtime = SimpleNamespace(cfg=w.cfg, l2_reader=reader, safedb=db, p2p=None, sequencer=None, ctrl=node.ctrl,
                               heads=heads, driver=node.driver, pipeline=node.pipeline, status=node.status,
-                              config=SimpleNamespace(fetch_withdrawal_root_from_state=False))
+                              config=SimpleNamespace(fetch_withdrawal_root_from_state=False, rpc=RPCConfig()))
     return c, node, runtime, reader, db
 
 
@@ -164,7 +164,7 @@ async def test_the_running_nodes_rpc_answers_in_op_nodes_shapes_with_the_real_he
         # found again by sync start, not walked back
         assert (node.ctrl.safe.number, node.ctrl.safe.hash) == (last.number, last.block_hash)
         err = (await admin.rpc("admin_stopSequencer"))["error"]
-        assert err == {"code": -32000, "message": "sequencer is not enabled on this node"}
+        assert err == {"code": -32000, "message": "sequencer is not enabled"}
     await reader.aclose()
     db.close()
 
@@ -221,7 +221,7 @@ def test_sync_status_maps_each_head_to_op_nodes_field():
                   safe=l2(14, 7), finalized=l2(10, 5))
     tracker = SyncStatusTracker()
     node = SimpleNamespace(cfg=None, l2_reader=None, safedb=None, p2p=None, sequencer=None,
-                           config=SimpleNamespace(fetch_withdrawal_root_from_state=False), status=tracker)
+                           config=SimpleNamespace(fetch_withdrawal_root_from_state=False, rpc=RPCConfig()), status=tracker)
     s = RuntimeAPI(node).sync_status()
     assert s.head_l1 == s.safe_l1 == s.finalized_l1 == s.current_l1_finalized == s.current_l1 == ZERO_L1_REF
     assert list(s.to_json()["head_l1"].values()) == ["0x" + "00" * 32, 0, "0x" + "00" * 32, 0]

@@ -97,7 +97,8 @@ async def test_version(nursery, http):
 async def test_safe_head_at_l1_block(nursery, http, tmp_path):
     c = await serve(nursery, http, FakeNode(CFG))
     assert (await c.rpc("optimism_safeHeadAtL1Block", "0x10"))["error"] == {
-        "code": -32000, "message": "safe head database not enabled"}
+        # op-node wraps safedb.ErrNotEnabled (everything but ErrNotFound): op-node/node/api.go SafeHeadAtL1Block
+        "code": -32000, "message": "failed to get safe head at l1 block 0x10: safe head database not enabled"}
     db = SafeDB(tmp_path / "safedb")
     c = await serve(nursery, http, FakeNode(CFG, safedb=db))
     assert (await c.rpc("optimism_safeHeadAtL1Block", "0x10"))["error"] == {"code": -32000, "message": "not found"}
@@ -243,13 +244,13 @@ async def test_output_at_block_against_the_embedded_engine(nursery, http, isthmu
         assert out["blockRef"]["l1origin"]["number"] == (100 if n == 2 else 101)
         assert out["blockRef"]["sequenceNumber"] == (1 if n == 2 else 0)
         assert out["syncStatus"] == STATUS.to_json()
-    proofs = metrics.sample("op_node_default_rpc_client_requests_total", {"method": "eth_getProof"}) or 0
+    proofs = metrics.sample("op_node_default_rpc_client_requests_total", {"rpc": "engine-api", "method": "eth_getProof"}) or 0
     assert (proofs > 2) if not isthmus else (proofs == 2)  # the two above are the test's own
     if isthmus:  # --fetch-withdrawal-root-from-state reads the same root through eth_getProof
         node.fetch_withdrawal_root_from_state = True
         again = await c.result("optimism_outputAtBlock", "0x3")
         assert again["outputRoot"] == out["outputRoot"]
-        assert metrics.sample("op_node_default_rpc_client_requests_total", {"method": "eth_getProof"}) == 3
+        assert metrics.sample("op_node_default_rpc_client_requests_total", {"rpc": "engine-api", "method": "eth_getProof"}) == 3
     svc.shutdown.set()
 
 

@@ -26,6 +26,7 @@ class RecordingMetrics:
         self.events: Counter[str] = Counter()
         self.validations: Counter[tuple[str, str]] = Counter()
         self.peer_count = 0
+        self.stream_count = 0
 
     def record_gossip_event(self, event: str) -> None:
         self.events[event] += 1
@@ -35,6 +36,9 @@ class RecordingMetrics:
 
     def set_peer_count(self, count: int) -> None:
         self.peer_count = count
+
+    def set_stream_count(self, count: int) -> None:
+        self.stream_count = count
 
 
 def chain_where_now_is(version_fork: Fork) -> RollupConfig:

@@ -138,3 +138,15 @@ def test_heights_are_forgotten_after_the_lru_fills_as_in_op_node():
         env = base if n == 1 else replace(base, payload=replace(base.payload, block_number=n))
         validator._check_seen(env)  # marks the height as the validator does after the earlier checks pass
     assert validator.validate(BlockVersion.V3, first).accepted
+
+
+def test_gossip_timestamp_threshold_moves_the_too_old_bound():
+    """--p2p.gossip.timestamp.threshold (op-node p2p_flags.go, default 60s): the 61-s-old vector block is
+    REJECTed at the default and ACCEPTed with a 120 s threshold."""
+    case = next(c for c in CASES["cases"] if c["name"] == "timestamp 61 s old")
+    signer = from_hex(case["unsafe_signer"], 20)
+    data, version = from_hex(case["data"]), BlockVersion(case["topic_version"])
+    default = BlockValidator(chain(case["chain"]), lambda: signer, clock=lambda: case["now"])
+    assert default.validate(version, data).reason is Reason.TOO_OLD
+    wider = BlockValidator(chain(case["chain"]), lambda: signer, clock=lambda: case["now"], max_past_seconds=120)
+    assert wider.validate(version, data).outcome is Outcome.ACCEPT

@@ -107,3 +107,42 @@ def test_no_pool_on_activation_blocks_with_upgrade_transactions_karst_included()
     assert [no_tx_pool(cfg, origin, t0 + d) for d in (22, 24, 26, 46, 48, 50)] == [False, True, False, False, True,
                                                                                      False]
     assert no_tx_pool(cfg, origin, origin + cfg.max_sequencer_drift_at(origin) + 2)
+
+
+async def test_recover_mode_builds_blocks_without_pool_transactions(nursery):
+    """--sequencer.recover / admin_setRecoverMode (op-node sequencer.go: recoverMode → attrs.NoTxPool): the pool's
+    transactions wait while recover mode is on and are included once it is off."""
+    w, node, seq, clock, ports = await _setup(nursery, {Fork.HOLOCENE: 0})
+    seq.recover = True
+    w.l1.mine()
+    async with httpx.AsyncClient() as http:
+        raw = transfer(key(0), 0, b"\x77" * 20, 5).raw
+        r = await http.post(f"http://127.0.0.1:{ports.http}", json={
+            "jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction", "params": ["0x" + raw.hex()]})
+        assert "result" in r.json(), r.json()
+
+    async def user_txs(lo, hi):
+        blocks = [await node.client.block(n, full=True) for n in range(lo, hi + 1)]
+        return sum(1 for b in blocks for t in b["transactions"] if t["type"] != "0x7e")
+
+    await _advance(node, seq, clock, 6)
+    recovered = node.ctrl.unsafe.number
+    assert recovered == 3 and await user_txs(1, recovered) == 0
+    seq.recover = False
+    await _advance(node, seq, clock, 2)
+    assert node.ctrl.unsafe.number == recovered + 1 and await user_txs(recovered + 1, recovered + 1) == 1
+
+
+async def test_sealing_duration_seals_that_long_before_the_block_timestamp(nursery):
+    """--sequencer.sealing-duration (op-node flags.go, default 50ms): the payload is fetched that long before the
+    block's timestamp, which stays the slot's."""
+    w, node, seq, clock, _ = await _setup(nursery, {Fork.HOLOCENE: 0}, sealing_duration=0.5)
+    w.l1.mine()
+    genesis = w.cfg.genesis.l2_time
+    assert seq.seconds_until_next() == w.cfg.block_time - 0.5
+    clock.t = genesis + w.cfg.block_time - 0.5
+    with trio.fail_after(10):
+        while seq.sealed == 0:
+            node.driver.wake()
+            await trio.sleep(0.005)
+    assert node.ctrl.unsafe.number == 1 and node.ctrl.unsafe.time == genesis + w.cfg.block_time

@@ -94,10 +94,13 @@ class BeaconClient:
             if self._genesis_time is None:
                 primary = self.endpoints[0]
                 genesis = await self._get_json(primary, "/eth/v1/beacon/genesis", None, "beacon_genesis")
-                spec = await self._get_json(primary, "/eth/v1/config/spec", None, "beacon_config_spec")
+                # op-node #20288 (--l1.beacon.slot-duration-override): a non-zero override skips the spec fetch
+                spec = None
+                if not self.cfg.slot_duration_override:
+                    spec = await self._get_json(primary, "/eth/v1/config/spec", None, "beacon_config_spec")
                 try:
                     gt = int(genesis["data"]["genesis_time"])
-                    sps = int(spec["data"]["SECONDS_PER_SLOT"])
+                    sps = self.cfg.slot_duration_override or int(spec["data"]["SECONDS_PER_SLOT"])
                 except (KeyError, TypeError, ValueError) as e:
                     raise BeaconHTTPError(f"{primary.url}: malformed genesis/spec answer ({e})") from None
                 if sps <= 0:
@@ -252,7 +255,7 @@ class BeaconClient:
                 elapsed = trio.current_time() - start
                 self.stats.seconds[label] += elapsed
                 if self.metrics is not None:
-                    self.metrics.record_rpc_client(label, elapsed, error)
+                    self.metrics.record_rpc_client("beacon", label, elapsed, error)
 
 
 class _Transient(Exception):

@@ -54,7 +54,8 @@ class L1Client:
         self.metrics = metrics
         self.rpc = rpc or RpcClient(cfg.rpc_url, max_batch_size=cfg.rpc_max_batch_size,
                                     max_concurrency=cfg.max_concurrency, rate_limit=cfg.rpc_rate_limit,
-                                    timeout=cfg.request_timeout, retry=cfg.retry, metrics=metrics,
+                                    timeout=cfg.request_timeout, retry=cfg.retry,
+                                    metrics=metrics.rpc_client("l1") if metrics is not None else None,
                                     headers=cfg.headers)
         cm = metrics.l1_source_cache if metrics is not None else None
         self.headers: LRUCache[bytes, L1BlockInfo] = LRUCache(cfg.cache_size, "headers", cm)

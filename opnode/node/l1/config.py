@@ -53,6 +53,7 @@ class BeaconConfig:
     header: str = ""  # --l1.beacon-header: "Name: value" sent with every beacon request
     ignore: bool = False  # --l1.beacon.ignore: start even if the beacon endpoint fails its check
     fetch_all_sidecars: bool = False  # --l1.beacon.fetch-all-sidecars
+    slot_duration_override: int = 0  # --l1.beacon.slot-duration-override: SECONDS_PER_SLOT without /config/spec
     request_timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(attempts=3))
     max_concurrency: int = 4

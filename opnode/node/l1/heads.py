@@ -53,18 +53,32 @@ class L1Heads:
             observer(name, ref, old)
 
 
+def reorg_depth(old: L1BlockRef | None, new: L1BlockRef) -> int | None:
+    """How far a new L1 head moved back (op-node ``StatusTracker.OnL1Unsafe``, ``RecordL1ReorgDepth``): None for
+    the first head, the same head or a child of it, or a head further ahead (a long extension or a missed update)."""
+    if old is None or old.hash == new.hash or old.hash == new.parent_hash or old.number < new.number:
+        return None
+    return old.number - new.number
+
+
 def confirmed(head: L1BlockRef | None, confs: int) -> int | None:
     """The highest L1 block number ``confs`` blocks behind ``head`` (op-node ``confDepth``)."""
     return None if head is None else max(0, head.number - confs)
 
 
 class HeadTracker:
-    def __init__(self, client: L1Client, on_change: Callable[[str, L1BlockRef], None] | None = None):
+    def __init__(self, client: L1Client, on_change: Callable[[str, L1BlockRef], None] | None = None,
+                 on_reorg: Callable[[int], None] | None = None):
         self.client = client
         self.on_change = on_change
+        self.on_reorg = on_reorg  # the depth of each L1 head reorg (metrics: l1_reorg_depth)
         client.heads.subscribe(self._changed)
 
     def _changed(self, name: str, ref: L1BlockRef, old: L1BlockRef | None) -> None:
+        if name == "head" and self.on_reorg is not None:
+            depth = reorg_depth(old, ref)
+            if depth is not None:
+                self.on_reorg(depth)
         if self.on_change is not None:
             self.on_change(name, ref)
 

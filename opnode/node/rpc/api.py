@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from derivation.protocol.output_root import OutputV0
 from derivation.protocol.payload import ExecutionPayloadEnvelope
-from derivation.protocol.rollup_config import RollupConfig
+from derivation.protocol.rollup_config import DependencySet, RollupConfig
 from opnode.node.safedb import SafeDB
 from opnode.node.sync_status import SyncStatus
 
@@ -47,6 +47,7 @@ class NodeAPI(Protocol):
     safedb: SafeDB | None  # None without --safedb.path
     p2p: P2PStats | None  # None while P2P is disabled or not built in
     fetch_withdrawal_root_from_state: bool  # --fetch-withdrawal-root-from-state
+    dependency_set: DependencySet | None  # the chain's interop dependency set, if it has one
 
     def sync_status(self) -> SyncStatus:
         """A consistent snapshot of the node's heads (one object, taken at once)."""
@@ -71,3 +72,13 @@ class NodeAPI(Protocol):
         the payload (op-node ``CheckBlockHash``) and raises RpcError(SERVER_ERROR, "payload has bad block hash: …") if it
         differs."""
         ...
+
+    async def set_recover_mode(self, mode: bool) -> None:
+        """``--sequencer.recover`` at run time; ignored by a node that does not sequence (as op-node)."""
+        ...
+
+    async def override_leader(self) -> None:
+        """op-conductor's failover override; RpcError("sequencer is not enabled") on a non-sequencer."""
+        ...
+
+    async def conductor_enabled(self) -> bool: ...

@@ -5,12 +5,21 @@
 - ``optimism_outputAtBlock(QUANTITY)`` → ``{version, outputRoot, blockRef, withdrawalStorageRoot, stateRoot,
   syncStatus}``; the block is the engine's canonical block at that number, the status a snapshot taken first
   (op-node ``BlockRefWithStatus``);
-- ``optimism_safeHeadAtL1Block(QUANTITY)`` → ``{l1Block, safeHead}`` (BlockIDs), "safe head database not enabled"
-  without ``--safedb.path``, "not found" before the first entry;
+- ``optimism_safeHeadAtL1Block(QUANTITY)`` → ``{l1Block, safeHead}`` (BlockIDs); op-node's errors: "not found"
+  before the first entry, "failed to get safe head at l1 block 0x…: safe head database not enabled" without
+  ``--safedb.path`` (op-node wraps every error but ``safedb.ErrNotFound``, op-node/node/api.go);
+- ``optimism_dependencySet()`` → op-node's dependency-set JSON, "not found" when the chain has none;
+- ``health_status()`` → the version (op-service/rpc ``healthzAPI``, registered on every op-service RPC server);
+- ``rpc_modules()`` → ``{namespace: "1.0"}`` of the namespaces served (go-ethereum's built-in ``rpc`` service);
 - ``opp2p_peerStats()`` → op-node's PeerStats, zeros while there is no P2P (proxyd's consensus poller reads
   ``connected``; op-node registers ``opp2p`` only with P2P on, we always do so proxyd can tell "no peers");
 - ``admin_*`` only with ``--rpc.enable-admin``: ``resetDerivationPipeline``, ``startSequencer(hash)``,
-  ``stopSequencer() → hash``, ``sequencerActive() → bool``, ``postUnsafePayload(envelope)``, ``setLogLevel(level)``.
+  ``stopSequencer() → hash``, ``sequencerActive() → bool``, ``postUnsafePayload(envelope)``, ``setLogLevel(level)``,
+  ``setRecoverMode(bool)``, ``overrideLeader()`` (no op-conductor: nothing to override; "sequencer is not enabled"
+  on a node that does not sequence), ``conductorEnabled() → false``.
+
+Versions followed: op-node/node/api.go and op-service/rpc/handler.go at okx/optimism@7573e762 (2026-06-30, synced
+from upstream op-node v1.17.0).
 
 Parameters are decoded as go-ethereum decodes ``hexutil.Uint64`` and ``common.Hash`` (0x prefix required, no
 leading zeros, at most 64 bits) with its "invalid argument N: …" messages.
@@ -18,6 +27,7 @@ leading zeros, at most 64 bits) with its "invalid argument N: …" messages.
 
 from __future__ import annotations
 
+from derivation.interop.dependency_set import dependency_set_json
 from derivation.protocol.errors import ParseError
 from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
 from derivation.protocol.l2_refs import block_ref
@@ -37,7 +47,8 @@ VERSION = f"v{__version__}-opnode"
 PEER_STATS_KEYS = ("connected", "table", "blocksTopic", "blocksTopicV2", "blocksTopicV3", "blocksTopicV4", "banned",
                    "known")
 ADMIN_METHODS = ("admin_resetDerivationPipeline", "admin_startSequencer", "admin_stopSequencer",
-                 "admin_sequencerActive", "admin_postUnsafePayload", "admin_setLogLevel")
+                 "admin_sequencerActive", "admin_postUnsafePayload", "admin_setLogLevel", "admin_setRecoverMode",
+                 "admin_overrideLeader", "admin_conductorEnabled")
 
 # ------------------------------------------------------------------------------------------------ parameters
 
@@ -78,6 +89,17 @@ def hash_param(v, index: int) -> bytes:
         return bytes.fromhex(v[2:])
     except ValueError:
         raise InvalidParams(f"invalid argument {index}: invalid hex string") from None
+
+
+def bool_param(v, index: int) -> bool:
+    if not isinstance(v, bool):
+        raise InvalidParams(f"invalid argument {index}: json: cannot unmarshal {_json_kind(v)} into Go value of type "
+                            "bool")
+    return v
+
+
+def _json_kind(v) -> str:
+    return {str: "string", int: "number", float: "number", list: "array", dict: "object"}.get(type(v), "null")
 
 
 def envelope_param(v, index: int) -> ExecutionPayloadEnvelope:
@@ -133,13 +155,23 @@ class NodeMethods:
         n = uint64_param(number, 0)
         db = self.api.safedb
         if db is None:
-            raise RpcError(SERVER_ERROR, "safe head database not enabled")
+            raise RpcError(SERVER_ERROR, f"failed to get safe head at l1 block {hex(n)}: safe head database not "
+                                         "enabled")
         try:
             return db.safe_head_at(n).to_json()
         except SafeHeadNotFound:
             raise RpcError(SERVER_ERROR, "not found") from None
         except SafeDBError as e:
             raise RpcError(SERVER_ERROR, f"failed to get safe head at l1 block {hex(n)}: {e}") from None
+
+    async def dependency_set(self):
+        ds = getattr(self.api, "dependency_set", None)
+        if ds is None:
+            raise RpcError(SERVER_ERROR, "not found")  # op-node: ethereum.NotFound
+        return dependency_set_json(ds)
+
+    async def health_status(self):
+        return self.version
 
     async def peer_stats(self):
         p2p = self.api.p2p
@@ -165,6 +197,17 @@ class NodeMethods:
     async def post_unsafe_payload(self, envelope):
         await self.api.post_unsafe_payload(envelope_param(envelope, 0))
         return None
+
+    async def set_recover_mode(self, mode):
+        await self.api.set_recover_mode(bool_param(mode, 0))
+        return None
+
+    async def override_leader(self):
+        await self.api.override_leader()
+        return None
+
+    async def conductor_enabled(self):
+        return bool(await self.api.conductor_enabled())
 
     async def set_log_level(self, level):
         if not isinstance(level, str):
@@ -203,7 +246,9 @@ def node_methods(api: NodeAPI, *, enable_admin: bool = False, version: str = VER
         "optimism_rollupConfig": Method(h.rollup_config),
         "optimism_version": Method(h.optimism_version),
         "optimism_safeHeadAtL1Block": Method(h.safe_head_at_l1_block, 1),
+        "optimism_dependencySet": Method(h.dependency_set),
         "opp2p_peerStats": Method(h.peer_stats),
+        "health_status": Method(h.health_status),
     }
     if enable_admin:
         methods.update({
@@ -213,7 +258,16 @@ def node_methods(api: NodeAPI, *, enable_admin: bool = False, version: str = VER
             "admin_sequencerActive": Method(h.sequencer_active),
             "admin_postUnsafePayload": Method(h.post_unsafe_payload, 1),
             "admin_setLogLevel": Method(h.set_log_level, 1),
+            "admin_setRecoverMode": Method(h.set_recover_mode, 1),
+            "admin_overrideLeader": Method(h.override_leader),
+            "admin_conductorEnabled": Method(h.conductor_enabled),
         })
     if extra:
         methods.update(extra)
+    modules = {name.split("_", 1)[0]: "1.0" for name in (*methods, "rpc_modules")}
+
+    async def rpc_modules():
+        return dict(sorted(modules.items()))
+
+    methods["rpc_modules"] = Method(rpc_modules)
     return methods

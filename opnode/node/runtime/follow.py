@@ -32,8 +32,9 @@ SUCCESS, FETCH, INVALID, L1_LOOKUP, L1_MISMATCH = ("success", "error_fetch_statu
 class FollowSource:
     def __init__(self, url: str, *, timeout: float, interval: float, l1_ref_by_number, ctrl, driver,
                  status: SyncStatusTracker | None = None, sequencer: bool = False,
-                 count: Callable[[str], None] = lambda result: None):
+                 count: Callable[[str], None] = lambda result: None, metrics=None):
         self.url = url
+        self.metrics = metrics  # MetricsSink of the source's client (op-node: rpc="follow-source-api")
         self.timeout = timeout
         self.interval = interval
         self.l1_ref_by_number = l1_ref_by_number  # async (n) -> L1BlockRef on our own L1
@@ -52,7 +53,7 @@ class FollowSource:
 
     def client(self, transport: httpx.AsyncBaseTransport | None = None) -> RpcClient:
         """The source's JSON-RPC client: one attempt per poll, bounded by the follow timeout."""
-        return RpcClient(self.url, timeout=self.timeout, retry=NO_RETRY, transport=transport)
+        return RpcClient(self.url, timeout=self.timeout, retry=NO_RETRY, transport=transport, metrics=self.metrics)
 
     async def fetch(self, rpc: RpcClient) -> SyncStatus | None:
         try:

@@ -18,6 +18,7 @@ from derivation.protocol.types import L1BlockRef
 from derivation.stages.attributes_builder import AttributesBuilder
 from engine.client import EngineClient
 from engine.controller import EngineController, HeadsChanged, HeadsEvent
+from engine.finality import FinalityTracker
 from opnode import __version__
 from opnode.jsonrpc.errors import RpcError
 from opnode.node.config import NodeConfig
@@ -141,8 +142,6 @@ class OpNode:
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         c = self.config
-        for notice in c.notices:
-            log.info(notice)
         self._interop_notice()
         self.metrics.record_info(__version__)
         self.metrics.record_up()
@@ -154,7 +153,8 @@ class OpNode:
             if c.beacon.url:
                 beacon = BeaconClient(c.beacon, metrics=self.metrics)
                 stack.push_async_callback(beacon.aclose)
-            engine = EngineClient(c.l2.url, c.l2.jwt_secret, self.cfg, timeout=c.l2.rpc_timeout)
+            engine = EngineClient(c.l2.url, c.l2.jwt_secret, self.cfg, timeout=c.l2.rpc_timeout,
+                                  metrics=self.metrics.rpc_client("engine-api"))
             stack.push_async_callback(engine.aclose)
             self.l2_reader = L2Reader(c.l2.url, jwt_secret=c.l2.jwt_secret, timeout=c.l2.rpc_timeout,
                                       metrics=self.metrics)
@@ -172,7 +172,8 @@ class OpNode:
     async def _run(self, l1: L1Client, beacon, engine: EngineClient, task_status) -> None:
         c = self.config
         light = c.follow_source is not None
-        self.heads = HeadTracker(l1, on_change=lambda name, ref: self._on_l1(name, ref))
+        self.heads = HeadTracker(l1, on_change=lambda name, ref: self._on_l1(name, ref),
+                                 on_reorg=self.metrics.record_l1_reorg)
         self.status = SyncStatusTracker()
         self.ctrl = EngineController(self.cfg, engine)
         self.ctrl.subscribe(self._on_heads)
@@ -185,12 +186,18 @@ class OpNode:
         self.driver = Driver(self.cfg, pipeline=self.pipeline, ctrl=self.ctrl, l1=self.l1data, l2=self.l2data,
                              l1_finalized=lambda: self.heads.finalized, safedb=self.safedb, derive=not light,
                              metrics=self.metrics, el_sync=c.sync.el_sync, status=self.status)
+        if c.finality_lookback:  # --finality.lookback (op-node finality.Config.FinalityLookback)
+            self.driver.safe_heads.finality = FinalityTracker(c.finality_lookback)
         if c.sequencer.enabled:
             builder = AttributesBuilder(self.cfg, c.l1_chain_config, self.l1data, self.l2data)
             self.sequencer = Sequencer(self.cfg, self.ctrl, builder, self.driver, l1_confs=c.sequencer.l1_confs,
                                        max_safe_lag=c.sequencer.max_safe_lag, active=not c.sequencer.stopped,
                                        l1_head=lambda: None if self.heads.head is None else self.heads.head.number,
-                                       on_sealed=self._publish)
+                                       on_sealed=self._publish, metrics=self.metrics,
+                                       sealing_duration=c.sequencer.sealing_duration)
+            if c.sequencer.recover:
+                log.warn("sequencer is in recover mode")
+                self.sequencer.recover = True
             self.driver.hooks.append(self.sequencer.step)
             self.driver.deadlines.append(self.sequencer.seconds_until_next)
         if light:
@@ -198,7 +205,8 @@ class OpNode:
                                        interval=2 * self.cfg.block_time, l1_ref_by_number=l1.block_ref_by_number,
                                        ctrl=self.ctrl, driver=self.driver, status=self.status,
                                        sequencer=c.sequencer.enabled,
-                                       count=self.metrics.record_follow_source)
+                                       count=self.metrics.record_follow_source,
+                                       metrics=self.metrics.rpc_client("follow-source-api"))
             self.driver.hooks.append(self.follow.apply)
         if not c.p2p.disabled:
             self.p2p = await self._make_p2p(l1)

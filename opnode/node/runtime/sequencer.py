@@ -40,7 +40,8 @@ class Sequencer:
     def __init__(self, cfg: RollupConfig, ctrl: EngineController, builder: AttributesBuilder, driver, *,
                  l1_confs: int = 4, max_safe_lag: int = 0, active: bool = True,
                  l1_head: Callable[[], int | None] = lambda: None, clock: Callable[[], float] = time.time,
-                 on_sealed: Callable[[ExecutionPayloadEnvelope], None] | None = None):
+                 on_sealed: Callable[[ExecutionPayloadEnvelope], None] | None = None, metrics=None,
+                 sealing_duration: float = 0.0):
         self.cfg = cfg
         self.ctrl = ctrl
         self.builder = builder
@@ -51,8 +52,15 @@ class Sequencer:
         self.l1_head = l1_head
         self.clock = clock
         self.on_sealed = on_sealed or (lambda env: None)
+        self.metrics = metrics  # opnode.node.metrics.Metrics: op-node's sequencer families
+        # --sequencer.sealing-duration: seal this long before the block's timestamp (op-node fetches the payload
+        # from the engine that much earlier; flags.go SequencerSealingDurationFlag)
+        self.sealing_duration = sealing_duration
         self.sealed = 0
         self.waiting = False  # past the drift without the next L1 origin
+        # --sequencer.recover / admin_setRecoverMode (op-node Sequencer.SetRecoverMode): blocks take no pool
+        # transactions. The origin rule is already recover mode's: the next L1 origin is always looked up.
+        self.recover = False
 
     # -------------------------------------------------------------------------------------------- control
 
@@ -73,7 +81,7 @@ class Sequencer:
         return self.ctrl.unsafe.hash
 
     def seconds_until_next(self) -> float:
-        return self.ctrl.unsafe.time + self.cfg.block_time - self.clock()
+        return self.ctrl.unsafe.time + self.cfg.block_time - self.sealing_duration - self.clock()
 
     # -------------------------------------------------------------------------------------------- building
 
@@ -90,6 +98,8 @@ class Sequencer:
             await self._seal()
         except InvalidPayload as e:
             log.error("engine refused the sequenced block: %s", e)
+            if self.metrics is not None:
+                self.metrics.record_sequencing_error()
         finally:
             self.driver.wake()
 
@@ -119,6 +129,7 @@ class Sequencer:
         return cur if ts < nxt.time else nxt
 
     async def _seal(self) -> None:
+        started = time.monotonic()
         parent = self.ctrl.unsafe
         origin = await self._origin()
         if origin is None:
@@ -127,8 +138,16 @@ class Sequencer:
         epoch = BlockID(origin.hash, origin.number)
         attrs = await self.driver.resolve(lambda: self.builder.prepare(parent, epoch))
         ts = attrs.timestamp
-        attrs = dataclasses.replace(attrs, no_tx_pool=no_tx_pool(self.cfg, origin.time, ts))
+        attrs = dataclasses.replace(attrs, no_tx_pool=no_tx_pool(self.cfg, origin.time, ts) or self.recover)
+        if self.recover:
+            log.warning("Sequencing temporarily without user transactions, in recover mode")
+        sealing = time.monotonic()
         env, ref = await self.ctrl.sequence(attrs)
+        if self.metrics is not None:
+            done = time.monotonic()
+            deposits = sum(1 for tx in env.transactions if tx[:1] == b"\x7e")
+            self.metrics.record_sequenced(done - started, done - sealing, self.cfg.block_time, deposits,
+                                          len(env.transactions) - deposits)
         await self.ctrl.sync_forkchoice()
         self.sealed += 1
         self.on_sealed(env)
