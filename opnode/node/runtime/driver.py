@@ -155,11 +155,12 @@ class Driver:
         r = self.pipeline.step(self.ctrl.pending_safe)
         self.status.on_current_l1(self.pipeline.origin)
         if isinstance(r, AttributesWithParent):
-            before = self.ctrl.safe
+            # local-safe: the safe head of a plain node, what a supernode's chain derived (its safe is cross-safe)
+            before = self.ctrl.heads.local_safe
             outcome = await self.ctrl.process_attributes(r)
             if outcome is Outcome.DEPOSITS_ONLY:
                 self.pipeline.flush_channel()
-            safe = self.ctrl.safe
+            safe = self.ctrl.heads.local_safe
             if safe != before:
                 await self.safe_heads.on_safe(safe, r.derived_from)
             self.on_attributes(r, outcome)

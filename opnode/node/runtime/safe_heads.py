@@ -43,7 +43,8 @@ class SafeHeads:
         if self.safedb is None:
             return
         row = self.safedb.latest()
-        if row is not None and row.safe_head.number > safe.number:
+        # A supernode's chain reports cross-safe as safe: what it derived before is local-safe only.
+        if row is not None and row.safe_head.number > safe.number and not getattr(self.ctrl, "cross_safe_gate", False):
             l1 = await self.resolve(lambda: self.l1.block_by_number(row.l1.number))
             l2 = await self.resolve(lambda: self.l2.block_ref_by_number(row.safe_head.number))
             if l1.hash == row.l1.hash and l2.hash == row.safe_head.hash:
