@@ -112,8 +112,8 @@ class RootAPI:
         return {"http_requests": s.http_requests, "calls": dict(s.calls), "total_calls": s.total_calls}
 
 
-def chain_app(chain, enable_admin: bool) -> JsonRpcApp:
-    ds = chain.cfg.dependency_set
+def chain_app(chain, ds, enable_admin: bool) -> JsonRpcApp:
+    """``ds``: the supernode's dependency set (the one every chain is verified against)."""
 
     async def dependency_set():
         return None if ds is None else dependency_set_json(ds)
@@ -135,7 +135,7 @@ class SupernodeServer:
     def __init__(self, supernode):
         cfg = supernode.config
         self.cfg = cfg.rpc
-        chains = {str(cid): chain_app(ch, cfg.rpc.enable_admin) for cid, ch in supernode.chains.items()}
+        chains = {str(cid): chain_app(ch, cfg.dependency_set, cfg.rpc.enable_admin) for cid, ch in supernode.chains.items()}
         self.app = Router(root_app(supernode), chains)
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:

@@ -93,7 +93,8 @@ class ChainContainer:
         return await self.l2_reader.call("eth_getBlockByNumber", hex(number), False)
 
     async def receipts(self, block_hash: bytes) -> list[dict]:
-        return await self.l2_reader.call("eth_getBlockReceipts", "0x" + block_hash.hex()) or []
+        # by EIP-1898 object: geth also takes a bare hash here, the embedded engine only the object
+        return await self.l2_reader.call("eth_getBlockReceipts", {"blockHash": "0x" + block_hash.hex()}) or []
 
     def l1_inclusion(self, number: int) -> BlockID | None:
         row = self.safedb.l1_at_safe_head(number)

@@ -35,9 +35,11 @@ import trio
 
 from derivation.interop.messages import ExecutingMessage, MalformedMessage, executing_messages, log_hash
 from derivation.interop.validity import InitiatingBlock, InitiatingLogView, Verdict, check_frontier
+from derivation.protocol.errors import DerivationError
 from derivation.protocol.hexutil import from_hex, parse_quantity
 from derivation.protocol.rollup_config import DependencySet, RollupConfig
 from derivation.protocol.types import BlockID, L2BlockRef, Log
+from opnode.jsonrpc.errors import RpcError
 from opnode.supernode.decisions import Decision, FrontierBlock, Kind
 from opnode.supernode.store import InteropStore
 
@@ -180,7 +182,8 @@ class Verifier:
         while True:
             try:
                 d = await self.step()
-            except (OSError, LookupError, ValueError) as e:  # an engine or L1 call failed: try again next round
+            except (RpcError, DerivationError, OSError, LookupError, ValueError) as e:  # an engine or L1 call failed
+                # (TransportError is a DerivationError): the round is tried again
                 log.warning("verification round failed: %s", e)
                 d = Decision(Kind.WAIT, -1, (), str(e))
             if d.kind is Kind.WAIT:

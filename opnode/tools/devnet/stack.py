@@ -42,19 +42,23 @@ def node_key(name: str) -> bytes:
 @dataclass
 class NodeInfo:
     name: str
-    role: str  # sequencer | source | light
+    role: str  # sequencer | source | light | supernode
     rpc: str
     engine_rpc: str  # the engine's unauthenticated eth RPC
     engine_auth: str
     follows: str | None = None
     metrics: str | None = None
+    chains: list[int] | None = None  # a supernode's chain IDs (its ``rpc`` is the root; chains at ``rpc/<id>``)
     proc: Proc | None = field(default=None, repr=False)
     engine: Proc | None = field(default=None, repr=False)
     args: list[str] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict:
-        return {"name": self.name, "pid": self.proc.pid if self.proc else None, "role": self.role, "rpc": self.rpc,
-                "engine_rpc": self.engine_rpc, "metrics": self.metrics, "follows": self.follows}
+        out = {"name": self.name, "pid": self.proc.pid if self.proc else None, "role": self.role, "rpc": self.rpc,
+               "engine_rpc": self.engine_rpc, "metrics": self.metrics, "follows": self.follows}
+        if self.chains is not None:
+            out["chains"] = self.chains
+        return out
 
 
 class Stack:
@@ -249,7 +253,44 @@ class Stack:
 
     def start_node(self, info: NodeInfo, timeout: float = 120) -> None:
         info.proc = Proc(info.name, info.args, self.logs).start()
-        info.proc.wait_rpc(info.rpc, "optimism_syncStatus", timeout=timeout)
+        if info.role == "supernode":
+            info.proc.wait_rpc(info.rpc, "supernode_syncStatus", timeout=timeout)
+        else:
+            info.proc.wait_rpc(info.rpc, "optimism_syncStatus", timeout=timeout)
+
+    @property
+    def l2_chain_id(self) -> int:
+        return json.loads(self.files.rollup.read_text())["l2_chain_id"]
+
+    def add_supernode(self, name: str = "supernode", extra_args: list[str] | None = None) -> NodeInfo:
+        """An ``opnode supernode`` deriving the devnet's chain (a dependency set of one) with its own engine; its
+        ``rpc`` is the root route, the chain's op-node API is at ``rpc/<chainID>``."""
+        f = self.files
+        cid = self.l2_chain_id
+        engine, eth, auth = self._start_engine(name, None)
+        rpc_port = free_port()
+        info = NodeInfo(name, "supernode", f"http://127.0.0.1:{rpc_port}", eth, auth, engine=engine, chains=[cid])
+        info.args = ["supernode", "--chains", str(cid), "--l1", self.l1_url_for(self.anvil.url, name),
+                     "--l1.beacon", self.beacon_url, "--data-dir", str(self.dir / "data" / name),
+                     "--rpc.addr", "127.0.0.1", "--rpc.port", str(rpc_port), "--l1.http-poll-interval", "1s",
+                     "--log.format", "logfmt", "--vn.all.l2.jwt-secret", str(f.jwt), "--vn.all.rollup.config",
+                     str(f.rollup), "--vn.all.rollup.l1-chain-config", str(f.l1_chain_config),
+                     "--vn.all.l1.epoch-poll-interval", "2s", f"--vn.{cid}.l2", auth, *(extra_args or [])]
+        self.nodes.append(info)
+        self.start_node(info)
+        return info
+
+    def add_light_node(self, name: str, follow_url: str, peer: NodeInfo, sync_peer: NodeInfo) -> NodeInfo:
+        """A light node following ``follow_url`` (e.g. a supernode's ``/<chainID>`` route), gossiping with
+        ``peer``."""
+        engine, eth, auth = self._start_engine(name, sync_peer)
+        rpc_port = free_port()
+        info = NodeInfo(name, "light", f"http://127.0.0.1:{rpc_port}", eth, auth, follows=follow_url, engine=engine)
+        via = NodeInfo(peer.name, peer.role, follow_url, peer.engine_rpc, peer.engine_auth)
+        info.args = self.node_args(info, "light", rpc_port, via)
+        self.nodes.append(info)
+        self.start_node(info)
+        return info
 
     def start_batcher_proc(self, seq: NodeInfo) -> None:
         args = ["batcher", "--l1", self.anvil.url, "--l2-eth-rpc", seq.engine_rpc, "--rollup-rpc", seq.rpc,
