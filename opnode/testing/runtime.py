@@ -60,9 +60,11 @@ def make_world(forks, **overrides):
 
 
 class Node:
-    def __init__(self, w: World, url: str, derive: bool):
+    def __init__(self, w: World, url: str, derive: bool, **ctrl_options):
+        """``ctrl_options``: the engine controller's keyword options (a supernode chain's ``cross_safe_gate``,
+        ``denied``)."""
         self.client = EngineClient(url, SECRET, w.cfg)
-        self.ctrl = EngineController(w.cfg, self.client)
+        self.ctrl = EngineController(w.cfg, self.client, **ctrl_options)
         self.status = SyncStatusTracker()
         self.ctrl.subscribe(self.status.on_l2)
         self.l2 = NodeL2Source(w.cfg, self.client, controller=self.ctrl)
