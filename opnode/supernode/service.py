@@ -37,6 +37,7 @@ from opnode.node.l2_reader import L2Reader
 from opnode.node.logs import get_logger
 from opnode.node.metrics import Metrics
 from opnode.node.runtime.chain import ChainServices, StartupError, check_chain
+from opnode.node.safedb import SafeHeadNotFound
 from opnode.supernode.config import SupernodeConfig
 from opnode.supernode.decisions import FrontierBlock
 from opnode.supernode.store import InteropStore, StoreError
@@ -104,6 +105,17 @@ class ChainContainer:
         ref = await self.ctrl.block_ref(head.hash)
         if ref is not None and self.ctrl.set_cross_safe(ref):
             self.driver.wake()  # the driver's loop sends the forkchoice update
+
+    def safe_head_at_l1(self, l1_number: int) -> BlockID | None:
+        try:
+            return self.safedb.safe_head_at(l1_number).safe_head
+        except SafeHeadNotFound:
+            return None
+
+    async def finalize(self, head: BlockID) -> None:
+        ref = await self.ctrl.block_ref(head.hash)
+        if ref is not None and self.ctrl.finalize(ref):
+            self.driver.wake()
 
     async def invalidate(self, block: FrontierBlock) -> None:
         async def act():
@@ -193,7 +205,8 @@ class Supernode:
                 self.chains[cid] = chain
             configs = {cid: _with_activation(ch.cfg, c.activation_time) for cid, ch in self.chains.items()}
             self.verifier = Verifier(self.chains, store, c.dependency_set, configs, c.activation_time,
-                                     self._l1_canonical)
+                                     self._l1_canonical,
+                                     lambda: None if heads.finalized is None else heads.finalized.id)
             from opnode.supernode.router import supernode_server
 
             server = supernode_server(self)

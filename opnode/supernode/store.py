@@ -109,6 +109,11 @@ class InteropStore:
         return _verified(self._one("SELECT * FROM verified WHERE timestamp <= ? ORDER BY timestamp DESC LIMIT 1",
                                    (timestamp,)))
 
+    def final_verified(self, l1_finalized: int) -> Verified | None:
+        """The latest verified result whose L1 inclusion is at or below the finalized L1 block ``l1_finalized``."""
+        return _verified(self._one("SELECT * FROM verified WHERE l1_number <= ? ORDER BY timestamp DESC LIMIT 1",
+                                   (l1_finalized,)))
+
     def first_verified(self) -> Verified | None:
         return _verified(self._one("SELECT * FROM verified ORDER BY timestamp LIMIT 1"))
 

@@ -76,6 +76,14 @@ class VerifierChain(Protocol):
         """Move cross-safe back to ``head`` (None: nothing verified) and re-derive from there."""
         ...
 
+    def safe_head_at_l1(self, l1_number: int) -> BlockID | None:
+        """The local-safe head as derived up to L1 block ``l1_number`` (the chain's safe-head DB)."""
+        ...
+
+    async def finalize(self, head: BlockID) -> None:
+        """Finalize ``head`` (forward only, never past cross-safe)."""
+        ...
+
 
 def logs_from_receipts(receipts: Sequence[dict]) -> list[Log]:
     """The block's logs in block order with their block-wide indexes, from ``eth_getBlockReceipts``."""
@@ -147,13 +155,15 @@ def block_time_of(cfg: RollupConfig, number: int) -> int:
 class Verifier:
     def __init__(self, chains: Mapping[int, VerifierChain], store: InteropStore, ds: DependencySet,
                  configs: Mapping[int, RollupConfig], activation: int | None,
-                 l1_canonical: Callable[[BlockID], Awaitable[bool]]):
+                 l1_canonical: Callable[[BlockID], Awaitable[bool]],
+                 l1_finalized: Callable[[], BlockID | None] = lambda: None):
         self.chains = dict(chains)
         self.store = store
         self.ds = ds
         self.configs = dict(configs)
         self.activation = activation
         self.l1_canonical = l1_canonical
+        self.l1_finalized = l1_finalized
         self.last_decision: Decision | None = None
         self.rounds = 0
         self._wake = trio.Event()
@@ -204,6 +214,10 @@ class Verifier:
     async def step(self) -> Decision:
         """One round; the decision is applied (after the WAL write) unless it is a wait."""
         self.rounds += 1
+        pending = self.store.pending()
+        if pending is not None:  # an apply that failed part-way: finish it first (every step is idempotent)
+            await self.apply(pending)
+            return pending
         await self.sync_cross_safe()
         if self.activation is None:
             d = Decision(Kind.WAIT, -1, (), "interop is not scheduled: cross-safe follows local-safe")
@@ -219,7 +233,7 @@ class Verifier:
     async def observe_and_decide(self, ts: int) -> Decision:
         last = self.store.last_verified()
         if last is not None and not await self.l1_canonical(last.l1_inclusion):
-            return Decision(Kind.REWIND, last.timestamp, (), f"L1 block {last.l1_inclusion} is no longer canonical")
+            return await self._rewind_point(last)
         frontier: dict[int, Observed] = {}
         for cid, chain in sorted(self.chains.items()):
             got = await self._observe(chain, ts)
@@ -234,6 +248,23 @@ class Verifier:
                                     f"chain {cid} no longer builds on verified block {head}")
             frontier[cid] = got
         return decide(ts, frontier, self.ds, self.configs, self.store)
+
+    async def _rewind_point(self, last) -> Decision:
+        """Rewind to the earliest verified result whose L1 inclusion is gone: one rewind (one reset of the chains)
+        per reorg, not one per verified timestamp above it."""
+        first, gone = last, last.l1_inclusion
+        checked: dict[BlockID, bool] = {last.l1_inclusion: False}
+        while True:
+            prev = self.store.verified_at(first.timestamp - 1)
+            if prev is None:
+                break
+            inc = prev.l1_inclusion
+            if inc not in checked:
+                checked[inc] = await self.l1_canonical(inc)
+            if checked[inc]:
+                break
+            first = prev
+        return Decision(Kind.REWIND, first.timestamp, (), f"L1 block {gone} is no longer canonical")
 
     async def _observe(self, chain: VerifierChain, ts: int) -> Observed | str:
         n = target_number(chain.cfg, ts)
@@ -297,3 +328,30 @@ class Verifier:
                         await chain.set_cross_safe(BlockID(from_hex(blk["hash"], 32), n))
             elif cid in last.heads:
                 await chain.set_cross_safe(last.heads[cid])
+        await self.sync_finality()
+
+    async def sync_finality(self) -> None:
+        """Finalized of every chain: its head in the latest verified result whose L1 inclusion is finalized
+        (op-supernode ``FinalizedL2Head``); before the activation time, the local-safe head derived from finalized
+        L1 (nothing to verify there)."""
+        fin = self.l1_finalized()
+        if fin is None:
+            return
+        row = self.store.final_verified(fin.number)
+        for cid, chain in self.chains.items():
+            if row is not None and cid in row.heads:
+                await chain.finalize(row.heads[cid])
+                continue
+            head = chain.safe_head_at_l1(fin.number)
+            if head is None:
+                continue
+            if self.activation is not None:
+                if self.activation <= chain.cfg.genesis.l2_time:
+                    continue
+                last_pre = target_number(chain.cfg, self.activation - 1)
+                if head.number > last_pre:
+                    blk = await chain.block(last_pre)
+                    if blk is None:
+                        continue
+                    head = BlockID(from_hex(blk["hash"], 32), last_pre)
+            await chain.finalize(head)

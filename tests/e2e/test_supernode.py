@@ -12,7 +12,9 @@ L1 proxy, for the L1 request comparison (issue 16).
 - ``superroot_atTimestamp`` at a verified timestamp equals super root v1 recomputed from the *sequencer's*
   ``optimism_outputAtBlock``;
 - kill -9 of the supernode and a restart: it resumes from its interop store, cross-safe keeps the same hashes and
-  moves on.
+  moves on;
+- an L1 reorg (anvil revert) of the L1 blocks verified results depend on: the verifier rewinds, verifies again on
+  the new L1, and cross-safe and the light nodes end on the sequencers' chains with canonical L1 data.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ pytestmark = pytest.mark.slow
 
 BLOCK_TIME = 2
 ACTIVATION_BLOCKS = 6  # the verifier starts at genesis + 6 blocks
+SEQUENCER_L1_CONFS = 15  # deeper than the L1 reorg below: the sequencers' L1 origins stay out of it
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +46,8 @@ def net(tmp_path_factory):
             return proxy.url_for(anvil_url, node)
 
         with Stack(tmp_path_factory.mktemp("supernode"), sources=0, light_nodes=0, block_time=BLOCK_TIME,
-                   l1_url_for=l1_url_for,
-                   batcher_args=["--da", "calldata", "--max-channel-duration", "0", "--num-confirmations", "1"],
+                   l1_url_for=l1_url_for, sequencer_l1_confs=SEQUENCER_L1_CONFS,
+                   batcher_args=["--da", "calldata", "--max-channel-duration", "0", "--num-confirmations", "20"],
                    ) as stack:
             stack.proxy = proxy
             seq2 = stack.add_chain(902)
@@ -113,6 +116,16 @@ def test_cross_safe_is_verified_and_the_light_nodes_follow(net):
     root = stack.rpc(stack.node("supernode").rpc, "supernode_syncStatus")
     assert root["safe_timestamp"] == min(s["safe_l2"]["timestamp"] for s in root["chains"].values())
 
+    def finalized():
+        st = stack.rpc(stack.node("supernode").rpc, "supernode_syncStatus")["chains"]
+        return all(st[str(c)]["finalized_l2"]["timestamp"] >= stack.activation for c in (901, 902)) and st
+
+    st = wait(finalized, 180, "verified blocks of both chains to be finalized")
+    for cid in (901, 902):
+        fin = st[str(cid)]["finalized_l2"]
+        assert fin["number"] <= st[str(cid)]["safe_l2"]["number"]
+        assert stack.block_hash(stack.node(SEQ[cid]), fin["number"]) == fin["hash"]
+
 
 def test_super_root_matches_the_sequencers_outputs(net):
     stack = net
@@ -161,3 +174,49 @@ def test_kill9_and_restart_resumes_cross_safe(net):
         seq = stack.node(SEQ[cid])
         assert stack.block_hash(seq, before[cid]["number"]) == before[cid]["hash"]
         assert stack.block_hash(seq, after["safe_l2"]["number"]) == after["safe_l2"]["hash"]
+
+
+
+def _rewinds(stack) -> int:
+    return stack.node("supernode").proc.log_path.read_text(errors="replace").count('msg="interop rewind')
+
+
+def _canonical_l1(stack, ref: dict) -> bool:
+    b = stack.l1_rpc("eth_getBlockByNumber", hex(ref["number"]), False)
+    return b is not None and b["hash"] == ref["hash"]
+
+
+def test_l1_reorg_rewinds_and_reverifies(net):
+    stack = net
+    sn = stack.node("supernode")
+    rewinds = _rewinds(stack)
+    snapshot = stack.l1_rpc("evm_snapshot")
+    base = int(stack.l1_rpc("eth_blockNumber"), 16)
+
+    def verified_past_base():
+        st = stack.rpc(sn.rpc, "supernode_syncStatus")
+        got = stack.rpc(sn.rpc, "superroot_atTimestamp", hex(st["safe_timestamp"]))
+        return "data" in got and got["data"]["verified_required_l1"]["number"] > base and st
+
+    before = wait(verified_past_base, 120, "a verified result that needs L1 blocks above the snapshot", poll=0.5)
+    depth = int(stack.l1_rpc("eth_blockNumber"), 16) - base
+    assert depth < SEQUENCER_L1_CONFS, f"a {depth}-block reorg would reach the sequencers' L1 origins"
+    stack.l1_rpc("evm_revert", snapshot)
+    wait(lambda: _rewinds(stack) > rewinds, 90, "the verifier to rewind onto the new L1 chain")
+    for cid in (901, 902):
+        target = before["chains"][str(cid)]["safe_l2"]["number"] + 2
+
+        def again(cid=cid, target=target):
+            st = stack.rpc(_chain_url(stack, cid), "optimism_syncStatus")
+            return st["safe_l2"]["number"] >= target and _canonical_l1(stack, st["current_l1"]) and st
+
+        st = wait(again, 180, f"chain {cid}'s cross-safe head to be verified again past where it was")
+        seq, light = stack.node(SEQ[cid]), stack.node(f"light-{cid}")
+        assert st["safe_l2"]["hash"] == stack.block_hash(seq, st["safe_l2"]["number"])
+
+        def followed(light=light, n=st["safe_l2"]["number"]):
+            ls = stack.sync_status(light)
+            return ls["safe_l2"]["number"] >= n and _canonical_l1(stack, ls["current_l1"]) and ls
+
+        ls = wait(followed, 120, f"light-{cid} to follow the re-verified chain")
+        assert ls["safe_l2"]["hash"] == stack.block_hash(seq, ls["safe_l2"]["number"])

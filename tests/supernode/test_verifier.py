@@ -75,6 +75,12 @@ class FakeChain:
         self.rewound.append(head)
         self.cross_safe = head
 
+    def safe_head_at_l1(self, l1_number):
+        return self.local_safe().id if l1_number >= L1.number else None
+
+    async def finalize(self, head):
+        self.finalized = head
+
 
 def _setup(tmp_path, exec_log: dict, init_logs: list[dict] | None = None, init_local: int = INIT_NUMBER + 5):
     init_genesis = INIT_TS - 2 * INIT_NUMBER
@@ -213,29 +219,35 @@ def test_decision_written_then_death_then_resume_applies_it_once(tmp_path):
 
 
 def test_l1_reorg_of_a_verified_inclusion_rewinds(tmp_path):
+    """Rounds at INIT_TS (L1 block 100) and INIT_TS + 2, INIT_TS + 4 (L1 block 101); block 101 is reorged out: one
+    rewind to INIT_TS + 2, the first result that needs it, with the logs above the remaining heads and the
+    denylist entries decided from then on forgotten."""
     v, a, b, store = _setup(tmp_path, _exec_log(), init_logs=[])
     b.logs.clear()
+    l1b = BlockID(b"\x0b" * 32, 101)
+    _run(v.step)
+    a.l1_inclusion = b.l1_inclusion = lambda n: l1b
 
     async def advance_twice():
         await v.step()
         await v.step()
 
     _run(advance_twice)
-    assert store.last_verified().timestamp == INIT_TS + 2
+    assert store.last_verified().timestamp == INIT_TS + 4 and store.last_verified().l1_inclusion == l1b
     store.add_denied(Decision(Kind.INVALIDATE, INIT_TS + 2, (FrontierBlock(EXEC_CHAIN, 1, b"\x01" * 32, bytes(32), 0,
                                                                            (), L1),)))
-    canonical = {"ok": False}
 
     async def l1_canonical(block):
-        return canonical["ok"]
+        return block != l1b
 
     v.l1_canonical = l1_canonical
     d = _run(v.step)
     assert d.kind is Kind.REWIND and d.timestamp == INIT_TS + 2
     last = store.last_verified()
-    assert last.timestamp == INIT_TS and b.rewound[-1] == last.heads[EXEC_CHAIN]
+    assert last.timestamp == INIT_TS and b.rewound[-1] == last.heads[EXEC_CHAIN] and len(b.rewound) == 1
     assert store.denylist() == [] and store.block(INIT_CHAIN, INIT_NUMBER + 1) is None
     assert store.block(INIT_CHAIN, INIT_NUMBER) is not None
+    assert store.pending() is None
 
 
 def test_rounds_step_over_distinct_frontiers(tmp_path):
@@ -254,3 +266,18 @@ def test_rounds_step_over_distinct_frontiers(tmp_path):
         store.commit_advance(Decision(Kind.ADVANCE, v.next_timestamp(), (
             FrontierBlock(INIT_CHAIN, 0, bytes(32), bytes(32), 0, (), L1),)))
     assert seen == [8, 9, 10, 12]
+
+
+def test_finality_is_the_verified_head_whose_l1_inclusion_is_finalized(tmp_path):
+    v, a, b, store = _setup(tmp_path, _exec_log(), init_logs=[])
+    b.logs.clear()
+    a.finalized = b.finalized = None
+    d = _run(v.step)
+    assert d.kind is Kind.ADVANCE and d.l1_inclusion == L1
+    v.l1_finalized = lambda: BlockID(b"\x0b" * 32, L1.number - 1)
+    _run(v.sync_finality)
+    assert a.finalized is None and b.finalized is None  # the verified blocks' L1 is not final yet
+    v.l1_finalized = lambda: BlockID(b"\x0b" * 32, L1.number)
+    _run(v.sync_finality)
+    assert a.finalized == next(x.id for x in d.blocks if x.chain_id == INIT_CHAIN)
+    assert b.finalized == next(x.id for x in d.blocks if x.chain_id == EXEC_CHAIN)

@@ -52,7 +52,11 @@ class SafeHeads:
         self.safedb.truncate_after(safe)
 
     async def finalize(self) -> None:
-        """Finalize the highest safe block derived from finalized L1 data, if its L1 block is still canonical."""
+        """Finalize the highest safe block derived from finalized L1 data, if its L1 block is still canonical. A
+        supernode's chain leaves finality to its verifier: a cross-safe block is final only when the L1 blocks of
+        everything it depends on are (op-supernode: the verified head whose L1 inclusion is finalized)."""
+        if getattr(self.ctrl, "cross_safe_gate", False):
+            return
         fin = self.l1_finalized()
         if fin is None:
             return
