@@ -16,12 +16,14 @@ from the cloned op-node flags, as op-supernode takes them (ethereum-optimism/opt
 - Stricter than op-supernode: a chain's rollup config must name the chain id it is configured under, every chain of
   the dependency set must be hosted, the chains must agree on the interop activation time unless
   ``--interop.activation-timestamp`` is given, and unknown or malformed ``--vn.*`` input is one line, exit 2.
-- The one shared L1 client takes the first chain's other ``l1.*`` settings (give them as ``--vn.all.l1.*``).
+- The one shared L1 client takes the first chain's other ``l1.*`` settings (give them as ``--vn.all.l1.*``); its
+  caches hold at least a sequencing window of L1 blocks (issue 16; op-supernode's hold 100).
 - Per-chain gossip is not run by this version: the chains start with P2P disabled (a notice says so).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -247,7 +249,10 @@ def supernode_config_from(own: Mapping[str, object], extra_args: Sequence[str],
     rpc = RPCConfig(addr=str(own.get("rpc_addr") or "0.0.0.0"), port=8545 if port is None else port,
                     enable_admin=bool(own.get("rpc_enable_admin")))
     log = LogConfig(level=own.get("log_level") or "info", format=own.get("log_format") or "text")
-    return SupernodeConfig(chain_ids=chain_ids, l1=first.l1, beacon=beacon, data_dir=data_dir, chains=chains,
+    # one cache for every chain: at least a sequencing window of L1 blocks (what one chain's reset walks back)
+    window = max(c.rollup.seq_window_size for c in chains.values())
+    l1 = first.l1 if first.l1.cache_size >= window else dataclasses.replace(first.l1, cache_size=window)
+    return SupernodeConfig(chain_ids=chain_ids, l1=l1, beacon=beacon, data_dir=data_dir, chains=chains,
                            dependency_set=ds, activation_time=activation, rpc=rpc, log=log,
                            notices=tuple(notices) + tuple(n for c in chains.values() for n in c.notices))
 

@@ -64,6 +64,7 @@ def test_per_chain_flags_and_shared_ones(files):
     assert c.chains[902].rollup.dependency_set == c.dependency_set
     assert c.activation_time is None  # no lagoon_time scheduled, none given
     assert c.rpc.port == 8545 and c.rpc.addr == "0.0.0.0"
+    assert c.l1.cache_size == c.chains[901].rollup.seq_window_size == 3600  # op-sepolia's window, above 900
 
 
 def test_precedence_chain_flag_chain_env_all_flag_all_env(files):
