@@ -27,6 +27,7 @@ local-safe (op-supernode #20191).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -44,6 +45,10 @@ from opnode.supernode.decisions import Decision, FrontierBlock, Kind
 from opnode.supernode.store import InteropStore
 
 log = logging.getLogger("opnode.supernode.verifier")
+
+# Crash tests on real processes: with this variable set to ``after-wal`` the process dies (as kill -9 would: no
+# clean-up) right after the next decision reached the WAL and before any of it is applied.
+FAILPOINT_ENV = "OPNODE_SUPERNODE_FAILPOINT"
 
 
 class VerifierChain(Protocol):
@@ -227,6 +232,10 @@ class Verifier:
         if d.kind is not Kind.WAIT:
             log.info("interop %s at %d %s", d.kind.value, d.timestamp, d.reason)
             self.store.write_ahead(d)
+            if os.environ.get(FAILPOINT_ENV) == "after-wal":
+                log.critical("failpoint after-wal: dying with the %s at %d written, not applied", d.kind.value,
+                             d.timestamp)
+                os._exit(137)
             await self.apply(d)
         return d
 

@@ -13,6 +13,8 @@ L1 proxy, for the L1 request comparison (issue 16).
   ``optimism_outputAtBlock``;
 - kill -9 of the supernode and a restart: it resumes from its interop store, cross-safe keeps the same hashes and
   moves on;
+- the process dies right after a decision reached the WAL, before applying it (a failpoint, as kill -9 there):
+  the restart applies it once and goes on;
 - an L1 reorg (anvil revert) of the L1 blocks verified results depend on: the verifier rewinds, verifies again on
   the new L1, and cross-safe and the light nodes end on the sequencers' chains with canonical L1 data.
 """
@@ -20,6 +22,7 @@ L1 proxy, for the L1 request comparison (issue 16).
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import httpx
@@ -27,7 +30,9 @@ import pytest
 
 from derivation.interop.super_root import super_root_v1
 from derivation.protocol.hexutil import from_hex
+from opnode.supernode.verifier import FAILPOINT_ENV
 from opnode.testing.l1_proxy import L1Proxy
+from opnode.tools.devnet.procs import Proc
 from opnode.tools.devnet.stack import Stack
 from tests.e2e.waiting import wait
 
@@ -175,6 +180,29 @@ def test_kill9_and_restart_resumes_cross_safe(net):
         assert stack.block_hash(seq, before[cid]["number"]) == before[cid]["hash"]
         assert stack.block_hash(seq, after["safe_l2"]["number"]) == after["safe_l2"]["hash"]
 
+
+
+def test_death_between_wal_write_and_apply_resumes(net):
+    stack = net
+    sn = stack.node("supernode")
+    sn.proc.stop()
+    log_text = sn.proc.log_path.read_text(errors="replace")
+    sn.proc = Proc(sn.name, sn.args, stack.logs, env={FAILPOINT_ENV: "after-wal"}).start()
+    wait(lambda: not sn.proc.alive(), 120, "the supernode to die at the failpoint")
+    tail = sn.proc.log_path.read_text(errors="replace")[len(log_text):]
+    m = re.search(r"failpoint after-wal: dying with the (\w+) at (\d+) written", tail)
+    assert m, tail[-2000:]
+    kind, ts = m.group(1), int(m.group(2))
+    stack.start_node(sn)  # no failpoint
+    wait(lambda: f"resuming pending {kind} at {ts}" in sn.proc.log_path.read_text(errors="replace"), 60,
+         "the restarted supernode to apply the pending decision")
+    after = wait(lambda: (lambda st: st if st["safe_timestamp"] > ts else None)(
+        stack.rpc(sn.rpc, "supernode_syncStatus")), 120, "cross-safe past the resumed decision")
+    rest = sn.proc.log_path.read_text(errors="replace")[len(log_text):]
+    assert len(re.findall(rf"interop \w+ at {ts} ", rest)) == 1  # decided once, applied once (by the resume)
+    for cid in (901, 902):
+        safe = after["chains"][str(cid)]["safe_l2"]
+        assert stack.block_hash(stack.node(SEQ[cid]), safe["number"]) == safe["hash"]
 
 
 def _rewinds(stack) -> int:
