@@ -15,6 +15,8 @@ L1 proxy, for the L1 request comparison (issue 16).
   moves on;
 - the process dies right after a decision reached the WAL, before applying it (a failpoint, as kill -9 there):
   the restart applies it once and goes on;
+- chain 902's engine down: chain 901 keeps deriving (local-safe moves), cross-safe waits for 902; the engine back:
+  both go on;
 - an L1 reorg (anvil revert) of the L1 blocks verified results depend on: the verifier rewinds, verifies again on
   the new L1, and cross-safe and the light nodes end on the sequencers' chains with canonical L1 data.
 """
@@ -203,6 +205,31 @@ def test_death_between_wal_write_and_apply_resumes(net):
     for cid in (901, 902):
         safe = after["chains"][str(cid)]["safe_l2"]
         assert stack.block_hash(stack.node(SEQ[cid]), safe["number"]) == safe["hash"]
+
+
+def _local_and_safe(stack, cid):
+    st = stack.rpc(_chain_url(stack, cid), "optimism_syncStatus")
+    return st["local_safe_l2"], st["safe_l2"]
+
+
+def test_one_engine_down_the_other_chain_keeps_deriving(net):
+    stack = net
+    sn = stack.node("supernode")
+    engine902, eth902 = sn.engines[902]
+    engine902.stop()
+    local902, _ = _local_and_safe(stack, 902)
+    local901, _ = _local_and_safe(stack, 901)
+    wait(lambda: _local_and_safe(stack, 901)[0]["number"] >= local901["number"] + 5, 120,
+         "chain 901 to keep deriving while chain 902's engine is down")
+    for cid in (901, 902):
+        _, safe = _local_and_safe(stack, cid)
+        assert safe["timestamp"] <= local902["timestamp"], f"chain {cid} cross-safe passed what 902 derived"
+    assert sn.proc.alive()
+    engine902.start()
+    engine902.wait_rpc(eth902, "eth_chainId", timeout=120)
+    for cid in (901, 902):
+        wait(lambda c=cid: _local_and_safe(stack, c)[1]["timestamp"] > local902["timestamp"] + 4, 180,
+             f"chain {cid}'s cross-safe to move on once 902's engine is back")
 
 
 def _rewinds(stack) -> int:
