@@ -133,9 +133,16 @@ def ref_from_payload(cfg: RollupConfig, env: ExecutionPayloadEnvelope) -> L2Bloc
 
 
 class EngineController:
-    def __init__(self, cfg: RollupConfig, client: EngineClient):
+    def __init__(self, cfg: RollupConfig, client: EngineClient, *, cross_safe_gate: bool = False,
+                 denied: Callable[[int, bytes], bool] | None = None):
+        """``cross_safe_gate`` (a supernode's chain): derivation moves local-safe only and safe (the cross-safe head,
+        the engine's ``safe`` label) moves by :meth:`set_cross_safe`; ``denied(number, hash)``: blocks the supernode
+        found invalid, never inserted as derived or gossiped again (op-node ``SuperAuthority.IsDenied``,
+        ``rollup/engine/payload_process.go``, karlfloersch/optimism @f0b2b80e)."""
         self.cfg = cfg
         self.client = client
+        self.cross_safe_gate = cross_safe_gate
+        self.denied = denied or (lambda number, block_hash: False)
         self.heads = Heads()
         self._need_fcu = False
         self._observers: list[Callable[[HeadsEvent], None]] = []
@@ -234,7 +241,8 @@ class EngineController:
             if block is None and not self.el_syncing:
                 # op-node consolidateNextSafeAttributes: "engine may have restarted, or inconsistent safe head"
                 raise ResetError(f"the engine lacks unsafe block {h.pending_safe.number + 1} to consolidate with")
-            if block is not None and mismatch(self.cfg, a.attributes, h.pending_safe.hash, block) is None:
+            if (block is not None and mismatch(self.cfg, a.attributes, h.pending_safe.hash, block) is None
+                    and not self.denied(h.pending_safe.number + 1, from_hex(block["hash"], 32))):
                 self._promote(DerivedBlock.from_block(self.cfg, block), a.is_last_in_span)
                 return Outcome.CONSOLIDATED
             if h.backup_unsafe is None:
@@ -243,14 +251,30 @@ class EngineController:
             derived = await self._build_and_insert(h.pending_safe, a.attributes)
         except InvalidPayload as e:
             return await self._invalid(a, str(e))
+        if self.denied(derived.ref.number, derived.ref.hash):
+            return await self._replace_denied(a)
         self._promote(derived, a.is_last_in_span, replaces_unsafe=True)
         return Outcome.BUILT
+
+    async def _replace_denied(self, a: AttributesWithParent) -> Outcome:
+        """The derived block is one the supernode invalidated: it is replaced by its deposits-only version on the
+        same parent (specs interop/derivation.md §Replacing Invalid Blocks; op-node payload_process.go
+        ``DepositsOnlyPayloadAttributesRequestEvent``)."""
+        deposits = a.attributes.deposits_only()
+        try:
+            derived = await self._build_and_insert(a.parent, deposits)
+        except InvalidPayload as e:
+            raise CriticalError(f"deposit-only replacement of a denied block is invalid: {e}") from None
+        self._promote(derived, True, replaces_unsafe=True)
+        return Outcome.DEPOSITS_ONLY
 
     def _promote(self, derived: DerivedBlock, concluding: bool, replaces_unsafe: bool = False) -> None:
         ref = derived.ref
         changes: dict = {"pending_safe": ref}
         if concluding:
-            changes.update(local_safe=ref, safe=ref)
+            changes["local_safe"] = ref
+            if not self.cross_safe_gate:
+                changes["safe"] = ref
         if replaces_unsafe:
             changes.update(unsafe=ref, cross_unsafe=ref, backup_unsafe=None)
         elif ref.number > self.heads.unsafe.number:
@@ -321,9 +345,10 @@ class EngineController:
     # -------------------------------------------------------------------------------------------- unsafe blocks
 
     async def insert_unsafe(self, env: ExecutionPayloadEnvelope) -> bool:
-        """A payload from gossip or the sequencer: extends the unsafe chain if it builds on its head."""
+        """A payload from gossip or the sequencer: extends the unsafe chain if it builds on its head (a denied
+        block is dropped)."""
         h = self.heads
-        if env.number <= h.safe.number or env.parent_hash != h.unsafe.hash:
+        if env.number <= h.safe.number or env.parent_hash != h.unsafe.hash or self.denied(env.number, env.block_hash):
             return False
         try:
             ref = await self.insert(env)
@@ -399,6 +424,31 @@ class EngineController:
             changes["finalized"] = ext_finalized
         if changes:
             self._set(**changes)
+
+    # -------------------------------------------------------------------------------------------- supernode
+
+    def set_cross_safe(self, ref: L2BlockRef) -> bool:
+        """A supernode verified ``ref`` (a local-safe block): it becomes the safe head; forkchoice follows. Only
+        forward and never past local-safe (a rewind goes through :meth:`rewind_to`)."""
+        h = self.heads
+        if ref.number <= h.safe.number or ref.number > h.local_safe.number:
+            return False
+        self._set(safe=ref)
+        return True
+
+    def rewind_to(self, ref: L2BlockRef, cross_safe: L2BlockRef) -> None:
+        """Roll every head back to ``ref`` at most and the safe head to ``cross_safe`` (an invalidated block's
+        parent, or the last verified heads after an L1 reorg); the caller syncs forkchoice and resets derivation,
+        which re-derives from the safe head (op-supernode ``RewindEngine``: the embedded engine takes a forkchoice
+        update to an ancestor, so no synthetic sibling block is needed)."""
+        h = self.heads
+
+        def low(cur: L2BlockRef, cap: L2BlockRef) -> L2BlockRef:
+            return cap if cur.number > cap.number else cur
+
+        safe = low(low(h.safe, cross_safe), ref)
+        self._set(unsafe=ref, cross_unsafe=ref, pending_safe=low(h.pending_safe, ref),
+                  local_safe=low(h.local_safe, ref), safe=safe, finalized=low(h.finalized, safe), backup_unsafe=None)
 
     def finalize(self, ref: L2BlockRef) -> bool:
         """Move the finalized head forward to ``ref`` (never backwards, never past safe)."""

@@ -43,6 +43,10 @@ def _register_optional_commands() -> None:
 
     cli.add_command(node_cmd)
 
+    from opnode.commands.supernode import supernode_command
+
+    cli.add_command(supernode_command)
+
     from opnode.commands.devnet import devnet_command
 
     cli.add_command(devnet_command)

@@ -8,6 +8,7 @@
 - the node (``opnode.node``, the node side of ``engine``, ``p2p``, ``derivation``) never imports the execution client
   (``engine.execution``), the tools (``opnode.tools``), the CLI or ``opnode.testing``;
 - ``engine.execution`` imports neither the node nor the tools (of ``opnode`` only ``opnode.jsonrpc``);
+- the supernode (``opnode.supernode``) is the node's kind: the same rules as the node, and the node never imports it;
 - tools may import the node, never the reverse; nothing but the tests imports ``tests``.
 """
 
@@ -56,6 +57,11 @@ RULES = [
     ("the node", lambda m: _under(m, "opnode.node"),
      lambda i: _under(i, "engine.execution", "opnode.tools", "opnode.testing", "opnode.commands", "opnode.cli",
                       "tests")),
+    ("the supernode", lambda m: _under(m, "opnode.supernode"),
+     lambda i: _under(i, "engine.execution", "opnode.tools", "opnode.testing", "opnode.commands", "opnode.cli",
+                      "tests")),
+    ("the node does not import the supernode", lambda m: _under(m, "opnode.node"),
+     lambda i: _under(i, "opnode.supernode")),
     ("execution client", lambda m: _under(m, "engine.execution"),
      lambda i: _under(i, "opnode", "p2p", "tests", *NODE_SIDE_ENGINE) and not _under(i, LIBRARY)),
     ("tools", lambda m: _under(m, "opnode.tools"), lambda i: _under(i, "opnode.commands", "opnode.cli", "tests")),
@@ -73,5 +79,6 @@ def test_the_rules_see_the_packages():
     assert len([m for m in MODULES if _under(m, "derivation.protocol")]) > 25
     assert any(_under(m, "engine.execution.evm") for m in MODULES)
     assert any(_under(m, "opnode.tools.devnet") for m in MODULES)
+    assert {"opnode.supernode.service", "opnode.supernode.verifier"} <= set(MODULES)
     assert {"opnode.jsonrpc.client", "opnode.jsonrpc.server", "opnode.jsonrpc.errors", "opnode.jsonrpc.jwt"} <= set(
         MODULES)

@@ -150,6 +150,14 @@ class SafeDB:
             raise SafeHeadNotFound()
         return _entry(row)
 
+    def l1_at_safe_head(self, l2_number: int) -> SafeHeadEntry | None:
+        """The first row whose safe head is at or past L2 block ``l2_number``: the L1 block that made it safe (its
+        L1 inclusion, op-supernode ``L1AtSafeHead``); None if it is not safe yet."""
+        with self._lock:
+            row = self._conn().execute("SELECT * FROM safe_heads WHERE l2_number >= ? ORDER BY l1_number LIMIT 1",
+                                       (_enc(min(l2_number, MAX_UINT64)),)).fetchone()
+        return None if row is None else _entry(row)
+
     def entries(self) -> list[SafeHeadEntry]:
         """Every row in L1 order (tests, tools)."""
         with self._lock:

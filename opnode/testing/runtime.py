@@ -60,10 +60,11 @@ def make_world(forks, **overrides):
 
 
 class Node:
-    def __init__(self, w: World, url: str, derive: bool, metrics=None):
-        """``metrics``: the engine client's MetricsSink (``Metrics.rpc_client("engine-api")``)."""
+    def __init__(self, w: World, url: str, derive: bool, metrics=None, **ctrl_options):
+        """``metrics``: the engine client's MetricsSink (``Metrics.rpc_client("engine-api")``); ``ctrl_options``: the
+        engine controller's keyword options (a supernode chain's ``cross_safe_gate``, ``denied``)."""
         self.client = EngineClient(url, SECRET, w.cfg, metrics=metrics)
-        self.ctrl = EngineController(w.cfg, self.client)
+        self.ctrl = EngineController(w.cfg, self.client, **ctrl_options)
         self.status = SyncStatusTracker()
         self.ctrl.subscribe(self.status.on_l2)
         self.l2 = NodeL2Source(w.cfg, self.client, controller=self.ctrl)

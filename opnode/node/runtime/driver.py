@@ -169,12 +169,13 @@ class Driver:
         will not produce them again; a reset drops them (op-node ``AttributesHandler``, optimism
         op-node/rollup/attributes/attributes.go, 2026: ``EngineTemporaryErrorEvent`` only clears ``sentAttributes``,
         ``ResetEvent`` clears ``attributes``)."""
-        before = self.ctrl.safe
+        # local-safe: the safe head of a plain node, what a supernode's chain derived (its safe is cross-safe)
+        before = self.ctrl.heads.local_safe
         outcome = await self.ctrl.process_attributes(a)
         self.attributes = None
         if outcome is Outcome.DEPOSITS_ONLY:
             self.pipeline.flush_channel()
-        safe = self.ctrl.safe
+        safe = self.ctrl.heads.local_safe
         if safe != before:
             await self.safe_heads.on_safe(safe, a.derived_from)
         self.on_attributes(a, outcome)

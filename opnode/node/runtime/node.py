@@ -11,14 +11,11 @@ from dataclasses import dataclass
 import trio
 
 from derivation.events import BatchAccepted, Dropped, EmptyBatchGenerated, Event, PipelineReset
-from derivation.pipeline import Pipeline
 from derivation.protocol.errors import CriticalError, DerivationError
-from derivation.protocol.hexutil import parse_quantity
 from derivation.protocol.types import L1BlockRef
 from derivation.stages.attributes_builder import AttributesBuilder
 from engine.client import EngineClient
-from engine.controller import EngineController, HeadsChanged, HeadsEvent
-from engine.finality import FinalityTracker
+from engine.controller import HeadsChanged, HeadsEvent
 from opnode import __version__
 from opnode.jsonrpc.errors import RpcError
 from opnode.node.config import NodeConfig
@@ -30,20 +27,13 @@ from opnode.node.logs import get_logger
 from opnode.node.metrics import Metrics
 from opnode.node.rpc.server import RPCServer
 from opnode.node.runtime.api import RuntimeAPI
-from opnode.node.runtime.driver import Driver
+from opnode.node.runtime.chain import ChainServices, StartupError, check_chain, check_derivation_limit
 from opnode.node.runtime.follow import FollowSource
-from opnode.node.runtime.l1_data import NodeL1Source
-from opnode.node.runtime.l2_data import NodeL2Source
 from opnode.node.runtime.runtime_config import unsafe_block_signer
 from opnode.node.runtime.sequencer import Sequencer
 from opnode.node.safedb import SafeDB
-from opnode.node.sync_status import SyncStatusTracker
 
 log = get_logger("opnode.node")
-
-
-class StartupError(Exception):
-    """The node cannot start: a misconfiguration or an endpoint on the wrong chain (one line for the user)."""
 
 
 @dataclass
@@ -65,37 +55,8 @@ class OpNode:
 
     # -------------------------------------------------------------------------------------------- start-up
 
-    async def _check_chains(self, l1: L1Client, engine: EngineClient) -> None:
-        cfg = self.cfg
-        chain = await l1.chain_id()
-        if chain != cfg.l1_chain_id:
-            raise StartupError(f"incorrect L1 RPC chain id {chain}, expected {cfg.l1_chain_id}")
-        if await l1.detect_anvil():
-            log.info("L1 is anvil: blob transactions are checked against its network-form transactions root")
-        genesis = await l1.block_ref_by_number(cfg.genesis.l1.number)
-        if genesis.hash != cfg.genesis.l1.hash:
-            raise StartupError(f"incorrect L1 genesis block hash 0x{genesis.hash.hex()}, expected "
-                               f"0x{cfg.genesis.l1.hash.hex()}")
-        l2_chain = parse_quantity(await engine.call("eth_chainId"))
-        if l2_chain != cfg.l2_chain_id:
-            raise StartupError(f"incorrect L2 RPC chain id {l2_chain}, expected {cfg.l2_chain_id}")
-        l2_genesis = await engine.block(cfg.genesis.l2.number)
-        if l2_genesis is None or l2_genesis["hash"] != "0x" + cfg.genesis.l2.hash.hex():
-            got = None if l2_genesis is None else l2_genesis["hash"]
-            raise StartupError(f"incorrect L2 genesis block hash {got}, expected 0x{cfg.genesis.l2.hash.hex()}")
-
     async def _check_derivation_limit(self, l1: L1Client, engine: EngineClient) -> None:
-        """A bundled config that stops describing its chain (Base after Azul) refuses to start once the L1 head or
-        the engine's head is past that time: deriving on would silently follow the wrong rules."""
-        limit = self.cfg.derivation_limit
-        if limit is None:
-            return
-        l1_head = await l1.block_ref_by_label("latest")
-        latest = await engine.block("latest")
-        l2_time = 0 if latest is None else parse_quantity(latest["timestamp"])
-        t = max(l1_head.time, l2_time)
-        if t >= limit.time:
-            raise StartupError(limit.message(t))
+        await check_derivation_limit(self.cfg, l1, engine)
 
     def _interop_notice(self) -> None:
         """op-supernode checks cross-chain messages; a plain deriving node does not (op-node's localSafeIsFullySafe
@@ -135,8 +96,7 @@ class OpNode:
 
     def _on_l1(self, name: str, ref: L1BlockRef) -> None:
         self.metrics.record_l1_ref(f"l1_{name}", ref)
-        self.status.on_l1(name, ref)
-        self.driver.wake()
+        self.chain.on_l1(name, ref)
 
     # -------------------------------------------------------------------------------------------- run
 
@@ -159,11 +119,7 @@ class OpNode:
             self.l2_reader = L2Reader(c.l2.url, jwt_secret=c.l2.jwt_secret, timeout=c.l2.rpc_timeout,
                                       metrics=self.metrics)
             stack.push_async_callback(self.l2_reader.aclose)
-            try:
-                await self._check_chains(l1, engine)
-                await self._check_derivation_limit(l1, engine)
-            except (DerivationError, OSError) as e:
-                raise StartupError(f"cannot check the L1/L2 endpoints: {e}") from None
+            await check_chain(self.cfg, l1, engine)
             if beacon is not None and not c.beacon.ignore and not await beacon.check():
                 raise StartupError(f"the beacon endpoint {c.beacon.url} does not answer (use --l1.beacon.ignore "
                                    "to start anyway)")
@@ -174,20 +130,12 @@ class OpNode:
         light = c.follow_source is not None
         self.heads = HeadTracker(l1, on_change=lambda name, ref: self._on_l1(name, ref),
                                  on_reorg=self.metrics.record_l1_reorg)
-        self.status = SyncStatusTracker()
-        self.ctrl = EngineController(self.cfg, engine)
+        chain = ChainServices(c, l1=l1, beacon=beacon, engine=engine, heads=self.heads, on_event=self._on_event,
+                              metrics=self.metrics, derive=not light)
+        self.chain = chain
+        self.status, self.ctrl, self.l1data, self.l2data = chain.status, chain.ctrl, chain.l1data, chain.l2data
+        self.pipeline, self.safedb, self.driver = chain.pipeline, chain.safedb, chain.driver
         self.ctrl.subscribe(self._on_heads)
-        self.ctrl.subscribe(self.status.on_l2)
-        self.l1data = NodeL1Source(l1, beacon, confirmed_head=lambda: self.heads.confirmed_head)
-        self.l2data = NodeL2Source(self.cfg, engine, controller=self.ctrl)
-        self.pipeline = Pipeline(self.cfg, c.l1_chain_config, self.l1data, self.l2data, self._on_event)
-        if c.safedb_path and not light:
-            self.safedb = SafeDB(c.safedb_path)
-        self.driver = Driver(self.cfg, pipeline=self.pipeline, ctrl=self.ctrl, l1=self.l1data, l2=self.l2data,
-                             l1_finalized=lambda: self.heads.finalized, safedb=self.safedb, derive=not light,
-                             metrics=self.metrics, el_sync=c.sync.el_sync, status=self.status)
-        if c.finality_lookback:  # --finality.lookback (op-node finality.Config.FinalityLookback)
-            self.driver.safe_heads.finality = FinalityTracker(c.finality_lookback)
         if c.sequencer.enabled:
             builder = AttributesBuilder(self.cfg, c.l1_chain_config, self.l1data, self.l2data)
             self.sequencer = Sequencer(self.cfg, self.ctrl, builder, self.driver, l1_confs=c.sequencer.l1_confs,
@@ -233,8 +181,7 @@ class OpNode:
                          sequencer=bool(self.sequencer), unsafe=self.ctrl.unsafe.number, safe=self.ctrl.safe.number)
                 task_status.started(self.ports)
         finally:
-            if self.safedb is not None:
-                self.safedb.close()
+            chain.close()
 
     async def _make_p2p(self, l1: L1Client):
         from p2p.service import GossipService

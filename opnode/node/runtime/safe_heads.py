@@ -63,7 +63,8 @@ class SafeHeads:
         if self.safedb is None:
             return
         row = self.safedb.latest()
-        if row is not None and row.safe_head.number > safe.number:
+        # A supernode's chain reports cross-safe as safe: what it derived before is local-safe only.
+        if row is not None and row.safe_head.number > safe.number and not getattr(self.ctrl, "cross_safe_gate", False):
             l1 = await self.resolve(lambda: self.l1.block_by_number(row.l1.number))
             l2 = await self.resolve(lambda: self.l2.block_ref_by_number(row.safe_head.number))
             if l1.hash == row.l1.hash and l2.hash == row.safe_head.hash:
@@ -73,7 +74,11 @@ class SafeHeads:
         self.safedb.truncate_after(safe)
 
     async def finalize(self) -> None:
-        """Finalize the highest safe block derived from finalized L1 data, if its L1 block is still canonical."""
+        """Finalize the highest safe block derived from finalized L1 data, if its L1 block is still canonical. A
+        supernode's chain leaves finality to its verifier: a cross-safe block is final only when the L1 blocks of
+        everything it depends on are (op-supernode: the verified head whose L1 inclusion is finalized)."""
+        if getattr(self.ctrl, "cross_safe_gate", False):
+            return
         await self.record()
         fin = self.l1_finalized()
         if fin is None:

@@ -42,19 +42,25 @@ def node_key(name: str) -> bytes:
 @dataclass
 class NodeInfo:
     name: str
-    role: str  # sequencer | source | light
+    role: str  # sequencer | source | light | supernode
     rpc: str
     engine_rpc: str  # the engine's unauthenticated eth RPC
     engine_auth: str
     follows: str | None = None
     metrics: str | None = None
+    chains: list[int] | None = None  # a supernode's chain IDs (its ``rpc`` is the root; chains at ``rpc/<id>``)
+    files: ChainFiles | None = field(default=None, repr=False)  # its chain's files (None: the stack's first chain)
+    engines: dict = field(default_factory=dict, repr=False)  # a supernode's engines: chain id -> (Proc, eth URL)
     proc: Proc | None = field(default=None, repr=False)
     engine: Proc | None = field(default=None, repr=False)
     args: list[str] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict:
-        return {"name": self.name, "pid": self.proc.pid if self.proc else None, "role": self.role, "rpc": self.rpc,
-                "engine_rpc": self.engine_rpc, "metrics": self.metrics, "follows": self.follows}
+        out = {"name": self.name, "pid": self.proc.pid if self.proc else None, "role": self.role, "rpc": self.rpc,
+               "engine_rpc": self.engine_rpc, "metrics": self.metrics, "follows": self.follows}
+        if self.chains is not None:
+            out["chains"] = self.chains
+        return out
 
 
 class Stack:
@@ -98,6 +104,8 @@ class Stack:
         self.jsonrpc = JsonRpc(timeout=10)
         self.deployment: L1Deployment | None = None
         self.p2p_ports: dict[str, int] = {}
+        self.chain_files: dict[int, ChainFiles] = {}  # every L2 chain on the L1 by chain id (add_chain adds more)
+        self.batchers: list[Proc] = []  # the batchers of chains added by add_chain
 
     # -------------------------------------------------------------------------------------------- lifecycle
 
@@ -130,7 +138,8 @@ class Stack:
             self.start_batcher_proc(seq)
 
     def stop(self) -> None:
-        for p in [self.batcher, *(n.proc for n in self.nodes), *(n.engine for n in self.nodes), self.beacon]:
+        engines = [e for n in self.nodes for e in ([n.engine] + [p for p, _ in n.engines.values()])]
+        for p in [self.batcher, *self.batchers, *(n.proc for n in self.nodes), *dict.fromkeys(engines), self.beacon]:
             if p is not None:
                 p.stop()
         if self.anvil is not None:
@@ -160,11 +169,11 @@ class Stack:
     def l1_rpc(self, method: str, *params):
         return self.anvil.rpc(method, *params)
 
-    def deploy_contracts(self) -> None:
+    def deploy_contracts(self, batcher_key: str = BATCHER_KEY) -> L1Deployment:
         """The deposit contract and the SystemConfig, holding the rollup's genesis SystemConfig and the
         sequencer's gossip key as unsafe block signer (what nodes read with eth_getStorageAt)."""
         initial = InitialValues(owner=address_from_private_key(from_hex(OWNER_KEY, 32)),
-                                batcher=address_from_private_key(from_hex(BATCHER_KEY, 32)), gas_limit=GAS_LIMIT,
+                                batcher=address_from_private_key(from_hex(batcher_key, 32)), gas_limit=GAS_LIMIT,
                                 basefee_scalar=BASEFEE_SCALAR,
                                 unsafe_block_signer=address_from_private_key(SEQUENCER_P2P_KEY))
 
@@ -175,26 +184,47 @@ class Stack:
             finally:
                 await rpc.aclose()
 
-        self.deployment = trio.run(deploy)
+        deployment = trio.run(deploy)
+        if self.deployment is None:
+            self.deployment = deployment
+        return deployment
 
-    def write_files(self) -> None:
+    def write_files(self, deployment: L1Deployment | None = None, *, l2_chain_id: int = 901,
+                    batcher_key: str = BATCHER_KEY, out: str = "chain") -> ChainFiles:
         """The chain starts on the L1 block of the last deployment transaction (nothing before it matters)."""
-        g = self.l1_rpc("eth_getBlockByNumber", hex(self.deployment.block_number), False)
-        l1_genesis = BlockID(from_hex(g["hash"], 32), self.deployment.block_number)
-        batcher = address_from_private_key(from_hex(BATCHER_KEY, 32))
+        deployment = deployment or self.deployment
+        g = self.l1_rpc("eth_getBlockByNumber", hex(deployment.block_number), False)
+        l1_genesis = BlockID(from_hex(g["hash"], 32), deployment.block_number)
+        batcher = address_from_private_key(from_hex(batcher_key, 32))
         funded = {address_from_private_key(from_hex(k, 32)): 10**24 for k in DEV_KEYS}
-        self.files = write_chain_files(
-            self.dir / "chain", l1_chain_id=parse_quantity(self.l1_rpc("eth_chainId")), l1_genesis=l1_genesis,
+        files = write_chain_files(
+            self.dir / out, l1_chain_id=parse_quantity(self.l1_rpc("eth_chainId")), l1_genesis=l1_genesis,
             genesis_time=parse_quantity(g["timestamp"]), fork_offsets=self.forks, batcher=batcher,
-            deposit_contract=self.deployment.portal, system_config=self.deployment.system_config, funded=funded,
+            deposit_contract=deployment.portal, system_config=deployment.system_config, funded=funded,
             block_time=self.block_time, seq_window_size=self.seq_window_size, channel_timeout=self.channel_timeout,
-            gas_limit=GAS_LIMIT)
+            gas_limit=GAS_LIMIT, l2_chain_id=l2_chain_id)
+        if self.files is None:
+            self.files = files
+        self.chain_files[files.rollup_config.l2_chain_id] = files
+        return files
+
+    def add_chain(self, l2_chain_id: int, batcher_key: str = NEXT_BATCHER_KEY) -> NodeInfo:
+        """A further L2 chain on the same L1: its own deposit contract and SystemConfig (batcher ``batcher_key``),
+        files, sequencer ``sequencer-<id>`` and batcher; the sequencer is returned (its ``files`` name the chain)."""
+        files = self.write_files(self.deploy_contracts(batcher_key), l2_chain_id=l2_chain_id, batcher_key=batcher_key,
+                                 out=f"chain-{l2_chain_id}")
+        seq = self.add_node(f"sequencer-{l2_chain_id}", "sequencer", files=files)
+        if self.start_batcher:
+            self.batchers.append(self.start_batcher_proc(seq, batcher_key))
+        return seq
 
     # -------------------------------------------------------------------------------------------- nodes
 
-    def _start_engine(self, name: str, sync_peer: NodeInfo | None) -> tuple[Proc, str, str]:
+    def _start_engine(self, name: str, sync_peer: NodeInfo | None,
+                      files: ChainFiles | None = None) -> tuple[Proc, str, str]:
+        files = files or self.files
         http_port, auth_port = free_port(), free_port()
-        args = ["engine", "--genesis", str(self.files.genesis), "--jwt-secret", str(self.files.jwt),
+        args = ["engine", "--genesis", str(files.genesis), "--jwt-secret", str(files.jwt),
                 "--http.port", str(http_port), "--authrpc.port", str(auth_port),
                 "--datadir", str(self.dir / "data" / name)]
         if sync_peer is not None:
@@ -205,7 +235,7 @@ class Stack:
         return proc, url, f"http://127.0.0.1:{auth_port}"
 
     def node_args(self, info: NodeInfo, role: str, rpc_port: int, follows: NodeInfo | None) -> list[str]:
-        f = self.files
+        f = info.files or self.files
         args = ["node", "--l1", self.l1_url_for(self.anvil.url, info.name), "--l1.beacon", self.beacon_url, "--l2", info.engine_auth,
                 "--l2.jwt-secret", str(f.jwt), "--rollup.config", str(f.rollup), "--rollup.l1-chain-config",
                 str(f.l1_chain_config), "--rpc.port", str(rpc_port), "--rpc.enable-admin",
@@ -243,11 +273,11 @@ class Stack:
         return f"/ip4/127.0.0.1/tcp/{self.p2p_ports[name]}/p2p/{peer_id_of(node_key(name))}"
 
     def add_node(self, name: str, role: str, follows: NodeInfo | None = None,
-                 sync_peer: NodeInfo | None = None) -> NodeInfo:
-        engine, eth, auth = self._start_engine(name, sync_peer)
+                 sync_peer: NodeInfo | None = None, files: ChainFiles | None = None) -> NodeInfo:
+        engine, eth, auth = self._start_engine(name, sync_peer, files)
         rpc_port = free_port()
         info = NodeInfo(name, role, f"http://127.0.0.1:{rpc_port}", eth, auth,
-                        follows=follows.name if follows else None, engine=engine)
+                        follows=follows.name if follows else None, engine=engine, files=files)
         info.args = self.node_args(info, role, rpc_port, follows)
         self.nodes.append(info)
         self.start_node(info)
@@ -255,12 +285,63 @@ class Stack:
 
     def start_node(self, info: NodeInfo, timeout: float = 120) -> None:
         info.proc = Proc(info.name, info.args, self.logs).start()
-        info.proc.wait_rpc(info.rpc, "optimism_syncStatus", timeout=timeout)
+        if info.role == "supernode":
+            info.proc.wait_rpc(info.rpc, "supernode_syncStatus", timeout=timeout)
+        else:
+            info.proc.wait_rpc(info.rpc, "optimism_syncStatus", timeout=timeout)
 
-    def start_batcher_proc(self, seq: NodeInfo) -> None:
+    @property
+    def l2_chain_id(self) -> int:
+        return self.files.rollup_config.l2_chain_id
+
+    def add_supernode(self, name: str = "supernode", extra_args: list[str] | None = None) -> NodeInfo:
+        """An ``opnode supernode`` deriving every chain of the stack (``chain_files``) in one dependency set, an
+        engine per chain (``<name>-<id>``); its ``rpc`` is the root route, chain ``id``'s op-node API is at
+        ``rpc/<id>``."""
+        ids = sorted(self.chain_files)
+        depset = self.dir / "dependency-set.json"
+        depset.write_text(json.dumps({"dependencies": {str(c): {} for c in ids}}))
+        rpc_port = free_port()
+        info = NodeInfo(name, "supernode", f"http://127.0.0.1:{rpc_port}", "", "", chains=ids)
+        args = ["supernode", "--chains", ",".join(map(str, ids)), "--l1", self.l1_url_for(self.anvil.url, name),
+                "--l1.beacon", self.beacon_url, "--data-dir", str(self.dir / "data" / name), "--dependency-set",
+                str(depset), "--rpc.addr", "127.0.0.1", "--rpc.port", str(rpc_port), "--l1.http-poll-interval", "1s",
+                "--log.format", "logfmt", "--vn.all.l1.epoch-poll-interval", "2s"]
+        for cid in ids:
+            f = self.chain_files[cid]
+            engine, eth, auth = self._start_engine(f"{name}-{cid}", None, f)
+            info.engines[cid] = (engine, eth)
+            args += [f"--vn.{cid}.l2", auth, f"--vn.{cid}.l2.jwt-secret", str(f.jwt), f"--vn.{cid}.rollup.config",
+                     str(f.rollup), f"--vn.{cid}.rollup.l1-chain-config", str(f.l1_chain_config)]
+        first = info.engines[ids[0]]
+        info.engine, info.engine_rpc = first
+        info.args = args + list(extra_args or [])
+        self.nodes.append(info)
+        self.start_node(info)
+        return info
+
+    def add_light_node(self, name: str, follow_url: str, peer: NodeInfo, sync_peer: NodeInfo) -> NodeInfo:
+        """A light node of ``sync_peer``'s chain following ``follow_url`` (e.g. a supernode's ``/<chainID>``
+        route), gossiping with ``peer``."""
+        engine, eth, auth = self._start_engine(name, sync_peer, sync_peer.files)
+        rpc_port = free_port()
+        info = NodeInfo(name, "light", f"http://127.0.0.1:{rpc_port}", eth, auth, follows=follow_url, engine=engine,
+                        files=sync_peer.files)
+        via = NodeInfo(peer.name, peer.role, follow_url, peer.engine_rpc, peer.engine_auth)
+        info.args = self.node_args(info, "light", rpc_port, via)
+        self.nodes.append(info)
+        self.start_node(info)
+        return info
+
+    def start_batcher_proc(self, seq: NodeInfo, key: str = BATCHER_KEY) -> Proc:
+        files = seq.files or self.files
         args = ["batcher", "--l1", self.anvil.url, "--l2-eth-rpc", seq.engine_rpc, "--rollup-rpc", seq.rpc,
-                "--rollup.config", str(self.files.rollup), "--private-key", BATCHER_KEY, *self.batcher_args]
-        self.batcher = Proc("batcher", args, self.logs).start()
+                "--rollup.config", str(files.rollup), "--private-key", key, *self.batcher_args]
+        name = "batcher" if seq.files is None else f"batcher-{files.rollup_config.l2_chain_id}"
+        proc = Proc(name, args, self.logs).start()
+        if seq.files is None:
+            self.batcher = proc
+        return proc
 
     # -------------------------------------------------------------------------------------------- queries
 
