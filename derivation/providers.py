@@ -35,7 +35,7 @@ class DataKind(Enum):
 
 @dataclass(frozen=True, slots=True)
 class IndexedBlobHash:
-    index: int  # position among all blobs of the L1 block (spec-checklist R-05)
+    index: int  # among all blobs of the L1 block (specs: ecotone/derivation.md "Ecotone: Blob Retrieval")
     hash: bytes  # versioned hash
 
 
