@@ -48,6 +48,20 @@ class DataRequest:
     block: L1BlockRef | None = None
     blobs: tuple[IndexedBlobHash, ...] = ()
 
+    @property
+    def number(self) -> int:
+        """The key of a request by number (``*_BY_NUMBER``, ``L2_TRANSACTIONS``)."""
+        if not isinstance(self.key, int):
+            raise TypeError(f"{self.kind.value} request is keyed by hash, not by number")
+        return self.key
+
+    @property
+    def block_hash(self) -> bytes:
+        """The key of a request by block hash (``*_BY_HASH``, L1 transactions, receipts and blobs, L2 configs)."""
+        if not isinstance(self.key, bytes):
+            raise TypeError(f"{self.kind.value} request is keyed by number, not by hash")
+        return self.key
+
     def __str__(self) -> str:
         key = self.key if isinstance(self.key, int) else "0x" + self.key.hex()
         extra = f" ({len(self.blobs)} blobs)" if self.blobs else ""
