@@ -184,7 +184,9 @@ async def _raw_round_trips(a: GossipService, b: GossipService, size: int, rounds
 
 async def seal_to_insert(tmp: Path, rounds: int, txs: int = SEAL_TXS) -> dict[str, list[float]]:
     """Latencies (seconds) per block: ``seal->delivered``, ``delivered->inserted``, ``seal->inserted``, and the
-    raw stream round trip ``raw`` with the blocks' median message size."""
+    raw stream round trip ``raw`` with the blocks' median message size. Long on purpose: one scenario read top to
+    bottom (two engines, two gossip hosts, the sequencer, the rounds) whose steps share the nursery and the
+    timestamp maps; split, the pieces would pass eight locals around."""
     from derivation.stages.attributes_builder import AttributesBuilder
     from engine.execution.service import EngineService
     from opnode.node.runtime.sequencer import Sequencer

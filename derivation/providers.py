@@ -35,7 +35,7 @@ class DataKind(Enum):
 
 @dataclass(frozen=True, slots=True)
 class IndexedBlobHash:
-    index: int  # position among all blobs of the L1 block (spec-checklist R-05)
+    index: int  # among all blobs of the L1 block (specs: ecotone/derivation.md "Ecotone: Blob Retrieval")
     hash: bytes  # versioned hash
 
 
@@ -47,6 +47,20 @@ class DataRequest:
     key: int | bytes
     block: L1BlockRef | None = None
     blobs: tuple[IndexedBlobHash, ...] = ()
+
+    @property
+    def number(self) -> int:
+        """The key of a request by number (``*_BY_NUMBER``, ``L2_TRANSACTIONS``)."""
+        if not isinstance(self.key, int):
+            raise TypeError(f"{self.kind.value} request is keyed by hash, not by number")
+        return self.key
+
+    @property
+    def block_hash(self) -> bytes:
+        """The key of a request by block hash (``*_BY_HASH``, L1 transactions, receipts and blobs, L2 configs)."""
+        if not isinstance(self.key, bytes):
+            raise TypeError(f"{self.kind.value} request is keyed by number, not by hash")
+        return self.key
 
     def __str__(self) -> str:
         key = self.key if isinstance(self.key, int) else "0x" + self.key.hex()

@@ -33,7 +33,8 @@ class L2Heads:
 
 def find_l2_heads(cfg: RollupConfig, l1: L1Source, l1_head_number: int, l2: L2Source, current: L2Heads) -> L2Heads:
     """``current`` are the engine's unsafe/safe/finalized heads (safe and finalized default to genesis).
-    Lookups may raise NeedData; the walk is restartable from scratch."""
+    Lookups may raise NeedData; the walk is restartable from scratch. Kept as one walk, as op-node's
+    ``sync.FindL2Heads`` is, so the two read side by side."""
     unsafe, safe, finalized = current.unsafe, current.safe, current.finalized
     g = cfg.genesis
     if (finalized.hash == g.l2.hash and safe.hash == g.l2.hash and unsafe.number > g.l2.number

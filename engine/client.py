@@ -1,6 +1,7 @@
 """The async Engine API client the node drives its execution engine with (trio + httpx, JWT per request).
 
-Method versions follow op-node (spec-checklist §15, Z-17; op-node ``eth.EngineAPIVersions``), chosen by the
+Method versions follow op-node (specs: derivation.md "Engine API usage", exec-engine.md "Engine API";
+op-node ``eth.EngineAPIVersions``), chosen by the
 timestamp of the payload concerned:
 - ``forkchoiceUpdated``: V3 from Ecotone, V2 from Canyon, V1 before (geth rejects V2 before Shanghai); without
   attributes V3, as op-node.

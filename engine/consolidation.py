@@ -1,5 +1,5 @@
 """L1 consolidation: do derived payload attributes describe an existing unsafe block exactly?
-(specs: derivation.md "L1-consolidation"; spec-checklist N-02; op-node ``AttributesMatchBlock``, kona's checks for
+(specs: derivation.md "L1-consolidation"; op-node ``AttributesMatchBlock``, kona's checks for
 Holocene/Jovian extraData.)"""
 
 from __future__ import annotations

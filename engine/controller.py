@@ -1,5 +1,5 @@
-"""The engine controller: the only owner of the L2 heads (specs: derivation.md "Engine Queue"; spec-checklist §16;
-op-node ``engine.EngineController`` and the attributes handler).
+"""The engine controller: the only owner of the L2 heads (specs: derivation.md "Engine Queue", holocene/
+derivation.md "Engine Queue"; op-node ``engine.EngineController`` and the attributes handler).
 
 Derivation, the sequencer, gossip and the follow source propose; this object decides and calls the engine:
 - derived attributes on the pending safe head either match the existing unsafe block (consolidation: promoted

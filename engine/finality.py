@@ -1,5 +1,6 @@
-"""Finality (op-node ``finality.Finalizer``; spec-checklist N-08): an L2 block is final once the L1 block it was
-derived from is final — not its L1 origin, which can be much older than the data that made it safe."""
+"""Finality (op-node ``finality.Finalizer``; specs: derivation.md "Finalization Guarantees"): an L2 block is
+final once the L1 block it was derived from is final — not its L1 origin, which can be much older than the data
+that made it safe."""
 
 from __future__ import annotations
 

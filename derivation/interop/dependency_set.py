@@ -29,6 +29,7 @@ import json
 from collections.abc import Iterable, Mapping
 
 from derivation.protocol.errors import ParseError
+from derivation.protocol.jsonutil import JSONObject
 from derivation.protocol.rollup_config import MESSAGE_EXPIRY_WINDOW, DependencySet, Fork, RollupConfig
 
 _U64, _U256 = 1 << 64, 1 << 256
@@ -60,7 +61,7 @@ def _chain_id(key: str, where: str) -> int:
     return v
 
 
-def parse_dependency_set(source: str | bytes | Mapping, where: str = "dependency set") -> DependencySet:
+def parse_dependency_set(source: str | bytes | Mapping[str, object], where: str = "dependency set") -> DependencySet:
     """Parse op-node's dependency-set JSON (text or an already-decoded object) with a one-line error naming ``where``."""
     if isinstance(source, str | bytes):
         try:
@@ -90,10 +91,10 @@ def parse_dependency_set(source: str | bytes | Mapping, where: str = "dependency
         raise DependencySetError(f"{where}: {e}") from None
 
 
-def dependency_set_json(ds: DependencySet) -> dict:
+def dependency_set_json(ds: DependencySet) -> JSONObject:
     """op-node's JSON for ``ds`` (``StaticConfigDependencySet.MarshalJSON``, served by ``optimism_dependencySet``):
     the override is omitted when it is the protocol window."""
-    out: dict = {"dependencies": {str(c): {} for c in ds.chain_ids}}
+    out: JSONObject = {"dependencies": {str(c): {} for c in ds.chain_ids}}
     if ds.message_expiry_window != MESSAGE_EXPIRY_WINDOW:
         out["overrideMessageExpiryWindow"] = ds.message_expiry_window
     return out
@@ -124,4 +125,6 @@ def common_activation_time(ds: DependencySet, configs: Mapping[int, RollupConfig
     if len(set(times.values())) > 1:
         raise DependencySetError("chains of the dependency set disagree on the interop activation time: "
                                  + ", ".join(f"{c}={t}" for c, t in sorted(times.items())))
-    return next(iter(times.values()))
+    first = next(iter(times.values()))
+    assert first is not None  # unscheduled chains were refused above
+    return first

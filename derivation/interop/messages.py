@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.errors import ParseError
 from derivation.protocol.hexutil import from_hex, parse_quantity, quantity, to_hex
+from derivation.protocol.jsonutil import JSONObject
 from derivation.protocol.predeploys import CROSS_L2_INBOX
 from derivation.protocol.types import Log
 
@@ -67,7 +68,7 @@ class Identifier:
     timestamp: int
     chain_id: int
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not isinstance(self.origin, bytes | bytearray) or len(self.origin) != 20:
             raise MalformedMessage("origin", "identifier origin must be a 20-byte address")
         _check_range("blockNumber", self.block_number, _U64)
@@ -99,14 +100,14 @@ class Identifier:
         return cls(data[12:32], int.from_bytes(data[32:64], "big"), int.from_bytes(data[64:96], "big"),
                    int.from_bytes(data[96:128], "big"), int.from_bytes(data[128:160], "big"))
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         """op-core ``identifierMarshaling``: hex quantities, ``chainID`` spelled so."""
         return {"origin": to_hex(self.origin), "blockNumber": quantity(self.block_number),
                 "logIndex": quantity(self.log_index), "timestamp": quantity(self.timestamp),
                 "chainID": quantity(self.chain_id)}
 
     @classmethod
-    def from_json(cls, d: dict) -> Identifier:
+    def from_json(cls, d: JSONObject) -> Identifier:
         try:
             return cls(from_hex(d["origin"], 20), parse_quantity(d["blockNumber"]), parse_quantity(d["logIndex"]),
                        parse_quantity(d["timestamp"]), parse_quantity(d["chainID"]))
@@ -148,7 +149,7 @@ class Message:
     identifier: Identifier
     payload_hash: bytes
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if len(self.payload_hash) != 32:
             raise MalformedMessage("payload-hash", "payload hash must be 32 bytes")
 
@@ -166,7 +167,7 @@ class Message:
         return Log(CROSS_L2_INBOX, (EXECUTING_MESSAGE_TOPIC, self.payload_hash), self.identifier.abi_encode(),
                    log_index)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         return {"identifier": self.identifier.to_json(), "payloadHash": to_hex(self.payload_hash)}
 
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from derivation.protocol.hexutil import from_hex, parse_quantity, quantity, to_hex
+from derivation.protocol.jsonutil import JSONObject, JSONValue
 from derivation.protocol.output_root import OutputRootError, OutputV0, SuperRootV1, super_root_v1
 from derivation.protocol.types import BlockID
 
@@ -30,15 +31,21 @@ __all__ = ["OptimisticOutput", "SuperRootV1", "super_root_v1", "super_v1_from_js
            "superroot_at_timestamp_json"]
 
 
-def super_v1_json(sr: SuperRootV1) -> dict:
+def super_v1_json(sr: SuperRootV1) -> JSONObject:
     return {"timestamp": quantity(sr.timestamp),
             "chains": [{"ChainID": str(c.chain_id), "Output": to_hex(c.output_root)} for c in sr.chains]}
 
 
-def super_v1_from_json(d: Mapping) -> SuperRootV1:
+def super_v1_from_json(d: JSONValue) -> SuperRootV1:
     """A ``SuperV1`` JSON object (chain ids as decimal or 0x-hex text, as Go's ``ChainID.UnmarshalText``)."""
     try:
-        pairs = [(parse_quantity(c["ChainID"]), from_hex(c["Output"], 32)) for c in d["chains"]]
+        if not isinstance(d, dict) or not isinstance(chains := d["chains"], list):
+            raise TypeError
+        pairs = []
+        for c in chains:
+            if not isinstance(c, dict):
+                raise TypeError
+            pairs.append((parse_quantity(c["ChainID"]), from_hex(c["Output"], 32)))
         ts = parse_quantity(d["timestamp"])
     except (KeyError, TypeError):
         raise OutputRootError("SuperV1 JSON needs timestamp and chains of {ChainID, Output}") from None
@@ -59,9 +66,9 @@ class OptimisticOutput:
 def superroot_at_timestamp_json(current_l1: BlockID, safe_timestamp: int, local_safe_timestamp: int,
                                 finalized_timestamp: int, chain_ids: Iterable[int],
                                 optimistic: Mapping[int, OptimisticOutput],
-                                verified: tuple[SuperRootV1, BlockID] | None) -> dict:
+                                verified: tuple[SuperRootV1, BlockID] | None) -> JSONObject:
     """The ``superroot_atTimestamp`` result; ``verified`` is the verified super root and its required L1 block."""
-    out = {
+    out: JSONObject = {
         "current_l1": current_l1.to_json(),
         "safe_timestamp": safe_timestamp,
         "local_safe_timestamp": local_safe_timestamp,

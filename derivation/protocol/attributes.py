@@ -82,7 +82,8 @@ class PayloadAttributes:
 @dataclass(frozen=True, slots=True)
 class AttributesWithParent:
     """Derived attributes with their L2 parent, the L1 block they were derived from (for finality), and whether
-    they conclude their batch (the safe head moves only then: spec-checklist N-07)."""
+    they conclude their batch (the safe head moves only then: op-node
+    ``attributes.AttributesHandler`` promotes safe on ``IsLastInSpan``; specs: derivation.md "Engine Queue")."""
 
     attributes: PayloadAttributes
     parent: L2BlockRef

@@ -27,7 +27,7 @@ such a batch after a few hundred blocks instead of after building ten million.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
@@ -36,15 +36,8 @@ from derivation.protocol.batches import BatchError, SingularBatch
 from derivation.protocol.errors import ParseError
 from derivation.protocol.post_exec import POST_EXEC
 from derivation.protocol.rollup_config import MAX_SPAN_BATCH_ELEMENT_COUNT, Fork, RollupConfig
-from derivation.protocol.transactions import (
-    ACCESS_LIST,
-    DYNAMIC_FEE,
-    LEGACY,
-    SET_CODE,
-    check_access_list,
-    check_authorization_list,
-    required_field,
-)
+from derivation.protocol.span_batch_txs import FULL_TX, post_exec_tx
+from derivation.protocol.transactions import ACCESS_LIST, DYNAMIC_FEE, LEGACY, required_field
 from derivation.protocol.transactions import decode as decode_tx
 from derivation.protocol.varint import put_uvarint, read_uvarint
 
@@ -299,7 +292,7 @@ class RawSpanBatch:
     def derive(self, block_time: int, genesis_time: int, chain_id: int) -> SpanBatch:
         """Per-block elements with rebuilt signed transactions (op-node ``RawSpanBatch.derive``)."""
         for t in self.tx_types:
-            if t not in _FULL_TX:
+            if t not in FULL_TX:
                 raise SpanBatchError(f"span batch holds an unsupported transaction type 0x{t:02x}")
         txs = self.full_transactions(chain_id)
         elements = SpanElements(self.block_count, genesis_time + self.rel_timestamp, block_time, self.l1_origin_num,
@@ -331,7 +324,7 @@ class RawSpanBatch:
             r, s = self.tx_sigs[i]
             sig = rlp.encode_uint(v) + rlp.encode_uint(r) + rlp.encode_uint(s)
             try:
-                out.append(_FULL_TX[t](raw, chain, rlp.encode_uint(self.tx_nonces[i]),
+                out.append(FULL_TX[t](raw, chain, rlp.encode_uint(self.tx_nonces[i]),
                                        rlp.encode_uint(self.tx_gases[i]), to, sig))
             except ParseError as e:  # RLP or transaction-structure errors
                 raise SpanBatchError(f"span batch tx {i}: {e}") from None
@@ -385,10 +378,10 @@ class RawSpanBatch:
             self.tx_nonces.append(0)
             self.tx_gases.append(0)
             self.tx_types.append(POST_EXEC)
-            self.tx_datas.append(_post_exec(raw, b"", b"", b"", b"", b""))
+            self.tx_datas.append(post_exec_tx(raw, b"", b"", b"", b"", b""))
             return
         tx = decode_tx(raw)
-        if tx.type not in _FULL_TX:
+        if tx.type not in FULL_TX:
             raise ValueError(f"transaction type 0x{tx.type:02x} cannot go into a span batch")
         if tx.chain_id is not None and tx.chain_id != chain_id:
             raise ValueError(f"protected tx has chain id {tx.chain_id}, expected {chain_id}")
@@ -417,81 +410,6 @@ class RawSpanBatch:
         else:
             self.tx_datas.append(b"\x04" + rlp.encode([tx.value, tip, fee_cap, tx.data, tx.access_list,
                                                        tx.authorization_list]))
-
-
-# ------------------------------------------------------------------------------------------------ full txs
-# Each builder validates the span tx data fields as op-node's typed RLP decoding does, then re-uses their
-# canonical encodings to assemble the signed transaction.
-
-
-def _fields(raw: bytes, pos: int, arity: int, what: str) -> list[bytes]:
-    spans, end = rlp.list_spans(raw, pos)
-    if end != len(raw):
-        raise rlp.RLPError(f"{what}: trailing bytes after the transaction data")
-    if len(spans) != arity:
-        raise rlp.RLPError(f"{what}: expected {arity} fields, got {len(spans)}")
-    return [raw[s:e] for s, e in spans]
-
-
-def _int(enc: bytes, max_bits: int | None = None) -> bytes:
-    item = rlp.decode(enc)
-    rlp.decode_uint(item, max_bits or 1 << 30)
-    return enc
-
-
-def _bytes(enc: bytes) -> bytes:
-    rlp.decode_bytes(rlp.decode(enc))
-    return enc
-
-
-def _access_list(enc: bytes) -> bytes:
-    check_access_list(rlp.decode(enc))
-    return enc
-
-
-def _wrap(type_byte: bytes, payload: bytes) -> bytes:
-    return type_byte + rlp.encode_list_payload(payload)
-
-
-def _legacy(raw: bytes, chain: bytes, nonce: bytes, gas: bytes, to: bytes, sig: bytes) -> bytes:
-    value, gas_price, data = _fields(raw, 0, 3, "legacy tx")
-    return rlp.encode_list_payload(nonce + _int(gas_price) + gas + to + _int(value) + _bytes(data) + sig)
-
-
-def _access_list_tx(raw: bytes, chain: bytes, nonce: bytes, gas: bytes, to: bytes, sig: bytes) -> bytes:
-    value, gas_price, data, al = _fields(raw, 1, 4, "access-list tx")
-    return _wrap(b"\x01", chain + nonce + _int(gas_price) + gas + to + _int(value) + _bytes(data)
-                 + _access_list(al) + sig)
-
-
-def _dynamic_fee_tx(raw: bytes, chain: bytes, nonce: bytes, gas: bytes, to: bytes, sig: bytes) -> bytes:
-    value, tip, fee_cap, data, al = _fields(raw, 1, 5, "dynamic-fee tx")
-    return _wrap(b"\x02", chain + nonce + _int(tip) + _int(fee_cap) + gas + to + _int(value) + _bytes(data)
-                 + _access_list(al) + sig)
-
-
-def _set_code_tx(raw: bytes, chain: bytes, nonce: bytes, gas: bytes, to: bytes, sig: bytes) -> bytes:
-    value, tip, fee_cap, data, al, auths = _fields(raw, 1, 6, "set-code tx")
-    if to == b"\x80":
-        raise rlp.RLPError("set-code transactions cannot create contracts")
-    check_authorization_list(rlp.decode(auths))
-    return _wrap(b"\x04", chain + nonce + _int(tip, 256) + _int(fee_cap, 256) + gas + to + _int(value, 256)
-                 + _bytes(data) + _access_list(al) + auths + sig)
-
-
-def _post_exec(raw: bytes, chain: bytes, nonce: bytes, gas: bytes, to: bytes, sig: bytes) -> bytes:
-    """The 0x7D element as is: one RLP list after the type byte, its content unchecked (op-node
-    ``spanBatchPostExecTxData`` takes the raw value; the execution engine validates the payload)."""
-    is_list, start, ln = rlp.header(raw, 1)
-    if not is_list or start + ln != len(raw):
-        raise rlp.RLPError("post-exec tx must be 0x7D followed by exactly one RLP list")
-    return bytes(raw)
-
-
-# (span tx data, chain id, nonce, gas, to, signature) → the signed transaction; all but the data already RLP-encoded.
-_FULL_TX: dict[int, Callable[[bytes, bytes, bytes, bytes, bytes, bytes], bytes]] = {
-    LEGACY: _legacy, ACCESS_LIST: _access_list_tx, DYNAMIC_FEE: _dynamic_fee_tx, SET_CODE: _set_code_tx,
-    POST_EXEC: _post_exec}
 
 
 def check_post_exec(span: SpanBatch, cfg: RollupConfig) -> None:

@@ -17,8 +17,9 @@ from derivation.protocol.rollup_config import Fork
 from derivation.protocol.transactions import DEPOSIT, LEGACY, Transaction
 from engine.execution.chain import Chain, StoredBlock, find_transaction
 from engine.execution.eth_config import eth_config
-from engine.execution.evm.executor import call_message, intrinsic_gas
+from engine.execution.evm.call import call_message
 from engine.execution.evm.forks import MAX_TX_GAS
+from engine.execution.evm.gas import intrinsic_gas
 from engine.execution.evm.header import Header
 from engine.execution.payload import SERVER_ERROR, RpcError, invalid_params
 from engine.execution.txpool import TxPool, TxPoolError

@@ -257,21 +257,9 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
     """An OP Stack genesis with every fork whose time is ``<= timestamp`` active at genesis (see module doc)."""
     spec = ChainSpec(chain_id, dict(fork_times), eip1559.eip1559_elasticity, eip1559.eip1559_denominator,
                      eip1559.eip1559_denominator_canyon)
-    recipient = fee_vault_recipient or bytes(20)
-    alloc: dict[bytes, Account] = {}
-    for n in range(0, 0x100):  # the precompile range gets 1 wei, as op-chain-ops does, so it is never empty
-        alloc[n.to_bytes(20, "big")] = Account(balance=1)
-    proxy = artifact_code("Proxy")
-    for n, has_impl in _PROXIED.items():
-        storage = {ADMIN_SLOT: int.from_bytes(L2_PROXY_ADMIN, "big")}
-        if has_impl:
-            storage[IMPLEMENTATION_SLOT] = int.from_bytes(_impl_address(n), "big")
-        alloc[_predeploy(n)] = Account(code=proxy, storage=storage)
-    alloc[_impl_address(0x16)] = Account(code=artifact_code("L2ToL1MessagePasser"))
-    alloc[DETERMINISTIC_DEPLOYER] = Account(nonce=1, code=artifact_code("DeterministicDeploymentProxy"))
     chain = chain_id.to_bytes(32, "big")
     owner = proxy_admin_owner or keccak256(b"opnode dev proxy admin owner" + chain)[12:]
-    alloc[L2_PROXY_ADMIN].storage[0] = int.from_bytes(owner, "big")  # Ownable._owner (L2Genesis.setL2ProxyAdmin)
+    alloc = _proxied_alloc(owner)
     db = AtomicDB()
     root = Genesis(spec, timestamp, gas_limit, alloc).write_state(db)
     env = BlockEnv(number=0, timestamp=timestamp, coinbase=bytes(20), gas_limit=2**63, base_fee=0,
@@ -279,47 +267,7 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
     ex = BlockExecutor(spec, db, root, env)
     rec = _RecordingState(ex.state)
     state = ex.state
-
-    def run(to: bytes, data: bytes, code: bytes, create_address: bytes | None = None) -> None:
-        """A system message from the zero address: a deployment to ``create_address`` or a call to ``to``."""
-        from eth.vm.message import Message
-
-        msg = Message(gas=30_000_000, to=to, sender=bytes(20), value=0, data=data, code=code,
-                      create_address=create_address)
-        ctx = state.get_transaction_context_class()(gas_price=0, origin=bytes(20))
-        if ex.rules.cancun:
-            ctx._blob_versioned_hashes = []
-        apply = state.computation_class.apply_create_message if create_address else state.computation_class.apply_message
-        comp = apply(state, msg, ctx)
-        if comp.is_error:
-            raise RuntimeError(f"genesis message to 0x{(create_address or to).hex()} failed: {comp._error}")
-        state.lock_changes()
-
-    def run_init_code(init_code: bytes, address: bytes) -> None:
-        run(b"", b"", init_code, address)
-
-    def call(to: bytes, data: bytes) -> None:
-        run(to, data, state.get_code(to))
-
-    def word(v: bytes | int) -> bytes:
-        return v.rjust(32, b"\0") if isinstance(v, bytes) else v.to_bytes(32, "big")
-
-    vault_args = recipient.rjust(32, b"\0") + (10**19).to_bytes(32, "big") + (1).to_bytes(32, "big")
-    for n, name in ((0x11, "SequencerFeeVault"), (0x19, "BaseFeeVault"), (0x1A, "L1FeeVault")):
-        run_init_code(artifact_code(name, "creation_code") + vault_args, _impl_address(n))
-    for n, name in ((0x07, "L2CrossDomainMessenger"), (0x10, "L2StandardBridge"), (0x12, "OptimismMintableERC20Factory"),
-                    (0x14, "L2ERC721Bridge")):
-        run_init_code(artifact_code(name, "creation_code"), _impl_address(n))
-    run_init_code(artifact_code("OptimismMintableERC721Factory", "creation_code") + word(_predeploy(0x14))
-                  + word(l1_chain_id), _impl_address(0x17))
-    run_init_code(artifact_code("ProxyAdmin", "creation_code") + word(owner), _impl_address(0x18))
-    initialize = upgrades.selector("initialize(address)")
-    for n, label in ((0x07, b"l1 cross domain messenger"), (0x10, b"l1 standard bridge"), (0x14, b"l1 erc721 bridge")):
-        call(_predeploy(n), initialize + word(keccak256(b"opnode dev " + label + chain)[12:]))
-    call(_predeploy(0x12), initialize + word(_predeploy(0x10)))
-    ecotone = {d.intent: d for d in upgrades.deployments(Fork.ECOTONE)}
-    run_init_code(ecotone["Ecotone: L1 Block Deployment"].init_code, _impl_address(0x15))
-    run_init_code(ecotone["Ecotone: Gas Price Oracle Deployment"].init_code, _impl_address(0x0F))
+    _deploy_implementations(_SystemMessages(ex), fee_vault_recipient or bytes(20), l1_chain_id, owner, chain)
     for fork in upgrades.UPGRADE_FORKS:
         if fork == Fork.LAGOON or not spec.is_active(fork, timestamp):
             continue
@@ -331,17 +279,7 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
         state.set_code(CREATE2_DEPLOYER, artifact_code("Create2Deployer"))
         rec.accounts.add(CREATE2_DEPLOYER)
     state.lock_changes()
-    for addr in rec.accounts:
-        if not state.account_exists(addr):
-            alloc.pop(addr, None)
-            continue
-        acct = alloc.setdefault(addr, Account())
-        acct.balance = state.get_balance(addr)
-        acct.nonce = state.get_nonce(addr)
-        acct.code = state.get_code(addr)
-    for addr, slot in rec.slots:
-        if addr in alloc:
-            alloc[addr].storage[slot] = state.get_storage(addr, slot)
+    _read_back(state, rec, alloc)
     keys: list[bytes] = []
     if funded is None:
         from derivation.protocol.crypto import address_from_private_key
@@ -355,6 +293,93 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
         extra = encode_extra_data(spec.eip1559_denominator_canyon, spec.eip1559_elasticity,
                                   min_base_fee if spec.is_active(Fork.JOVIAN, timestamp) else None)
     return Genesis(spec, timestamp, gas_limit, alloc, extra_data=extra, base_fee=base_fee, dev_keys=keys)
+
+
+def _proxied_alloc(owner: bytes) -> dict[bytes, Account]:
+    """The accounts before any code runs: the precompile range with 1 wei (as op-chain-ops, so it is never empty),
+    the Proxy at each proxied predeploy, the message passer, the deterministic deployer, ProxyAdmin's owner."""
+    alloc: dict[bytes, Account] = {}
+    for n in range(0, 0x100):
+        alloc[n.to_bytes(20, "big")] = Account(balance=1)
+    proxy = artifact_code("Proxy")
+    for n, has_impl in _PROXIED.items():
+        storage = {ADMIN_SLOT: int.from_bytes(L2_PROXY_ADMIN, "big")}
+        if has_impl:
+            storage[IMPLEMENTATION_SLOT] = int.from_bytes(_impl_address(n), "big")
+        alloc[_predeploy(n)] = Account(code=proxy, storage=storage)
+    alloc[_impl_address(0x16)] = Account(code=artifact_code("L2ToL1MessagePasser"))
+    alloc[DETERMINISTIC_DEPLOYER] = Account(nonce=1, code=artifact_code("DeterministicDeploymentProxy"))
+    alloc[L2_PROXY_ADMIN].storage[0] = int.from_bytes(owner, "big")  # Ownable._owner (L2Genesis.setL2ProxyAdmin)
+    return alloc
+
+
+class _SystemMessages:
+    """System messages from the zero address on the genesis state: deployments and calls."""
+
+    def __init__(self, ex: BlockExecutor):
+        self.ex = ex
+        self.state = ex.state
+
+    def run(self, to: bytes, data: bytes, code: bytes, create_address: bytes | None = None) -> None:
+        from eth.vm.message import Message
+
+        state = self.state
+        msg = Message(gas=30_000_000, to=to, sender=bytes(20), value=0, data=data, code=code,
+                      create_address=create_address)
+        ctx = state.get_transaction_context_class()(gas_price=0, origin=bytes(20))
+        if self.ex.rules.cancun:
+            ctx._blob_versioned_hashes = []
+        apply = state.computation_class.apply_create_message if create_address else state.computation_class.apply_message
+        comp = apply(state, msg, ctx)
+        if comp.is_error:
+            raise RuntimeError(f"genesis message to 0x{(create_address or to).hex()} failed: {comp._error}")
+        state.lock_changes()
+
+    def deploy(self, init_code: bytes, address: bytes) -> None:
+        self.run(b"", b"", init_code, address)
+
+    def call(self, to: bytes, data: bytes) -> None:
+        self.run(to, data, self.state.get_code(to))
+
+
+def _word(v: bytes | int) -> bytes:
+    return v.rjust(32, b"\0") if isinstance(v, bytes) else v.to_bytes(32, "big")
+
+
+def _deploy_implementations(m: _SystemMessages, recipient: bytes, l1_chain_id: int, owner: bytes,
+                            chain: bytes) -> None:
+    """The implementations behind the proxies, initialized as op-chain-ops' L2Genesis does (dev L1 addresses)."""
+    vault_args = recipient.rjust(32, b"\0") + (10**19).to_bytes(32, "big") + (1).to_bytes(32, "big")
+    for n, name in ((0x11, "SequencerFeeVault"), (0x19, "BaseFeeVault"), (0x1A, "L1FeeVault")):
+        m.deploy(artifact_code(name, "creation_code") + vault_args, _impl_address(n))
+    for n, name in ((0x07, "L2CrossDomainMessenger"), (0x10, "L2StandardBridge"), (0x12, "OptimismMintableERC20Factory"),
+                    (0x14, "L2ERC721Bridge")):
+        m.deploy(artifact_code(name, "creation_code"), _impl_address(n))
+    m.deploy(artifact_code("OptimismMintableERC721Factory", "creation_code") + _word(_predeploy(0x14))
+             + _word(l1_chain_id), _impl_address(0x17))
+    m.deploy(artifact_code("ProxyAdmin", "creation_code") + _word(owner), _impl_address(0x18))
+    initialize = upgrades.selector("initialize(address)")
+    for n, label in ((0x07, b"l1 cross domain messenger"), (0x10, b"l1 standard bridge"), (0x14, b"l1 erc721 bridge")):
+        m.call(_predeploy(n), initialize + _word(keccak256(b"opnode dev " + label + chain)[12:]))
+    m.call(_predeploy(0x12), initialize + _word(_predeploy(0x10)))
+    ecotone = {d.intent: d for d in upgrades.deployments(Fork.ECOTONE)}
+    m.deploy(ecotone["Ecotone: L1 Block Deployment"].init_code, _impl_address(0x15))
+    m.deploy(ecotone["Ecotone: Gas Price Oracle Deployment"].init_code, _impl_address(0x0F))
+
+
+def _read_back(state, rec: _RecordingState, alloc: dict[bytes, Account]) -> None:
+    """Copy every account and slot the genesis messages touched from the state into ``alloc``."""
+    for addr in rec.accounts:
+        if not state.account_exists(addr):
+            alloc.pop(addr, None)
+            continue
+        acct = alloc.setdefault(addr, Account())
+        acct.balance = state.get_balance(addr)
+        acct.nonce = state.get_nonce(addr)
+        acct.code = state.get_code(addr)
+    for addr, slot in rec.slots:
+        if addr in alloc:
+            alloc[addr].storage[slot] = state.get_storage(addr, slot)
 
 
 def dev_genesis(timestamp: int) -> Genesis:

@@ -15,7 +15,7 @@ import threading
 from derivation.protocol.errors import ParseError
 from derivation.protocol.post_exec import POST_EXEC
 from derivation.protocol.transactions import BLOB, DEPOSIT, Transaction, decode
-from engine.execution.evm.executor import max_tx_gas_error
+from engine.execution.evm.gas import max_tx_gas_error
 
 MAX_TX_BYTES = 128 * 1024
 MAX_POOL = 4096

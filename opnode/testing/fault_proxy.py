@@ -177,13 +177,19 @@ class FaultProxy:
             c = self._local.client = httpx.Client(timeout=30)
         return c
 
-    def _serve(self, h: BaseHTTPRequestHandler, method: str, body: bytes) -> None:
-        parts = h.path.split("?", 1)
+    @staticmethod
+    def _route(path: str) -> tuple[str, str, str]:
+        """``/<api>/<node>/<rest>?query`` → (api, node, the upstream path with its query)."""
+        parts = path.split("?", 1)
         segs = parts[0].strip("/").split("/", 2)
         api, node = segs[0], (segs[1] if len(segs) > 1 else "-")
         rest = "/" + segs[2] if len(segs) > 2 else ""
         if len(parts) > 1:
             rest += "?" + parts[1]
+        return api, node, rest
+
+    def _serve(self, h: BaseHTTPRequestHandler, method: str, body: bytes) -> None:
+        api, node, rest = self._route(h.path)
         with self._lock:
             upstream = self._upstreams.get((api, node)) or self._upstreams.get((api, "*"))
             fault = self._faults.get((api, node)) or self._faults.get((api, "*"))
@@ -216,12 +222,7 @@ class FaultProxy:
             self._count(api, node, kind)
             return self._send(h, 200, json.dumps(answer).encode())
         try:
-            if method == "POST":
-                r = self._http().post(upstream + rest, content=body,
-                                      headers={k: v for k, v in h.headers.items()
-                                               if k.lower() in ("content-type", "authorization")})
-            else:
-                r = self._http().get(upstream + rest, headers={"accept": h.headers.get("accept", "*/*")})
+            r = self._forward(h, method, upstream + rest, body)
         except httpx.HTTPError as e:
             return self._send(h, 502, json.dumps({"jsonrpc": "2.0", "id": None,
                                                    "error": {"code": -32603, "message": f"proxy: {e}"}}).encode())
@@ -232,15 +233,25 @@ class FaultProxy:
                 self._count(api, node, kind)
         if kind == "truncate":
             self._count(api, node, kind)
-            h.send_response(r.status_code)
-            h.send_header("content-type", r.headers.get("content-type", "application/json"))
-            h.send_header("content-length", str(len(content)))
-            h.end_headers()
-            h.wfile.write(content[: len(content) // 2])
-            h.wfile.flush()
-            h.close_connection = True
-            return None
+            return self._send_truncated(h, r.status_code, content, r.headers.get("content-type", "application/json"))
         return self._send(h, r.status_code, content, r.headers.get("content-type", "application/json"))
+
+    def _forward(self, h: BaseHTTPRequestHandler, method: str, url: str, body: bytes) -> httpx.Response:
+        if method == "POST":
+            return self._http().post(url, content=body, headers={k: v for k, v in h.headers.items()
+                                                                 if k.lower() in ("content-type", "authorization")})
+        return self._http().get(url, headers={"accept": h.headers.get("accept", "*/*")})
+
+    @staticmethod
+    def _send_truncated(h: BaseHTTPRequestHandler, status: int, content: bytes, ctype: str) -> None:
+        """The headers promise the whole body; half of it comes and the connection closes."""
+        h.send_response(status)
+        h.send_header("content-type", ctype)
+        h.send_header("content-length", str(len(content)))
+        h.end_headers()
+        h.wfile.write(content[: len(content) // 2])
+        h.wfile.flush()
+        h.close_connection = True
 
     @staticmethod
     def _send(h: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str = "application/json") -> None:

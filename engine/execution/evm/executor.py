@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from eth._utils.address import generate_contract_address
 from eth._utils.state import code_is_delegation_designation
-from eth.exceptions import Revert, VMError
+from eth.exceptions import VMError
 from eth.vm.execution_context import ExecutionContext
 from eth.vm.forks.prague.transactions import Authorization
 from eth.vm.forks.spurious_dragon._utils import collect_touched_accounts
@@ -40,15 +40,12 @@ from derivation.protocol.rollup_config import Fork
 from derivation.protocol.transactions import BLOB, DEPOSIT, LEGACY, SET_CODE, Transaction
 from engine.execution.chain_spec import ChainSpec
 from engine.execution.evm.fees import CostData, L1FeeParams, da_footprint, operator_fee, read_l1_fee_params
-from engine.execution.evm.forks import MAX_TX_GAS, EVMRules, rules_for
+from engine.execution.evm.forks import EVMRules, rules_for
+from engine.execution.evm.gas import MAX_INITCODE_SIZE, floor_data_gas, intrinsic_gas, max_tx_gas_error
 from engine.execution.evm.receipts import LogEntry, Receipt, logs_bloom
 from engine.execution.evm.sdm import SDMError, SDMProducer, SDMVerifier
 
 EMPTY_CODE_HASH = keccak256(b"")
-MAX_INITCODE_SIZE = 49152
-TX_GAS, TX_CREATE_GAS = 21_000, 53_000
-TX_ACCESS_LIST_ADDRESS_GAS, TX_ACCESS_LIST_KEY_GAS = 2_400, 1_900
-PER_EMPTY_ACCOUNT_COST = 25_000
 CANYON_DEPOSIT_RECEIPT_VERSION = 1
 
 
@@ -94,29 +91,6 @@ class TxResult:
     da_footprint: int = 0
     extra: dict = field(default_factory=dict)
     evm_gas_used: int | None = None  # before the SDM refund, when there is one
-
-
-def intrinsic_gas(data: bytes, is_create: bool, access_list, auth_count: int, shanghai: bool) -> int:
-    zeros = data.count(0)
-    gas = (TX_CREATE_GAS if is_create else TX_GAS) + zeros * 4 + (len(data) - zeros) * 16
-    if is_create and shanghai:
-        gas += 2 * ((len(data) + 31) // 32)
-    for _addr, keys in access_list:
-        gas += TX_ACCESS_LIST_ADDRESS_GAS + TX_ACCESS_LIST_KEY_GAS * len(keys)
-    return gas + PER_EMPTY_ACCOUNT_COST * auth_count
-
-
-def max_tx_gas_error(gas: int) -> str | None:
-    """EIP-7825 (Karst on): the error for a non-deposit transaction above the cap, or None (2^24 itself is valid)."""
-    if gas > MAX_TX_GAS:
-        return f"transaction gas limit {gas} is greater than the cap {MAX_TX_GAS} (EIP-7825)"
-    return None
-
-
-def floor_data_gas(data: bytes) -> int:
-    """EIP-7623 (Prague): ``21000 + 10 * tokens``, one token per zero byte and four per non-zero byte."""
-    zeros = data.count(0)
-    return TX_GAS + 10 * (zeros + 4 * (len(data) - zeros))
 
 
 class BlockExecutor:
@@ -407,38 +381,12 @@ class BlockExecutor:
             raise InvalidTransaction(f"invalid signature: {e}") from None
 
     def _apply_user(self, tx: Transaction) -> TxResult:
+        """A user transaction: validated (``_validate_user``), its gas bought, the message run, the gas settled."""
         st = self.state
         env = self.env
-        if self.rules.osaka and (err := max_tx_gas_error(tx.gas)):
-            raise InvalidTransaction(err)
         cost_data = CostData.of(tx.raw)
-        footprint = 0
-        if self.jovian:
-            footprint = da_footprint(cost_data.fastlz_size, self.l1_fee_params().da_footprint_gas_scalar)
-            left = env.gas_limit - self.da_footprint
-            if footprint > left:
-                raise DAFootprintLimitReached(
-                    f"transaction DA footprint exceeds available block DA footprint. transaction_da_footprint: "
-                    f"{footprint}, available_block_da_footprint: {left}")
-        sender = self._check_user(tx)
-        nonce = st.get_nonce(sender)
-        if tx.nonce != nonce:
-            raise InvalidTransaction(f"nonce {'too high' if tx.nonce > nonce else 'too low'}: address "
-                                     f"0x{sender.hex()}, tx: {tx.nonce} state: {nonce}")
-        if nonce >= 2**64 - 1:
-            raise InvalidTransaction("nonce has max value")
-        code = st.get_code(sender)
-        if code and not (self.rules.prague and code_is_delegation_designation(code)):
-            raise InvalidTransaction(f"sender not an eoa: address 0x{sender.hex()}")
-        if tx.type in (LEGACY, 1):
-            fee_cap = tip_cap = tx.gas_price
-        else:
-            fee_cap, tip_cap = tx.max_fee_per_gas, tx.max_priority_fee_per_gas
-            if fee_cap < tip_cap:
-                raise InvalidTransaction("max priority fee per gas higher than max fee per gas")
-        if fee_cap < env.base_fee:
-            raise InvalidTransaction(f"max fee per gas less than block base fee: maxFeePerGas: {fee_cap}, "
-                                     f"baseFee: {env.base_fee}")
+        footprint = self._da_footprint_of(tx, cost_data)
+        sender, nonce, fee_cap, tip_cap = self._validate_user(tx)
         is_create = tx.to is None
         auths = tx.authorization_list if tx.type == SET_CODE else []
         need = intrinsic_gas(tx.data, is_create, tx.access_list, len(auths), self.rules.shanghai)
@@ -473,6 +421,57 @@ class BlockExecutor:
         # Fees are paid on the canonical gas: the same balances as sdm.md §Settlement's pay-then-debit, whose
         # debits cannot underflow once the refund is at most the EVM gas (checked above).
         gas_used = evm_gas - sdm_refund
+        self._settle(tx, sender, gas_used, price, l1_fee, op_fee_max)
+        self._finish(comp)
+        self.gas_pool -= evm_gas
+        self.da_footprint += footprint
+        receipt = self._receipt(tx, 0 if comp.is_error else 1, gas_used, self._logs(comp))
+        extra = self._receipt_fields(cost_data, price, l1_fee, footprint, sdm_refund)
+        return TxResult(receipt, gas_used, created if comp.is_success else None,
+                        None if comp.is_success else str(comp._error), bytes(comp.output), l1_fee, footprint, extra,
+                        evm_gas if sdm_refund else None)
+
+    def _da_footprint_of(self, tx: Transaction, cost_data: CostData) -> int:
+        """Osaka's per-transaction gas cap, and Jovian's DA footprint against what the block has left."""
+        if self.rules.osaka and (err := max_tx_gas_error(tx.gas)):
+            raise InvalidTransaction(err)
+        if not self.jovian:
+            return 0
+        footprint = da_footprint(cost_data.fastlz_size, self.l1_fee_params().da_footprint_gas_scalar)
+        left = self.env.gas_limit - self.da_footprint
+        if footprint > left:
+            raise DAFootprintLimitReached(
+                f"transaction DA footprint exceeds available block DA footprint. transaction_da_footprint: "
+                f"{footprint}, available_block_da_footprint: {left}")
+        return footprint
+
+    def _validate_user(self, tx: Transaction) -> tuple[bytes, int, int, int]:
+        """Sender, nonce and fee caps of a user transaction, with geth's refusals (state_transition preCheck)."""
+        st = self.state
+        sender = self._check_user(tx)
+        nonce = st.get_nonce(sender)
+        if tx.nonce != nonce:
+            raise InvalidTransaction(f"nonce {'too high' if tx.nonce > nonce else 'too low'}: address "
+                                     f"0x{sender.hex()}, tx: {tx.nonce} state: {nonce}")
+        if nonce >= 2**64 - 1:
+            raise InvalidTransaction("nonce has max value")
+        code = st.get_code(sender)
+        if code and not (self.rules.prague and code_is_delegation_designation(code)):
+            raise InvalidTransaction(f"sender not an eoa: address 0x{sender.hex()}")
+        if tx.type in (LEGACY, 1):
+            fee_cap = tip_cap = tx.gas_price
+        else:
+            fee_cap, tip_cap = tx.max_fee_per_gas, tx.max_priority_fee_per_gas
+            if fee_cap < tip_cap:
+                raise InvalidTransaction("max priority fee per gas higher than max fee per gas")
+        if fee_cap < self.env.base_fee:
+            raise InvalidTransaction(f"max fee per gas less than block base fee: maxFeePerGas: {fee_cap}, "
+                                     f"baseFee: {self.env.base_fee}")
+        return sender, nonce, fee_cap, tip_cap
+
+    def _settle(self, tx: Transaction, sender: bytes, gas_used: int, price: int, l1_fee: int, op_fee_max: int) -> None:
+        """Return unused gas and operator fee to the sender; pay the coinbase tip and the three fee vaults."""
+        st, env = self.state, self.env
         st.delta_balance(sender, (tx.gas - gas_used) * price)
         op_fee = 0
         if op_fee_max:
@@ -483,11 +482,9 @@ class BlockExecutor:
         st.delta_balance(L1_FEE_VAULT, l1_fee)
         if self.isthmus:
             st.delta_balance(OPERATOR_FEE_VAULT, op_fee)
-        self._finish(comp)
-        self.gas_pool -= evm_gas
-        self.da_footprint += footprint
-        logs = self._logs(comp)
-        receipt = self._receipt(tx, 0 if comp.is_error else 1, gas_used, logs)
+
+    def _receipt_fields(self, cost_data: CostData, price: int, l1_fee: int, footprint: int, sdm_refund: int) -> dict:
+        """The OP receipt fields op-geth adds for the fork in force (L1 fee, operator fee, DA footprint, SDM refund)."""
         p = self.l1_fee_params()
         extra = {"effectiveGasPrice": price, "l1Fee": l1_fee, "l1BaseFee": p.l1_base_fee,
                  "l1GasUsed": p.l1_gas_used(cost_data)}
@@ -502,9 +499,7 @@ class BlockExecutor:
             extra.update(daFootprintGasScalar=p.da_footprint_gas_scalar, blobGasUsed=footprint)
         if sdm_refund:
             extra.update(opGasRefund=sdm_refund)
-        return TxResult(receipt, gas_used, created if comp.is_success else None,
-                        None if comp.is_success else str(comp._error), bytes(comp.output), l1_fee, footprint, extra,
-                        evm_gas if sdm_refund else None)
+        return extra
 
 
 class _Auths:
@@ -515,38 +510,3 @@ class _Auths:
             Authorization(int.from_bytes(a[0], "big"), bytes(a[1]), int.from_bytes(a[2], "big"),
                           int.from_bytes(a[3], "big"), int.from_bytes(a[4], "big"), int.from_bytes(a[5], "big"))
             for a in auths]
-
-
-@dataclass(slots=True)
-class CallResult:
-    success: bool
-    output: bytes
-    gas_used: int
-    error: str | None
-    reverted: bool = False
-
-
-def call_message(spec: ChainSpec, db, header, sender: bytes, to: bytes | None, value: int, data: bytes, gas: int,
-                 gas_price: int = 0) -> CallResult:
-    """``eth_call`` semantics (geth ``DoCall``): run a message on the state of ``header`` in that block's context,
-    no nonce check, no fees charged unless a gas price is given, nothing persisted."""
-    env = BlockEnv(number=header.number, timestamp=header.timestamp, coinbase=header.coinbase,
-                   gas_limit=header.gas_limit, base_fee=header.base_fee or 0, prev_randao=header.mix_hash,
-                   chain_id=spec.chain_id)
-    ex = BlockExecutor(spec, db, header.state_root, env)
-    st = ex.state
-    need = intrinsic_gas(data, to is None, (), 0, ex.rules.shanghai)
-    if gas < need:
-        return CallResult(False, b"", gas, f"intrinsic gas too low: have {gas}, want {need}")
-    if st.get_balance(sender) < value + gas * gas_price:
-        return CallResult(False, b"", 0, "insufficient funds for gas * price + value")
-    st.delta_balance(sender, -gas * gas_price)
-    nonce = st.get_nonce(sender)
-    st.increment_nonce(sender)
-    initcode = 2 * ((len(data) + 31) // 32) if to is None and ex.rules.shanghai else 0
-    msg, _ = ex._message(sender, to, value, data, gas - need + initcode, nonce)
-    comp = ex._run(msg, sender, gas_price)
-    used = gas - comp.get_gas_remaining()
-    used -= min(comp.get_gas_refund(), used // 5)
-    err = None if comp.is_success else str(comp._error)
-    return CallResult(comp.is_success, bytes(comp.output), used, err, isinstance(comp._error, Revert))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import trio
 
@@ -21,16 +22,19 @@ from derivation.protocol.errors import CriticalError, ResetError, TemporaryError
 from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.types import L1BlockRef
-from derivation.providers import DataKind, NeedData
+from derivation.providers import DataKind, DataRequest, NeedData
 from derivation.sync_start import find_l2_heads
 from engine.controller import EngineController, Outcome
+from opnode.node.metrics import Metrics
 from opnode.node.runtime.l1_data import NodeL1Source, NotYetOnL1
 from opnode.node.runtime.l2_data import NodeL2Source
 from opnode.node.runtime.safe_heads import SafeHeads
 from opnode.node.runtime.unsafe import UnsafePayloads
+from opnode.node.safedb import SafeDB
 from opnode.node.sync_status import SyncStatusTracker
 
 log = logging.getLogger("opnode.driver")
+T = TypeVar("T")
 
 L2_KINDS = {DataKind.L2_BLOCK_BY_NUMBER, DataKind.L2_BLOCK_BY_HASH, DataKind.L2_SYSTEM_CONFIG,
             DataKind.L2_TRANSACTIONS}
@@ -38,8 +42,9 @@ L2_KINDS = {DataKind.L2_BLOCK_BY_NUMBER, DataKind.L2_BLOCK_BY_HASH, DataKind.L2_
 
 class Driver:
     def __init__(self, cfg: RollupConfig, *, pipeline: Pipeline, ctrl: EngineController, l1: NodeL1Source,
-                 l2: NodeL2Source, l1_finalized: Callable[[], L1BlockRef | None], safedb=None, derive: bool = True,
-                 metrics=None, el_sync: bool = False, status: SyncStatusTracker | None = None,
+                 l2: NodeL2Source, l1_finalized: Callable[[], L1BlockRef | None], safedb: SafeDB | None = None,
+                 derive: bool = True, metrics: Metrics | None = None, el_sync: bool = False,
+                 status: SyncStatusTracker | None = None,
                  on_attributes: Callable[[AttributesWithParent, Outcome], None] | None = None):
         self.cfg = cfg
         self.pipeline = pipeline
@@ -76,7 +81,9 @@ class Driver:
 
     # -------------------------------------------------------------------------------------------- loop
 
-    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+    # Any as in opnode/jsonrpc/http.py: the installed trio-typing stubs (via pytest-trio) shadow trio's own types
+    # and do not export trio.TaskStatus.
+    async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         started = False
         backoff = 0.25
         while True:
@@ -114,7 +121,7 @@ class Driver:
         self._wake = trio.Event()
         self.idle = False
 
-    async def resolve(self, fn):
+    async def resolve(self, fn: Callable[[], T]) -> T:
         """Run a pure lookup that may raise NeedData, fetching until it completes."""
         while True:
             try:
@@ -122,7 +129,7 @@ class Driver:
             except NeedData as need:
                 await self._fetch(need.request)
 
-    async def _fetch(self, req) -> None:
+    async def _fetch(self, req: DataRequest) -> None:
         try:
             if req.kind in L2_KINDS:
                 await self.l2.fetch(req)

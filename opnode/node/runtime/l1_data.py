@@ -9,10 +9,12 @@ where ``--verifier.l1-confs`` is applied, in this one layer (op-node's confDepth
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 
 from derivation.protocol.transactions import Transaction
 from derivation.protocol.types import L1BlockInfo, L1BlockRef, Receipt
 from derivation.providers import DataKind, DataRequest, IndexedBlobHash, NeedData
+from opnode.node.l1.beacon import BeaconClient
 from opnode.node.l1.cache import NumberIndex
 from opnode.node.l1.client import L1Client
 
@@ -24,7 +26,8 @@ class NotYetOnL1(Exception):
 
 
 class NodeL1Source:
-    def __init__(self, client: L1Client, beacon=None, confirmed_head=lambda: None):
+    def __init__(self, client: L1Client, beacon: BeaconClient | None = None,
+                 confirmed_head: Callable[[], int | None] = lambda: None):
         self.client = client
         self.beacon = beacon
         self.confirmed_head = confirmed_head  # () -> highest L1 number derivation may read, or None
@@ -39,7 +42,8 @@ class NodeL1Source:
     # -------------------------------------------------------------------------------------------- L1Source
 
     def block_by_number(self, number: int) -> L1BlockInfo:
-        info = self._info.get(self.numbers.get(number))
+        block_hash = self.numbers.get(number)
+        info = None if block_hash is None else self._info.get(block_hash)
         if info is None:
             raise NeedData(DataRequest(DataKind.L1_BLOCK_BY_NUMBER, number))
         return info
@@ -72,7 +76,7 @@ class NodeL1Source:
 
     def ahead_of_head(self, req: DataRequest) -> bool:
         head = self.confirmed_head()
-        return req.kind is DataKind.L1_BLOCK_BY_NUMBER and (head is None or req.key > head)
+        return req.kind is DataKind.L1_BLOCK_BY_NUMBER and (head is None or req.number > head)
 
     async def fetch(self, req: DataRequest) -> None:
         """Fetch what ``req`` names. When data of a block asked for by hash cannot be had, the block may have been
@@ -90,24 +94,26 @@ class NodeL1Source:
         kind = req.kind
         if kind is DataKind.L1_BLOCK_BY_NUMBER:
             if self.ahead_of_head(req):
-                raise NotYetOnL1(f"L1 block {req.key} is not on (confirmed) L1 yet")
-            info = await self.client.block_info_by_number(req.key)
+                raise NotYetOnL1(f"L1 block {req.number} is not on (confirmed) L1 yet")
+            info = await self.client.block_info_by_number(req.number)
             self._remember(info)
             self.numbers.put(info.number, info.hash)
         elif kind is DataKind.L1_BLOCK_BY_HASH:
-            self._remember(await self.client.block_info_by_hash(req.key))
+            self._remember(await self.client.block_info_by_hash(req.block_hash))
         elif kind is DataKind.L1_TRANSACTIONS:
-            info, txs = await self.client.info_and_txs_by_hash(req.key)
+            info, txs = await self.client.info_and_txs_by_hash(req.block_hash)
             self._remember(info)
-            self._txs[req.key] = list(txs)
+            self._txs[req.block_hash] = list(txs)
         elif kind is DataKind.L1_RECEIPTS:
-            info, receipts = await self.client.receipts_by_hash(req.key)
+            info, receipts = await self.client.receipts_by_hash(req.block_hash)
             self._remember(info)
-            self._receipts[req.key] = list(receipts)
+            self._receipts[req.block_hash] = list(receipts)
         elif kind is DataKind.L1_BLOBS:
             if self.beacon is None:
                 raise RuntimeError("blob data needed but no beacon endpoint (--l1.beacon) is configured")
-            self._blobs[(req.key, req.blobs)] = await self.beacon.get_blobs(req.block, list(req.blobs))
+            if req.block is None:
+                raise TypeError(f"a blob request carries its block: {req}")
+            self._blobs[(req.block_hash, req.blobs)] = await self.beacon.get_blobs(req.block, list(req.blobs))
         else:
             raise ValueError(f"not an L1 request: {req}")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from derivation.protocol.jsonutil import JSONObject
 from derivation.protocol.l1_info import system_config_from_l2_block
 from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.system_config import SystemConfig
@@ -74,13 +75,15 @@ class NodeL2Source:
         return self._txs[h]
 
     async def fetch(self, req: DataRequest) -> None:
+        if self.client is None:
+            raise RuntimeError(f"this L2 view has no engine client to fetch {req}")
         by_number = req.kind in (DataKind.L2_BLOCK_BY_NUMBER, DataKind.L2_TRANSACTIONS)
         block = await self.client.block(req.key, full=True)
         if block is None:
-            raise LookupError(f"the engine has no L2 block {req.key if by_number else '0x' + req.key.hex()}")
+            raise LookupError(f"the engine has no L2 block {req.number if by_number else '0x' + req.block_hash.hex()}")
         self.add_block(block, canonical=by_number)
 
-    def add_block(self, block: dict, canonical: bool = False) -> L2BlockRef:
+    def add_block(self, block: JSONObject, canonical: bool = False) -> L2BlockRef:
         return self.add_derived(DerivedBlock.from_block(self.cfg, block), canonical)
 
     def add_derived(self, d: DerivedBlock, canonical: bool = True) -> L2BlockRef:

@@ -13,16 +13,27 @@ never goes backwards across a restart without an L1 reorg.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
 from derivation.protocol.errors import ResetError
 from derivation.protocol.types import L1BlockRef, L2BlockRef
+from derivation.providers import L1Source, L2Source
+from engine.controller import EngineController
 from engine.finality import FinalityTracker
 from opnode.node.safedb import SafeDB
 from opnode.node.sync_status import SyncStatusTracker
 
+T = TypeVar("T")
+
+
+class Resolver(Protocol):
+    """Runs a pure provider lookup that may raise NeedData, fetching until it completes (:meth:`Driver.resolve`)."""
+
+    def __call__(self, fn: Callable[[], T]) -> Awaitable[T]: ...
+
 
 class SafeHeads:
-    def __init__(self, ctrl, l1, l2, status: SyncStatusTracker, resolve: Callable[[Callable], Awaitable],
+    def __init__(self, ctrl: EngineController, l1: L1Source, l2: L2Source, status: SyncStatusTracker, resolve: Resolver,
                  l1_finalized: Callable[[], L1BlockRef | None], safedb: SafeDB | None = None):
         self.ctrl = ctrl
         self.l1 = l1  # derivation's L1 provider (canonical checks by number)

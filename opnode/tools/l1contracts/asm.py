@@ -58,70 +58,79 @@ def push_bytes(value: int) -> bytes:
 
 def assemble(source: str, constants: dict[str, int] | None = None) -> bytes:
     """Assemble ``source`` (syntax in the module docstring) into EVM bytecode."""
-    constants = constants or {}
-    out = bytearray()
-    labels: dict[str, int] = {}
-    fixups: list[tuple[int, str, int]] = []  # (offset of the 2 label bytes, label, line)
+    asm = _Assembler(constants or {})
+    for line_no, raw in enumerate(source.splitlines(), 1):
+        text = raw.split(";", 1)[0].strip()
+        if text:
+            asm.line(text, line_no)
+    return asm.link()
 
-    def operand(tok: str, line: int) -> int | str:
+
+class _Assembler:
+    """One pass emitting code with PUSH2 placeholders for labels, then ``link`` fills them in."""
+
+    def __init__(self, constants: dict[str, int]):
+        self.constants = constants
+        self.out = bytearray()
+        self.labels: dict[str, int] = {}
+        self.fixups: list[tuple[int, str, int]] = []  # (offset of the 2 label bytes, label, line)
+
+    def operand(self, tok: str, line: int) -> int | str:
         if tok.startswith("@"):
             return tok[1:]
         if tok.startswith("$"):
-            if tok[1:] not in constants:
+            if tok[1:] not in self.constants:
                 raise AsmError(f"line {line}: unknown constant {tok}")
-            return int(constants[tok[1:]])
+            return int(self.constants[tok[1:]])
         try:
             return int(tok, 0)
         except ValueError:
             raise AsmError(f"line {line}: bad operand {tok!r}") from None
 
-    def emit_push(value: int | str, line: int) -> None:
+    def emit_push(self, value: int | str, line: int) -> None:
         if isinstance(value, str):
-            out.append(_PUSH1 + 1)  # PUSH2
-            fixups.append((len(out), value, line))
-            out.extend(b"\0\0")
+            self.out.append(_PUSH1 + 1)  # PUSH2
+            self.fixups.append((len(self.out), value, line))
+            self.out.extend(b"\0\0")
         else:
             try:
-                out.extend(push_bytes(value))
+                self.out.extend(push_bytes(value))
             except AsmError as e:
                 raise AsmError(f"line {line}: {e}") from None
 
-    for line_no, raw in enumerate(source.splitlines(), 1):
-        text = raw.split(";", 1)[0].strip()
-        if not text:
-            continue
+    def line(self, text: str, line_no: int) -> None:
         m = _LABEL.match(text)
         if m:
             name = m.group(1)
-            if name in labels:
+            if name in self.labels:
                 raise AsmError(f"line {line_no}: label {name!r} defined twice")
-            labels[name] = len(out)
-            out.append(OPCODES["jumpdest"])
-            continue
+            self.labels[name] = len(self.out)
+            self.out.append(OPCODES["jumpdest"])
+            return
         parts = text.split()
-        op = parts[0].lower()
-        args = parts[1:]
+        op, args = parts[0].lower(), parts[1:]
         if op == "push":
             if len(args) != 1:
                 raise AsmError(f"line {line_no}: push takes one operand")
-            emit_push(operand(args[0], line_no), line_no)
+            self.emit_push(self.operand(args[0], line_no), line_no)
         elif op in ("jump", "jumpi") and args:
             if len(args) != 1 or not args[0].startswith("@"):
                 raise AsmError(f"line {line_no}: {op} takes one @label")
-            emit_push(args[0][1:], line_no)
-            out.append(OPCODES[op])
+            self.emit_push(args[0][1:], line_no)
+            self.out.append(OPCODES[op])
         elif op in OPCODES and not args:
-            out.append(OPCODES[op])
+            self.out.append(OPCODES[op])
         else:
             raise AsmError(f"line {line_no}: unknown instruction {text!r}")
 
-    if len(out) > 0xFFFF:
-        raise AsmError("code larger than 64 KiB: labels do not fit in PUSH2")
-    for at, name, line in fixups:
-        if name not in labels:
-            raise AsmError(f"line {line}: undefined label @{name}")
-        out[at:at + 2] = labels[name].to_bytes(2, "big")
-    return bytes(out)
+    def link(self) -> bytes:
+        if len(self.out) > 0xFFFF:
+            raise AsmError("code larger than 64 KiB: labels do not fit in PUSH2")
+        for at, name, line in self.fixups:
+            if name not in self.labels:
+                raise AsmError(f"line {line}: undefined label @{name}")
+            self.out[at:at + 2] = self.labels[name].to_bytes(2, "big")
+        return bytes(self.out)
 
 
 def init_code(runtime: bytes, constructor: bytes = b"") -> bytes:

@@ -104,6 +104,8 @@ def _store(slot_name: str) -> str:
 
 
 def _source() -> str:
+    """The contract's assembly text. Long because it is data: one setter body per ``SystemConfig`` function,
+    each next to the ``ConfigUpdate`` it emits, then the dispatcher and the getters."""
     setters = [
         (SET_BATCHER_HASH, "set_batcher_hash", f"""
 {_store('batcherHash')}

@@ -7,6 +7,7 @@ attributes in the Engine API shape.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
+from collections.abc import Iterable
 
 from rich.console import Console
 from rich.markup import escape
@@ -26,6 +27,7 @@ from derivation.events import (
 )
 from derivation.protocol.hexutil import to_hex
 from derivation.protocol.transactions import DEPOSIT
+from derivation.protocol.types import L1BlockRef
 from opnode.tools.replay.compare import Outcome
 from opnode.tools.replay.inspect import Mapping
 from opnode.tools.replay.replayer import ReplayResult, Verdict
@@ -221,19 +223,17 @@ def print_diff(console: Console, d: DerivedBlock) -> None:
     console.print(t)
 
 
-def print_run(console: Console, result: ReplayResult) -> None:
-    print_summary(console, result.store, result)
-    console.print()
+def print_timeline(console: Console, blocks: Iterable[tuple[int, L1BlockRef, list[str]]]) -> None:
+    """One heading per L1 block with its lines; a run of blocks without lines collapses into one dim line."""
     quiet: list[int] = []
 
-    def flush_quiet():
+    def flush_quiet() -> None:
         if quiet:
             span = f"L1 #{quiet[0]}" if len(quiet) == 1 else f"L1 #{quiet[0]}–#{quiet[-1]}"
             console.print(f"[dim]{span}: nothing for the rollup[/dim]")
             quiet.clear()
 
-    for n, (ref, items) in _by_l1_block(result).items():
-        lines = [x for x in (_event_line(e) for e in items) if x is not None]
+    for n, ref, lines in blocks:
         if not lines:
             quiet.append(n)
             continue
@@ -242,6 +242,13 @@ def print_run(console: Console, result: ReplayResult) -> None:
         for line in lines:
             console.print(line)
     flush_quiet()
+
+
+def print_run(console: Console, result: ReplayResult) -> None:
+    print_summary(console, result.store, result)
+    console.print()
+    print_timeline(console, ((n, ref, [x for x in (_event_line(e) for e in items) if x is not None])
+                             for n, (ref, items) in _by_l1_block(result).items()))
     console.print()
     bad = result.first_mismatch
     if bad is not None:

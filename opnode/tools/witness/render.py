@@ -11,8 +11,23 @@ from rich.markup import escape
 
 from derivation.events import OriginAdvanced
 from derivation.protocol.hexutil import to_hex
-from opnode.tools.replay.render import _attrs_line, _event_line, _short, event_json
+from opnode.tools.replay.render import _attrs_line, _event_line, event_json, print_timeline
 from opnode.tools.witness.run import DroppedPayload, ExecutedBlock, Result, first_l1_block
+
+
+def _lines(items: list) -> list[str]:
+    lines = []
+    for e in items:
+        if isinstance(e, ExecutedBlock):
+            lines.append(_block_line(e))
+        elif isinstance(e, DroppedPayload):
+            lines.append(f"  [yellow]dropped[/yellow]    payload for L2 #{e.attributes.parent.number + 1}: "
+                         f"{escape(e.reason)}")
+        else:
+            line = _event_line(e)
+            if line is not None:
+                lines.append(line)
+    return lines
 
 
 def _by_l1_block(result: Result) -> OrderedDict:
@@ -85,34 +100,7 @@ def print_result(console: Console, result: Result, store_description: str = "") 
         console.print(f"  derivation reads L1 from block {start}; {result.preimages_read} preimages read "
                       f"({result.preimages_bytes} bytes)")
     console.print()
-    quiet: list[int] = []
-
-    def flush_quiet():
-        if quiet:
-            span = f"L1 #{quiet[0]}" if len(quiet) == 1 else f"L1 #{quiet[0]}–#{quiet[-1]}"
-            console.print(f"[dim]{span}: nothing for the rollup[/dim]")
-            quiet.clear()
-
-    for n, (ref, items) in _by_l1_block(result).items():
-        lines = []
-        for e in items:
-            if isinstance(e, ExecutedBlock):
-                lines.append(_block_line(e))
-            elif isinstance(e, DroppedPayload):
-                lines.append(f"  [yellow]dropped[/yellow]    payload for L2 #{e.attributes.parent.number + 1}: "
-                             f"{escape(e.reason)}")
-            else:
-                line = _event_line(e)
-                if line is not None:
-                    lines.append(line)
-        if not lines:
-            quiet.append(n)
-            continue
-        flush_quiet()
-        console.print(f"[bold cyan]L1 #{n}[/bold cyan] {_short(ref.hash)} t={ref.time}")
-        for line in lines:
-            console.print(line)
-    flush_quiet()
+    print_timeline(console, ((n, ref, _lines(items)) for n, (ref, items) in _by_l1_block(result).items()))
     console.print()
     if not result.claim_holds:
         console.print(f"[red bold]The output root differs at L2 block {result.safe_head}[/red bold]: computed "

@@ -146,57 +146,32 @@ class WitnessRun:
             return None
 
     def run(self) -> Result:
-        t_start = time.perf_counter()
+        """Derive and execute from the agreed head until the claimed block, the end of the L1 data or a failure."""
+        self._t_start = time.perf_counter()
         inp, cfg = self.inputs, self.inputs.cfg
-        agreed = self._agreed()
-        l2 = OracleL2(cfg, self.oracle, agreed.block_hash)
+        l2 = OracleL2(cfg, self.oracle, self._agreed().block_hash)
         self.l2 = l2
-        agreed_head = l2.safe.number
-
-        def result(holds: bool, root: bytes, message: str, **kw) -> Result:
-            r = Result(inp, holds, root, l2.safe.number, message, agreed_head, timeline=self.timeline,
-                       executed=self.executed, **kw)
-            if not holds:
-                r.claimed_preimage = self._claimed_preimage()
-            r.timings.total = time.perf_counter() - t_start
-            r.timings.store = self.oracle.stats.seconds
-            r.timings.derivation, r.timings.execution = self._derive_t, self._exec_t
-            r.preimages_read, r.preimages_bytes = self.oracle.stats.reads, self.oracle.stats.bytes
-            return r
-
+        self._agreed_head = l2.safe.number
         self._derive_t = self._exec_t = 0.0
-        if inp.claimed_block_number < agreed_head:
-            return result(False, inp.agreed_output_root, f"the claimed block {inp.claimed_block_number} is below "
-                                                         f"the agreed L2 head {agreed_head}")
+        if inp.claimed_block_number < self._agreed_head:
+            return self._result(False, inp.agreed_output_root, f"the claimed block {inp.claimed_block_number} is "
+                                                               f"below the agreed L2 head {self._agreed_head}")
         if inp.agreed_output_root == inp.claimed_output_root:
-            return result(True, inp.agreed_output_root, "the claim is the agreed output root (trace extension): "
-                                                        "nothing to derive")
+            return self._result(True, inp.agreed_output_root, "the claim is the agreed output root (trace "
+                                                              "extension): nothing to derive")
         l1 = OracleL1(self.oracle, inp.l1_head)
         self.executor = StatelessExecutor(spec_for(cfg), self._state_node, self.oracle.has_keccak,
                                           lambda h: l2.header(h))
-        pipeline = Pipeline(cfg, inp.l1_chain, l1, l2, self.timeline.append)
-        safe = l2.safe
-        timeout = cfg.channel_timeout_at(safe.time)
-        origin = l1.block_by_number(safe.l1_origin.number)
-        start = l1.block_by_number(max(origin.number - timeout, cfg.genesis.l1.number))
-        pipeline.start_at(start.ref, l2.system_config(safe.hash),
-                          f"derivation starts at L1 block {start.number}: the agreed L2 head {safe.number}'s L1 "
-                          f"origin {origin.number} minus the channel timeout {timeout}")
+        pipeline, start = self._start(l1, l2)
         output = inp.agreed_output_root
         while l2.safe.number < inp.claimed_block_number:
             s0, t0 = self.oracle.stats.seconds, time.perf_counter()
             r = pipeline.step(l2.safe, self.step_budget)
             self._derive_t += (time.perf_counter() - t0) - (self.oracle.stats.seconds - s0)
             if isinstance(r, AttributesWithParent):
-                s0, t0 = self.oracle.stats.seconds, time.perf_counter()
-                try:
-                    done = self._execute(r, pipeline)
-                except StateMissing as e:
-                    raise PreimageMissing(keccak_key(e.node_hash), self._state_purpose()) from None
-                finally:
-                    self._exec_t += (time.perf_counter() - t0) - (self.oracle.stats.seconds - s0)
+                done = self._timed_execute(r, pipeline)
                 if isinstance(done, str):
-                    return result(False, output, done, failed=True, start_l1=start.number)
+                    return self._result(False, output, done, failed=True, start_l1=start)
                 if done is not None:
                     output = done.output_root
             elif isinstance(r, Progress):
@@ -204,18 +179,51 @@ class WitnessRun:
             elif isinstance(r, Needed) and r.request.kind is DataKind.L1_BLOCK_BY_NUMBER \
                     and r.request.key > l1.head.info.number:
                 holds = output == inp.claimed_output_root
-                return result(holds, output, f"the L1 data ends at the L1 head {l1.head.info.number} before the "
-                                             f"claimed block {inp.claimed_block_number}: the answer is the safe head "
-                                             f"{l2.safe.number}", exhausted=True, start_l1=start.number)
+                return self._result(holds, output, f"the L1 data ends at the L1 head {l1.head.info.number} before "
+                                                   f"the claimed block {inp.claimed_block_number}: the answer is the "
+                                                   f"safe head {l2.safe.number}", exhausted=True, start_l1=start)
             else:
                 what = {Needed: "needed data it cannot have", ResetRequired: "asked for a reset",
                         TemporaryFailure: "failed", CriticalFailure: "failed critically"}.get(type(r), "stopped")
                 detail = r.request if isinstance(r, Needed) else getattr(r, "reason", r)
-                return result(False, output, f"derivation {what}: {detail}", failed=True, start_l1=start.number)
+                return self._result(False, output, f"derivation {what}: {detail}", failed=True, start_l1=start)
         holds = output == inp.claimed_output_root
         msg = (f"L2 block {l2.safe.number} has output root {to_hex(output)}"
                + (", the claimed one" if holds else f", not the claimed {to_hex(inp.claimed_output_root)}"))
-        return result(holds, output, msg, start_l1=start.number)
+        return self._result(holds, output, msg, start_l1=start)
+
+    def _start(self, l1: OracleL1, l2: OracleL2) -> tuple[Pipeline, int]:
+        """The pipeline, started a channel timeout before the agreed head's L1 origin (as op-program does)."""
+        cfg = self.inputs.cfg
+        pipeline = Pipeline(cfg, self.inputs.l1_chain, l1, l2, self.timeline.append)
+        safe = l2.safe
+        timeout = cfg.channel_timeout_at(safe.time)
+        origin = l1.block_by_number(safe.l1_origin.number)
+        start = l1.block_by_number(max(origin.number - timeout, cfg.genesis.l1.number))
+        pipeline.start_at(start.ref, l2.system_config(safe.hash),
+                          f"derivation starts at L1 block {start.number}: the agreed L2 head {safe.number}'s L1 "
+                          f"origin {origin.number} minus the channel timeout {timeout}")
+        return pipeline, start.number
+
+    def _timed_execute(self, r: AttributesWithParent, pipeline: Pipeline):
+        s0, t0 = self.oracle.stats.seconds, time.perf_counter()
+        try:
+            return self._execute(r, pipeline)
+        except StateMissing as e:
+            raise PreimageMissing(keccak_key(e.node_hash), self._state_purpose()) from None
+        finally:
+            self._exec_t += (time.perf_counter() - t0) - (self.oracle.stats.seconds - s0)
+
+    def _result(self, holds: bool, root: bytes, message: str, **kw) -> Result:
+        r = Result(self.inputs, holds, root, self.l2.safe.number, message, self._agreed_head, timeline=self.timeline,
+                   executed=self.executed, **kw)
+        if not holds:
+            r.claimed_preimage = self._claimed_preimage()
+        r.timings.total = time.perf_counter() - self._t_start
+        r.timings.store = self.oracle.stats.seconds
+        r.timings.derivation, r.timings.execution = self._derive_t, self._exec_t
+        r.preimages_read, r.preimages_bytes = self.oracle.stats.reads, self.oracle.stats.bytes
+        return r
 
     def _state_node(self, h: bytes) -> bytes | None:
         return self.oracle.keccak_if_held(h, self._state_purpose())
