@@ -110,8 +110,6 @@ def _cross_safe_past_activation(stack):
     return out
 
 
-@pytest.mark.xfail(strict=False, reason="failed on the fresh-clone run of main after the supernode branch was merged with "
-                   "the operator and rel branches (passed on the supernode branch); open defect, issue 16")
 def test_cross_safe_is_verified_and_the_light_nodes_follow(net):
     stack = net
     sts = wait(lambda: _cross_safe_past_activation(stack), 300, "both chains' cross-safe heads past activation")
@@ -140,8 +138,6 @@ def test_cross_safe_is_verified_and_the_light_nodes_follow(net):
         assert stack.block_hash(stack.node(SEQ[cid]), fin["number"]) == fin["hash"]
 
 
-@pytest.mark.xfail(strict=False, reason="failed on the fresh-clone run of main after the supernode branch was merged with "
-                   "the operator and rel branches (passed on the supernode branch); open defect, issue 16")
 def test_super_root_matches_the_sequencers_outputs(net):
     stack = net
     sn = stack.node("supernode")
