@@ -182,3 +182,32 @@ async def test_a_safe_head_the_engine_answers_syncing_to_is_neither_reported_nor
     await b.driver._reset()
     assert b.status.status().safe_l2.number >= reported.safe_l2.number
     b.driver.safe_heads.safedb.close()
+
+
+@pytest.mark.parametrize("derive", [True, False], ids=["sequencer without a safe DB", "light node"])
+async def test_a_node_without_safe_db_answers_no_lower_safe_head_after_a_restart(nursery, derive):
+    """Issue 18's kill -9 defect of a sequencer (229 → 225) and a light node (232 → 223): neither keeps a safe DB,
+    and the reset every start makes walks the safe head back a sequencing window below the engine's safe label. That
+    label is what the node had reported (published only on a VALID forkchoice update), so a node restarted on the
+    same engine answers it until its safe head is back there."""
+    c = await make_chain(10, 1, 2, forks={Fork.HOLOCENE: 0})
+    ports = await nursery.start(EngineService(c.genesis, SECRET, http_port=0, auth_port=0).run)
+    url = f"http://127.0.0.1:{ports.auth}"
+    a = Node(c.world, url, derive=True)
+    await a.driver._reset()
+    with trio.fail_after(60):
+        while a.ctrl.safe.number < 8:
+            await a.ctrl.sync_forkchoice()
+            await a.driver.safe_heads.finalize()
+            await a.driver._derive()
+    await a.ctrl.sync_forkchoice()
+    reported = a.status.status()
+    assert reported.safe_l2 == a.ctrl.safe  # the engine took it
+
+    b = Node(c.world, url, derive=derive)  # the same command line again: no safe DB
+    await b.driver._reset()
+    assert b.ctrl.safe.number < reported.safe_l2.number  # the reset walked back: the case this test is about
+    after = b.status.status()
+    assert after.safe_l2 == reported.safe_l2
+    assert after.finalized_l2.number >= reported.finalized_l2.number
+    assert after.local_safe_l2.number >= after.safe_l2.number

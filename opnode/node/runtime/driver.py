@@ -154,7 +154,7 @@ class Driver:
         await self.ctrl.sync_forkchoice()
         self.pipeline.reset(heads.safe)
         self.status.on_current_l1(self.pipeline.origin)
-        await self.safe_heads.on_reset(heads.safe)
+        await self.safe_heads.on_reset(heads.safe, current.safe)
         if self.metrics is not None:
             self.metrics.record_pipeline_reset()
 

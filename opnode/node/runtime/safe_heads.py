@@ -63,15 +63,26 @@ class SafeHeads:
             if l2.number > self._kept:  # rewriting a kept row would drop the rows after it until derived again
                 self.safedb.record(l1.id, l2.id)
 
-    async def on_reset(self, safe: L2BlockRef) -> None:
+    async def on_reset(self, safe: L2BlockRef, engine_safe: L2BlockRef | None = None) -> None:
         """A reset moved the safe head (back) to ``safe`` (op-node ``SafeHeadReset``). While the DB's last row is
         canonical (its L1 and L2 blocks), its rows stand: the status reports that row until derivation is back there
         and derivation does not write them again (the chaos suite's invariant: the DB loses no record without an L1
-        reorg). Otherwise the rows above ``safe`` go, as op-node truncates them."""
+        reorg). Otherwise the rows above ``safe`` go, as op-node truncates them.
+
+        Without a DB (a light node, a sequencer without ``--safedb.path``) the engine's safe label from before the
+        reset, ``engine_safe``, is what this node last reported (the status tracker publishes only what a VALID
+        forkchoice update took): while it and its L1 origin are canonical it is held the same way. A kill -9 and
+        restart then answers no lower safe head than before (issue 18: a light node answered 232, then 223)."""
         self.finality.reset()
         self._unrecorded.clear()
         self._kept = -1
         if self.safedb is None:
+            if engine_safe is not None and engine_safe.number > safe.number and not getattr(
+                    self.ctrl, "cross_safe_gate", False):
+                l1 = await self.resolve(lambda: self.l1.block_by_number(engine_safe.l1_origin.number))
+                l2 = await self.resolve(lambda: self.l2.block_ref_by_number(engine_safe.number))
+                if l1.hash == engine_safe.l1_origin.hash and l2.hash == engine_safe.hash:
+                    self.status.hold(l2)
             return
         row = self.safedb.latest()
         # A supernode's chain reports cross-safe as safe: what it derived before is local-safe only.
