@@ -16,7 +16,7 @@ import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-TARGET_MODULES = ("codecs", "batches", "l1_data", "p2p", "rpc", "engine", "replay")
+TARGET_MODULES = ("codecs", "batches", "l1_data", "p2p", "rpc", "engine", "replay", "witness")
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ trie nodes, code, and the ancestor headers BLOCKHASH reads.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from derivation.protocol.attributes import PayloadAttributes
 from derivation.protocol.errors import ParseError
 from derivation.protocol.hexutil import from_hex, to_hex
+from derivation.protocol.jsonutil import loads_bounded
 from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.transactions import decode as decode_tx
 from engine.execution.evm.block import BlockAttributes
@@ -70,11 +70,18 @@ def run_fixture_file(path: str | Path) -> FixtureResult:
         raw = others.get("fixture.json")
         if raw is None:
             raise FixtureError(f"{path} holds no fixture.json")
-        try:
-            doc = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise FixtureError(f"fixture.json is not JSON: {e}") from None
-        return run_fixture(parse_fixture(doc), Oracle(store))
+        return run_fixture(fixture_from_json(raw), Oracle(store))
+
+
+def fixture_from_json(raw: bytes) -> Fixture:
+    """``fixture.json``'s bytes → the fixture (FixtureError for anything else)."""
+    try:
+        doc = loads_bounded(raw)  # json.loads overflows the C stack on deep nesting (a segfault: jsonutil)
+    except (ValueError, UnicodeDecodeError, ParseError) as e:
+        raise FixtureError(f"fixture.json is not JSON: {e}") from None
+    if not isinstance(doc, dict):
+        raise FixtureError("fixture.json is not a JSON object")
+    return parse_fixture(doc)
 
 
 def run_fixture(f: Fixture, oracle: Oracle) -> FixtureResult:
@@ -111,5 +118,5 @@ def run_fixture(f: Fixture, oracle: Oracle) -> FixtureResult:
                                       f"{h.gas_used})", oracle.stats.reads)
 
 
-__all__ = ["Fixture", "FixtureError", "FixtureResult", "StoreError", "parse_fixture", "run_fixture",
+__all__ = ["Fixture", "FixtureError", "FixtureResult", "StoreError", "fixture_from_json", "parse_fixture", "run_fixture",
            "run_fixture_file"]

@@ -205,17 +205,17 @@ def open_directory(path: Path, raw_keccak: bool = False) -> PreimageStore:
                      "RocksDB directory)")
 
 
-def _open_tar(path: Path):
-    name = path.name.lower()
-    if name.endswith((".tar.zst", ".tzst")):
+def _tar_stream(raw, name: str):
+    """A streaming tar reader over the binary file object ``raw``; ``name`` (the file's name) tells zstd apart,
+    gzip and plain tars are told apart by their bytes (kona's fixtures are plain tars named .tar.gz)."""
+    if name.lower().endswith((".tar.zst", ".tzst")):
         try:
             import zstandard
         except ImportError:  # pragma: no cover - pinned in pyproject
             raise StoreError("reading .tar.zst archives needs the zstandard package") from None
-        raw = open(path, "rb")  # noqa: SIM115 - closed with the tar stream by the caller
         stream = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
         return tarfile.open(fileobj=stream, mode="r|")
-    return tarfile.open(path, mode="r|*")  # gzip or plain tar (kona's fixtures are plain tars named .tar.gz)
+    return tarfile.open(fileobj=raw, mode="r|*")
 
 
 def _member_key(name: str) -> tuple[bytes, str] | None:
@@ -239,12 +239,23 @@ def open_archive(path: Path, raw_keccak: bool = False, extract: str | None = Non
     """The store in an archive, and the archive's other small files by name (e.g. a fixture's ``fixture.json``).
 
     ``extract``: a top-level-relative folder name (``kv``) to unpack for RocksDB."""
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed below, once the stream is read
+    except OSError as e:
+        raise StoreError(f"cannot read archive {path}: {e}") from None
+    with raw:
+        return read_archive(raw, path, raw_keccak, extract)
+
+
+def read_archive(raw, path: Path, raw_keccak: bool = False, extract: str | None = None) -> tuple[PreimageStore, dict]:
+    """:func:`open_archive` over an open binary stream ``raw`` of the archive named ``path`` (the fuzz target reads
+    archives from memory through here)."""
     items: dict[bytes, bytes] = {}
     others: dict[str, bytes] = {}
     tmp = None
     rocks_dir = None
     try:
-        with _open_tar(path) as tf:
+        with _tar_stream(raw, Path(path).name) as tf:
             for m in tf:
                 parts = [p for p in m.name.split("/") if p and p != "."]
                 if not parts or parts[-1].startswith("._"):
