@@ -52,6 +52,22 @@ def _storage_key(k) -> int:
         raise invalid_params(f"storage key is not hex: {k[:80]!r}") from None
 
 
+def _block_number(tag) -> int:
+    """A block number as geth's ``rpc.BlockNumber`` reads one (go-ethereum rpc/types.go ``UnmarshalJSON`` →
+    ``hexutil.DecodeUint64``): a 0x-prefixed hex string without leading zeros. A JSON number, a decimal string,
+    ``null`` or an object is -32602 with geth's text, as op-geth answers (issue 18 found them accepted)."""
+    if not isinstance(tag, str) or tag[:2] not in ("0x", "0X"):
+        raise invalid_params("hex string without 0x prefix")
+    if len(tag) == 2:
+        raise invalid_params("hex string \"0x\"")
+    if len(tag) > 3 and tag[2] == "0":
+        raise invalid_params("hex number with leading zero digits")
+    try:
+        return parse_quantity(tag)
+    except ParseError as e:
+        raise invalid_params(f"block number: {e}") from None
+
+
 class EthAPI:
     def __init__(self, chain: Chain, txpool: TxPool, lock, syncer=None):
         self.chain = chain
@@ -78,10 +94,7 @@ class EthAPI:
             return c.finalized
         if tag == "earliest":
             tag = "0x0"
-        try:
-            n = parse_quantity(tag)
-        except ParseError as e:
-            raise invalid_params(f"block number: {e}") from None
+        n = _block_number(tag)
         if n > MAX_BLOCK_NUMBER:  # geth rpc.BlockNumber is an int64; the store's keys are SQLite INTEGERs
             raise invalid_params("block number larger than int64")
         bh = c.canonical_hash(n)
@@ -101,6 +114,8 @@ class EthAPI:
         return quantity(self.chain.head.number)
 
     def get_block_by_number(self, tag, full=False):
+        if not isinstance(tag, str):  # geth rpc.BlockNumber: a tag or a hex string, never an object or null
+            _block_number(tag)
         try:
             h = self.resolve(tag)
         except HeaderNotFound:

@@ -37,6 +37,9 @@ def _error(status: int, message: str) -> tuple[int, bytes]:
     return _json(status, {"code": status, "message": message})
 
 
+MAX_BODY = 1 << 20
+
+
 class BeaconShim:
     """An ASGI app mapping beacon slots to anvil blocks. Run it with ``nursery.start(shim.serve)``."""
 
@@ -60,7 +63,9 @@ class BeaconShim:
     async def __call__(self, scope, receive, send):
         if not await http_request(scope, receive, send):
             return
-        await read_body(receive)
+        if await read_body(receive, MAX_BODY) is None:  # beacon API GETs have no body: read no more than this
+            await send_response(send, *_error(413, f"request body larger than {MAX_BODY} bytes"))
+            return
         self.requests += 1
         query = parse_qsl(scope.get("query_string", b"").decode())
         try:
