@@ -17,6 +17,7 @@ from derivation.stages.attributes_builder import AttributesBuilder
 from engine.client import EngineClient
 from engine.controller import HeadsChanged, HeadsEvent
 from opnode import __version__
+from opnode.extras import missing_extra
 from opnode.jsonrpc.errors import RpcError
 from opnode.node.config import NodeConfig
 from opnode.node.l1.beacon import BeaconClient
@@ -194,7 +195,15 @@ class OpNode:
             chain.close()
 
     async def _make_p2p(self, l1: L1Client):
-        from p2p.service import GossipService
+        try:
+            from p2p.service import GossipService
+        except ModuleNotFoundError as e:
+            if missing_extra(e) is None:
+                raise
+            # not unsafe to run without: unsafe blocks then come from derivation or the follow source only
+            log.warn("Block gossip is off: it needs the opnode[p2p] extra (pip install 'opnode[p2p]'); "
+                     "pass --p2p.disabled to silence this", missing=e.name)
+            return None
 
         cfg = self.config.p2p
         try:
