@@ -270,3 +270,35 @@ async def test_sequencer_lines(capture, nursery, fmt):
     assert find(buf, fmt, "Sequencer has been stopped") == [("info", {})]
     ((lvl, f),) = find(buf, fmt, "Sequencer has been started")
     assert lvl == "info" and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", f["next action"])
+
+
+# ----------------------------------------------------------------------------------------------------- unsafe blocks
+
+
+class _UnsafeCtrl:
+    def __init__(self, head):
+        self.unsafe, self.safe, self.el_syncing = head, ZERO_L2_REF, False
+
+    async def insert_unsafe(self, env):
+        self.unsafe = _l2(env.number)
+        return True
+
+    async def sync_forkchoice(self):
+        pass
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_inserted_unsafe_block_line(capture, fmt):
+    from opnode.node.runtime.unsafe import UnsafePayloads
+
+    buf = capture(format=fmt)
+    ctrl = _UnsafeCtrl(_l2(4))
+    q = UnsafePayloads(ctrl)
+    env = SimpleNamespace(block_hash=_l2(5).hash, number=5, parent_hash=_l2(4).hash,
+                          payload=SimpleNamespace(gas_used=3_000_000))
+    q.submit(env)
+    await q.insert()
+    ((lvl, f),) = find(buf, fmt, "Inserted new L2 unsafe block")
+    assert lvl == "info" and set(f) == {"hash", "number", "insert_time", "mgas", "mgasps"}
+    assert f["hash"] == "0x" + "05" * 32 and f["number"] == num(5, fmt) and f["mgas"] == num(3, fmt)
+    assert re.fullmatch(r"\d+\.\d{3}ms", f["insert_time"])
