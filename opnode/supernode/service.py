@@ -107,6 +107,8 @@ class ChainContainer:
         return None if row is None else row.l1
 
     async def set_cross_safe(self, head: BlockID) -> None:
+        if head.number <= self.ctrl.safe.number:
+            return  # every round asks again: no engine call for what is already cross-safe
         ref = await self.ctrl.block_ref(head.hash)
         if ref is not None and self.ctrl.set_cross_safe(ref):
             self.driver.wake()  # the driver's loop sends the forkchoice update
@@ -118,6 +120,8 @@ class ChainContainer:
             return None
 
     async def finalize(self, head: BlockID) -> None:
+        if head.number <= self.ctrl.finalized.number:
+            return
         ref = await self.ctrl.block_ref(head.hash)
         if ref is not None and self.ctrl.finalize(ref):
             self.driver.wake()
