@@ -69,13 +69,16 @@ class Stack:
                  seq_window_size: int = 200, channel_timeout: int = 60, batcher_args: list[str] | None = None,
                  start_batcher: bool = True, metrics: bool = False, sequencer_l1_confs: int = 4,
                  l1_url_for: Callable[[str, str], str] | None = None, spread_light_nodes: bool = False,
-                 l1_poll_interval: float = 1, l1_epoch_poll_interval: float = 2):
+                 l1_poll_interval: float = 1, l1_epoch_poll_interval: float = 2, interop: bool = False):
         """``l1_url_for(anvil_url, node_name)`` gives a node another L1 URL (a counting or faulty proxy).
         Light nodes follow source-A (the first two) and source-B (the rest), or, with ``spread_light_nodes``, the
         sources in turn (light-1 → source-A, light-2 → source-B, …).
         ``sequencer_l1_confs``: op-node's default 4 keeps the sequencer's L1 origins out of shallow L1 reorgs.
         ``l1_poll_interval``/``l1_epoch_poll_interval``: every node's ``--l1.http-poll-interval`` and
-        ``--l1.epoch-poll-interval`` (seconds; op-node's defaults are 12 and 384, a devnet polls faster)."""
+        ``--l1.epoch-poll-interval`` (seconds; op-node's defaults are 12 and 384, a devnet polls faster).
+        ``interop``: every chain's genesis has the interop predeploys, and chains added later share the first chain's
+        block times (their genesis is moved up to the next block time of the first chain), so blocks of the set meet
+        at equal timestamps as interop's same-timestamp rules assume."""
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.logs = self.dir / "logs"
@@ -95,6 +98,8 @@ class Stack:
         self.l1_url_for = l1_url_for or (lambda url, name: url)
         self.l1_poll_interval = l1_poll_interval
         self.l1_epoch_poll_interval = l1_epoch_poll_interval
+        self.interop = interop
+        self.activation: int | None = None  # the supernode's interop activation time (start_interop)
         self.anvil: Anvil | None = None
         self.beacon: Proc | None = None
         self.beacon_url = ""
@@ -136,6 +141,31 @@ class Stack:
             self.add_node(f"light-{i + 1}", "light", follows=src, sync_peer=seq)
         if self.start_batcher:
             self.start_batcher_proc(seq)
+
+    def start_interop(self, chain_ids: tuple[int, int] = (901, 902), *, activation_blocks: int = 4,
+                      expiry_window: int = 0) -> NodeInfo:
+        """The interop topology (issue 16): chains ``chain_ids`` on this L1 in one dependency set, each with a light
+        sequencer (it follows the supernode's ``/<chainID>``, so it adopts replaced blocks) and a batcher; one
+        supernode as the only source, verifying from ``activation_blocks`` blocks after the later genesis; light
+        nodes (``light_nodes``) following the chains' routes in turn. Returns the supernode."""
+        self.start_l1()
+        self.deploy_contracts()
+        self.write_files(l2_chain_id=chain_ids[0])
+        sn_port = free_port()
+        sn_url = f"http://127.0.0.1:{sn_port}"
+        seqs = {chain_ids[0]: self.add_node("sequencer", "sequencer", follow_url=f"{sn_url}/{chain_ids[0]}")}
+        if self.start_batcher:
+            self.start_batcher_proc(seqs[chain_ids[0]])
+        for cid in chain_ids[1:]:
+            seqs[cid] = self.add_chain(cid, follow_url=f"{sn_url}/{cid}")
+        self.activation = max(f.rollup_config.genesis.l2_time for f in self.chain_files.values()) + \
+            activation_blocks * self.block_time
+        sn = self.add_supernode(extra_args=["--interop.activation-timestamp", str(self.activation)],
+                                rpc_port=sn_port, expiry_window=expiry_window)
+        for i in range(self.n_light):
+            cid = chain_ids[i % len(chain_ids)]
+            self.add_light_node(f"light-{i + 1}", f"{sn.rpc}/{cid}", peer=seqs[cid], sync_peer=seqs[cid])
+        return sn
 
     def stop(self) -> None:
         engines = [e for n in self.nodes for e in ([n.engine] + [p for p, _ in n.engines.values()])]
@@ -197,9 +227,13 @@ class Stack:
         l1_genesis = BlockID(from_hex(g["hash"], 32), deployment.block_number)
         batcher = address_from_private_key(from_hex(batcher_key, 32))
         funded = {address_from_private_key(from_hex(k, 32)): 10**24 for k in DEV_KEYS}
+        genesis_time = parse_quantity(g["timestamp"])
+        if self.interop and self.files is not None:
+            first = self.files.rollup_config.genesis.l2_time
+            genesis_time = first + -(-(genesis_time - first) // self.block_time) * self.block_time
         files = write_chain_files(
             self.dir / out, l1_chain_id=parse_quantity(self.l1_rpc("eth_chainId")), l1_genesis=l1_genesis,
-            genesis_time=parse_quantity(g["timestamp"]), fork_offsets=self.forks, batcher=batcher,
+            genesis_time=genesis_time, fork_offsets=self.forks, batcher=batcher, interop_predeploys=self.interop,
             deposit_contract=deployment.portal, system_config=deployment.system_config, funded=funded,
             block_time=self.block_time, seq_window_size=self.seq_window_size, channel_timeout=self.channel_timeout,
             gas_limit=GAS_LIMIT, l2_chain_id=l2_chain_id)
@@ -208,12 +242,13 @@ class Stack:
         self.chain_files[files.rollup_config.l2_chain_id] = files
         return files
 
-    def add_chain(self, l2_chain_id: int, batcher_key: str = NEXT_BATCHER_KEY) -> NodeInfo:
+    def add_chain(self, l2_chain_id: int, batcher_key: str = NEXT_BATCHER_KEY, follow_url: str | None = None) -> NodeInfo:
         """A further L2 chain on the same L1: its own deposit contract and SystemConfig (batcher ``batcher_key``),
-        files, sequencer ``sequencer-<id>`` and batcher; the sequencer is returned (its ``files`` name the chain)."""
+        files, sequencer ``sequencer-<id>`` (following ``follow_url`` if given) and batcher; the sequencer is
+        returned (its ``files`` name the chain)."""
         files = self.write_files(self.deploy_contracts(batcher_key), l2_chain_id=l2_chain_id, batcher_key=batcher_key,
                                  out=f"chain-{l2_chain_id}")
-        seq = self.add_node(f"sequencer-{l2_chain_id}", "sequencer", files=files)
+        seq = self.add_node(f"sequencer-{l2_chain_id}", "sequencer", files=files, follow_url=follow_url)
         if self.start_batcher:
             self.batchers.append(self.start_batcher_proc(seq, batcher_key))
         return seq
@@ -244,6 +279,8 @@ class Stack:
         args += self.p2p_args(info.name, role, follows)
         if role == "sequencer":
             args += ["--sequencer.enabled", "--sequencer.l1-confs", str(self.sequencer_l1_confs)]
+            if follows is not None:  # a light sequencer: safe heads (and replaced blocks) from its source
+                args += ["--l2.follow.source", follows.rpc]
         if role == "source":
             args += ["--safedb.path", str(self.dir / "data" / f"{info.name}.safedb")]
         if role == "light":  # its engine syncs from the sequencer's: EL sync fills gaps in what gossip brings
@@ -273,11 +310,16 @@ class Stack:
         return f"/ip4/127.0.0.1/tcp/{self.p2p_ports[name]}/p2p/{peer_id_of(node_key(name))}"
 
     def add_node(self, name: str, role: str, follows: NodeInfo | None = None,
-                 sync_peer: NodeInfo | None = None, files: ChainFiles | None = None) -> NodeInfo:
+                 sync_peer: NodeInfo | None = None, files: ChainFiles | None = None,
+                 follow_url: str | None = None) -> NodeInfo:
+        """``follow_url`` (a sequencer): follow that source route, e.g. a supernode's ``/<chainID>``, which need not
+        answer yet."""
         engine, eth, auth = self._start_engine(name, sync_peer, files)
         rpc_port = free_port()
         info = NodeInfo(name, role, f"http://127.0.0.1:{rpc_port}", eth, auth,
-                        follows=follows.name if follows else None, engine=engine, files=files)
+                        follows=follow_url or (follows.name if follows else None), engine=engine, files=files)
+        if follow_url is not None:
+            follows = NodeInfo("", "source", follow_url, "", "")
         info.args = self.node_args(info, role, rpc_port, follows)
         self.nodes.append(info)
         self.start_node(info)
@@ -294,14 +336,18 @@ class Stack:
     def l2_chain_id(self) -> int:
         return self.files.rollup_config.l2_chain_id
 
-    def add_supernode(self, name: str = "supernode", extra_args: list[str] | None = None) -> NodeInfo:
+    def add_supernode(self, name: str = "supernode", extra_args: list[str] | None = None, *,
+                      rpc_port: int | None = None, expiry_window: int = 0) -> NodeInfo:
         """An ``opnode supernode`` deriving every chain of the stack (``chain_files``) in one dependency set, an
         engine per chain (``<name>-<id>``); its ``rpc`` is the root route, chain ``id``'s op-node API is at
-        ``rpc/<id>``."""
+        ``rpc/<id>``. ``expiry_window``: the set's ``overrideMessageExpiryWindow`` (0: the protocol's)."""
         ids = sorted(self.chain_files)
         depset = self.dir / "dependency-set.json"
-        depset.write_text(json.dumps({"dependencies": {str(c): {} for c in ids}}))
-        rpc_port = free_port()
+        body: dict = {"dependencies": {str(c): {} for c in ids}}
+        if expiry_window:
+            body["overrideMessageExpiryWindow"] = expiry_window
+        depset.write_text(json.dumps(body))
+        rpc_port = rpc_port or free_port()
         info = NodeInfo(name, "supernode", f"http://127.0.0.1:{rpc_port}", "", "", chains=ids)
         args = ["supernode", "--chains", ",".join(map(str, ids)), "--l1", self.l1_url_for(self.anvil.url, name),
                 "--l1.beacon", self.beacon_url, "--data-dir", str(self.dir / "data" / name), "--dependency-set",
