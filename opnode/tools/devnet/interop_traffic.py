@@ -262,12 +262,14 @@ class InteropTraffic:
         wrong["expired"] = first.message
         bad = self.bad[y]
         await bad.reset_nonce()
-        sent = []
-        for name, msg in wrong.items():
-            sent.append(await self._execute(bad, y, name, validate_message_data(msg), msg))
-        self.counters.invalid.extend(sent)
-        victim = next(e for e in sent if e.kind == "wrong_payload_hash")
-        if victim.status == 1 and victim.log_index is not None:
+        # one burst (consecutive nonces, no wait between): they land before the supernode replaces the first block,
+        # whose replacement would leave the later nonces of this sender stuck
+        sent = [await self._send_only(bad, y, name, msg) for name, msg in wrong.items()]
+        for mp, ex in sent:
+            await self._wait_landed(mp, ex)
+            self.counters.invalid.append(ex)
+        victim = next(ex for _, ex in sent if ex.kind == "wrong_payload_hash")
+        if victim.status == 1 and victim.log_index is not None and victim.em_payload is not None:
             dep = Message(Identifier(CROSS_L2_INBOX, victim.block_number, victim.log_index,
                                      await self._block_time(y, victim.block_number), y), keccak256(victim.em_payload))
             await self.bad[x].reset_nonce()

@@ -145,26 +145,38 @@ class Stack:
     def start_interop(self, chain_ids: tuple[int, int] = (901, 902), *, activation_blocks: int = 4,
                       expiry_window: int = 0) -> NodeInfo:
         """The interop topology (issue 16): chains ``chain_ids`` on this L1 in one dependency set, each with a light
-        sequencer (it follows the supernode's ``/<chainID>``, so it adopts replaced blocks) and a batcher; one
-        supernode as the only source, verifying from ``activation_blocks`` blocks after the later genesis; light
-        nodes (``light_nodes``) following the chains' routes in turn. Returns the supernode."""
+        sequencer (it follows the supernode's ``/<chainID>``, so it adopts replaced blocks, which its engine fetches
+        from the supernode's engine of that chain) and a batcher; one supernode as the only source, verifying from
+        ``activation_blocks`` blocks after the later genesis; light nodes following the chains' routes in turn.
+        Returns the supernode."""
         self.start_l1()
         self.deploy_contracts()
         self.write_files(l2_chain_id=chain_ids[0])
+        keys = {chain_ids[0]: BATCHER_KEY}
+        for cid in chain_ids[1:]:
+            keys[cid] = NEXT_BATCHER_KEY
+            self.write_files(self.deploy_contracts(NEXT_BATCHER_KEY), l2_chain_id=cid, batcher_key=NEXT_BATCHER_KEY,
+                             out=f"chain-{cid}")
+        engines = {cid: self._start_engine(f"supernode-{cid}", None, self.chain_files[cid]) for cid in chain_ids}
         sn_port = free_port()
         sn_url = f"http://127.0.0.1:{sn_port}"
-        seqs = {chain_ids[0]: self.add_node("sequencer", "sequencer", follow_url=f"{sn_url}/{chain_ids[0]}")}
-        if self.start_batcher:
-            self.start_batcher_proc(seqs[chain_ids[0]])
-        for cid in chain_ids[1:]:
-            seqs[cid] = self.add_chain(cid, follow_url=f"{sn_url}/{cid}")
+        seqs = {}
+        for i, cid in enumerate(chain_ids):
+            files = None if i == 0 else self.chain_files[cid]
+            seqs[cid] = self.add_node("sequencer" if i == 0 else f"sequencer-{cid}", "sequencer", files=files,
+                                      follow_url=f"{sn_url}/{cid}", sync_urls=[engines[cid][1]])
+            if self.start_batcher:
+                proc = self.start_batcher_proc(seqs[cid], keys[cid])
+                if i > 0:
+                    self.batchers.append(proc)
         self.activation = max(f.rollup_config.genesis.l2_time for f in self.chain_files.values()) + \
             activation_blocks * self.block_time
         sn = self.add_supernode(extra_args=["--interop.activation-timestamp", str(self.activation)],
-                                rpc_port=sn_port, expiry_window=expiry_window)
+                                rpc_port=sn_port, expiry_window=expiry_window, engines=engines)
         for i in range(self.n_light):
             cid = chain_ids[i % len(chain_ids)]
-            self.add_light_node(f"light-{i + 1}", f"{sn.rpc}/{cid}", peer=seqs[cid], sync_peer=seqs[cid])
+            self.add_light_node(f"light-{i + 1}", f"{sn.rpc}/{cid}", peer=seqs[cid], sync_peer=seqs[cid],
+                                sync_urls=[engines[cid][1]])
         return sn
 
     def stop(self) -> None:
@@ -255,15 +267,17 @@ class Stack:
 
     # -------------------------------------------------------------------------------------------- nodes
 
-    def _start_engine(self, name: str, sync_peer: NodeInfo | None,
-                      files: ChainFiles | None = None) -> tuple[Proc, str, str]:
+    def _start_engine(self, name: str, sync_peer: NodeInfo | None, files: ChainFiles | None = None,
+                      sync_urls: list[str] | None = None) -> tuple[Proc, str, str]:
+        """``sync_urls``: more engines to sync from, besides ``sync_peer``'s."""
         files = files or self.files
         http_port, auth_port = free_port(), free_port()
         args = ["engine", "--genesis", str(files.genesis), "--jwt-secret", str(files.jwt),
                 "--http.port", str(http_port), "--authrpc.port", str(auth_port),
                 "--datadir", str(self.dir / "data" / name)]
-        if sync_peer is not None:
-            args += ["--sync.peers", sync_peer.engine_rpc]
+        peers = ([sync_peer.engine_rpc] if sync_peer is not None else []) + list(sync_urls or [])
+        if peers:
+            args += ["--sync.peers", ",".join(peers)]
         proc = Proc(f"{name}-engine", args, self.logs).start()
         url = f"http://127.0.0.1:{http_port}"
         proc.wait_rpc(url, "eth_chainId", timeout=120)
@@ -311,10 +325,10 @@ class Stack:
 
     def add_node(self, name: str, role: str, follows: NodeInfo | None = None,
                  sync_peer: NodeInfo | None = None, files: ChainFiles | None = None,
-                 follow_url: str | None = None) -> NodeInfo:
+                 follow_url: str | None = None, sync_urls: list[str] | None = None) -> NodeInfo:
         """``follow_url`` (a sequencer): follow that source route, e.g. a supernode's ``/<chainID>``, which need not
-        answer yet."""
-        engine, eth, auth = self._start_engine(name, sync_peer, files)
+        answer yet; ``sync_urls``: more engines its engine syncs from."""
+        engine, eth, auth = self._start_engine(name, sync_peer, files, sync_urls)
         rpc_port = free_port()
         info = NodeInfo(name, role, f"http://127.0.0.1:{rpc_port}", eth, auth,
                         follows=follow_url or (follows.name if follows else None), engine=engine, files=files)
@@ -337,10 +351,12 @@ class Stack:
         return self.files.rollup_config.l2_chain_id
 
     def add_supernode(self, name: str = "supernode", extra_args: list[str] | None = None, *,
-                      rpc_port: int | None = None, expiry_window: int = 0) -> NodeInfo:
+                      rpc_port: int | None = None, expiry_window: int = 0,
+                      engines: dict[int, tuple[Proc, str, str]] | None = None) -> NodeInfo:
         """An ``opnode supernode`` deriving every chain of the stack (``chain_files``) in one dependency set, an
         engine per chain (``<name>-<id>``); its ``rpc`` is the root route, chain ``id``'s op-node API is at
-        ``rpc/<id>``. ``expiry_window``: the set's ``overrideMessageExpiryWindow`` (0: the protocol's)."""
+        ``rpc/<id>``. ``expiry_window``: the set's ``overrideMessageExpiryWindow`` (0: the protocol's); ``engines``:
+        already started engines by chain id (``_start_engine``'s result)."""
         ids = sorted(self.chain_files)
         depset = self.dir / "dependency-set.json"
         body: dict = {"dependencies": {str(c): {} for c in ids}}
@@ -355,7 +371,7 @@ class Stack:
                 "--log.format", "logfmt", "--vn.all.l1.epoch-poll-interval", "2s"]
         for cid in ids:
             f = self.chain_files[cid]
-            engine, eth, auth = self._start_engine(f"{name}-{cid}", None, f)
+            engine, eth, auth = (engines or {}).get(cid) or self._start_engine(f"{name}-{cid}", None, f)
             info.engines[cid] = (engine, eth)
             args += [f"--vn.{cid}.l2", auth, f"--vn.{cid}.l2.jwt-secret", str(f.jwt), f"--vn.{cid}.rollup.config",
                      str(f.rollup), f"--vn.{cid}.rollup.l1-chain-config", str(f.l1_chain_config)]
@@ -366,10 +382,11 @@ class Stack:
         self.start_node(info)
         return info
 
-    def add_light_node(self, name: str, follow_url: str, peer: NodeInfo, sync_peer: NodeInfo) -> NodeInfo:
+    def add_light_node(self, name: str, follow_url: str, peer: NodeInfo, sync_peer: NodeInfo,
+                       sync_urls: list[str] | None = None) -> NodeInfo:
         """A light node of ``sync_peer``'s chain following ``follow_url`` (e.g. a supernode's ``/<chainID>``
-        route), gossiping with ``peer``."""
-        engine, eth, auth = self._start_engine(name, sync_peer, sync_peer.files)
+        route), gossiping with ``peer``; its engine syncs from ``sync_peer``'s and ``sync_urls``."""
+        engine, eth, auth = self._start_engine(name, sync_peer, sync_peer.files, sync_urls)
         rpc_port = free_port()
         info = NodeInfo(name, "light", f"http://127.0.0.1:{rpc_port}", eth, auth, follows=follow_url, engine=engine,
                         files=sync_peer.files)
