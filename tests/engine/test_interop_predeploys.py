@@ -26,10 +26,12 @@ from derivation.protocol.rollup_config import Fork
 from derivation.protocol.transactions import DYNAMIC_FEE, Transaction
 from derivation.protocol.types import Log
 from engine.execution.chain import Chain
+from engine.execution.evm.call import call_message
 from engine.execution.genesis import IMPLEMENTATION_SLOT, Account, build_op_genesis
 from engine.execution.interop_predeploys import decode_deploy
 from opnode.testing.engine import GENESIS_TIME, addr, attrs, key, l1_info, sign
 from opnode.tools.devnet.interop_calls import (
+    MESSAGE_NONCE,
     RELAY_MESSAGE,
     SEND_MESSAGE,
     SENT_MESSAGE_TOPIC,
@@ -37,6 +39,7 @@ from opnode.tools.devnet.interop_calls import (
     inbox_access_list,
     relay_message_data,
     send_message_data,
+    sent_message_payload,
     validate_message_data,
 )
 
@@ -129,6 +132,9 @@ def test_validate_message_needs_the_checksum_slot_warm():
 def test_send_message_then_relay_on_the_other_chain_calls_the_target():
     src, dst = _chain(902), _chain(901)
     payload = b"\x12\x34hello"
+    before = call_message(src.spec, src.store.state_db, src.head, addr(0), L2_TO_L2_CROSS_DOMAIN_MESSENGER, 0,
+                          MESSAGE_NONCE, 100_000)
+    assert before.success
     sent = _block(src, [_tx(902, 0, L2_TO_L2_CROSS_DOMAIN_MESSENGER, send_message_data(901, RECORDER, payload))])
     r = sent.results[1]
     assert r.receipt.status == 1
@@ -136,6 +142,8 @@ def test_send_message_then_relay_on_the_other_chain_calls_the_target():
     assert log.address == L2_TO_L2_CROSS_DOMAIN_MESSENGER and int.from_bytes(log.topics[1], "big") == 901
     ident = Identifier(L2_TO_L2_CROSS_DOMAIN_MESSENGER, sent.header.number, log.log_index, sent.header.timestamp, 902)
     sent_message = b"".join(log.topics) + log.data
+    # the payload the devnet's cycle fault predicts before sending: messageNonce() just before the send
+    assert sent_message == sent_message_payload(901, RECORDER, int.from_bytes(before.output, "big"), addr(0), payload)
     msg = Message(ident, keccak256(sent_message))
     relay = _tx(901, 0, L2_TO_L2_CROSS_DOMAIN_MESSENGER, relay_message_data(ident, sent_message),
                 inbox_access_list(msg), gas=500_000)

@@ -24,6 +24,7 @@ VALIDATE_MESSAGE = keccak256(f"validateMessage({_ID},bytes32)".encode())[:4]
 SEND_MESSAGE = keccak256(b"sendMessage(uint256,address,bytes)")[:4]
 RELAY_MESSAGE = keccak256(f"relayMessage({_ID},bytes)".encode())[:4]
 SENT_MESSAGE_TOPIC = keccak256(b"SentMessage(uint256,address,uint256,address,bytes)")
+MESSAGE_NONCE = keccak256(b"messageNonce()")[:4]
 
 
 def _id_tuple(i: Identifier) -> tuple:
@@ -36,6 +37,13 @@ def validate_message_data(message: Message) -> bytes:
 
 def send_message_data(destination: int, target: bytes, payload: bytes) -> bytes:
     return SEND_MESSAGE + encode(["uint256", "address", "bytes"], [destination, "0x" + target.hex(), payload])
+
+
+def sent_message_payload(destination: int, target: bytes, nonce: int, sender: bytes, message: bytes) -> bytes:
+    """``topics ‖ data`` of the ``SentMessage`` log a ``sendMessage`` emits: what a relay or a direct validation of it
+    commits to (its ``nonce`` is ``messageNonce()`` just before the send)."""
+    return (SENT_MESSAGE_TOPIC + destination.to_bytes(32, "big") + bytes(12) + target + nonce.to_bytes(32, "big")
+            + encode(["address", "bytes"], ["0x" + sender.hex(), message]))
 
 
 def relay_message_data(identifier: Identifier, sent_message: bytes) -> bytes:

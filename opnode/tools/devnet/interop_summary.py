@@ -8,7 +8,9 @@ nodes before they stop:
 - ``invalid_blocks_replaced``: every invalid message the traffic got included (``--faults``) is gone from every node of
   its chain (supernode, light nodes, the light sequencer): the block at that height has another hash, the transaction
   is in no block, and the supernode's cross-safe head is past it (specs interop/derivation.md §Replacing Invalid
-  Blocks); a fault the inbox itself refused (reverted: no ``ExecutingMessage``) is listed and fails the check;
+  Blocks); each fault must be alone in its block (else one fault could hide another: the verifier names one
+  reason per block); a fault the inbox itself refused (reverted: no ``ExecutingMessage``) is listed and fails the
+  check;
 - ``safe_chains_equal``: per chain, every node's safe chain (block 1 to its ``safe_l2``) equals the supernode's
   chain hash by hash;
 - ``super_root``: ``superroot_atTimestamp`` at the supernode's ``safe_timestamp`` equals super root v1
@@ -70,6 +72,7 @@ def check_valid(rpc: JsonRpc, chains: dict[int, ChainNodes], safe: dict[int, int
 def check_invalid(rpc: JsonRpc, chains: dict[int, ChainNodes], safe: dict[int, int], invalid: list[dict],
                   faults: bool) -> dict:
     out: dict = {"ok": not faults or bool(invalid), "faults": []}
+    blocks = [(m["chain_id"], m["block_hash"]) for m in invalid if m["block_hash"]]
     for m in invalid:
         c = chains[m["chain_id"]]
         n, orig = m["block_number"], m["block_hash"]
@@ -86,7 +89,8 @@ def check_invalid(rpc: JsonRpc, chains: dict[int, ChainNodes], safe: dict[int, i
                 node_ok = b is not None and b["hash"] != orig and gone
                 entry["nodes"][name] = {"ok": node_ok, "hash": b and b["hash"], "tx_in_chain": not gone}
                 ok = ok and node_ok
-            entry["ok"] = ok
+            entry["alone_in_block"] = blocks.count((c.chain_id, orig)) == 1
+            entry["ok"] = ok and entry["alone_in_block"]
             entry["cross_safe_past"] = safe[c.chain_id] >= n
         out["ok"] = out["ok"] and entry["ok"]
         out["faults"].append(entry)

@@ -16,13 +16,14 @@ supernode can tell): the rules of messaging.md §Invalid messages / derivation.m
 - ``expired``: the first message sent, executed once it is older than the set's expiry window (a short
   ``overrideMessageExpiryWindow``);
 - ``same_timestamp_cycle``: on each chain, at one future timestamp both chains share, a message pointing at the
-  other chain's first log at that timestamp (each one's ``ExecutingMessage``): a cycle (cycles.py);
+  other chain's ``SentMessage`` of that timestamp, which comes after that chain's own executing message: each
+  message exists and matches, the two depend on each other (cycles.py; :meth:`InteropTraffic._cycle`);
 - ``depends_on_invalidated``: on the other chain, a correct message of the ``ExecutingMessage`` log that
-  ``wrong_payload_hash`` emitted: valid against the block as it was, invalid once that block is replaced.
+  ``chain_not_in_set`` emitted: valid against the block as it was, invalid once that block is replaced.
 
-The faults go out in one burst once ``faults_after`` valid messages went through; valid traffic pauses until the
-supernode has replaced every block they landed in (so that no valid message builds on a block about to be replaced),
-then goes on.
+The faults start once ``faults_after`` valid messages went through, in rounds (:meth:`InteropTraffic._faults`): each
+invalid message alone in its block, each round's blocks replaced by the supernode before the next round. Valid
+traffic pauses meanwhile (no valid message builds on a block about to be replaced), then goes on.
 """
 
 from __future__ import annotations
@@ -43,10 +44,12 @@ from opnode.jsonrpc.client import RpcClient
 from opnode.jsonrpc.errors import RpcError, TransportError
 from opnode.tools.batcher.txmgr import SendError, TxCandidate, TxManager, TxReceipt
 from opnode.tools.devnet.interop_calls import (
+    MESSAGE_NONCE,
     SENT_MESSAGE_TOPIC,
     inbox_access_list,
     relay_message_data,
     send_message_data,
+    sent_message_payload,
     validate_message_data,
 )
 
@@ -243,61 +246,91 @@ class InteropTraffic:
     # -------------------------------------------------------------------------------------------- faults
 
     async def _faults(self) -> None:
+        """The faults in rounds, each invalid message alone in its block (one per chain and round), each round's
+        blocks replaced before the next goes out: a replaced block takes every later block of its chain with it,
+        and the verifier names one reason per block."""
         cfg = self.cfg
         self.counters.faults_replaced = False
         ids = sorted(cfg.engines)
         base = self.sent[-1]
-        x, y = base.chain_id, next(c for c in ids if c != base.chain_id)  # initiated on x, executed on y
+        x, y = ids[0], ids[1]
         i, ph = base.identifier, base.message.payload_hash
-        wrong = {
-            "wrong_log_index": Message(dataclasses.replace(i, log_index=i.log_index + 1), ph),
-            "wrong_payload_hash": Message(i, keccak256(b"opnode devnet: not the payload")),
-            "future_timestamp": Message(dataclasses.replace(i, timestamp=i.timestamp + 3600), ph),
-            "chain_not_in_set": Message(dataclasses.replace(i, chain_id=NOT_IN_SET), ph),
-        }
+        rounds = [
+            {x: ("wrong_log_index", Message(dataclasses.replace(i, log_index=i.log_index + 1), ph)),
+             y: ("wrong_payload_hash", Message(i, keccak256(b"opnode devnet: not the payload")))},
+            {y: ("chain_not_in_set", Message(dataclasses.replace(i, chain_id=NOT_IN_SET), ph))},
+            {x: ("future_timestamp", Message(dataclasses.replace(i, timestamp=i.timestamp + 3600), ph))},
+        ]
+        for r in rounds:
+            sent = []
+            for c, (name, msg) in r.items():
+                await self.bad[c].reset_nonce()
+                sent.append(await self._send_only(self.bad[c], c, name, msg))
+            landed = []
+            for mp, ex in sent:
+                await self._wait_landed(mp, ex)
+                self.counters.invalid.append(ex)
+                landed.append(ex)
+            victim = next((ex for ex in landed if ex.kind == "chain_not_in_set"), None)
+            if victim is not None and victim.status == 1 and victim.em_payload is not None:
+                # its ExecutingMessage log as an initiating message, executed on the other chain at once
+                dep = Message(Identifier(CROSS_L2_INBOX, victim.block_number, victim.log_index,
+                                         await self._block_time(y, victim.block_number), y),
+                              keccak256(victim.em_payload))
+                await self.bad[x].reset_nonce()
+                landed.append(await self._execute(self.bad[x], x, "depends_on_invalidated",
+                                                  validate_message_data(dep), dep))
+                self.counters.invalid.append(landed[-1])
+            if not await self._await_replacements(landed):
+                return
         first = self.sent[0]
         while (parse_quantity((await self._head(y))["timestamp"]) - first.identifier.timestamp
                <= cfg.expiry_window + 2 * cfg.configs[y].block_time):
             await trio.sleep(0.5)
-        wrong["expired"] = first.message
-        bad = self.bad[y]
-        await bad.reset_nonce()
-        # one burst (consecutive nonces, no wait between): they land before the supernode replaces the first block,
-        # whose replacement would leave the later nonces of this sender stuck
-        sent = [await self._send_only(bad, y, name, msg) for name, msg in wrong.items()]
-        for mp, ex in sent:
-            await self._wait_landed(mp, ex)
-            self.counters.invalid.append(ex)
-        victim = next(ex for _, ex in sent if ex.kind == "wrong_payload_hash")
-        if victim.status == 1 and victim.log_index is not None and victim.em_payload is not None:
-            dep = Message(Identifier(CROSS_L2_INBOX, victim.block_number, victim.log_index,
-                                     await self._block_time(y, victim.block_number), y), keccak256(victim.em_payload))
-            await self.bad[x].reset_nonce()
-            self.counters.invalid.append(await self._execute(self.bad[x], x, "depends_on_invalidated",
-                                                             validate_message_data(dep), dep))
-        await self._cycle(x, y)
-        await self._await_replacements()
+        await self.bad[y].reset_nonce()
+        mp, ex = await self._send_only(self.bad[y], y, "expired", first.message)
+        await self._wait_landed(mp, ex)
+        self.counters.invalid.append(ex)
+        if not await self._await_replacements([ex]):
+            return
+        cycle = await self._cycle(x, y)
+        if await self._await_replacements(cycle):
+            self.counters.faults_replaced = True
 
-    async def _cycle(self, a: int, b: int) -> None:
-        """Two messages, one per chain, each pointing at the other chain's log 0 at a common timestamp ``t``: both
-        sent while the blocks before ``t`` are being built, so each lands first in its block at ``t``."""
+    async def _cycle(self, a: int, b: int) -> list[Executed]:
+        """A same-timestamp cycle whose messages are each valid on their own: in each chain's block at a common
+        future timestamp ``t``, the fault sender's ``validateMessage`` (its ``ExecutingMessage`` is log 0) then its
+        ``sendMessage`` (``SentMessage``, log 1, predicted exactly: ``messageNonce()`` just before). Each
+        ``validateMessage`` names the other chain's log 1 with its payload, so existence and checksum hold, and
+        each depends on the other chain's executing message before that log: a cycle (cycles.py), which only the
+        cycle rule rejects. Sent while the blocks before ``t`` are being built."""
         cfg = self.cfg
         bt = max(c.block_time for c in cfg.configs.values())
-        head_t = max(await self._head_times([a, b]))
-        t = head_t + 2 * bt
+        t = max(await self._head_times([a, b])) + 2 * bt
         nums = {c: cfg.configs[c].genesis.l2.number + (t - cfg.configs[c].genesis.l2_time) // cfg.configs[c].block_time
                 for c in (a, b)}
-        msgs = {c: Message(Identifier(CROSS_L2_INBOX, nums[o], 0, t, o), keccak256(b"opnode devnet cycle %d" % o))
-                for c, o in ((a, b), (b, a))}
+        other = {a: b, b: a}
+        body = b"opnode devnet cycle"
+        sent_payload = {}
+        for c in (a, b):
+            nonce = await self.rpc[c].call("eth_call", {"to": to_hex(L2_TO_L2_CROSS_DOMAIN_MESSENGER),
+                                                        "data": to_hex(MESSAGE_NONCE)}, "latest")
+            sent_payload[c] = sent_message_payload(other[c], self.target, parse_quantity(nonce), self.bad[c].address,
+                                                   body)
+        msgs = {c: Message(Identifier(L2_TO_L2_CROSS_DOMAIN_MESSENGER, nums[other[c]], 1, t, other[c]),
+                           keccak256(sent_payload[other[c]])) for c in (a, b)}
         while min(await self._head_times([a, b])) < t - bt:
             await trio.sleep(0.1)
         sent = []
         for c in (a, b):
             await self.bad[c].reset_nonce()
             sent.append(await self._send_only(self.bad[c], c, "same_timestamp_cycle", msgs[c]))
+            await self.bad[c].send(TxCandidate(L2_TO_L2_CROSS_DOMAIN_MESSENGER,
+                                               send_message_data(other[c], self.target, body), gas_limit=200_000))
         for m, ex in sent:
             await self._wait_landed(m, ex)
             self.counters.invalid.append(ex)
+        return [ex for _, ex in sent]
 
     async def _send_only(self, m: TxManager, chain_id: int, kind: str, message: Message):
         c = TxCandidate(CROSS_L2_INBOX, validate_message_data(message), gas_limit=EXEC_GAS, access_list=tuple(
@@ -316,12 +349,11 @@ class InteropTraffic:
                 await trio.sleep(0.2)
         self.counters.errors.append(f"{ex.kind} on chain {ex.chain_id} not included within {timeout}s")
 
-    async def _await_replacements(self) -> None:
-        """Valid traffic waits until the source replaced every block a fault landed in (bounded)."""
+    async def _await_replacements(self, executed: list[Executed]) -> bool:
+        """Wait (bounded) until the source replaced every block these faults landed in."""
         if self.cfg.replaced is None:
-            self.counters.faults_replaced = True
-            return
-        pending = {(e.chain_id, e.block_number, e.block_hash) for e in self.counters.invalid
+            return True
+        pending = {(e.chain_id, e.block_number, e.block_hash) for e in executed
                    if e.status == 1 and e.block_hash is not None}
         with trio.move_on_after(self.cfg.fault_wait):
             while pending:
@@ -332,9 +364,7 @@ class InteropTraffic:
                     except (TransportError, RpcError):
                         pass
                 await trio.sleep(1)
-            self.counters.faults_replaced = True
-            return
+            return True
         self.counters.errors.append(f"blocks not replaced within {self.cfg.fault_wait}s: "
                                     + ", ".join(f"{c}#{n}" for c, n, _ in sorted(pending)))
-
-
+        return False
