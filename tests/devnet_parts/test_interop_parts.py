@@ -8,7 +8,7 @@ from derivation.protocol.predeploys import CROSS_L2_INBOX
 from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.transactions import decode
 from opnode.tools.batcher.txmgr import Fees, TxCandidate, TxManager
-from opnode.tools.devnet.interop_summary import ChainNodes, check_invalid, check_valid
+from opnode.tools.devnet.interop_summary import ChainNodes, check_invalid, check_valid, parse_invalidations
 from opnode.tools.devnet.summary import NodeRef
 
 ORIG, NEW = "0x" + "aa" * 32, "0x" + "bb" * 32
@@ -46,24 +46,42 @@ def _replaced_everywhere(**over):
     return FakeRpc(view)
 
 
-def test_a_fault_replaced_on_every_node_passes():
-    r = check_invalid(_replaced_everywhere(), _nodes(), {901: 6}, [_fault()], faults=True)
+LOG_FOUND = {(901, 5): ["initiating-log-not-found"]}
+# a line as opnode/supernode/verifier.py logs an invalidation (two blocks in one decision)
+LINE = ('t=2026-12-06T03:37:37+0000 lvl=info msg="interop invalidate at 1796528254 chain 901 block 43: invalid: '
+        'initiating-log-not-found: chain 902 block 37 has 1 logs, message says index 1; chain 902 block 41: invalid: '
+        'checksum-mismatch: chain 902 block 37 log 0: origin or payload hash differ"')
+
+
+def test_parse_invalidations_reads_every_block_of_a_decision():
+    assert parse_invalidations("noise\n" + LINE) == {(901, 43): ["initiating-log-not-found"],
+                                                     (902, 41): ["checksum-mismatch"]}
+
+
+def test_a_fault_replaced_on_every_node_for_its_rule_passes():
+    r = check_invalid(_replaced_everywhere(), _nodes(), {901: 6}, [_fault()], faults=True, reasons=LOG_FOUND)
     assert r["ok"], r
+
+
+def test_a_fault_replaced_for_another_rule_fails():
+    r = check_invalid(_replaced_everywhere(), _nodes(), {901: 6}, [_fault("expired")], faults=True, reasons=LOG_FOUND)
+    assert not r["ok"] and not r["faults"][0]["right_reason"]
 
 
 def test_a_fault_still_on_a_light_node_fails():
     rpc = _replaced_everywhere(light={"blocks": {5: ORIG}, "receipts": {"0x01": {"blockHash": ORIG}}})
-    r = check_invalid(rpc, _nodes(), {901: 6}, [_fault()], faults=True)
+    r = check_invalid(rpc, _nodes(), {901: 6}, [_fault()], faults=True, reasons=LOG_FOUND)
     assert not r["ok"] and r["faults"][0]["nodes"]["light-1"]["tx_in_chain"]
 
 
 def test_a_fault_not_yet_past_cross_safe_fails():
-    assert not check_invalid(_replaced_everywhere(), _nodes(), {901: 4}, [_fault()], faults=True)["ok"]
+    assert not check_invalid(_replaced_everywhere(), _nodes(), {901: 4}, [_fault()], faults=True,
+                             reasons=LOG_FOUND)["ok"]
 
 
 def test_two_faults_in_one_block_fail_as_not_alone():
     r = check_invalid(_replaced_everywhere(), _nodes(), {901: 6}, [_fault(), _fault("expired", tx="0x02")],
-                      faults=True)
+                      faults=True, reasons=LOG_FOUND)
     assert not r["ok"] and not r["faults"][0]["alone_in_block"]
 
 

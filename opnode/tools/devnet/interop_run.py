@@ -137,8 +137,10 @@ class InteropDevnet(Devnet):
             traffic = self.interop.snapshot() if self.interop else None
             if traffic is not None:
                 errors += [f"interop traffic: {e}" for e in traffic["errors"]]
+            log_path = self.supernode.proc.log_path if self.supernode.proc else None
+            sn_log = log_path.read_text(errors="replace") if log_path and log_path.exists() else ""
             result = summarize_interop(rpc, supernode_rpc=self.supernode.rpc, chains=self.chain_nodes(),
-                                       traffic=traffic, faults=o.faults, errors=errors)
+                                       traffic=traffic, faults=o.faults, errors=errors, supernode_log=sn_log)
         finally:
             rpc.close()
         result["options"] = {"interop": True, "chains": list(CHAINS), "light_nodes": o.light_nodes, "da": o.da,

@@ -9,8 +9,9 @@ nodes before they stop:
   its chain (supernode, light nodes, the light sequencer): the block at that height has another hash, the transaction
   is in no block, and the supernode's cross-safe head is past it (specs interop/derivation.md §Replacing Invalid
   Blocks); each fault must be alone in its block (else one fault could hide another: the verifier names one
-  reason per block); a fault the inbox itself refused (reverted: no ``ExecutingMessage``) is listed and fails the
-  check;
+  reason per block) and its block invalidated for the rule the fault breaks (the supernode's ``interop invalidate``
+  log lines, reasons of derivation/interop/validity.py ``Reason``); a fault the inbox itself refused (reverted: no
+  ``ExecutingMessage``) is listed and fails the check;
 - ``safe_chains_equal``: per chain, every node's safe chain (block 1 to its ``safe_l2``) equals the supernode's
   chain hash by hash;
 - ``super_root``: ``superroot_atTimestamp`` at the supernode's ``safe_timestamp`` equals super root v1
@@ -19,6 +20,7 @@ nodes before they stop:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import httpx
@@ -29,6 +31,18 @@ from derivation.protocol.rollup_config import RollupConfig
 from opnode.jsonrpc.errors import RpcError, TransportError
 from opnode.tools.devnet.summary import JsonRpc, NodeRef, check_safe_chains
 
+# The rule each fault of interop_traffic.py breaks, as validity.py names it. A wrong log index points at no log or at
+# another log (then its checksum differs); a replaced initiating block has no log there, or another one.
+EXPECTED_REASONS = {
+    "wrong_log_index": {"initiating-log-not-found", "checksum-mismatch"},
+    "wrong_payload_hash": {"checksum-mismatch"},
+    "future_timestamp": {"initiating-timestamp-after-executing-timestamp"},
+    "chain_not_in_set": {"initiating-chain-not-in-dependency-set"},
+    "expired": {"message-expired"},
+    "same_timestamp_cycle": {"same-timestamp-cycle"},
+    "depends_on_invalidated": {"initiating-log-not-found", "checksum-mismatch"},
+}
+_INVALIDATED = re.compile(r"chain (\d+) block (\d+): invalid: ([a-z-]+)")
 _READ_ERRORS = (RpcError, TransportError, httpx.HTTPError, RuntimeError, ValueError, KeyError, TypeError)
 
 
@@ -69,8 +83,19 @@ def check_valid(rpc: JsonRpc, chains: dict[int, ChainNodes], safe: dict[int, int
     return out
 
 
+def parse_invalidations(log_text: str) -> dict[tuple[int, int], list[str]]:
+    """(chain, block number) -> the reasons the supernode logged invalidating a block there (``interop invalidate``
+    lines; a height can be invalidated more than once: a replacement is verified again)."""
+    out: dict[tuple[int, int], list[str]] = {}
+    for line in log_text.splitlines():
+        if "interop invalidate" in line:
+            for c, n, reason in _INVALIDATED.findall(line):
+                out.setdefault((int(c), int(n)), []).append(reason)
+    return out
+
+
 def check_invalid(rpc: JsonRpc, chains: dict[int, ChainNodes], safe: dict[int, int], invalid: list[dict],
-                  faults: bool) -> dict:
+                  faults: bool, reasons: dict[tuple[int, int], list[str]] | None = None) -> dict:
     out: dict = {"ok": not faults or bool(invalid), "faults": []}
     blocks = [(m["chain_id"], m["block_hash"]) for m in invalid if m["block_hash"]]
     for m in invalid:
@@ -90,7 +115,10 @@ def check_invalid(rpc: JsonRpc, chains: dict[int, ChainNodes], safe: dict[int, i
                 entry["nodes"][name] = {"ok": node_ok, "hash": b and b["hash"], "tx_in_chain": not gone}
                 ok = ok and node_ok
             entry["alone_in_block"] = blocks.count((c.chain_id, orig)) == 1
-            entry["ok"] = ok and entry["alone_in_block"]
+            entry["reasons"] = (reasons or {}).get((c.chain_id, n), [])
+            entry["expected_reason"] = sorted(EXPECTED_REASONS.get(m["kind"], ()))
+            entry["right_reason"] = bool(EXPECTED_REASONS.get(m["kind"], set()) & set(entry["reasons"]))
+            entry["ok"] = ok and entry["alone_in_block"] and entry["right_reason"]
             entry["cross_safe_past"] = safe[c.chain_id] >= n
         out["ok"] = out["ok"] and entry["ok"]
         out["faults"].append(entry)
@@ -113,7 +141,8 @@ def check_super_root(rpc: JsonRpc, supernode_rpc: str, chains: dict[int, ChainNo
 
 
 def summarize_interop(rpc: JsonRpc, *, supernode_rpc: str, chains: dict[int, ChainNodes], traffic: dict | None,
-                      faults: bool, errors: list[str]) -> dict:
+                      faults: bool, errors: list[str], supernode_log: str = "") -> dict:
+    """``supernode_log``: the supernode's log so far (its invalidation decisions and their reasons)."""
     errors = list(errors)
     checks: dict[str, dict] = {}
     safe: dict[int, int] = {}
@@ -138,7 +167,8 @@ def summarize_interop(rpc: JsonRpc, *, supernode_rpc: str, chains: dict[int, Cha
 
     for key, fn in (("valid_messages_cross_safe", lambda: check_valid(rpc, chains, safe, traffic["valid"])),
                     ("invalid_blocks_replaced",
-                     lambda: check_invalid(rpc, chains, safe, traffic["invalid"], faults)),
+                     lambda: check_invalid(rpc, chains, safe, traffic["invalid"], faults,
+                                           parse_invalidations(supernode_log))),
                     ("safe_chains_equal", equal_chains),
                     ("super_root", lambda: check_super_root(rpc, supernode_rpc, chains))):
         try:

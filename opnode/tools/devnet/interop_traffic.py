@@ -71,7 +71,7 @@ class InteropTrafficConfig:
     expiry_window: int
     faults: bool = False
     interval: float = 2.0
-    faults_after: int = 4
+    faults_after: int = 3
     fault_wait: float = 150.0
     # whether chain ``c``'s block ``n`` that had hash ``h`` is replaced at the source (supernode) and cross-safe
     replaced: Callable[[int, int, bytes], Awaitable[bool]] | None = None
