@@ -14,8 +14,9 @@ nodes before they stop:
   ``ExecutingMessage``) is listed and fails the check;
 - ``safe_chains_equal``: per chain, every node's safe chain (block 1 to its ``safe_l2``) equals the supernode's
   chain hash by hash;
-- ``super_root``: ``superroot_atTimestamp`` at the supernode's ``safe_timestamp`` equals super root v1
-  (specs interop/superroot.md) recomputed from each chain's ``optimism_outputAtBlock`` served by its light sequencer.
+- ``super_root``: ``superroot_atTimestamp`` at the supernode's ``safe_timestamp`` (or the light sequencers' safe
+  time, when lower) equals super root v1 (specs interop/superroot.md) recomputed from each chain's
+  ``optimism_outputAtBlock`` served by its light sequencer.
 """
 
 from __future__ import annotations
@@ -126,18 +127,25 @@ def check_invalid(rpc: JsonRpc, chains: dict[int, ChainNodes], safe: dict[int, i
 
 
 def check_super_root(rpc: JsonRpc, supernode_rpc: str, chains: dict[int, ChainNodes]) -> dict:
-    st = rpc.call(supernode_rpc, "supernode_syncStatus")
-    ts = st["safe_timestamp"]
+    """At the latest timestamp the supernode verified and every light sequencer holds as safe: the supernode's
+    super root against super root v1 of the sequencers' output roots (with both sides' block hashes, to explain a
+    difference)."""
+    ts = rpc.call(supernode_rpc, "supernode_syncStatus")["safe_timestamp"]
+    for c in chains.values():
+        ts = min(ts, rpc.call(c.sequencer.rpc, "optimism_syncStatus")["safe_l2"]["timestamp"])
     got = rpc.call(supernode_rpc, "superroot_atTimestamp", hex(ts))
-    pairs = []
+    pairs, blocks = [], {}
     for cid in sorted(chains):
         c = chains[cid]
         number = c.cfg.genesis.l2.number + (ts - c.cfg.genesis.l2_time) // c.cfg.block_time
         o = rpc.call(c.sequencer.rpc, "optimism_outputAtBlock", hex(number))
         pairs.append((cid, from_hex(o["outputRoot"], 32)))
+        src = rpc.call(c.source_engine, "eth_getBlockByNumber", hex(number), False)
+        blocks[str(cid)] = {"number": number, "sequencer": o.get("blockRef", {}).get("hash"),
+                            "supernode": src and src["hash"]}
     want = to_hex(super_root_v1(ts, pairs).root())
     have = (got.get("data") or {}).get("super_root")
-    return {"ok": have == want, "timestamp": ts, "super_root": have, "recomputed": want}
+    return {"ok": have == want, "timestamp": ts, "super_root": have, "recomputed": want, "blocks": blocks}
 
 
 def summarize_interop(rpc: JsonRpc, *, supernode_rpc: str, chains: dict[int, ChainNodes], traffic: dict | None,

@@ -349,6 +349,10 @@ class InteropTraffic:
                 await trio.sleep(0.2)
         self.counters.errors.append(f"{ex.kind} on chain {ex.chain_id} not included within {timeout}s")
 
+    async def _adopted(self, chain_id: int, number: int, orig: bytes) -> bool:
+        b = await self.rpc[chain_id].call("eth_getBlockByNumber", hex(number), False)
+        return isinstance(b, dict) and from_hex(b["hash"], 32) != orig
+
     async def _await_replacements(self, executed: list[Executed]) -> bool:
         """Wait (bounded) until the source replaced every block these faults landed in."""
         if self.cfg.replaced is None:
@@ -359,7 +363,9 @@ class InteropTraffic:
             while pending:
                 for key in list(pending):
                     try:
-                        if await self.cfg.replaced(*key):
+                        # replaced at the source, and adopted by the sequencer this traffic sends to (else its
+                        # nonces would be read from the branch about to go)
+                        if await self.cfg.replaced(*key) and await self._adopted(*key):
                             pending.discard(key)
                     except (TransportError, RpcError):
                         pass
