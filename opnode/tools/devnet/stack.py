@@ -100,6 +100,7 @@ class Stack:
         self.l1_epoch_poll_interval = l1_epoch_poll_interval
         self.interop = interop
         self.activation: int | None = None  # the supernode's interop activation time (start_interop)
+        self.spawned: list[Proc] = []  # every engine process started (stopped by stop() whoever owns it)
         self.anvil: Anvil | None = None
         self.beacon: Proc | None = None
         self.beacon_url = ""
@@ -157,14 +158,23 @@ class Stack:
             keys[cid] = NEXT_BATCHER_KEY
             self.write_files(self.deploy_contracts(NEXT_BATCHER_KEY), l2_chain_id=cid, batcher_key=NEXT_BATCHER_KEY,
                              out=f"chain-{cid}")
-        engines = {cid: self._start_engine(f"supernode-{cid}", None, self.chain_files[cid]) for cid in chain_ids}
+        # every engine at once (each takes seconds to open its store), then the nodes in order
+        engines = {cid: self._spawn_engine(f"supernode-{cid}", [], self.chain_files[cid]) for cid in chain_ids}
+        seq_names = {cid: "sequencer" if i == 0 else f"sequencer-{cid}" for i, cid in enumerate(chain_ids)}
+        seq_engines = {cid: self._spawn_engine(seq_names[cid], [engines[cid][1]], self.chain_files[cid])
+                       for cid in chain_ids}
+        light_chain = [chain_ids[i % len(chain_ids)] for i in range(self.n_light)]
+        light_engines = [self._spawn_engine(f"light-{i + 1}", [seq_engines[cid][1], engines[cid][1]],
+                                            self.chain_files[cid]) for i, cid in enumerate(light_chain)]
+        for proc, url, _ in [*engines.values(), *seq_engines.values(), *light_engines]:
+            proc.wait_rpc(url, "eth_chainId", timeout=120)
         sn_port = free_port()
         sn_url = f"http://127.0.0.1:{sn_port}"
         seqs = {}
         for i, cid in enumerate(chain_ids):
             files = None if i == 0 else self.chain_files[cid]
-            seqs[cid] = self.add_node("sequencer" if i == 0 else f"sequencer-{cid}", "sequencer", files=files,
-                                      follow_url=f"{sn_url}/{cid}", sync_urls=[engines[cid][1]])
+            seqs[cid] = self.add_node(seq_names[cid], "sequencer", files=files, follow_url=f"{sn_url}/{cid}",
+                                      engine=seq_engines[cid])
             if self.start_batcher:
                 proc = self.start_batcher_proc(seqs[cid], keys[cid])
                 if i > 0:
@@ -173,14 +183,13 @@ class Stack:
             activation_blocks * self.block_time
         sn = self.add_supernode(extra_args=["--interop.activation-timestamp", str(self.activation)],
                                 rpc_port=sn_port, expiry_window=expiry_window, engines=engines)
-        for i in range(self.n_light):
-            cid = chain_ids[i % len(chain_ids)]
+        for i, cid in enumerate(light_chain):
             self.add_light_node(f"light-{i + 1}", f"{sn.rpc}/{cid}", peer=seqs[cid], sync_peer=seqs[cid],
-                                sync_urls=[engines[cid][1]])
+                                engine=light_engines[i])
         return sn
 
     def stop(self) -> None:
-        engines = [e for n in self.nodes for e in ([n.engine] + [p for p, _ in n.engines.values()])]
+        engines = [e for n in self.nodes for e in ([n.engine] + [p for p, _ in n.engines.values()])] + self.spawned
         for p in [self.batcher, *self.batchers, *(n.proc for n in self.nodes), *dict.fromkeys(engines), self.beacon]:
             if p is not None:
                 p.stop()
@@ -270,18 +279,23 @@ class Stack:
     def _start_engine(self, name: str, sync_peer: NodeInfo | None, files: ChainFiles | None = None,
                       sync_urls: list[str] | None = None) -> tuple[Proc, str, str]:
         """``sync_urls``: more engines to sync from, besides ``sync_peer``'s."""
+        engine = self._spawn_engine(name, ([sync_peer.engine_rpc] if sync_peer is not None else []) + (sync_urls or []),
+                                    files)
+        engine[0].wait_rpc(engine[1], "eth_chainId", timeout=120)
+        return engine
+
+    def _spawn_engine(self, name: str, peers: list[str], files: ChainFiles | None = None) -> tuple[Proc, str, str]:
+        """An engine process, not waited for: (process, eth RPC URL, Engine API URL)."""
         files = files or self.files
         http_port, auth_port = free_port(), free_port()
         args = ["engine", "--genesis", str(files.genesis), "--jwt-secret", str(files.jwt),
                 "--http.port", str(http_port), "--authrpc.port", str(auth_port),
                 "--datadir", str(self.dir / "data" / name)]
-        peers = ([sync_peer.engine_rpc] if sync_peer is not None else []) + list(sync_urls or [])
         if peers:
             args += ["--sync.peers", ",".join(peers)]
         proc = Proc(f"{name}-engine", args, self.logs).start()
-        url = f"http://127.0.0.1:{http_port}"
-        proc.wait_rpc(url, "eth_chainId", timeout=120)
-        return proc, url, f"http://127.0.0.1:{auth_port}"
+        self.spawned.append(proc)
+        return proc, f"http://127.0.0.1:{http_port}", f"http://127.0.0.1:{auth_port}"
 
     def node_args(self, info: NodeInfo, role: str, rpc_port: int, follows: NodeInfo | None) -> list[str]:
         f = info.files or self.files
@@ -325,10 +339,11 @@ class Stack:
 
     def add_node(self, name: str, role: str, follows: NodeInfo | None = None,
                  sync_peer: NodeInfo | None = None, files: ChainFiles | None = None,
-                 follow_url: str | None = None, sync_urls: list[str] | None = None) -> NodeInfo:
+                 follow_url: str | None = None, sync_urls: list[str] | None = None,
+                 engine: tuple[Proc, str, str] | None = None) -> NodeInfo:
         """``follow_url`` (a sequencer): follow that source route, e.g. a supernode's ``/<chainID>``, which need not
-        answer yet; ``sync_urls``: more engines its engine syncs from."""
-        engine, eth, auth = self._start_engine(name, sync_peer, files, sync_urls)
+        answer yet; ``sync_urls``: more engines its engine syncs from; ``engine``: one already started."""
+        engine, eth, auth = engine or self._start_engine(name, sync_peer, files, sync_urls)
         rpc_port = free_port()
         info = NodeInfo(name, role, f"http://127.0.0.1:{rpc_port}", eth, auth,
                         follows=follow_url or (follows.name if follows else None), engine=engine, files=files)
@@ -383,10 +398,11 @@ class Stack:
         return info
 
     def add_light_node(self, name: str, follow_url: str, peer: NodeInfo, sync_peer: NodeInfo,
-                       sync_urls: list[str] | None = None) -> NodeInfo:
+                       sync_urls: list[str] | None = None, engine: tuple[Proc, str, str] | None = None) -> NodeInfo:
         """A light node of ``sync_peer``'s chain following ``follow_url`` (e.g. a supernode's ``/<chainID>``
-        route), gossiping with ``peer``; its engine syncs from ``sync_peer``'s and ``sync_urls``."""
-        engine, eth, auth = self._start_engine(name, sync_peer, sync_peer.files, sync_urls)
+        route), gossiping with ``peer``; its engine syncs from ``sync_peer``'s and ``sync_urls`` (or is
+        ``engine``, already started)."""
+        engine, eth, auth = engine or self._start_engine(name, sync_peer, sync_peer.files, sync_urls)
         rpc_port = free_port()
         info = NodeInfo(name, "light", f"http://127.0.0.1:{rpc_port}", eth, auth, follows=follow_url, engine=engine,
                         files=sync_peer.files)
