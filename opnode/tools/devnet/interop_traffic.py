@@ -57,6 +57,7 @@ log = logging.getLogger("opnode.tools.devnet.interop_traffic")
 
 EXEC_GAS = 400_000
 NOT_IN_SET = 903
+CYCLE_ATTEMPTS = 3
 FAULTS = ("wrong_log_index", "wrong_payload_hash", "future_timestamp", "chain_not_in_set", "expired",
           "same_timestamp_cycle", "depends_on_invalidated")
 
@@ -293,17 +294,24 @@ class InteropTraffic:
         self.counters.invalid.append(ex)
         if not await self._await_replacements([ex]):
             return
-        cycle = await self._cycle(x, y)
-        if await self._await_replacements(cycle):
-            self.counters.faults_replaced = True
+        for _ in range(CYCLE_ATTEMPTS):
+            cycle, formed = await self._cycle(x, y)
+            if not await self._await_replacements(cycle):
+                return
+            if formed:
+                self.counters.faults_replaced = True
+                return
+        self.counters.errors.append(f"no same-timestamp cycle formed in {CYCLE_ATTEMPTS} attempts")
 
-    async def _cycle(self, a: int, b: int) -> list[Executed]:
+    async def _cycle(self, a: int, b: int) -> tuple[list[Executed], bool]:
         """A same-timestamp cycle whose messages are each valid on their own: in each chain's block at a common
         future timestamp ``t``, the fault sender's ``validateMessage`` (its ``ExecutingMessage`` is log 0) then its
         ``sendMessage`` (``SentMessage``, log 1, predicted exactly: ``messageNonce()`` just before). Each
         ``validateMessage`` names the other chain's log 1 with its payload, so existence and checksum hold, and
         each depends on the other chain's executing message before that log: a cycle (cycles.py), which only the
-        cycle rule rejects. Sent while the blocks before ``t`` are being built."""
+        cycle rule rejects. Sent while the blocks before ``t`` are being built; whether both pairs landed as planned
+        (block at ``t``, logs 0 and 1) is a race with the sequencers, so a pair that did not is recorded as
+        ``same_timestamp_cycle_missed`` (still invalid, for another rule) and the caller tries again."""
         cfg = self.cfg
         bt = max(c.block_time for c in cfg.configs.values())
         t = max(await self._head_times([a, b])) + 2 * bt
@@ -321,16 +329,29 @@ class InteropTraffic:
                            keccak256(sent_payload[other[c]])) for c in (a, b)}
         while min(await self._head_times([a, b])) < t - bt:
             await trio.sleep(0.1)
-        sent = []
+        sent, sends = [], []
         for c in (a, b):
             await self.bad[c].reset_nonce()
             sent.append(await self._send_only(self.bad[c], c, "same_timestamp_cycle", msgs[c]))
-            await self.bad[c].send(TxCandidate(L2_TO_L2_CROSS_DOMAIN_MESSENGER,
-                                               send_message_data(other[c], self.target, body), gas_limit=200_000))
-        for m, ex in sent:
-            await self._wait_landed(m, ex)
+            p = await self.bad[c].send(TxCandidate(L2_TO_L2_CROSS_DOMAIN_MESSENGER,
+                                                   send_message_data(other[c], self.target, body), gas_limit=200_000))
+            sends.append(((self.bad[c], p), Executed("send", c, p.hash)))
+        for mp, ex in [*sent, *sends]:
+            await self._wait_landed(mp, ex)
+        formed = True
+        for (_, ex), (mp, _) in zip(sent, sends, strict=True):
+            m, p = mp
+            r = await m.receipt(p)
+            sent_index = next((parse_quantity(lg["logIndex"]) for lg in (r.logs if r else ())
+                               if from_hex(lg["topics"][0], 32) == SENT_MESSAGE_TOPIC), None)
+            if not (ex.block_number == nums[ex.chain_id] and ex.log_index == 0 and r is not None
+                    and r.block_number == ex.block_number and sent_index == 1):
+                formed = False
+        for _, ex in sent:
+            if not formed:
+                ex.kind = "same_timestamp_cycle_missed"
             self.counters.invalid.append(ex)
-        return [ex for _, ex in sent]
+        return [ex for _, ex in sent], formed
 
     async def _send_only(self, m: TxManager, chain_id: int, kind: str, message: Message):
         c = TxCandidate(CROSS_L2_INBOX, validate_message_data(message), gas_limit=EXEC_GAS, access_list=tuple(
