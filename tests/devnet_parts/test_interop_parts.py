@@ -119,3 +119,27 @@ def test_tx_candidate_access_list_is_signed_into_the_transaction():
     back = decode(wire)
     assert [[bytes(a), [bytes(k) for k in keys]] for a, keys in back.access_list] == [[CROSS_L2_INBOX, [slot]]]
     assert back.sender() == m.address
+
+
+def test_free_port_never_hands_out_a_port_twice(monkeypatch):
+    """The kernel offered a just-released port again: the supernode's port, picked ahead, went to an engine."""
+    from opnode.tools.devnet import procs
+
+    offered = iter([61_000, 61_000, 61_001])
+
+    class FakeSocket:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def bind(self, addr):
+            self.port = next(offered)
+
+        def getsockname(self):
+            return ("127.0.0.1", self.port)
+
+    monkeypatch.setattr(procs.socket, "socket", FakeSocket)
+    monkeypatch.setattr(procs, "_GIVEN", set(), raising=False)
+    assert [procs.free_port(), procs.free_port()] == [61_000, 61_001]
