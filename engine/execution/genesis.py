@@ -253,8 +253,10 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
                      funded: dict[bytes, int] | None = None, fee_vault_recipient: bytes | None = None,
                      min_base_fee: int = 0, eip1559: ChainOpConfig = ChainOpConfig(),
                      base_fee: int | None = None, l1_chain_id: int = DEV_L1_CHAIN_ID,
-                     proxy_admin_owner: bytes | None = None) -> Genesis:
-    """An OP Stack genesis with every fork whose time is ``<= timestamp`` active at genesis (see module doc)."""
+                     proxy_admin_owner: bytes | None = None, interop_predeploys: bool = False) -> Genesis:
+    """An OP Stack genesis with every fork whose time is ``<= timestamp`` active at genesis (see module doc);
+    ``interop_predeploys``: CrossL2Inbox and L2ToL2CrossDomainMessenger behind their proxies
+    (:mod:`engine.execution.interop_predeploys`)."""
     spec = ChainSpec(chain_id, dict(fork_times), eip1559.eip1559_elasticity, eip1559.eip1559_denominator,
                      eip1559.eip1559_denominator_canyon)
     chain = chain_id.to_bytes(32, "big")
@@ -268,6 +270,8 @@ def build_op_genesis(chain_id: int, timestamp: int, fork_times: dict[Fork, int],
     rec = _RecordingState(ex.state)
     state = ex.state
     _deploy_implementations(_SystemMessages(ex), fee_vault_recipient or bytes(20), l1_chain_id, owner, chain)
+    if interop_predeploys:
+        _install_interop_predeploys(_SystemMessages(ex))
     for fork in upgrades.UPGRADE_FORKS:
         if fork == Fork.LAGOON or not spec.is_active(fork, timestamp):
             continue
@@ -365,6 +369,20 @@ def _deploy_implementations(m: _SystemMessages, recipient: bytes, l1_chain_id: i
     ecotone = {d.intent: d for d in upgrades.deployments(Fork.ECOTONE)}
     m.deploy(ecotone["Ecotone: L1 Block Deployment"].init_code, _impl_address(0x15))
     m.deploy(ecotone["Ecotone: Gas Price Oracle Deployment"].init_code, _impl_address(0x0F))
+
+
+def _install_interop_predeploys(m: _SystemMessages) -> None:
+    """Lagoon's CrossL2Inbox and L2ToL2CrossDomainMessenger implementations, CREATE2-deployed through the
+    deterministic deployer as the bundle's ConditionalDeployer does, and the proxies pointed at them as its
+    L2ContractsManager does on an interop chain."""
+    from engine.execution.interop_predeploys import interop_implementations
+
+    for impl in interop_implementations():
+        m.call(DETERMINISTIC_DEPLOYER, impl.salt + impl.init_code)
+        if not m.state.get_code(impl.address):
+            raise RuntimeError(f"genesis: {impl.intent} left no code at 0x{impl.address.hex()}")
+        m.state.set_storage(impl.proxy, IMPLEMENTATION_SLOT, int.from_bytes(impl.address, "big"))
+    m.state.lock_changes()
 
 
 def _read_back(state, rec: _RecordingState, alloc: dict[bytes, Account]) -> None:
