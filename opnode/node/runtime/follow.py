@@ -12,15 +12,17 @@ The transport is the project's JSON-RPC client without retries (the next poll is
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 import trio
 
 from derivation.protocol.errors import DerivationError
 from derivation.protocol.types import L1BlockRef
-from opnode.jsonrpc.client import NO_RETRY, RpcClient
+from engine.controller import EngineController
+from opnode.jsonrpc.client import NO_RETRY, MetricsSink, RpcClient
 from opnode.jsonrpc.errors import RpcError
+from opnode.node.runtime.driver import Driver
 from opnode.node.sync_status import SyncStatus, SyncStatusError, SyncStatusTracker
 
 log = logging.getLogger("opnode.follow")
@@ -30,9 +32,10 @@ SUCCESS, FETCH, INVALID, L1_LOOKUP, L1_MISMATCH = ("success", "error_fetch_statu
 
 
 class FollowSource:
-    def __init__(self, url: str, *, timeout: float, interval: float, l1_ref_by_number, ctrl, driver,
+    def __init__(self, url: str, *, timeout: float, interval: float,
+                 l1_ref_by_number: Callable[[int], Awaitable[L1BlockRef]], ctrl: EngineController, driver: Driver,
                  status: SyncStatusTracker | None = None, sequencer: bool = False,
-                 count: Callable[[str], None] = lambda result: None, metrics=None):
+                 count: Callable[[str], None] = lambda result: None, metrics: MetricsSink | None = None):
         self.url = url
         self.metrics = metrics  # MetricsSink of the source's client (op-node: rpc="follow-source-api")
         self.timeout = timeout
