@@ -4,7 +4,6 @@ metrics servers — with start-up checks and a clean shutdown on SIGINT/SIGTERM.
 
 from __future__ import annotations
 
-import signal
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from derivation.events import BatchAccepted, Dropped, EmptyBatchGenerated, Event, PipelineReset
-from derivation.protocol.errors import CriticalError, DerivationError
+from derivation.protocol.errors import DerivationError
 from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.types import L1BlockRef
 from derivation.stages.attributes_builder import AttributesBuilder
@@ -32,6 +31,7 @@ from opnode.node.rpc.server import RPCServer
 from opnode.node.runtime.api import RuntimeAPI
 from opnode.node.runtime.chain import ChainServices, StartupError, check_chain, check_derivation_limit
 from opnode.node.runtime.follow import FollowSource
+from opnode.node.runtime.process import cancel_on_signal, run_until_signal
 from opnode.node.runtime.runtime_config import unsafe_block_signer
 from opnode.node.runtime.sequencer import Sequencer
 from opnode.node.safedb import SafeDB
@@ -169,7 +169,7 @@ class OpNode:
         rpc = RPCServer.for_node(c.rpc, RuntimeAPI(self), metrics=self.metrics, extra=self._p2p_methods())
         try:
             async with trio.open_nursery() as n:
-                n.start_soon(self._watch_signals, n.cancel_scope)
+                n.start_soon(cancel_on_signal, n.cancel_scope, log)
                 await n.start(self.heads.run)
                 if self.p2p is not None:
                     await n.start(self.p2p.run)
@@ -241,24 +241,9 @@ class OpNode:
             self.metrics.set_derivation_idle(self.driver.idle)
             await trio.sleep(1)
 
-    async def _watch_signals(self, scope: trio.CancelScope) -> None:
-        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-            async for sig in signals:
-                log.info("Shutting down", signal=signal.Signals(sig).name)
-                scope.cancel()
-                return
 
 
 def run_node(config: NodeConfig) -> int:
     """Run until a signal; the process exit code (0 clean, 1 on a start-up or critical error)."""
-    code = 0
-    try:
-        trio.run(OpNode(config).run)
-    except* StartupError as group:
-        log.crit(f"Cannot start: {group.exceptions[0]}")
-        code = 1
-    except* CriticalError as group:
-        log.crit(f"Derivation halted: {group.exceptions[0]}")
-        code = 1
-    return code
+    return run_until_signal(OpNode(config).run, log)
 
