@@ -6,7 +6,7 @@ import sys
 import click
 
 from opnode.node.config import node_config_from
-from opnode.node.flags import NodeCommand, node_options
+from opnode.node.flag_options import NodeCommand, node_options
 from opnode.node.logs import get_logger, setup_logging
 
 
