@@ -18,10 +18,10 @@ from derivation.protocol.tx_json import tx_from_json
 from engine.execution.chain import Chain
 from engine.execution.chain_spec import ChainSpec
 from engine.execution.evm.block import BlockAttributes, BlockBuilder
-from engine.execution.evm.executor import InvalidTransaction
 from engine.execution.evm.fastlz import flz_compress_len
 from engine.execution.evm.fees import CostData, L1FeeParams, da_footprint, fjord_l1_cost
 from engine.execution.evm.header import Header
+from engine.execution.evm.outcome import InvalidTransaction
 from engine.execution.evm.precompiles import p256_verify_ok
 from engine.execution.genesis import Account, artifact_code, build_op_genesis, contract_artifacts
 from opnode.testing.engine import (
