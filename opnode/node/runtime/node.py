@@ -16,7 +16,7 @@ from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.types import L1BlockRef
 from derivation.stages.attributes_builder import AttributesBuilder
 from engine.client import EngineClient
-from engine.controller import HeadsChanged, HeadsEvent
+from engine.heads import HeadsChanged, HeadsEvent
 from opnode import __version__
 from opnode.jsonrpc.errors import RpcError
 from opnode.jsonrpc.server import Method

@@ -22,7 +22,8 @@ from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.types import BlockID, L1BlockInfo
 from derivation.protocol.upgrades import UPGRADE_FORKS
 from derivation.stages.attributes_builder import AttributesBuilder
-from engine.controller import EngineController, InvalidPayload
+from engine.controller import EngineController
+from engine.heads import InvalidPayload
 from opnode.node.metrics import Metrics
 from opnode.node.runtime.driver import Driver
 
