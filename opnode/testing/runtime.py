@@ -11,7 +11,7 @@ from derivation.providers import DataKind
 from engine.client import EngineClient
 from engine.controller import EngineController
 from engine.execution.chain import Chain
-from engine.execution.genesis import build_op_genesis, rollup_config_for
+from engine.execution.op_genesis import build_op_genesis, rollup_config_for
 from engine.heads import Outcome
 from opnode.node.runtime.driver import Driver
 from opnode.node.runtime.l1_data import NotYetOnL1

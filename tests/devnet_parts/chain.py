@@ -26,7 +26,7 @@ from derivation.stages.attributes_builder import AttributesBuilder
 from engine.client import EngineClient
 from engine.controller import EngineController
 from engine.execution.chain import Chain
-from engine.execution.genesis import build_op_genesis, rollup_config_for
+from engine.execution.op_genesis import build_op_genesis, rollup_config_for
 from engine.execution.service import EngineService
 from engine.heads import ref_from_block
 from opnode.jsonrpc.client import RpcClient
