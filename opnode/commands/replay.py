@@ -6,12 +6,9 @@ derivation fails); every command gives 2 on bad input, including a recording tha
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import click
 
-from opnode.commands.replay_io import InputError, console, load_recording, write_json
+from opnode.commands.replay_io import InputError, chain_configs, console, load_recording, write_json
 from opnode.commands.replay_witness import fixture_command, witness_command
 from opnode.node.l1.config import RPC_KINDS
 from opnode.node.networks import NETWORKS
@@ -55,25 +52,11 @@ def record_command(l1_url, beacon_url, trust_rpc, rpc_kind, l2_url, network, rol
     """Record L1 blocks FROM-L1..TO-L1 and the L2 blocks derived from them into one compressed file."""
     import trio
 
-    from derivation.protocol.errors import DerivationError
-    from derivation.protocol.l1_chain_config import L1ChainConfig
-    from derivation.protocol.l1_chain_config import l1_chain_config as builtin_l1_chain
-    from opnode.node.networks import ConfigError, load_rollup_config
-
     if from_l1 > to_l1:
         raise click.UsageError(f"--from-l1 {from_l1} is after --to-l1 {to_l1}")
     if start_l2 is not None and lookback is not None:
         raise click.UsageError("give at most one of --start-l2 and --lookback")
-    try:
-        cfg = load_rollup_config(network, rollup_config)
-        if l1_chain_config:
-            l1_chain = L1ChainConfig.from_genesis_config(json.loads(Path(l1_chain_config).read_text()))
-        else:
-            l1_chain = builtin_l1_chain(cfg.l1_chain_id)
-    except (ConfigError, DerivationError) as e:
-        raise click.UsageError(str(e)) from None
-    except (OSError, ValueError) as e:
-        raise click.UsageError(f"cannot read {l1_chain_config}: {e}") from None
+    cfg, l1_chain = chain_configs(network, rollup_config, l1_chain_config)
     if l1_chain.chain_id != cfg.l1_chain_id:
         raise click.UsageError(f"the L1 chain config is for chain {l1_chain.chain_id}, the rollup's L1 is "
                                f"{cfg.l1_chain_id}")

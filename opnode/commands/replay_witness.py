@@ -5,12 +5,11 @@ does not match its key."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from opnode.commands.replay_io import InputError, console, load_recording, write_json
+from opnode.commands.replay_io import InputError, chain_configs, console, load_recording, write_json
 from opnode.node.networks import NETWORKS
 
 
@@ -32,27 +31,15 @@ def _hash_option(value: str, flag: str) -> bytes:
 
 def _witness_configs(chain_id, network, rollup_config, l1_chain_config):
     """The rollup config (a bundled network by name or chain id, or a file) and the L1's chain config."""
-    from derivation.protocol.errors import DerivationError
-    from derivation.protocol.l1_chain_config import L1ChainConfig
-    from derivation.protocol.l1_chain_config import l1_chain_config as builtin_l1_chain
-    from opnode.node.networks import ConfigError, load_rollup_config, network_json
+    from opnode.node.networks import network_json
 
-    try:
-        if network is None and rollup_config is None:
-            if chain_id is None:
-                raise click.UsageError("give --l2-chain-id, --network or --rollup.config")
-            network = next((n for n in NETWORKS if network_json(n)["l2_chain_id"] == chain_id), None)
-            if network is None:
-                raise click.UsageError(f"no bundled rollup config for L2 chain id {chain_id}; give --rollup.config")
-        cfg = load_rollup_config(network, rollup_config)
-        if l1_chain_config:
-            l1_chain = L1ChainConfig.from_genesis_config(json.loads(Path(l1_chain_config).read_text()))
-        else:
-            l1_chain = builtin_l1_chain(cfg.l1_chain_id)
-    except (ConfigError, DerivationError) as e:
-        raise click.UsageError(str(e)) from None
-    except (OSError, ValueError) as e:
-        raise click.UsageError(f"cannot read {l1_chain_config}: {e}") from None
+    if network is None and rollup_config is None:
+        if chain_id is None:
+            raise click.UsageError("give --l2-chain-id, --network or --rollup.config")
+        network = next((n for n in NETWORKS if network_json(n)["l2_chain_id"] == chain_id), None)
+        if network is None:
+            raise click.UsageError(f"no bundled rollup config for L2 chain id {chain_id}; give --rollup.config")
+    cfg, l1_chain = chain_configs(network, rollup_config, l1_chain_config)
     if chain_id is not None and chain_id != cfg.l2_chain_id:
         raise click.UsageError(f"--l2-chain-id {chain_id} but the rollup config is for chain {cfg.l2_chain_id}")
     if l1_chain.chain_id != cfg.l1_chain_id:
