@@ -21,8 +21,8 @@ go below L1 block 0 wrap around instead of failing to decode, and the batch vali
 
 Bounded work: a span may claim 10,000,000 blocks (op-node's ``MaxSpanBatchElementCount``) from a ~11 KB zlib
 channel. Decoding reads one-byte transaction counts with one scan; the derived blocks are built lazily
-(:class:`~derivation.protocol.span_elements.SpanElements`), so the validity rules, which stop at the first block past the sequencer drift, decide on
-such a batch after a few hundred blocks instead of after building ten million.
+(:class:`~derivation.protocol.span_elements.SpanElements`), so the validity rules, which stop at the first block
+past the sequencer drift, decide on such a batch after a few hundred blocks instead of after building ten million.
 """
 
 from __future__ import annotations

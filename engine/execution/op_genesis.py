@@ -17,7 +17,8 @@ getters it reads before upgrading (``OTHER_MESSENGER``, ``OTHER_BRIDGE``, ``BRID
 vaults' ``RECIPIENT``/``MIN_WITHDRAWAL_AMOUNT``, ``L1Block.isCustomGasToken``); without them the L2CM delegatecall
 reverts (``L2ProxyAdmin__UpgradeFailed``). The L1 addresses those contracts point at are development placeholders
 derived from the chain id: the devnet L1 has no messenger or bridges. The resulting alloc is plain data: it is
-written to and read from ``genesis.json`` like op-geth's, and :func:`rollup_config_for` gives the matching op-node ``rollup.json``.
+written to and read from ``genesis.json`` like op-geth's, and :func:`rollup_config_for` gives the matching op-node
+``rollup.json``.
 """
 
 from __future__ import annotations
