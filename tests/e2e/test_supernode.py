@@ -38,11 +38,7 @@ from opnode.tools.devnet.procs import Proc
 from opnode.tools.devnet.stack import Stack
 from tests.e2e.waiting import wait
 
-# Open defect (issue 16): on main's fresh-clone run after the supernode branch was merged with the operator and rel
-# branches, the supernode stopped advancing cross-safe in this e2e (it passed on the supernode branch), and every
-# later test waited out its timeout. Skipped — not passing — until it is fixed; the unit tests in tests/supernode run.
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skip(reason="open defect after the merges into main (issue 16): cross-safe does not advance")]
+pytestmark = pytest.mark.slow
 
 BLOCK_TIME = 2
 ACTIVATION_BLOCKS = 6  # the verifier starts at genesis + 6 blocks

@@ -3,7 +3,10 @@ is final: :class:`engine.finality.FinalityTracker`, op-node ``finality.Finalizer
 (``--safedb.path``, op-node ``safedb``), as one service the driver steps.
 
 The safe DB row is written only once the engine holds the safe head: a forkchoice update it answered VALID (an
-engine answering SYNCING has not taken the labels; the rows wait for the next VALID one). op-node writes its safe DB
+engine answering SYNCING has not taken the labels; the rows wait for the next VALID one). The rows are the
+*local*-safe heads, what derivation produced from each L1 block: on a plain node local-safe is safe; on a
+supernode's chain safe is the cross-safe head, which the verifier moves only after reading these rows (the L1
+inclusion of each local-safe block), so waiting for safe there would wait forever. op-node writes its safe DB
 on ``SafeDerivedEvent``, before the forkchoice update; we write after it, so that a node killed in between restarts
 from an engine and a DB that agree (issue 18). On a reset the DB's last row, while its L1 and L2 blocks are still
 canonical, stays the safe head the status tracker reports until derivation is back there: what the RPC reported
@@ -57,7 +60,7 @@ class SafeHeads:
         """Write the safe heads the engine now holds (forkchoice synced: VALID) to the safe DB, in order."""
         if not self._unrecorded or not await self.ctrl.sync_forkchoice():
             return
-        held = self.ctrl.safe.number
+        held = self.ctrl.heads.local_safe.number
         while self._unrecorded and self._unrecorded[0][1].number <= held:
             l1, l2 = self._unrecorded.pop(0)
             if l2.number > self._kept:  # rewriting a kept row would drop the rows after it until derived again
@@ -75,7 +78,7 @@ class SafeHeads:
             return
         row = self.safedb.latest()
         # A supernode's chain reports cross-safe as safe: what it derived before is local-safe only.
-        if row is not None and row.safe_head.number > safe.number and not getattr(self.ctrl, "cross_safe_gate", False):
+        if row is not None and row.safe_head.number > safe.number and not self.ctrl.cross_safe_gate:
             l1 = await self.resolve(lambda: self.l1.block_by_number(row.l1.number))
             l2 = await self.resolve(lambda: self.l2.block_ref_by_number(row.safe_head.number))
             if l1.hash == row.l1.hash and l2.hash == row.safe_head.hash:
@@ -88,9 +91,9 @@ class SafeHeads:
         """Finalize the highest safe block derived from finalized L1 data, if its L1 block is still canonical. A
         supernode's chain leaves finality to its verifier: a cross-safe block is final only when the L1 blocks of
         everything it depends on are (op-supernode: the verified head whose L1 inclusion is finalized)."""
-        if getattr(self.ctrl, "cross_safe_gate", False):
-            return
         await self.record()
+        if self.ctrl.cross_safe_gate:
+            return
         fin = self.l1_finalized()
         if fin is None:
             return
