@@ -78,6 +78,11 @@ class ChainContainer:
         s = self.services
         self.status, self.ctrl, self.driver, self.safedb = s.status, s.ctrl, s.driver, s.safedb
         self.driver.hooks.append(self._run_actions)
+        self.driver.safe_heads.verified_safe = self._verified_head
+
+    def _verified_head(self) -> BlockID | None:
+        last = self.store.last_verified()
+        return None if last is None else last.heads.get(self.chain_id)
 
     def _on_event(self, ev: Event) -> None:
         if isinstance(ev, Dropped):
@@ -163,6 +168,7 @@ class Supernode:
         self.metrics = metrics or Metrics()
         self.chains: dict[int, ChainContainer] = {}
         self.port: int | None = None
+        self.metrics_port: int | None = None
         self.l1: L1Client | None = None
         self.verifier: Verifier | None = None
 
@@ -217,6 +223,9 @@ class Supernode:
                     await n.start(chain.driver.run)
                 await n.start(self.verifier.run)
                 self.port = await n.start(server.run)
+                if c.metrics.enabled:
+                    self.metrics_port = await n.start(self.metrics.serve, c.metrics.addr, c.metrics.port)
+                    log.info("Metrics server started", addr=f"http://{c.metrics.addr}:{self.metrics_port}")
                 log.info("Supernode started", rpc=f"http://{c.rpc.addr}:{self.port}",
                          chains=",".join(map(str, c.chain_ids)),
                          activation="none" if c.activation_time is None else c.activation_time)

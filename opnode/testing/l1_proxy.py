@@ -70,11 +70,14 @@ class L1Proxy:
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 status, answer = proxy._forward(self.path.strip("/") or "-", body)
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                try:
+                    self.send_response(status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the node was killed mid-request (the tests' kill -9)
 
             def log_message(self, *args):
                 pass

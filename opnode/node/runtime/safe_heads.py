@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 from derivation.protocol.errors import ResetError
-from derivation.protocol.types import L1BlockRef, L2BlockRef
+from derivation.protocol.types import BlockID, L1BlockRef, L2BlockRef
 from derivation.providers import L1Source, L2Source
 from engine.controller import EngineController
 from engine.finality import FinalityTracker
@@ -48,6 +48,9 @@ class SafeHeads:
         self.finality = FinalityTracker()
         self._unrecorded: list[tuple[L1BlockRef, L2BlockRef]] = []  # safe heads the engine has not acknowledged
         self._kept = -1  # after a reset: the DB's rows up to this L2 number stand (derivation re-derives them)
+        # A supernode's chain: its last verified (cross-safe) head in the interop store, which a reset must not
+        # report below while it is still the engine's block (set by opnode.supernode.service.ChainContainer).
+        self.verified_safe: Callable[[], BlockID | None] | None = None
 
     async def on_safe(self, safe: L2BlockRef, derived_from: L1BlockRef) -> None:
         """The safe head moved to ``safe`` while deriving from ``derived_from``."""
@@ -74,6 +77,9 @@ class SafeHeads:
         self.finality.reset()
         self._unrecorded.clear()
         self._kept = -1
+        self.status.hold(None)
+        if self.ctrl.cross_safe_gate:
+            await self._hold_verified(safe)
         if self.safedb is None:
             return
         row = self.safedb.latest()
@@ -86,6 +92,18 @@ class SafeHeads:
                 self._kept = l2.number
                 return
         self.safedb.truncate_after(safe)
+
+    async def _hold_verified(self, safe: L2BlockRef) -> None:
+        """A supernode's chain restarts derivation below its last verified head (sync start walks back a sequencing
+        window): that head stays the reported safe head while it is still the engine's block, until cross-safe is
+        back there, so safe never goes down across a restart (proxyd bans a backend whose safe head decreases). An
+        L1 reorg under it makes the verifier rewind: the chain's unsafe head goes below the head it dropped."""
+        got = None if self.verified_safe is None else self.verified_safe()
+        if got is None or got.number <= safe.number or got.number > self.ctrl.unsafe.number:
+            return  # above the unsafe head: a rewind in progress, the store is about to drop it
+        ours = await self.ctrl.block_ref(got.number)
+        if ours is not None and ours.hash == got.hash:
+            self.status.hold(ours)
 
     async def finalize(self) -> None:
         """Finalize the highest safe block derived from finalized L1 data, if its L1 block is still canonical. A
