@@ -7,7 +7,8 @@ import sys
 import click
 
 from opnode.node.config import node_config_from
-from opnode.node.flags import ENV_PREFIX, NodeCommand, node_options, unknown_env_vars
+from opnode.node.flag_options import NodeCommand, node_options
+from opnode.node.flags import ENV_PREFIX, unknown_env_vars
 from opnode.node.logs import get_logger, setup_logging
 
 

@@ -7,7 +7,8 @@ import sys
 
 import click
 
-from opnode.node.flags import BOOL, DURATION, LIST, LOG_FORMATS, LOG_LEVELS, UINT, Choice
+from opnode.node.flag_types import BOOL, DURATION, LIST, UINT, Choice
+from opnode.node.flags import LOG_FORMATS, LOG_LEVELS
 
 E = "OP_SUPERNODE_"
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from derivation.protocol.errors import ParseError
 from derivation.protocol.types import ZERO_L1_REF, ZERO_L2_REF, L1BlockRef, L2BlockRef
-from engine.controller import ForkchoiceSynced, HeadsEvent
+from engine.heads import ForkchoiceSynced, HeadsEvent
 
 L1_FIELDS = ("current_l1", "current_l1_finalized", "head_l1", "safe_l1", "finalized_l1")
 L2_FIELDS = ("unsafe_l2", "safe_l2", "finalized_l2", "pending_safe_l2", "cross_unsafe_l2", "local_safe_l2")

@@ -35,7 +35,8 @@ from derivation.interop.dependency_set import DependencySetError, common_activat
 from derivation.protocol.errors import ParseError
 from derivation.protocol.rollup_config import DependencySet, Fork
 from opnode.node.config import MetricsConfig, NodeConfig, node_config_from
-from opnode.node.flags import BY_NAME, FLAGS, GoBool, StringList
+from opnode.node.flag_types import GoBool, StringList
+from opnode.node.flags import BY_NAME, FLAGS
 from opnode.node.l1.config import BeaconConfig, L1Config
 from opnode.node.logs import LogConfig
 from opnode.node.networks import ConfigError, load_dependency_set

@@ -18,7 +18,6 @@ restart resumes from the engines and the interop store. op-supernode restarts on
 
 from __future__ import annotations
 
-import signal
 from contextlib import AsyncExitStack
 
 import trio
@@ -37,6 +36,7 @@ from opnode.node.l2_reader import L2Reader
 from opnode.node.logs import get_logger
 from opnode.node.metrics import Metrics
 from opnode.node.runtime.chain import ChainServices, StartupError, check_chain
+from opnode.node.runtime.process import cancel_on_signal, run_until_signal
 from opnode.node.safedb import SafeHeadNotFound
 from opnode.supernode.config import SupernodeConfig
 from opnode.supernode.decisions import FrontierBlock
@@ -221,7 +221,7 @@ class Supernode:
 
             server = supernode_server(self)
             async with trio.open_nursery() as n:
-                n.start_soon(_watch_signals, n.cancel_scope)
+                n.start_soon(cancel_on_signal, n.cancel_scope, log)
                 await n.start(heads.run)
                 for chain in self.chains.values():
                     await n.start(chain.driver.run)
@@ -244,24 +244,7 @@ def _with_activation(cfg, activation: int | None):
     return cfg.with_fork_times({Fork.LAGOON: activation})
 
 
-async def _watch_signals(scope: trio.CancelScope) -> None:
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async for sig in signals:
-            log.info("Shutting down", signal=signal.Signals(sig).name)
-            scope.cancel()
-            return
-
-
 def run_supernode(config: SupernodeConfig) -> int:
     """Run until a signal; the exit code (0 clean, 1 on a start-up or critical error)."""
-    code = 0
-    try:
-        trio.run(Supernode(config).run)
-    except* StartupError as group:
-        log.crit(f"Cannot start: {group.exceptions[0]}")
-        code = 1
-    except* CriticalError as group:
-        log.crit(f"Derivation halted: {group.exceptions[0]}")
-        code = 1
-    return code
+    return run_until_signal(Supernode(config).run, log)
 

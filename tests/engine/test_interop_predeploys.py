@@ -27,8 +27,9 @@ from derivation.protocol.transactions import DYNAMIC_FEE, Transaction
 from derivation.protocol.types import Log
 from engine.execution.chain import Chain
 from engine.execution.evm.call import call_message
-from engine.execution.genesis import IMPLEMENTATION_SLOT, Account, build_op_genesis
+from engine.execution.genesis import Account
 from engine.execution.interop_predeploys import decode_deploy
+from engine.execution.op_genesis import IMPLEMENTATION_SLOT, build_op_genesis
 from opnode.testing.engine import GENESIS_TIME, addr, attrs, key, l1_info, sign
 from opnode.tools.devnet.interop_calls import (
     MESSAGE_NONCE,

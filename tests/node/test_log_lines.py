@@ -17,7 +17,7 @@ import pytest
 
 from derivation.protocol.rollup_config import Fork
 from derivation.protocol.types import ZERO_L2_REF, BlockID, L1BlockRef, L2BlockRef
-from engine.controller import FollowOutcome, Heads
+from engine.heads import FollowOutcome, Heads
 from opnode.node.config import FollowSourceConfig
 from opnode.node.logs import get_logger
 from opnode.node.networks import load_rollup_config

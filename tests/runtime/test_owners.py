@@ -14,8 +14,8 @@ from derivation.protocol.rollup_config import Fork
 from derivation.protocol.types import ZERO_L1_REF
 from derivation.providers import NeedData
 from engine.client import ForkchoiceResult, PayloadStatus
-from engine.controller import DerivedBlock, Heads, HeadsChanged
 from engine.execution.service import EngineService
+from engine.heads import DerivedBlock, Heads, HeadsChanged
 from opnode.node.runtime.l2_data import NodeL2Source
 from opnode.node.safedb import SafeDB
 from opnode.testing.runtime import SECRET, Node

@@ -19,17 +19,19 @@ at warn, as op-node).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 import trio
 
 from derivation.protocol.errors import DerivationError
-from derivation.protocol.types import L1BlockRef
-from engine.controller import FollowOutcome
-from opnode.jsonrpc.client import NO_RETRY, RpcClient
+from derivation.protocol.types import BlockID, L1BlockRef
+from engine.controller import EngineController
+from engine.heads import FollowOutcome
+from opnode.jsonrpc.client import NO_RETRY, MetricsSink, RpcClient
 from opnode.jsonrpc.errors import RpcError
 from opnode.node.logs import get_logger
+from opnode.node.runtime.driver import Driver
 from opnode.node.sync_status import SyncStatus, SyncStatusError, SyncStatusTracker
 
 log = get_logger("opnode.follow")
@@ -47,9 +49,10 @@ SUCCESS, FETCH, INVALID, L1_LOOKUP, L1_MISMATCH = ("success", "error_fetch_statu
 
 
 class FollowSource:
-    def __init__(self, url: str, *, timeout: float, interval: float, l1_ref_by_number, ctrl, driver,
+    def __init__(self, url: str, *, timeout: float, interval: float,
+                 l1_ref_by_number: Callable[[int], Awaitable[L1BlockRef]], ctrl: EngineController, driver: Driver,
                  status: SyncStatusTracker | None = None, sequencer: bool = False,
-                 count: Callable[[str], None] = lambda result: None, metrics=None):
+                 count: Callable[[str], None] = lambda result: None, metrics: MetricsSink | None = None):
         self.url = url
         self.metrics = metrics  # MetricsSink of the source's client (op-node: rpc="follow-source-api")
         self.timeout = timeout
@@ -94,7 +97,7 @@ class FollowSource:
             self._result(INVALID)
             return False
         # op-node's wording per head; one L1 lookup per distinct origin number
-        checks: dict[int, tuple[str, object]] = {}
+        checks: dict[int, tuple[str, BlockID | L1BlockRef]] = {}
         for name, origin in (("local safe", st.local_safe_l2.l1_origin), ("safe", st.safe_l2.l1_origin),
                              ("finalized", st.finalized_l2.l1_origin)):
             checks.setdefault(origin.number, (name, origin))

@@ -27,8 +27,11 @@ from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.types import BlockID, L1BlockInfo
 from derivation.protocol.upgrades import UPGRADE_FORKS
 from derivation.stages.attributes_builder import AttributesBuilder
-from engine.controller import EngineController, InvalidPayload
+from engine.controller import EngineController
+from engine.heads import InvalidPayload
 from opnode.node.logs import get_logger
+from opnode.node.metrics import Metrics
+from opnode.node.runtime.driver import Driver
 
 log = get_logger("opnode.sequencer")
 
@@ -43,10 +46,10 @@ def no_tx_pool(cfg: RollupConfig, origin_time: int, l2_timestamp: int) -> bool:
 
 
 class Sequencer:
-    def __init__(self, cfg: RollupConfig, ctrl: EngineController, builder: AttributesBuilder, driver, *,
+    def __init__(self, cfg: RollupConfig, ctrl: EngineController, builder: AttributesBuilder, driver: Driver, *,
                  l1_confs: int = 4, max_safe_lag: int = 0, active: bool = True,
                  l1_head: Callable[[], int | None] = lambda: None, clock: Callable[[], float] = time.time,
-                 on_sealed: Callable[[ExecutionPayloadEnvelope], None] | None = None, metrics=None,
+                 on_sealed: Callable[[ExecutionPayloadEnvelope], None] | None = None, metrics: Metrics | None = None,
                  sealing_duration: float = 0.0):
         self.cfg = cfg
         self.ctrl = ctrl

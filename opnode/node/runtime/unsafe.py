@@ -18,6 +18,8 @@ import trio
 
 from derivation.protocol.errors import TemporaryError
 from derivation.protocol.payload import ExecutionPayloadEnvelope
+from derivation.protocol.types import L2BlockRef
+from engine.controller import EngineController
 from opnode.node.logs import get_logger
 
 log = get_logger("opnode.driver")
@@ -27,7 +29,7 @@ UNSAFE_RETRY = 0.5  # seconds before offering the engine a payload it could not 
 
 
 class UnsafePayloads:
-    def __init__(self, ctrl, *, el_sync: bool = False):
+    def __init__(self, ctrl: EngineController, *, el_sync: bool = False):
         self.ctrl = ctrl  # the engine controller: it alone moves the unsafe head
         self.el_sync = el_sync
         self.queue: dict[bytes, ExecutionPayloadEnvelope] = {}
@@ -72,7 +74,7 @@ class UnsafePayloads:
                 log.info("Inserted new L2 unsafe block", hash=env.block_hash, number=env.number,
                          insert_time=f"{took * 1e3:.3f}ms", mgas=mgas, mgasps=mgas / took if took > 0 else 0.0)
 
-    async def _el_sync_over_gap(self, unsafe) -> None:
+    async def _el_sync_over_gap(self, unsafe: L2BlockRef) -> None:
         ahead = [e for e in self.queue.values() if e.number > unsafe.number + 1]
         if not self.el_sync or not ahead or self.ctrl.el_syncing:
             return

@@ -12,7 +12,7 @@ from pathlib import Path
 from derivation.protocol.rollup_config import Fork, RollupConfig
 from derivation.protocol.types import BlockID
 from engine.execution.chain import Chain
-from engine.execution.genesis import build_op_genesis, rollup_config_for
+from engine.execution.op_genesis import build_op_genesis, rollup_config_for
 
 # anvil runs the latest L1 hardfork: Cancun and Prague blob parameters from genesis (EIP-7691's fraction).
 ANVIL_L1_CONFIG = {"cancunTime": 0, "pragueTime": 0,

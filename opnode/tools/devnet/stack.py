@@ -31,7 +31,7 @@ DEFAULT_FORKS = {Fork.GRANITE: 0, Fork.HOLOCENE: 40, Fork.ISTHMUS: 80, Fork.JOVI
 OWNER_KEY, BATCHER_KEY, NEXT_BATCHER_KEY = DEV_KEYS[0], DEV_KEYS[1], DEV_KEYS[2]
 SEQUENCER_P2P_KEY = keccak256(b"opnode devnet sequencer p2p key")
 GAS_LIMIT = 60_000_000
-BASEFEE_SCALAR = 1368  # the genesis SystemConfig of engine.execution.genesis.rollup_config_for
+BASEFEE_SCALAR = 1368  # the genesis SystemConfig of engine.execution.op_genesis.rollup_config_for
 
 
 def node_key(name: str) -> bytes:
