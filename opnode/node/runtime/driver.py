@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import trio
 
-from derivation.pipeline import CriticalFailure, Needed, Pipeline, Progress, ResetRequired, TemporaryFailure
+from derivation.pipeline import CriticalFailure, Needed, Pipeline, Progress, ResetRequired, StepResult, TemporaryFailure
 from derivation.protocol.attributes import AttributesWithParent
 from derivation.protocol.errors import CriticalError, ResetError, TemporaryError
 from derivation.protocol.payload import ExecutionPayloadEnvelope
@@ -188,7 +188,7 @@ class Driver:
             await self.safe_heads.on_safe(safe, a.derived_from)
         self.on_attributes(a, outcome)
 
-    async def _on_step(self, r) -> bool:
+    async def _on_step(self, r: StepResult) -> bool:
         if isinstance(r, Needed):
             try:
                 await self._fetch(r.request)

@@ -61,7 +61,7 @@ class SafeHeads:
 
     async def record(self) -> None:
         """Write the safe heads the engine now holds (forkchoice synced: VALID) to the safe DB, in order."""
-        if not self._unrecorded or not await self.ctrl.sync_forkchoice():
+        if self.safedb is None or not self._unrecorded or not await self.ctrl.sync_forkchoice():
             return
         held = self.ctrl.heads.local_safe.number
         while self._unrecorded and self._unrecorded[0][1].number <= held:
