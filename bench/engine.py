@@ -24,7 +24,8 @@ from derivation.protocol.predeploys import SEQUENCER_FEE_VAULT as SEQ_VAULT
 from derivation.protocol.transactions import DYNAMIC_FEE, Transaction, deposit
 from engine.execution.chain import Chain
 from engine.execution.evm.block import BlockAttributes
-from engine.execution.genesis import Account, dev_genesis
+from engine.execution.genesis import Account
+from engine.execution.op_genesis import dev_genesis
 from engine.execution.payload import envelope_of
 
 T0 = 1_700_000_000

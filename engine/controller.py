@@ -16,24 +16,21 @@ Observers (op-node ``engine.EngineController`` emits events for the same moments
 optimism@021e9e05): :meth:`EngineController.subscribe` registers a callable that receives :class:`HeadsChanged`
 after every change of the heads (with the block derived attributes became, and whether it was a reset) and
 :class:`ForkchoiceSynced` after the engine took a forkchoice update (op-node ``ForkchoiceUpdateEvent``). The
-pipeline's L2 view, the status tracker and the metrics learn the heads this way; nobody else writes them.
+pipeline's L2 view, the status tracker and the metrics learn the heads this way; nobody else writes them. The heads,
+these events and the outcomes the controller returns are values of :mod:`engine.heads`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import Enum
 
 from derivation.protocol.attributes import AttributesWithParent, PayloadAttributes
 from derivation.protocol.errors import CriticalError, ResetError, TemporaryError
-from derivation.protocol.hexutil import from_hex, parse_quantity
-from derivation.protocol.l2_refs import block_ref
+from derivation.protocol.hexutil import from_hex
 from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.rollup_config import Fork, RollupConfig
-from derivation.protocol.tx_json import tx_from_json
-from derivation.protocol.types import ZERO_L2_REF, L2BlockRef
+from derivation.protocol.types import L2BlockRef
 from derivation.sync_start import L2Heads
 from engine.client import (
     EngineClient,
@@ -43,93 +40,18 @@ from engine.client import (
     InvalidPayloadAttributes,
 )
 from engine.consolidation import mismatch
-
-
-class Outcome(Enum):
-    CONSOLIDATED = "consolidated"  # matched the existing unsafe block
-    BUILT = "built"  # executed and inserted
-    DEPOSITS_ONLY = "deposits_only"  # Holocene: replaced by a deposit-only block; flush the pipeline's channel
-    DROPPED = "dropped"  # pre-Holocene: invalid payload, attributes dropped
-    STALE = "stale"  # the attributes do not build on the pending safe head
-
-
-@dataclass(frozen=True, slots=True)
-class DerivedBlock:
-    """The block the last derived attributes became (built, replaced by deposits only, or consolidated), as the
-    pipeline's L2 view needs it next (ref, system config inputs, transactions): handing it over saves fetching the
-    block back from the engine, about a tenth of a source node's sync time."""
-
-    ref: L2BlockRef
-    transactions: list[bytes]
-    gas_limit: int
-    extra_data: bytes
-
-    @classmethod
-    def from_payload(cls, cfg: RollupConfig, env: ExecutionPayloadEnvelope) -> DerivedBlock:
-        return cls(ref_from_payload(cfg, env), list(env.transactions), env.payload.gas_limit, env.payload.extra_data)
-
-    @classmethod
-    def from_block(cls, cfg: RollupConfig, block: dict) -> DerivedBlock:
-        """From an ``eth_getBlockBy*`` result with full transactions."""
-        return cls(ref_from_block(cfg, block), [tx_from_json(t).raw for t in block["transactions"]],
-                   parse_quantity(block["gasLimit"]), from_hex(block["extraData"]))
-
-
-class InvalidPayload(Exception):
-    def __init__(self, why: str):
-        super().__init__(why)
-
-
-@dataclass(frozen=True, slots=True)
-class Heads:
-    unsafe: L2BlockRef = ZERO_L2_REF
-    cross_unsafe: L2BlockRef = ZERO_L2_REF
-    pending_safe: L2BlockRef = ZERO_L2_REF
-    local_safe: L2BlockRef = ZERO_L2_REF
-    safe: L2BlockRef = ZERO_L2_REF
-    finalized: L2BlockRef = ZERO_L2_REF
-    backup_unsafe: L2BlockRef | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class HeadsChanged:
-    """The controller moved its heads from ``old`` to ``new``. ``block``: the block derived attributes became (built,
-    replaced by deposits only, or consolidated), canonical at its number; ``reset``: every head was replaced by sync
-    start, so nothing known about the canonical chain above genesis stands."""
-
-    old: Heads
-    new: Heads
-    block: DerivedBlock | None = None
-    reset: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ForkchoiceSynced:
-    """The engine took the forkchoice of ``heads`` (unsafe, safe, finalized): it answered VALID, as op-node's
-    ``ForkchoiceUpdateEvent`` (engine_controller.go ``tryUpdateEngineInternal``, 2026: emitted only when the status is
-    VALID; SYNCING or ACCEPTED means the engine has not moved its labels): what it reports after a node restart."""
-
-    heads: Heads
-
-
-HeadsEvent = HeadsChanged | ForkchoiceSynced
-
-
-def ref_from_block(cfg: RollupConfig, block: dict) -> L2BlockRef:
-    """The L2BlockRef of an ``eth_getBlockBy*`` result (full transactions or hashes)."""
-    txs = block.get("transactions") or []
-    first = None
-    if txs and isinstance(txs[0], dict):
-        first = tx_from_json(txs[0]).raw
-    elif txs:
-        raise ValueError("need the block with full transactions")
-    return block_ref(cfg, from_hex(block["hash"], 32), parse_quantity(block["number"]), from_hex(block["parentHash"], 32),
-                     parse_quantity(block["timestamp"]), first)
-
-
-def ref_from_payload(cfg: RollupConfig, env: ExecutionPayloadEnvelope) -> L2BlockRef:
-    txs = env.transactions
-    return block_ref(cfg, env.block_hash, env.number, env.parent_hash, env.timestamp, txs[0] if txs else None)
+from engine.heads import (
+    DerivedBlock,
+    FollowOutcome,
+    ForkchoiceSynced,
+    Heads,
+    HeadsChanged,
+    HeadsEvent,
+    InvalidPayload,
+    ref_from_block,
+    ref_from_payload,
+)
+from engine.heads import Outcome as Outcome  # re-exported: opnode/node/runtime/driver.py imports it from here
 
 
 class EngineController:
@@ -467,10 +389,3 @@ def _is_engine_error(code: int) -> bool:
 def _advances(cur: L2BlockRef, cand: L2BlockRef) -> bool:
     """op-node ``L2BlockRefAdvances``: a non-zero candidate ahead of the current ref (or the current is unset)."""
     return not cand.is_zero() and (cur.is_zero() or cand.number > cur.number)
-
-
-class FollowOutcome(Enum):
-    AHEAD = "external local safe ahead of unsafe"  # unsafe moved there: the engine syncs
-    EL_SYNCING = "block not in the engine yet"  # safe labels only
-    CONSOLIDATED = "consolidated"  # the engine has the same block
-    REORG = "reorg onto the source's chain"  # verifier: soft; sequencer: hard reset

@@ -19,7 +19,8 @@ from coincurve import PublicKey
 from libp2p.peer.id import ID
 
 from derivation.protocol.crypto import keccak256
-from p2p.service import GossipService, P2PError
+from p2p.errors import P2PError
+from p2p.service import GossipService
 from p2p.topics import BlockVersion
 
 

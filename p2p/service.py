@@ -31,11 +31,10 @@ from dataclasses import dataclass
 
 import trio
 from libp2p import create_yamux_muxer_option, new_host
-from libp2p.abc import INetConn, INetStream, INetwork, INotifee
 from libp2p.crypto.x25519 import create_new_key_pair as create_x25519_key_pair
 from libp2p.network.config import ConnectionConfig
 from libp2p.peer.id import ID
-from libp2p.peer.peerinfo import PeerInfo, info_from_p2p_addr
+from libp2p.peer.peerinfo import info_from_p2p_addr
 from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_PROTOCOL_ID
 from libp2p.security.noise.transport import Transport as NoiseTransport
 from libp2p.tools.anyio_service import background_trio_service
@@ -45,9 +44,11 @@ from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.rollup_config import RollupConfig
 from p2p.compat import OpGossipSub, OpPubsub
 from p2p.config import P2PConfig
-from p2p.enr import NodeRecord, encode_record
+from p2p.enr import NodeRecord
+from p2p.errors import P2PError
 from p2p.keys import key_pair, load_or_create_node_key, peer_id_of_public_key
 from p2p.metrics import GossipMetrics, NoMetrics
+from p2p.peers import DIAL_TIMEOUT, PeerControl, PeerNotifee
 from p2p.topics import BlockVersion, all_blocks_topics, blocks_topic, version_for_timestamp
 from p2p.validation import BlockValidator, Outcome, Verdict, guarded
 from p2p.wire import encode_block_message, message_id
@@ -56,14 +57,8 @@ log = logging.getLogger("opnode.p2p")
 
 PAYLOAD_QUEUE = 256  # received blocks waiting for the node; op-node's unsafe queue is the engine's business
 PUBLISH_QUEUE = 64
-DIAL_TIMEOUT = 30.0  # op-node dials static peers with a 30 s context
 CLOSE_TIMEOUT = 5.0
 STATIC_TAG = "static"
-API_TAG = "api-protected"
-
-
-class P2PError(Exception):
-    """A p2p request that cannot be served (not running, no sequencer key, bad peer id or address)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +79,7 @@ class GossipedPayload(ExecutionPayloadEnvelope):
         return ExecutionPayloadEnvelope(self.payload, self.parent_beacon_block_root)
 
 
-class GossipService:
+class GossipService(PeerControl):
     def __init__(self, rollup: RollupConfig, config: P2PConfig, *, unsafe_block_signer: bytes | None = None,
                  deliver: Callable[[GossipedPayload], None] | None = None, metrics: GossipMetrics | None = None,
                  clock: Callable[[], float] = time.time):
@@ -140,7 +135,7 @@ class GossipService:
                              flood_publish=self.config.flood_publish, trace=self.metrics.record_gossip_event)
         pubsub = OpPubsub(host, router, topics=set(self.topics), validate=self._validate, deliver=self._on_accepted,
                           trace=self.metrics.record_gossip_event)
-        host.get_network().register_notifee(_Notifee(self))
+        host.get_network().register_notifee(PeerNotifee(self))
         try:
             async with host.run([self.config.listen_multiaddr]):
                 try:
@@ -254,159 +249,6 @@ class GossipService:
             self.metrics.record_gossip_event("UNDELIVERABLE_MESSAGE")
             log.warning("gossiped block %d dropped: the node is not reading payloads", item.number)
 
-    # ------------------------------------------------------------------------------------------ peers
-
-    def connected_peers(self) -> list[ID]:
-        """Peers with an open connection that the gate lets stay: a blocked peer that redials is connected for a
-        moment before the gate closes it (py-libp2p has no pre-upgrade gater), and is not reported meanwhile."""
-        if self.host is None:
-            return []
-        return [p for p, conns in self.host.get_network().connections.items()
-                if conns and self._gate(p, next(iter(conns)))]
-
-    def topic_peers(self, version: BlockVersion) -> list[ID]:
-        if self.pubsub is None:
-            return []
-        return sorted(self.pubsub.peer_topics.get(blocks_topic(self.chain_id, version), ()), key=str)
-
-    def mesh_peers(self, version: BlockVersion) -> list[ID]:
-        """The peers this node sends its own messages on the topic to (without flood publish): its mesh, which
-        the gossipsub heartbeat builds from ``topic_peers``."""
-        if self.router is None:
-            return []
-        return sorted(self.router.mesh.get(blocks_topic(self.chain_id, version), ()), key=str)
-
-    def is_protected(self, peer: ID) -> bool:
-        return self.host is not None and self.host.get_network().is_protected(peer)
-
-    async def connect(self, addr: str) -> ID:
-        """Dial a ``/ip4/…/tcp/…/p2p/<id>`` address and wait for the connection (``opp2p_connectPeer``)."""
-        host, _ = self._require_running()
-        try:
-            info = info_from_p2p_addr(Multiaddr(addr))
-        except Exception as e:  # multiaddr raises several unrelated types
-            raise P2PError(f"bad peer address: {e}") from None
-        await self._dial(info)
-        return info.peer_id
-
-    async def disconnect(self, peer: ID) -> None:
-        host, _ = self._require_running()
-        await host.disconnect(peer)
-
-    def protect(self, peer: ID) -> None:
-        host, _ = self._require_running()
-        host.get_network().protect(peer, API_TAG)
-
-    def unprotect(self, peer: ID) -> None:
-        host, _ = self._require_running()
-        host.get_network().unprotect(peer, API_TAG)
-
-    def block_peer(self, peer: ID) -> None:
-        """Refuse the peer's connections and drop its messages; an open connection is closed."""
-        self.blocked_peers.add(peer)
-        if self.pubsub is not None:
-            self.pubsub.add_to_blacklist(peer)
-        if self._nursery is not None and self.host is not None:
-            self._nursery.start_soon(self.host.disconnect, peer)
-
-    def unblock_peer(self, peer: ID) -> None:
-        self.blocked_peers.discard(peer)
-        if self.pubsub is not None:
-            self.pubsub.remove_from_blacklist(peer)
-
-    def block_addr(self, ip: str) -> None:
-        self.blocked_addrs.add(ipaddress.ip_address(ip))
-
-    def unblock_addr(self, ip: str) -> None:
-        self.blocked_addrs.discard(ipaddress.ip_address(ip))
-
-    def block_subnet(self, cidr: str) -> None:
-        self.blocked_subnets.add(ipaddress.ip_network(cidr, strict=False))
-
-    def unblock_subnet(self, cidr: str) -> None:
-        self.blocked_subnets.discard(ipaddress.ip_network(cidr, strict=False))
-
-    def record_of(self, peer: ID) -> NodeRecord | None:
-        return self._records.get(peer)
-
-    def local_record(self) -> str:
-        """This node's ENR (with the ``opstack`` entry), built from the advertised or listen address."""
-        ip = self.config.advertise_ip or self.config.listen_ip
-        tcp = self.config.advertise_tcp or self._bound_tcp_port() or self.config.listen_tcp
-        if ipaddress.ip_address(ip).version != 4 or ipaddress.ip_address(ip).is_unspecified:
-            ip = "127.0.0.1"
-        return encode_record(self._key, ip=ip, tcp=tcp, udp=None, chain_id=self.chain_id)
-
-    def _bound_tcp_port(self) -> int | None:
-        if self.host is None:
-            return None
-        for a in self.host.get_addrs():
-            port = a.value_for_protocol("tcp")
-            if port:
-                return int(port)
-        return None
-
-    def _gate(self, peer: ID, conn: INetConn) -> bool:
-        """Whether a new connection may stay open."""
-        if peer in self.blocked_peers:
-            return False
-        if not (self.blocked_addrs or self.blocked_subnets):
-            return True
-        ip = _remote_ip(conn)
-        if ip is None:
-            return True
-        return ip not in self.blocked_addrs and not any(ip in net for net in self.blocked_subnets)
-
-    def _peer_connected(self, peer: ID, conn: INetConn) -> None:
-        if not self._gate(peer, conn):
-            if self._nursery is not None and self.host is not None:
-                self._nursery.start_soon(self.host.disconnect, peer)
-            return
-        self.metrics.set_peer_count(len(self.connected_peers()))
-
-    def _streams_changed(self, delta: int) -> None:
-        self._streams = max(0, self._streams + delta)
-        self.metrics.set_stream_count(self._streams)
-
-    def _peer_disconnected(self, peer: ID) -> None:
-        self.metrics.set_peer_count(len(self.connected_peers()))
-
-    async def _dial(self, info: PeerInfo) -> None:
-        host, _ = self._require_running()
-        host.get_network().unblock_peer(info.peer_id)  # py-libp2p keeps failed peers undialable for 60 s
-        with trio.fail_after(DIAL_TIMEOUT):
-            await host.connect(info)
-
-    async def _try_dial(self, info: PeerInfo, what: str) -> None:
-        try:
-            await self._dial(info)
-            log.debug("connected to %s %s", what, info.peer_id.pretty())
-        except Exception as e:  # any dial failure is retried on the next round
-            log.info("could not connect to %s %s: %s", what, info.peer_id.pretty(), e)
-
-    async def _static_peers_loop(self) -> None:
-        while True:
-            connected = set(self.connected_peers())
-            async with trio.open_nursery() as n:
-                for info in self._static:
-                    if info.peer_id not in connected and info.peer_id not in self.blocked_peers:
-                        n.start_soon(self._try_dial, info, "static peer")
-            await trio.sleep(self.config.static_redial_seconds)
-
-    async def _dial_bootnodes(self) -> None:
-        """Dial the bootnodes whenever fewer than ``peers.lo`` peers are connected (a stand-in for discovery)."""
-        infos = [PeerInfo(peer_id_of_public_key(r.public_key), [Multiaddr(f"/ip4/{r.ip}/tcp/{r.tcp}")])
-                 for r in self._bootnodes]
-        while infos:
-            connected = set(self.connected_peers())
-            if len(connected) < self.config.peers_lo:
-                async with trio.open_nursery() as n:
-                    for info in infos:
-                        if info.peer_id not in connected and info.peer_id != self.peer_id:
-                            n.start_soon(self._try_dial, info, "bootnode")
-            await trio.sleep(self.config.static_redial_seconds)
-
-
 async def _close_host(host) -> None:
     """Close the host and every connection's muxer. Cancellation interrupts py-libp2p's own connection close
     half-way (the connection is marked closed, its socket is not), and the peer would keep a dead connection, so
@@ -420,34 +262,3 @@ async def _close_host(host) -> None:
                 await muxed.close()
             except Exception as e:  # best effort: the process may be going away anyway
                 log.debug("closing a connection to %s failed: %s", muxed.peer_id, e)
-
-
-def _remote_ip(conn: INetConn):
-    try:
-        addr = conn.muxed_conn.get_remote_address()
-        return ipaddress.ip_address(addr[0]) if addr else None
-    except (AttributeError, ValueError, TypeError):
-        return None
-
-
-class _Notifee(INotifee):
-    def __init__(self, service: GossipService):
-        self.service = service
-
-    async def connected(self, network: INetwork, conn: INetConn) -> None:
-        self.service._peer_connected(conn.muxed_conn.peer_id, conn)
-
-    async def disconnected(self, network: INetwork, conn: INetConn) -> None:
-        self.service._peer_disconnected(conn.muxed_conn.peer_id)
-
-    async def opened_stream(self, network: INetwork, stream: INetStream) -> None:
-        self.service._streams_changed(+1)
-
-    async def closed_stream(self, network: INetwork, stream: INetStream) -> None:
-        self.service._streams_changed(-1)
-
-    async def listen(self, network: INetwork, multiaddr) -> None:
-        pass
-
-    async def listen_close(self, network: INetwork, multiaddr) -> None:
-        pass

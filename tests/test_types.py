@@ -1,5 +1,5 @@
 """The type checker's verdict (issue 15): ``mypy`` run with the project's own config (pyproject.toml
-``[tool.mypy]``: strict on derivation/) finds nothing, so ``make test`` and CI enforce what ``make lint`` checks."""
+``[tool.mypy]``: strict on derivation/, the JSON-RPC library and the node's runtime) finds nothing, so ``make test`` and CI enforce what ``make lint`` checks."""
 
 from __future__ import annotations
 
@@ -20,6 +20,13 @@ def test_config_is_strict_on_derivation():
     assert "derivation" in cfg["files"]
     strict = [o for o in cfg.get("overrides", []) if o.get("strict")]
     assert any("derivation.*" in o["module"] for o in strict), strict
+
+
+def test_config_is_strict_on_the_node_runtime():
+    cfg = _mypy_config()
+    assert "opnode/node/runtime" in cfg["files"]
+    strict = [o for o in cfg.get("overrides", []) if o.get("strict")]
+    assert any("opnode.node.runtime.*" in o["module"] for o in strict), strict
 
 
 def test_mypy_finds_no_errors():

@@ -15,7 +15,7 @@ from derivation.events import BatchAccepted, Dropped, DropReason
 from derivation.protocol.batches import SingularBatch
 from derivation.protocol.errors import CriticalError, ParseError, ResetError
 from derivation.protocol.rollup_config import RollupConfig
-from derivation.protocol.span_batch import SpanBatch
+from derivation.protocol.span_elements import SpanBatch
 from derivation.protocol.types import L1BlockRef, L2BlockRef
 from derivation.providers import L2Source
 from derivation.stages.batch_base import BatchStageBase

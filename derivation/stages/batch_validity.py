@@ -26,7 +26,7 @@ from derivation.protocol.batches import SingularBatch
 from derivation.protocol.errors import CriticalError, ParseError
 from derivation.protocol.post_exec import POST_EXEC
 from derivation.protocol.rollup_config import Fork, RollupConfig
-from derivation.protocol.span_batch import SpanBatch, SpanBatchElement
+from derivation.protocol.span_elements import SpanBatch, SpanBatchElement
 from derivation.protocol.transactions import DEPOSIT, SET_CODE
 from derivation.protocol.types import L1BlockRef, L2BlockRef
 from derivation.providers import L2Source

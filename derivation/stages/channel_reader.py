@@ -15,7 +15,8 @@ from derivation.protocol.batch_reader import BatchReader
 from derivation.protocol.batches import SingularBatch
 from derivation.protocol.errors import drop_message
 from derivation.protocol.rollup_config import Fork, RollupConfig
-from derivation.protocol.span_batch import SpanBatch, check_post_exec
+from derivation.protocol.span_batch import check_post_exec
+from derivation.protocol.span_elements import SpanBatch
 from derivation.protocol.types import L1BlockRef
 from derivation.stages.channel_assembler import ChannelAssembler
 from derivation.stages.channel_bank import ChannelBank

@@ -25,8 +25,8 @@ from derivation.protocol.transactions import Transaction, decode, post_exec_tx
 from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from engine.execution.evm.base_fee import ExtraDataError, decode_extra_data
 from engine.execution.evm.block import BlockAttributes, BlockBuilder, SealedBlock
-from engine.execution.evm.executor import GasLimitReached, InvalidPostExec, InvalidTransaction
 from engine.execution.evm.header import Header
+from engine.execution.evm.outcome import GasLimitReached, InvalidPostExec, InvalidTransaction
 from engine.execution.evm.receipts import Receipt
 from engine.execution.genesis import Genesis, artifact_code
 from engine.execution.payload import payload_header

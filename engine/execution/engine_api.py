@@ -27,7 +27,7 @@ from derivation.protocol.hexutil import from_hex, quantity, to_hex
 from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.transactions import decode
 from engine.execution.chain import Chain, InvalidBlock, UnknownBlock
-from engine.execution.evm.executor import InvalidTransaction
+from engine.execution.evm.outcome import InvalidTransaction
 from engine.execution.payload import (
     INVALID_FORKCHOICE_STATE,
     INVALID_PAYLOAD_ATTRIBUTES,

@@ -30,8 +30,8 @@ from derivation.protocol.transactions import Transaction
 from derivation.protocol.trie import EMPTY_TRIE_ROOT
 from engine.execution.chain_spec import ChainSpec
 from engine.execution.evm.block import BlockAttributes, BlockBuilder, SealedBlock
-from engine.execution.evm.executor import InvalidTransaction
 from engine.execution.evm.header import Header
+from engine.execution.evm.outcome import InvalidTransaction
 from engine.execution.genesis import artifact_code
 
 

@@ -20,7 +20,8 @@ _SECONDS = click.IntRange(min=0)
 @click.option("--da", type=click.Choice(["calldata", "blobs", "auto"]), default="auto", show_default=True,
               help="How the batcher posts (auto: blobs, as L1 and Ecotone allow).")
 @click.option("--faults", is_flag=True, help="The batcher misbehaves on purpose (garbage, duplicate and reordered "
-                                             "frames, invalid batches); sources must still converge.")
+                                             "frames, invalid batches); sources must still converge. With --interop: "
+                                             "invalid cross-chain messages instead (the batchers post honestly).")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Stop after this many seconds (default: run until Ctrl-C or SIGTERM).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, writable=True),
@@ -41,8 +42,12 @@ _SECONDS = click.IntRange(min=0)
 @click.option("--ready-file", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Also write the READY JSON (every node's endpoints) here; it is always in <workdir>/ready.json "
                    "and, when stdout is not a terminal, printed as a 'READY {json}' line.")
+@click.option("--interop", is_flag=True,
+              help="Two chains (901, 902) in one interop dependency set: a light sequencer, engine and batcher per "
+                   "chain, a supernode as the only source, light nodes following its /<chainID> routes, cross-chain "
+                   "messages as traffic (with --faults: invalid ones, whose blocks the supernode replaces).")
 def devnet_command(sources, light_nodes, da, faults, duration, json_out, block_time, l1_block_time, workdir,
-                   holocene, isthmus, jovian, karst, no_traffic, ready_file):
+                   holocene, isthmus, jovian, karst, no_traffic, ready_file, interop):
     """Run a whole OP Stack devnet in the foreground (Ctrl-C stops it cleanly)."""
     from pathlib import Path
 
@@ -66,5 +71,5 @@ def devnet_command(sources, light_nodes, da, faults, duration, json_out, block_t
                          json_out=Path(json_out) if json_out else None, block_time=block_time,
                          l1_block_time=l1_block_time, workdir=Path(workdir) if workdir else None, forks=forks,
                          interactive=sys.stderr.isatty(), traffic=not no_traffic,
-                         ready_file=Path(ready_file) if ready_file else None)
+                         ready_file=Path(ready_file) if ready_file else None, interop=interop)
     return run_devnet(opts)

@@ -12,7 +12,8 @@ import click
 
 def _load_genesis(genesis_path, dev, datadir, genesis_time):
     from derivation.protocol.errors import ParseError
-    from engine.execution.genesis import dev_genesis, dev_keys, load_genesis
+    from engine.execution.genesis import load_genesis
+    from engine.execution.op_genesis import dev_genesis, dev_keys
 
     if bool(genesis_path) == bool(dev):
         raise click.UsageError("give exactly one of --genesis FILE or --dev")
@@ -53,7 +54,7 @@ def engine_command(genesis_path, dev, jwt_secret, http_port, auth_port, datadir,
     """Run the embedded OP execution engine: Engine API on --authrpc.port (JWT), eth RPC on --http.port."""
     g = _load_genesis(genesis_path, dev, datadir, genesis_time)
     if print_rollup_config or print_genesis:
-        from engine.execution.genesis import rollup_config_for
+        from engine.execution.op_genesis import rollup_config_for
 
         if print_genesis:
             click.echo(json.dumps(g.to_json(), indent=2))

@@ -141,7 +141,7 @@ def _usage(msg: str) -> click.UsageError:
 
 
 def node_config_from(kwargs: dict) -> NodeConfig:
-    """The node's configuration from the keyword arguments :func:`opnode.node.flags.node_options` gives a command."""
+    """The node's configuration from the keyword arguments :func:`opnode.node.flag_options.node_options` gives a command."""
     v = _Values(kwargs)
     notices: list[str] = []
     for name in REQUIRED:

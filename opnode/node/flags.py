@@ -3,10 +3,9 @@ op-node binary of 2026 accepts (spec-vectors/op_node_flags.json, read out of okx
 a fork that syncs upstream op-node: op-node/flags/{flags,p2p_flags}.go, op-service/{flags,log,metrics,oppprof,rpc,
 signer,tls}, op-alt-da/cli.go), plus a few op-node removed that old command lines still carry.
 
-Precedence is flag > environment > default, as urfave/cli. Values are parsed as op-node parses them: durations in
-Go syntax (``12s``, ``6m24s``, ``500ms``; a bare ``0``), integers in Go's base-0 syntax (``10``, ``0x10``), booleans
-as ``--flag``, ``--flag=false`` or ``OP_NODE_…=true``; lists comma-separated or repeated. A bad value is a click
-``BadParameter`` (one line, exit 2). Every option's click default is None so the config builder can tell "not
+Precedence is flag > environment > default, as urfave/cli. Values are parsed as op-node parses them
+(:mod:`opnode.node.flag_types`); the click options and grouped help are :mod:`opnode.node.flag_options`. A bad value
+is a click ``BadParameter`` (one line, exit 2). Every option's click default is None so the config builder can tell "not
 given" from "given the default" (op-node's ``ctx.IsSet``); the defaults below are applied by
 :func:`opnode.node.config.node_config_from` and shown in ``--help``.
 
@@ -21,10 +20,11 @@ Every flag has one of three statuses (:attr:`Flag.status`):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import click
+
+from opnode.node.flag_types import BOOL, DURATION, FLOAT, INT, LIST, TEXT, UINT, Choice, Duration, format_duration
 
 ENV_PREFIX = "OP_NODE_"
 
@@ -48,149 +48,6 @@ INTEROP = "Interop supervisor (not supported)"
 DEPRECATED = "Deprecated (accepted, no effect)"
 CATEGORIES = (ROLLUP, L1, BEACON, L2, SYNC, SEQUENCER, FOLLOW, SAFEDB, RPC, METRICS, LOG, P2P, PPROF, SIGNER, ALTDA,
               INTEROP)
-
-# ------------------------------------------------------------------------------------------------ value types
-
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-
-
-def parse_duration(text: str) -> float:
-    """Go ``time.ParseDuration``, in seconds: ``1h2m3.5s``, ``-1s``, ``0``; a bare number other than 0 is an
-    error ("missing unit in duration")."""
-    s = text.strip()
-    sign = 1.0
-    if s[:1] in "+-" and s:
-        sign, s = (-1.0 if s[0] == "-" else 1.0), s[1:]
-    if s == "0":
-        return 0.0
-    if not s:
-        raise ValueError(f"invalid duration {text!r}")
-    total, pos = 0.0, 0
-    while pos < len(s):
-        m = _DURATION_PART.match(s, pos)
-        if m is None:
-            if re.fullmatch(r"\d+\.?\d*", s[pos:]):
-                raise ValueError(f"missing unit in duration {text!r}")
-            raise ValueError(f"invalid duration {text!r}")
-        total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
-        pos = m.end()
-    return sign * total
-
-
-def format_duration(seconds: float) -> str:
-    """Go ``Duration.String`` for whole seconds and milliseconds: ``12s``, ``6m24s``, ``1h0m0s``, ``500ms``."""
-    if seconds == 0:
-        return "0s"
-    if abs(seconds) < 1:
-        return f"{seconds * 1000:g}ms"
-    neg, s = seconds < 0, abs(seconds)
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    out = f"{sec:g}s"
-    if h or m:
-        out = f"{int(m)}m" + out
-    if h:
-        out = f"{int(h)}h" + out
-    return ("-" if neg else "") + out
-
-
-class Duration(click.ParamType):
-    name = "duration"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, (int, float)):
-            return float(value)
-        try:
-            return parse_duration(value)
-        except ValueError as e:
-            self.fail(f"{e} (use Go durations like 12s, 6m24s, 500ms)", param, ctx)
-
-
-class GoInt(click.ParamType):
-    """Go ``strconv.Parse(U)Int(s, 0, 64)``: decimal, ``0x``/``0o``/``0b`` prefixes."""
-
-    def __init__(self, signed: bool):
-        self.signed = signed
-        self.name = "int" if signed else "uint"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, int) and not isinstance(value, bool):
-            n = value
-        else:
-            try:
-                n = int(str(value).strip(), 0)
-            except ValueError:
-                self.fail(f"{value!r} is not {'an integer' if self.signed else 'an unsigned integer'}", param, ctx)
-        if n < 0 and not self.signed:
-            self.fail(f"{value!r} is not an unsigned integer", param, ctx)
-        lo, hi = (-(1 << 63), (1 << 63) - 1) if self.signed else (0, (1 << 64) - 1)
-        if not lo <= n <= hi:
-            self.fail(f"{value!r} is out of range for a {'64-bit integer' if self.signed else 'uint64'}", param, ctx)
-        return n
-
-
-class GoFloat(click.ParamType):
-    name = "float"
-
-    def convert(self, value, param, ctx):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number", param, ctx)
-
-
-class GoBool(click.ParamType):
-    """Go ``strconv.ParseBool``: 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False."""
-
-    name = "bool"
-    _TRUE = ("1", "t", "T", "TRUE", "true", "True")
-    _FALSE = ("0", "f", "F", "FALSE", "false", "False")
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, bool):
-            return value
-        v = str(value).strip()
-        if v in self._TRUE:
-            return True
-        if v in self._FALSE:
-            return False
-        self.fail(f"{value!r} is not a boolean (true or false)", param, ctx)
-
-
-class Choice(click.ParamType):
-    """One of ``choices``; ``fold`` lower-cases first (op-node lower-cases ``--l1.rpckind`` and log levels)."""
-
-    name = "choice"
-
-    def __init__(self, choices: tuple[str, ...], fold: bool = False, aliases: dict[str, str] | None = None):
-        self.choices = choices
-        self.fold = fold
-        self.aliases = aliases or {}
-
-    def convert(self, value, param, ctx):
-        v = str(value).strip()
-        if self.fold:
-            v = v.lower()
-        v = self.aliases.get(v, v)
-        if v not in self.choices:
-            self.fail(f"{value!r} is not one of {', '.join(self.choices)}", param, ctx)
-        return v
-
-
-class StringList(click.ParamType):
-    """Comma-separated values (urfave ``StringSliceFlag``); repeating the flag appends."""
-
-    name = "list"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, tuple):
-            return value
-        return tuple(x.strip() for x in str(value).split(",") if x.strip())
-
-
-DURATION, UINT, INT, FLOAT, BOOL, TEXT, LIST = Duration(), GoInt(False), GoInt(True), GoFloat(), GoBool(), \
-    click.STRING, StringList()
 
 # ------------------------------------------------------------------------------------------------ the flag table
 
@@ -532,83 +389,15 @@ BY_DEST = {f.dest: f for f in FLAGS}
 REQUIRED = ("l1", "l2", "l2.jwt-secret")
 
 
+def unknown_env_vars(environ) -> list[str]:
+    """op-service ``ValidateEnvVars`` (okx/optimism@7573e762 op-service/util.go; called by op-node/cmd/main.go at
+    start): every ``KEY=VALUE`` of the environment whose key starts with ``OP_NODE`` and is no flag's variable. The
+    node logs each as ``WARN "Unknown env var" prefix=OP_NODE env_var=KEY=VALUE``, as op-node does."""
+    known = {e for f in FLAGS for e in f.envvars}
+    return [f"{k}={v}" for k, v in environ.items() if k.startswith(ENV_PREFIX.rstrip("_")) and k not in known]
+
+
 def flag_label(name: str) -> str:
     """``--l1.max-concurrency`` (or its env var ``OP_NODE_L1_MAX_CONCURRENCY``), for messages."""
     f = BY_NAME[name]
     return f"--{name}" + (f" / {f.envvars[0]}" if f.envvars else "")
-
-
-# ------------------------------------------------------------------------------------------------ click glue
-
-
-class FlagOption(click.Option):
-    """A click option that knows its help group and shows op-node's default and env var."""
-
-    def __init__(self, *args, flag: Flag, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.flag = flag
-        self.category = flag.category
-
-    def get_help_record(self, ctx):
-        if self.hidden:
-            return None
-        f = self.flag
-        names = ", ".join(f"--{n}" for n in (f.name, *f.aliases))
-        if isinstance(f.type, GoBool):
-            names += "[=BOOL]"
-        else:
-            names += f" {f.type.name.upper()}"
-        extra = []
-        d = f.default_text()
-        if d is not None:
-            extra.append(f"default: {d}")
-        if f.envvars:
-            extra.append("env: " + ", ".join(f"${e}" for e in f.envvars))
-        text = f.help
-        if f.no_effect and "no effect" not in text.lower():
-            text += " (accepted; no effect)"
-        if f.refuse:
-            text += f" (refused unless left at its default: {f.refuse})"
-        text += f"  [{'; '.join(extra)}]" if extra else ""
-        return names, text
-
-
-def _option(f: Flag):
-    decls = [f"--{f.name}", *(f"--{a}" for a in f.aliases), f.dest]
-    kw = dict(cls=FlagOption, flag=f, default=None, hidden=f.hidden, envvar=list(f.envvars) or None,
-              help=f.help, show_default=False)
-    if isinstance(f.type, GoBool):
-        # --flag alone means true; --flag=false and the env var take a value (urfave BoolFlag)
-        return click.option(*decls, is_flag=False, flag_value="true", type=f.type, **kw)
-    if isinstance(f.type, StringList):
-        return click.option(*decls, type=f.type, multiple=True, **kw)
-    return click.option(*decls, type=f.type, **kw)
-
-
-def node_options(fn):
-    """Add every ``opnode node`` flag to a click command (use with ``cls=NodeCommand`` for grouped help). The
-    command receives one keyword argument per flag (:attr:`Flag.dest`), None when not given."""
-    for f in reversed(FLAGS):
-        fn = _option(f)(fn)
-    return fn
-
-
-class NodeCommand(click.Command):
-    """A click command whose ``--help`` lists the flags by op-node's groups."""
-
-    def format_options(self, ctx, formatter):
-        groups: dict[str, list] = {c: [] for c in CATEGORIES}
-        other = []
-        for p in self.get_params(ctx):
-            rec = p.get_help_record(ctx)
-            if rec is None:
-                continue
-            cat = getattr(p, "category", None)
-            (groups[cat] if cat in groups else other).append(rec)
-        for cat in CATEGORIES:
-            if groups[cat]:
-                with formatter.section(cat):
-                    formatter.write_dl(groups[cat])
-        if other:
-            with formatter.section("Other"):
-                formatter.write_dl(other)

@@ -23,6 +23,7 @@ import threading
 from dataclasses import dataclass
 
 from derivation.protocol.types import BlockID, L2BlockRef
+from opnode.node.sqlite import open_db, transaction
 
 MAX_UINT64 = (1 << 64) - 1
 # sqlite integers are signed 64-bit: numbers are stored offset so that every uint64 fits and order is kept.
@@ -81,10 +82,7 @@ class SafeDB:
         self.path = path
         self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            self._db.executescript(_SCHEMA)
+            self._db: sqlite3.Connection | None = open_db(path, _SCHEMA, durable=durable)
         except sqlite3.Error as e:
             raise SafeDBError(f"cannot open safe-head database {path}: {e}") from None
 
@@ -126,14 +124,7 @@ class SafeDB:
     @staticmethod
     def _transaction(db: sqlite3.Connection, stmts) -> None:
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, args in stmts:
-                    db.execute(sql, args)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+            transaction(db, stmts)
         except sqlite3.Error as e:
             raise SafeDBError(f"safe-head database write failed: {e}") from None
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from derivation.protocol.errors import ParseError
 from derivation.protocol.types import ZERO_L1_REF, ZERO_L2_REF, L1BlockRef, L2BlockRef
-from engine.controller import ForkchoiceSynced, HeadsEvent
+from engine.heads import ForkchoiceSynced, HeadsEvent
 
 L1_FIELDS = ("current_l1", "current_l1_finalized", "head_l1", "safe_l1", "finalized_l1")
 L2_FIELDS = ("unsafe_l2", "safe_l2", "finalized_l2", "pending_safe_l2", "cross_unsafe_l2", "local_safe_l2")
@@ -114,8 +114,9 @@ class SyncStatusTracker:
         local = held if st.local_safe_l2.number < held.number else st.local_safe_l2
         return st.replace(safe_l2=held, local_safe_l2=local)
 
-    def hold(self, safe: L2BlockRef) -> None:
-        """Report at least ``safe`` (a safe head already reported, still canonical) until derivation is past it."""
+    def hold(self, safe: L2BlockRef | None) -> None:
+        """Report at least ``safe`` (a safe head already reported, still canonical) until derivation is past it;
+        ``None`` drops the hold (a reset decides again)."""
         self._held = safe
 
     def on_l1(self, name: str, ref: L1BlockRef) -> None:

@@ -18,7 +18,6 @@ restart resumes from the engines and the interop store. op-supernode restarts on
 
 from __future__ import annotations
 
-import signal
 from contextlib import AsyncExitStack
 
 import trio
@@ -37,6 +36,7 @@ from opnode.node.l2_reader import L2Reader
 from opnode.node.logs import get_logger
 from opnode.node.metrics import Metrics
 from opnode.node.runtime.chain import ChainServices, StartupError, check_chain
+from opnode.node.runtime.process import cancel_on_signal, run_until_signal
 from opnode.node.safedb import SafeHeadNotFound
 from opnode.supernode.config import SupernodeConfig
 from opnode.supernode.decisions import FrontierBlock
@@ -78,6 +78,11 @@ class ChainContainer:
         s = self.services
         self.status, self.ctrl, self.driver, self.safedb = s.status, s.ctrl, s.driver, s.safedb
         self.driver.hooks.append(self._run_actions)
+        self.driver.safe_heads.verified_safe = self._verified_head
+
+    def _verified_head(self) -> BlockID | None:
+        last = self.store.last_verified()
+        return None if last is None else last.heads.get(self.chain_id)
 
     def _on_event(self, ev: Event) -> None:
         if isinstance(ev, Dropped):
@@ -102,6 +107,8 @@ class ChainContainer:
         return None if row is None else row.l1
 
     async def set_cross_safe(self, head: BlockID) -> None:
+        if head.number <= self.ctrl.safe.number:
+            return  # every round asks again: no engine call for what is already cross-safe
         ref = await self.ctrl.block_ref(head.hash)
         if ref is not None and self.ctrl.set_cross_safe(ref):
             self.driver.wake()  # the driver's loop sends the forkchoice update
@@ -113,6 +120,8 @@ class ChainContainer:
             return None
 
     async def finalize(self, head: BlockID) -> None:
+        if head.number <= self.ctrl.finalized.number:
+            return
         ref = await self.ctrl.block_ref(head.hash)
         if ref is not None and self.ctrl.finalize(ref):
             self.driver.wake()
@@ -163,6 +172,7 @@ class Supernode:
         self.metrics = metrics or Metrics()
         self.chains: dict[int, ChainContainer] = {}
         self.port: int | None = None
+        self.metrics_port: int | None = None
         self.l1: L1Client | None = None
         self.verifier: Verifier | None = None
 
@@ -211,12 +221,15 @@ class Supernode:
 
             server = supernode_server(self)
             async with trio.open_nursery() as n:
-                n.start_soon(_watch_signals, n.cancel_scope)
+                n.start_soon(cancel_on_signal, n.cancel_scope, log)
                 await n.start(heads.run)
                 for chain in self.chains.values():
                     await n.start(chain.driver.run)
                 await n.start(self.verifier.run)
                 self.port = await n.start(server.run)
+                if c.metrics.enabled:
+                    self.metrics_port = await n.start(self.metrics.serve, c.metrics.addr, c.metrics.port)
+                    log.info("Metrics server started", addr=f"http://{c.metrics.addr}:{self.metrics_port}")
                 log.info("Supernode started", rpc=f"http://{c.rpc.addr}:{self.port}",
                          chains=",".join(map(str, c.chain_ids)),
                          activation="none" if c.activation_time is None else c.activation_time)
@@ -231,24 +244,7 @@ def _with_activation(cfg, activation: int | None):
     return cfg.with_fork_times({Fork.LAGOON: activation})
 
 
-async def _watch_signals(scope: trio.CancelScope) -> None:
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async for sig in signals:
-            log.info("Shutting down", signal=signal.Signals(sig).name)
-            scope.cancel()
-            return
-
-
 def run_supernode(config: SupernodeConfig) -> int:
     """Run until a signal; the exit code (0 clean, 1 on a start-up or critical error)."""
-    code = 0
-    try:
-        trio.run(Supernode(config).run)
-    except* StartupError as group:
-        log.crit(f"Cannot start: {group.exceptions[0]}")
-        code = 1
-    except* CriticalError as group:
-        log.crit(f"Derivation halted: {group.exceptions[0]}")
-        code = 1
-    return code
+    return run_until_signal(Supernode(config).run, log)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from derivation.interop.validity import InitiatingBlock
 from derivation.protocol.types import BlockID
+from opnode.node.sqlite import open_db, transaction
 from opnode.supernode.decisions import Decision, Kind
 
 _SCHEMA = """
@@ -67,10 +68,7 @@ class InteropStore:
         self.path = os.fspath(path)
         self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            self._db = open_db(self.path, _SCHEMA)
             rows = self._db.execute("SELECT chain_id, number, hash FROM denylist").fetchall()
         except sqlite3.Error as e:
             raise StoreError(f"cannot open the interop database {self.path}: {e}") from None
@@ -81,15 +79,7 @@ class InteropStore:
 
     def _tx(self, stmts) -> None:
         with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, args in stmts:
-                    db.execute(sql, args)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+            transaction(self._db, stmts)
 
     def _one(self, sql: str, args=()):
         with self._lock:

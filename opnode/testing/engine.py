@@ -11,7 +11,7 @@ from derivation.protocol.rollup_config import Fork
 from derivation.protocol.transactions import DYNAMIC_FEE, Transaction, deposit
 from engine.execution.chain import Chain
 from engine.execution.evm.block import BlockAttributes
-from engine.execution.genesis import build_op_genesis, dev_genesis
+from engine.execution.op_genesis import build_op_genesis, dev_genesis
 
 GENESIS_TIME = 1_700_000_000
 

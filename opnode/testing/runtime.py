@@ -9,9 +9,10 @@ from derivation.pipeline import Pipeline
 from derivation.protocol.types import BlockID
 from derivation.providers import DataKind
 from engine.client import EngineClient
-from engine.controller import EngineController, Outcome
+from engine.controller import EngineController
 from engine.execution.chain import Chain
-from engine.execution.genesis import build_op_genesis, rollup_config_for
+from engine.execution.op_genesis import build_op_genesis, rollup_config_for
+from engine.heads import Outcome
 from opnode.node.runtime.driver import Driver
 from opnode.node.runtime.l1_data import NotYetOnL1
 from opnode.node.runtime.l2_data import NodeL2Source

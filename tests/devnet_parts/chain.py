@@ -24,10 +24,11 @@ from derivation.protocol.types import BlockID, L1BlockRef, L2BlockRef
 from derivation.providers import DataKind
 from derivation.stages.attributes_builder import AttributesBuilder
 from engine.client import EngineClient
-from engine.controller import EngineController, ref_from_block
+from engine.controller import EngineController
 from engine.execution.chain import Chain
-from engine.execution.genesis import build_op_genesis, rollup_config_for
+from engine.execution.op_genesis import build_op_genesis, rollup_config_for
 from engine.execution.service import EngineService
+from engine.heads import ref_from_block
 from opnode.jsonrpc.client import RpcClient
 from opnode.jsonrpc.http import lifespan, read_body, send_response, serve_url
 from opnode.node.l1.beacon import BeaconClient

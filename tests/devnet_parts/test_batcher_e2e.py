@@ -73,7 +73,7 @@ async def test_blobs_with_traffic_forks_and_a_key_rotation(nursery):
     """Blob DA through Holocene, Isthmus and Jovian, with L2 transfers and calls, deposits, SystemConfig updates
     and a batcher key rotation (pause, setBatcherHash, resume) while the batcher runs."""
     from derivation.protocol.tx_json import tx_from_json
-    from engine.execution.genesis import dev_keys
+    from engine.execution.op_genesis import dev_keys
     from opnode.tools.anvil import DEV_KEYS
     from opnode.tools.devnet.traffic import Traffic, TrafficConfig
     from tests.devnet_parts.chain import NEXT_BATCHER_KEY, OWNER_KEY

@@ -19,7 +19,7 @@ from engine.client import (
     ForkchoiceState,
     UnknownPayload,
 )
-from engine.execution.genesis import rollup_config_for
+from engine.execution.op_genesis import rollup_config_for
 from engine.execution.service import EngineService
 from opnode.jsonrpc.http import bind
 from opnode.jsonrpc.jwt import verify_token

@@ -12,7 +12,7 @@ from derivation.protocol import rlp
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.hexutil import from_hex, to_hex
 from derivation.protocol.rollup_config import Fork
-from engine.execution.genesis import build_op_genesis
+from engine.execution.op_genesis import build_op_genesis
 from engine.execution.service import EngineService
 from opnode.jsonrpc.jwt import make_token
 from opnode.testing.engine import GENESIS_TIME, addr, genesis, key, l1_info, transfer

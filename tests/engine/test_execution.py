@@ -18,12 +18,13 @@ from derivation.protocol.tx_json import tx_from_json
 from engine.execution.chain import Chain
 from engine.execution.chain_spec import ChainSpec
 from engine.execution.evm.block import BlockAttributes, BlockBuilder
-from engine.execution.evm.executor import InvalidTransaction
 from engine.execution.evm.fastlz import flz_compress_len
 from engine.execution.evm.fees import CostData, L1FeeParams, da_footprint, fjord_l1_cost
 from engine.execution.evm.header import Header
+from engine.execution.evm.outcome import InvalidTransaction
 from engine.execution.evm.precompiles import p256_verify_ok
-from engine.execution.genesis import Account, artifact_code, build_op_genesis, contract_artifacts
+from engine.execution.genesis import Account, artifact_code, contract_artifacts
+from engine.execution.op_genesis import build_op_genesis
 from opnode.testing.engine import (
     GENESIS_TIME,
     L1_BLOCK,
@@ -423,7 +424,7 @@ def test_granite_genesis_through_holocene_isthmus_jovian_activation_blocks():
     """The devnet path: genesis at Granite, later forks activated by the upgrade deposits derivation supplies."""
     from derivation.protocol.l1_info import l1_info_format
     from derivation.protocol.upgrades import upgrade_txs_for_block
-    from engine.execution.genesis import rollup_config_for
+    from engine.execution.op_genesis import rollup_config_for
 
     t0 = GENESIS_TIME
     times = {Fork.GRANITE: 0, Fork.HOLOCENE: t0 + 2, Fork.ISTHMUS: t0 + 4, Fork.JOVIAN: t0 + 6}

@@ -20,9 +20,9 @@ from engine.execution.engine_api import EngineAPI
 from engine.execution.eth_api import EthAPI
 from engine.execution.evm.block import BlockAttributes
 from engine.execution.evm.call import call_message
-from engine.execution.evm.executor import InvalidTransaction
+from engine.execution.evm.outcome import InvalidTransaction
 from engine.execution.evm.precompiles import osaka_modexp_gas
-from engine.execution.genesis import IMPLEMENTATION_SLOT
+from engine.execution.op_genesis import IMPLEMENTATION_SLOT
 from engine.execution.payload import UNSUPPORTED_FORK, RpcError, attributes_from_json
 from engine.execution.server import engine_methods, eth_methods
 from engine.execution.txpool import TxPool, TxPoolError

@@ -21,8 +21,9 @@ from derivation.protocol.transactions import post_exec_tx
 from engine.execution.chain import Chain
 from engine.execution.engine_api import EngineAPI
 from engine.execution.evm.block import BlockAttributes
-from engine.execution.evm.executor import GasLimitReached, InvalidTransaction
-from engine.execution.genesis import Account, build_op_genesis
+from engine.execution.evm.outcome import GasLimitReached, InvalidTransaction
+from engine.execution.genesis import Account
+from engine.execution.op_genesis import build_op_genesis
 from engine.execution.payload import envelope_of, payload_header
 from engine.execution.txpool import TxPool, TxPoolError
 from opnode.testing.engine import GENESIS_TIME, SEQ_VAULT, addr, key, l1_info, transfer

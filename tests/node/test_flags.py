@@ -12,8 +12,10 @@ from click.testing import CliRunner
 
 from derivation.protocol.rollup_config import Fork
 from opnode.cli import cli, main, route
+from opnode.node import flag_types as T
 from opnode.node import flags as F
 from opnode.node.config import node_config_from
+from opnode.node.flag_options import NodeCommand, node_options
 from opnode.node.networks import network_json
 from tests.vectors import ROOT
 
@@ -22,8 +24,8 @@ DEPSET = str(ROOT / "dependency_set_example.json")  # op-node's format, chains 9
 SEEN: list = []
 
 
-@click.command("node-flags-test", cls=F.NodeCommand)
-@F.node_options
+@click.command("node-flags-test", cls=NodeCommand)
+@node_options
 def node_cmd(**kwargs):
     """Parse the node flags and keep the config (the real `opnode node` runs the node instead)."""
     SEEN.append(node_config_from(kwargs))
@@ -92,19 +94,19 @@ def samples(f: F.Flag) -> tuple[str, str]:
     if f.name in SPECIAL:
         return SPECIAL[f.name]
     t = f.type
-    if isinstance(t, F.GoBool):
+    if isinstance(t, T.GoBool):
         return ("false", "true") if f.default else ("true", "false")
-    if isinstance(t, F.Duration):
+    if isinstance(t, T.Duration):
         return "7s", "1m30s"
-    if isinstance(t, F.GoInt):
+    if isinstance(t, T.GoInt):
         return (str(1_900_000_000), str(1_950_000_000)) if f.name.startswith("override.") else \
             (str((f.default or 0) + 1), str((f.default or 0) + 2))
-    if isinstance(t, F.GoFloat):
+    if isinstance(t, T.GoFloat):
         return str(f.default + 1.5), str(f.default + 2.5)
-    if isinstance(t, F.Choice):
+    if isinstance(t, T.Choice):
         others = [c for c in t.choices if c != f.default]
         return others[0], (others[1] if len(others) > 1 else f.default)
-    if isinstance(t, F.StringList):
+    if isinstance(t, T.StringList):
         return "a,b", "c"
     return f"{f.name}-a", f"{f.name}-b"
 
@@ -354,13 +356,13 @@ def test_custom_l1_without_chain_config_and_mismatch(run_cli, files):
 
 
 def test_duration_syntax():
-    assert F.parse_duration("6m24s") == 384 and F.parse_duration("1.5h") == 5400
-    assert F.parse_duration("250ms") == 0.25 and F.parse_duration("0") == 0 and F.parse_duration("-1s") == -1
-    assert F.parse_duration("1h2m3s4ms") == pytest.approx(3723.004)
+    assert T.parse_duration("6m24s") == 384 and T.parse_duration("1.5h") == 5400
+    assert T.parse_duration("250ms") == 0.25 and T.parse_duration("0") == 0 and T.parse_duration("-1s") == -1
+    assert T.parse_duration("1h2m3s4ms") == pytest.approx(3723.004)
     for bad in ("", "1", "1x", "s", "1s2", "--1s"):
         with pytest.raises(ValueError):
-            F.parse_duration(bad)
-    assert [F.format_duration(x) for x in (12, 384, 600, 3600, 0.5, 0)] == ["12s", "6m24s", "10m0s", "1h0m0s",
+            T.parse_duration(bad)
+    assert [T.format_duration(x) for x in (12, 384, 600, 3600, 0.5, 0)] == ["12s", "6m24s", "10m0s", "1h0m0s",
                                                                           "500ms", "0s"]
 
 

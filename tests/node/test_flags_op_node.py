@@ -10,6 +10,7 @@ import json
 import pytest
 
 from opnode.node import flags as F
+from opnode.node.flag_types import GoBool
 from tests.node.test_flags import CONTEXT, SKIP, base, clean_env, files, parse, samples  # noqa: F401  (fixtures)
 from tests.vectors import load
 
@@ -154,7 +155,7 @@ def test_a_refused_flag_is_one_line_and_exit_2_and_its_default_starts(files, no_
         mp.setenv(env, value)
         code, err = _opnode(base(files), capsys)
     assert code == 2 and f"--{f.name}" in err[0], f"{env} is refused too"
-    default = "false" if isinstance(f.type, F.GoBool) else ""
+    default = "false" if isinstance(f.type, GoBool) else ""
     code, err = _opnode(base(files) + [f"--{f.name}={default}"], capsys)
     assert code == 0 and len(no_node) == 1, err
 

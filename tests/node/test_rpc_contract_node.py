@@ -213,7 +213,7 @@ def test_sync_status_maps_each_head_to_op_nodes_field():
     current_l1 the derivation origin or the follow source's, current_l1_finalized a copy of finalized_l1), and zero
     refs before L1 is known."""
     from derivation.protocol.types import ZERO_L1_REF
-    from engine.controller import ForkchoiceSynced, Heads, HeadsChanged
+    from engine.heads import ForkchoiceSynced, Heads, HeadsChanged
     from opnode.node.sync_status import SyncStatusTracker
     from tests.node.rpc_support import l1, l2
 

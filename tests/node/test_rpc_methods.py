@@ -16,7 +16,7 @@ from derivation.protocol.hexutil import from_hex, to_hex
 from derivation.protocol.predeploys import L2_TO_L1_MESSAGE_PASSER
 from derivation.protocol.rollup_config import Fork, RollupConfig
 from derivation.protocol.types import BlockID
-from engine.execution.genesis import build_op_genesis, rollup_config_for
+from engine.execution.op_genesis import build_op_genesis, rollup_config_for
 from engine.execution.service import EngineService
 from opnode.node import logs
 from opnode.node.l2_reader import L2Reader

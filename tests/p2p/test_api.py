@@ -9,7 +9,7 @@ import trio
 from derivation.protocol.rollup_config import Fork
 from p2p import api
 from p2p.enr import parse_record
-from p2p.service import P2PError
+from p2p.errors import P2PError
 from p2p.topics import BlockVersion
 from tests.p2p.support import address_of, chain_where_now_is, make_service, wait_until
 

@@ -10,7 +10,7 @@ from derivation.protocol import rlp
 from derivation.protocol.compression import ZLIB, compress
 from derivation.protocol.frames import Frame
 from derivation.protocol.rollup_config import Fork
-from derivation.protocol.span_batch import SpanElements
+from derivation.protocol.span_elements import SpanElements
 from derivation.protocol.transactions import Transaction
 from derivation.protocol.varint import put_uvarint
 from opnode.testing.harness import World

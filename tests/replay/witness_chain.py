@@ -33,7 +33,7 @@ from engine.execution.chain import Chain
 from engine.execution.evm.block import BlockAttributes
 from engine.execution.evm.header import EMPTY_REQUESTS_HASH, Header
 from engine.execution.evm.receipts import LogEntry, bloom_bytes, logs_bloom
-from engine.execution.genesis import build_op_genesis, rollup_config_for
+from engine.execution.op_genesis import build_op_genesis, rollup_config_for
 from engine.execution.store import Store as EngineStore
 from opnode.tools.batcher.channel_out import ChannelOut, blob_payloads, calldata_payloads
 from opnode.tools.replay.store import L2Block, Meta, decode_l1_header, encode_receipt

@@ -16,8 +16,8 @@ from derivation.protocol.types import BlockID
 from derivation.providers import DataKind, DataRequest
 from derivation.stages.attributes_builder import AttributesBuilder
 from engine.client import EngineTransportError, UnknownPayload
-from engine.controller import Outcome
 from engine.execution.service import EngineService
+from engine.heads import Outcome
 from opnode.node.runtime.l2_data import NodeL2Source
 from opnode.testing.engine import key, transfer
 from opnode.testing.harness import World

@@ -10,8 +10,8 @@ import trio
 
 from derivation.protocol.rollup_config import Fork
 from derivation.protocol.types import ZERO_L1_REF, L2BlockRef
-from engine.controller import FollowOutcome
 from engine.execution.service import EngineService
+from engine.heads import FollowOutcome
 from opnode.node.runtime import follow
 from opnode.node.runtime.follow import FollowSource
 from opnode.node.sync_status import SyncStatus

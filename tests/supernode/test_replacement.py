@@ -9,8 +9,8 @@ from __future__ import annotations
 import trio
 
 from derivation.protocol.rollup_config import Fork
-from engine.controller import Outcome
 from engine.execution.service import EngineService
+from engine.heads import Outcome
 from opnode.testing.runtime import SECRET, Node, make_world
 from tests.runtime.test_driver_engines import _post, _run_until, _sequence
 

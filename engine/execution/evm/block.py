@@ -22,8 +22,9 @@ from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from derivation.protocol.trie import ordered_trie_root
 from engine.execution.chain_spec import ChainSpec
 from engine.execution.evm.base_fee import encode_extra_data, next_base_fee
-from engine.execution.evm.executor import BlockEnv, BlockExecutor, TxResult
+from engine.execution.evm.executor import BlockEnv, BlockExecutor
 from engine.execution.evm.header import EMPTY_REQUESTS_HASH, Header
+from engine.execution.evm.outcome import TxResult
 from engine.execution.evm.receipts import bloom_bytes
 
 CREATE2_DEPLOYER = bytes.fromhex("13b0d85ccb8bf860b6b79af3029fca081ae9bef2")

@@ -1,5 +1,5 @@
 """The L1 execution-layer client the node and replay read L1 through: blocks, transactions and receipts, cached by
-block hash, verified unless ``--l1.trustrpc``, prefetched ahead while catching up.
+block hash, verified unless ``--l1.trustrpc``, prefetched ahead while catching up (:mod:`.lookahead`).
 
 Frugality (operators pay per request): a block is always fetched with its transactions (one call gives the header
 and what retrieval needs); receipts come in one call per block where the provider allows it (``--l1.rpckind``);
@@ -27,7 +27,6 @@ import trio
 from derivation.protocol.errors import ParseError
 from derivation.protocol.hexutil import parse_quantity, to_hex
 from derivation.protocol.transactions import Transaction
-from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from derivation.protocol.types import L1BlockInfo, L1BlockRef, Receipt
 from opnode.node.l1 import blockdata
 from opnode.node.l1 import receipts as rcpt
@@ -36,7 +35,8 @@ from opnode.node.l1.cache import LRUCache, NumberIndex
 from opnode.node.l1.config import L1Config
 from opnode.node.l1.errors import L1DataError, NotFoundError
 from opnode.node.l1.heads import L1Heads
-from opnode.node.l1.rpc import RpcClient, RpcError
+from opnode.node.l1.lookahead import LookAhead
+from opnode.node.l1.rpc import RpcClient
 from opnode.node.metrics import Metrics
 
 log = logging.getLogger("opnode.node.l1")
@@ -44,7 +44,7 @@ log = logging.getLogger("opnode.node.l1")
 LABELS = ("latest", "safe", "finalized")
 
 
-class L1Client:
+class L1Client(LookAhead):
     def __init__(self, cfg: L1Config, *, metrics: Metrics | None = None, rpc: RpcClient | None = None,
                  nursery: trio.Nursery | None = None, headers_only: bool = False):
         """``headers_only``: block lookups fetch headers alone and nothing ahead (a node that does not derive, as
@@ -176,36 +176,6 @@ class L1Client:
                     got = await rcpt.fetch_verified(self.rpc, self._chooser, info, txs)
                     self._cache_receipts(info, txs, got)
                     return info, got
-
-    async def prefetch(self, numbers) -> None:
-        """Fetch these blocks, their transactions and receipts in batched requests, and cache them. Blocks that
-        are already cached, in flight, missing or failing verification are skipped (later reads fetch them)."""
-        todo = [n for n in sorted(set(numbers)) if not self._have_number(n) and ("number", n) not in self._inflight]
-        if not todo:
-            return
-        events = {n: trio.Event() for n in todo}
-        for n, ev in events.items():
-            self._inflight[("number", n)] = ev
-        try:
-            blocks = await self.rpc.batch([("eth_getBlockByNumber", [hex(n), True]) for n in todo])
-            ingested = []
-            for n, block in zip(todo, blocks, strict=True):
-                if block is None or isinstance(block, RpcError):
-                    continue
-                try:
-                    info, txs = await self._ingest_block(block)
-                except BlockDataError as e:
-                    log.warning("prefetched L1 block %d failed verification, will refetch on use: %s", n, e)
-                    continue
-                if info.number != n:
-                    continue
-                self.numbers.put(n, info.hash)
-                ingested.append((info, txs))
-        finally:
-            for n, ev in events.items():
-                self._inflight.pop(("number", n), None)
-                ev.set()
-        await self._prefetch_receipts(ingested)
 
     # ------------------------------------------------------------------------------------------------ blocks
 
@@ -341,62 +311,7 @@ class L1Client:
             return
         self.receipts.add(info.hash, got)
 
-    async def _prefetch_receipts(self, blocks: list[tuple[L1BlockInfo, tuple[Transaction, ...]]]) -> None:
-        todo = []
-        for info, txs in blocks:
-            if info.hash in self.receipts or ("receipts", info.hash) in self._inflight:
-                continue
-            if txs:
-                todo.append((info, txs))
-            elif info.receipts_root == EMPTY_ROOT:
-                self.receipts.add(info.hash, ())
-        plan, calls = rcpt.batch_plan(self._chooser, todo)
-        claimed = [("receipts", info.hash) for info, _ in todo]
-        for key in claimed:
-            self._inflight[key] = trio.Event()
-        try:
-            if not calls:
-                return
-            results = await self.rpc.batch(calls)
-            for info, txs, method, start, count in plan:
-                try:
-                    got = rcpt.parse(method, info, txs, results[start:start + count])
-                except RpcError as e:
-                    self._chooser.on_error(method, e)
-                    continue
-                except BlockDataError as e:
-                    log.warning("prefetched receipts of L1 block %d failed verification: %s", info.number, e)
-                    continue
-                self._cache_receipts(info, txs, got)
-        finally:
-            for key in claimed:
-                ev = self._inflight.pop(key, None)
-                if ev is not None:
-                    ev.set()
-
     # ------------------------------------------------------------------------------------------------ helpers
-
-    def _schedule_lookahead(self, number: int) -> None:
-        depth = self.cfg.prefetch_depth
-        head = self.heads.head
-        if self._nursery is None or depth <= 0 or head is None:
-            return
-        limit = head.number  # not past the head; derivation's L1 provider applies --verifier.l1-confs
-        if number + depth // 2 <= self._prefetch_hi or number >= limit:
-            return
-        lo = max(number + 1, self._prefetch_hi + 1)
-        hi = min(number + depth, limit)
-        if lo > hi:
-            return
-        self._prefetch_hi = hi
-        self._nursery.start_soon(self._prefetch_quietly, range(lo, hi + 1))
-
-    async def _prefetch_quietly(self, numbers) -> None:
-        try:
-            await self.prefetch(numbers)
-        except Exception as e:  # look-ahead is an optimisation: reads fetch (and report) on their own
-            log.debug("L1 look-ahead for %s failed: %s", numbers, e)
-            self._prefetch_hi = min(self._prefetch_hi, numbers.start - 1)
 
     @asynccontextmanager
     async def _claim(self, key):

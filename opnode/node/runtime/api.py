@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.rollup_config import DependencySet
 from opnode.jsonrpc.errors import SERVER_ERROR, RpcError
@@ -10,9 +12,13 @@ from opnode.node.sync_status import SyncStatus
 from p2p.block_hash import compute_block_hash
 from p2p.topics import version_for_timestamp
 
+if TYPE_CHECKING:  # node.py builds this API over itself
+    from opnode.node.runtime.node import OpNode
+    from opnode.node.runtime.sequencer import Sequencer
+
 
 class RuntimeAPI:
-    def __init__(self, node):
+    def __init__(self, node: OpNode):
         self._node = node
         self.rollup_config = node.cfg
         self.l2_eth = node.l2_reader
@@ -32,7 +38,7 @@ class RuntimeAPI:
     async def reset_derivation_pipeline(self) -> None:
         self._node.driver.request_reset("admin_resetDerivationPipeline")
 
-    def _sequencer(self):
+    def _sequencer(self) -> Sequencer:
         seq = self._node.sequencer
         if seq is None:
             raise RpcError(SERVER_ERROR, "sequencer is not enabled")
@@ -55,7 +61,7 @@ class RuntimeAPI:
         self._persist(False, seq)
         return head
 
-    def _persist(self, started: bool, seq) -> None:
+    def _persist(self, started: bool, seq: Sequencer) -> None:
         """--rpc.admin-state; op-node fails the call (and keeps the old state) when the state cannot be written."""
         if self._admin_state is None:
             return

@@ -19,8 +19,10 @@ from engine.client import EngineClient
 from engine.controller import EngineController
 from engine.finality import FinalityTracker
 from opnode.node.config import NodeConfig
+from opnode.node.l1.beacon import BeaconClient
 from opnode.node.l1.client import L1Client
 from opnode.node.l1.heads import HeadTracker
+from opnode.node.metrics import Metrics
 from opnode.node.runtime.driver import Driver
 from opnode.node.runtime.l1_data import NodeL1Source
 from opnode.node.runtime.l2_data import NodeL2Source
@@ -80,9 +82,9 @@ class ChainServices:
     """A chain's services, wired: the controller tells the status tracker and the pipeline's L2 view what it did;
     :meth:`on_l1` is the chain's share of the (possibly shared) L1 head poll."""
 
-    def __init__(self, config: NodeConfig, *, l1: L1Client, beacon, engine: EngineClient, heads: HeadTracker,
-                 on_event: Callable[[Event], None], metrics=None, derive: bool = True,
-                 ctrl: EngineController | None = None):
+    def __init__(self, config: NodeConfig, *, l1: L1Client, beacon: BeaconClient | None, engine: EngineClient,
+                 heads: HeadTracker, on_event: Callable[[Event], None], metrics: Metrics | None = None,
+                 derive: bool = True, ctrl: EngineController | None = None):
         cfg = config.rollup
         self.status = SyncStatusTracker()
         self.ctrl = ctrl or EngineController(cfg, engine)

@@ -19,7 +19,8 @@ from derivation.protocol.transactions import decode as decode_tx
 from derivation.protocol.types import L2BlockRef
 from derivation.providers import DataKind, DataRequest, NeedData
 from engine.client import EngineClient
-from engine.controller import DerivedBlock, EngineController, HeadsChanged, HeadsEvent
+from engine.controller import EngineController
+from engine.heads import DerivedBlock, HeadsChanged, HeadsEvent
 
 KEEP_BLOCKS = 8192
 

@@ -4,20 +4,23 @@ metrics servers — with start-up checks and a clean shutdown on SIGINT/SIGTERM.
 
 from __future__ import annotations
 
-import signal
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import trio
 
 from derivation.events import BatchAccepted, Dropped, EmptyBatchGenerated, Event, PipelineReset
-from derivation.protocol.errors import CriticalError, DerivationError
+from derivation.protocol.errors import DerivationError
+from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.types import L1BlockRef
 from derivation.stages.attributes_builder import AttributesBuilder
 from engine.client import EngineClient
-from engine.controller import HeadsChanged, HeadsEvent
+from engine.heads import HeadsChanged, HeadsEvent
 from opnode import __version__
+from opnode.extras import missing_extra
 from opnode.jsonrpc.errors import RpcError
+from opnode.jsonrpc.server import Method
 from opnode.node.config import NodeConfig
 from opnode.node.l1.beacon import BeaconClient
 from opnode.node.l1.client import L1Client
@@ -29,9 +32,14 @@ from opnode.node.rpc.server import RPCServer
 from opnode.node.runtime.api import RuntimeAPI
 from opnode.node.runtime.chain import ChainServices, StartupError, check_chain, check_derivation_limit
 from opnode.node.runtime.follow import FollowSource
+from opnode.node.runtime.process import cancel_on_signal, run_until_signal
 from opnode.node.runtime.runtime_config import unsafe_block_signer
 from opnode.node.runtime.sequencer import Sequencer
 from opnode.node.safedb import SafeDB
+from opnode.node.sync_progress import SyncProgressLog
+
+if TYPE_CHECKING:  # imported when P2P is enabled (libp2p is heavy)
+    from p2p.service import GossipService
 
 log = get_logger("opnode.node")
 
@@ -50,13 +58,20 @@ class OpNode:
         self.ports: Ports | None = None
         self.sequencer: Sequencer | None = None
         self.follow: FollowSource | None = None
-        self.p2p = None
+        self.p2p: GossipService | None = None
         self.safedb: SafeDB | None = None
+        self.sync_progress = SyncProgressLog(log)
 
     # -------------------------------------------------------------------------------------------- start-up
 
     async def _check_derivation_limit(self, l1: L1Client, engine: EngineClient) -> None:
         await check_derivation_limit(self.cfg, l1, engine)
+
+    def _safety_levels(self) -> None:
+        """op-node/node/node.go ``init`` (okx/optimism@7573e762, 2026-06-30): which safety levels the node serves and
+        where safe comes from (the follow source's URL on a light node)."""
+        fs = self.config.follow_source
+        log.info("Safety levels", unsafe="enabled", safe=fs.url if fs is not None else "enabled")
 
     def _interop_notice(self) -> None:
         """op-supernode checks cross-chain messages; a plain deriving node does not (op-node's localSafeIsFullySafe
@@ -91,8 +106,7 @@ class OpNode:
             ref = getattr(new, name)
             if ref != getattr(old, name):
                 self.metrics.record_l2_ref(f"l2_{name}", ref)
-        if new.safe != old.safe or new.unsafe != old.unsafe:
-            log.debug("Heads", unsafe=new.unsafe.number, safe=new.safe.number, finalized=new.finalized.number)
+        self.sync_progress.on_heads(old, new)
 
     def _on_l1(self, name: str, ref: L1BlockRef) -> None:
         self.metrics.record_l1_ref(f"l1_{name}", ref)
@@ -100,8 +114,10 @@ class OpNode:
 
     # -------------------------------------------------------------------------------------------- run
 
-    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+    # Any as in driver.py: the installed trio-typing stubs do not export trio.TaskStatus; it is started with Ports.
+    async def run(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
         c = self.config
+        self._safety_levels()
         self._interop_notice()
         self.metrics.record_info(__version__)
         self.metrics.record_up()
@@ -125,7 +141,8 @@ class OpNode:
                                    "to start anyway)")
             await self._run(l1, beacon, engine, task_status)
 
-    async def _run(self, l1: L1Client, beacon, engine: EngineClient, task_status) -> None:
+    async def _run(self, l1: L1Client, beacon: BeaconClient | None, engine: EngineClient,
+                   task_status: Any) -> None:
         c = self.config
         light = c.follow_source is not None
         self.heads = HeadTracker(l1, on_change=lambda name, ref: self._on_l1(name, ref),
@@ -146,9 +163,11 @@ class OpNode:
             if c.sequencer.recover:
                 log.warn("sequencer is in recover mode")
                 self.sequencer.recover = True
+            if self.sequencer.active:
+                self.sequencer.log_started()
             self.driver.hooks.append(self.sequencer.step)
             self.driver.deadlines.append(self.sequencer.seconds_until_next)
-        if light:
+        if c.follow_source is not None:
             self.follow = FollowSource(c.follow_source.url, timeout=c.follow_source.rpc_timeout,
                                        interval=2 * self.cfg.block_time, l1_ref_by_number=l1.block_ref_by_number,
                                        ctrl=self.ctrl, driver=self.driver, status=self.status,
@@ -161,11 +180,11 @@ class OpNode:
         rpc = RPCServer.for_node(c.rpc, RuntimeAPI(self), metrics=self.metrics, extra=self._p2p_methods())
         try:
             async with trio.open_nursery() as n:
-                n.start_soon(self._watch_signals, n.cancel_scope)
+                n.start_soon(cancel_on_signal, n.cancel_scope, log)
                 await n.start(self.heads.run)
                 if self.p2p is not None:
                     await n.start(self.p2p.run)
-                    n.start_soon(self._reload_runtime_config, l1)
+                    n.start_soon(self._reload_runtime_config, l1, self.p2p)
                 # The driver's first reset reads the heads from the engine before the RPC serves them, so a light
                 # node following this one never sees the zero heads of a node that has not looked yet.
                 await n.start(self.driver.run)
@@ -177,14 +196,22 @@ class OpNode:
                     n.start_soon(self.follow.run)
                 n.start_soon(self._report_idle)
                 self.ports = Ports(rpc_port, metrics_port)
-                log.info("Node started", rpc=f"http://{c.rpc.addr}:{rpc_port}", mode="light" if light else "source",
+                log.info("Rollup node started", rpc=f"http://{c.rpc.addr}:{rpc_port}", mode="light" if light else "source",
                          sequencer=bool(self.sequencer), unsafe=self.ctrl.unsafe.number, safe=self.ctrl.safe.number)
                 task_status.started(self.ports)
         finally:
             chain.close()
 
-    async def _make_p2p(self, l1: L1Client):
-        from p2p.service import GossipService
+    async def _make_p2p(self, l1: L1Client) -> GossipService | None:
+        try:
+            from p2p.service import GossipService
+        except ModuleNotFoundError as e:
+            if missing_extra(e) is None:
+                raise
+            # not unsafe to run without: unsafe blocks then come from derivation or the follow source only
+            log.warn("Block gossip is off: it needs the opnode[p2p] extra (pip install 'opnode[p2p]'); "
+                     "pass --p2p.disabled to silence this", missing=e.name)
+            return None
 
         cfg = self.config.p2p
         try:
@@ -196,24 +223,23 @@ class OpNode:
         return GossipService(self.cfg, cfg, unsafe_block_signer=signer, deliver=self.driver.submit_unsafe,
                              metrics=self.metrics)
 
-    def _p2p_methods(self) -> dict:
-        if self.p2p is None:
+    def _p2p_methods(self) -> dict[str, Method]:
+        p2p = self.p2p
+        if p2p is None:
             return {}
-        from opnode.jsonrpc.errors import RpcError as ApiError
-        from opnode.jsonrpc.server import Method
         from p2p import api
 
-        def wrap(name):
-            async def handler(*params):
+        def wrap(name: str) -> Method:
+            async def handler(*params: Any) -> Any:
                 try:
-                    return await api.call(self.p2p, name, *params)
+                    return await api.call(p2p, name, *params)
                 except api.P2PApiError as e:
-                    raise ApiError(e.code, str(e)) from None
+                    raise RpcError(e.code, str(e)) from None
             return Method(handler, 0, 2)
 
         return {name: wrap(name) for name in api.METHODS}
 
-    async def _reload_runtime_config(self, l1: L1Client) -> None:
+    async def _reload_runtime_config(self, l1: L1Client, p2p: GossipService) -> None:
         while True:
             await trio.sleep(self.config.runtime_config_reload_interval)
             try:
@@ -221,11 +247,11 @@ class OpNode:
             except (RpcError, DerivationError, OSError) as e:
                 log.warn("Failed to reload the runtime config", err=str(e))
                 continue
-            if signer != self.p2p.unsafe_block_signer:
+            if signer != p2p.unsafe_block_signer:
                 log.info("Unsafe block signer changed", signer="0x" + (signer or bytes(20)).hex())
-                self.p2p.set_unsafe_block_signer(signer)
+                p2p.set_unsafe_block_signer(signer)
 
-    def _publish(self, env) -> None:
+    def _publish(self, env: ExecutionPayloadEnvelope) -> None:
         if self.p2p is not None:
             self.p2p.submit(env)
 
@@ -234,24 +260,9 @@ class OpNode:
             self.metrics.set_derivation_idle(self.driver.idle)
             await trio.sleep(1)
 
-    async def _watch_signals(self, scope: trio.CancelScope) -> None:
-        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-            async for sig in signals:
-                log.info("Shutting down", signal=signal.Signals(sig).name)
-                scope.cancel()
-                return
 
 
 def run_node(config: NodeConfig) -> int:
     """Run until a signal; the process exit code (0 clean, 1 on a start-up or critical error)."""
-    code = 0
-    try:
-        trio.run(OpNode(config).run)
-    except* StartupError as group:
-        log.crit(f"Cannot start: {group.exceptions[0]}")
-        code = 1
-    except* CriticalError as group:
-        log.crit(f"Derivation halted: {group.exceptions[0]}")
-        code = 1
-    return code
+    return run_until_signal(OpNode(config).run, log)
 

@@ -10,13 +10,16 @@ lying L1 RPC can only make the node ignore gossip, which the follow source and d
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.hexutil import from_hex, to_hex
 
 UNSAFE_BLOCK_SIGNER_SLOT = keccak256(b"systemconfig.unsafeblocksigner")
 
 
-async def unsafe_block_signer(l1_rpc_call, system_config: bytes) -> bytes | None:
+async def unsafe_block_signer(l1_rpc_call: Callable[..., Awaitable[Any]], system_config: bytes) -> bytes | None:
     """The signer address, or None when the slot is empty (then every gossiped block is ignored)."""
     word = from_hex(await l1_rpc_call("eth_getStorageAt", to_hex(system_config), to_hex(UNSAFE_BLOCK_SIGNER_SLOT),
                                       "latest"))

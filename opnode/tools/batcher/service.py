@@ -14,7 +14,7 @@ One loop (every ``poll_interval``, or when woken):
    build on the last loaded one is an L2 reorg: the batcher starts again from the safe head.
 4. Receipts of transactions in flight; a transaction not mined within ``resubmit_after`` is resent with higher fees.
 5. Channels that are due are built (with a fault when ``--faults`` says so), and their transactions sent in order,
-   at most ``max_pending_tx`` in flight, from the key of the current batcher address.
+   at most ``max_pending_tx`` in flight, from the key of the current batcher address (:mod:`.sending`).
 
 DA: ``calldata``; ``blobs``; ``auto`` = blobs once Ecotone is active by the L1 head's time and the L1 takes blob
 transactions. Compression and batch type follow the L1 head's time (brotli from Fjord, span batches from Delta).
@@ -38,14 +38,15 @@ from opnode.tools.batcher.events import EventLog
 from opnode.tools.batcher.faults import EXPECTED_DROPS, FaultKind
 from opnode.tools.batcher.l1_view import BatcherAddresses, L1Head, canonical, l1_head
 from opnode.tools.batcher.l2_blocks import L2BlockError, NodeStatus, fetch_block, rollup_config, sync_status
-from opnode.tools.batcher.txmgr import NonceTooLow, SendError, TxManager, TxReceipt
+from opnode.tools.batcher.sending import Sending
+from opnode.tools.batcher.txmgr import TxManager
 
 log = logging.getLogger("opnode.tools.batcher")
 
 MAX_BLOCKS_PER_STEP = 200
 
 
-class Batcher:
+class Batcher(Sending):
     def __init__(self, cfg: BatcherConfig, *, rollup: RollupConfig | None = None, events: EventLog | None = None):
         self.cfg = cfg
         self.rollup = rollup
@@ -321,88 +322,3 @@ class Batcher:
 
     def _last_was_sacrificial(self) -> bool:
         return bool(self.cm.channels) and self.cm.channels[-1].sacrificial
-
-    # -------------------------------------------------------------------------------------------- sending
-
-    def _manager_of(self, s: Submission) -> TxManager:
-        return self.managers[s.sender]
-
-    async def _publish(self) -> None:
-        signer = self.addresses.at(self.head.number)
-        if signer != self.signer:
-            self.signer = signer
-            if signer not in self.managers:
-                log.warning("the batcher is now 0x%s, whose key this batcher does not have: not posting",
-                            signer.hex())
-        m = self.managers.get(signer)
-        if m is None:
-            return
-        hold = self._holding()
-        flight = len(self.in_flight())
-        for ch in self.cm.channels:
-            for s in ch.submissions:
-                if s.pending is not None:
-                    continue
-                if flight >= self.cfg.max_pending_tx:
-                    return
-                try:
-                    s.pending = await m.send(self._candidate(s))
-                except NonceTooLow as e:
-                    log.info("%s: counting nonces again", e)
-                    await m.reset_nonce()
-                    return
-                except SendError as e:
-                    log.warning("could not send a batcher transaction: %s", e)
-                    return
-                s.sender = m.address
-                flight += 1
-                self.events.emit("tx_sent", tx=s.pending.hash, nonce=s.pending.nonce, channel=ch.id, da=s.da,
-                                 frames=list(s.frames), garbage=s.garbage, sender=m.address)
-            if ch is hold:
-                return
-
-    def _candidate(self, s: Submission):
-        from opnode.tools.batcher.txmgr import TxCandidate
-
-        inbox = self.rollup.batch_inbox_address
-        if s.da == BLOBS:
-            return TxCandidate(to=inbox, blobs=s.blobs())
-        return TxCandidate(to=inbox, data=s.calldata())
-
-    async def _poll_in_flight(self) -> None:
-        flight = self.in_flight()
-        if not flight:
-            return
-        by_sender: dict[bytes, list[Submission]] = {}
-        for s in flight:
-            by_sender.setdefault(s.sender, []).append(s)
-        now = trio.current_time()
-        for sender, subs in by_sender.items():
-            m = self.managers[sender]
-            for s in subs:
-                r = await m.receipt(s.pending)
-                if r is not None:
-                    self._included(s, r)
-                elif now - s.pending.sent_at > self.cfg.resubmit_after:
-                    if not await m.in_pool(s.pending) and s.pending.nonce < await m.chain_nonce():
-                        # the nonce was used by something else (a reorg replayed an older transaction)
-                        await self._rewind(s.channel, "tx_dropped")
-                        return
-                    try:
-                        await m.resend(s.pending)
-                    except SendError as e:
-                        log.warning("resubmitting 0x%s failed: %s", s.pending.hash.hex(), e)
-                        continue
-                    self.events.emit("tx_resubmitted", tx=s.pending.hash, nonce=s.pending.nonce,
-                                     tip=s.pending.fees.tip, fee_cap=s.pending.fees.fee_cap,
-                                     blob_fee_cap=s.pending.fees.blob_fee_cap)
-
-    def _included(self, s: Submission, r: TxReceipt) -> None:
-        s.included = BlockID(r.block_hash, r.block_number)
-        ch = s.channel
-        self.events.emit("tx_included", tx=r.tx_hash, l1_block=r.block_number, channel=ch.id, da=s.da,
-                         frames=list(s.frames), garbage=s.garbage, fault=ch.fault.value if ch.fault else None)
-        if ch.confirmed and ch.fault is FaultKind.TIMEOUT and ch.hold_until_l1 is None:
-            opened = ch.inclusion_range()[0]
-            ch.hold_until_l1 = opened + self.rollup.channel_timeout_at(self.head.time) + 1
-            log.info("channel_timeout fault: holding back until L1 block %d", ch.hold_until_l1)

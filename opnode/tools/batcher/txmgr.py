@@ -58,6 +58,7 @@ class TxCandidate:
     value: int = 0
     gas_limit: int | None = None  # None: estimated (calldata floor for a transfer to an EOA)
     blobs: tuple[bytes, ...] = ()
+    access_list: tuple[tuple[bytes, tuple[bytes, ...]], ...] = ()  # EIP-2930 (address, storage keys) entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +198,8 @@ class TxManager:
             body = rlp.decode(tx.raw[1:])
             return tx, bytes((BLOB,)) + rlp.encode([body, list(c.blobs), commitments, proofs])
         tx = Transaction(DYNAMIC_FEE, chain_id=self.chain_id, nonce=nonce, max_priority_fee_per_gas=fees.tip,
-                         max_fee_per_gas=fees.fee_cap, gas=gas, to=c.to, value=c.value, data=c.data).sign(self.key)
+                         max_fee_per_gas=fees.fee_cap, gas=gas, to=c.to, value=c.value, data=c.data,
+                         access_list=[[a, list(keys)] for a, keys in c.access_list]).sign(self.key)
         return tx, tx.raw
 
     async def send(self, c: TxCandidate) -> PendingTx:

@@ -12,7 +12,7 @@ from pathlib import Path
 from derivation.protocol.rollup_config import Fork, RollupConfig
 from derivation.protocol.types import BlockID
 from engine.execution.chain import Chain
-from engine.execution.genesis import build_op_genesis, rollup_config_for
+from engine.execution.op_genesis import build_op_genesis, rollup_config_for
 
 # anvil runs the latest L1 hardfork: Cancun and Prague blob parameters from genesis (EIP-7691's fraction).
 ANVIL_L1_CONFIG = {"cancunTime": 0, "pragueTime": 0,
@@ -33,11 +33,13 @@ def write_chain_files(out: Path, *, l1_chain_id: int, l1_genesis: BlockID, genes
                       fork_offsets: dict[Fork, int], batcher: bytes, deposit_contract: bytes,
                       system_config: bytes, funded: dict[bytes, int], l2_chain_id: int = 901,
                       block_time: int = 2, seq_window_size: int = 3600, channel_timeout: int = 300,
-                      gas_limit: int = 60_000_000) -> ChainFiles:
-    """Build the L2 genesis (forks at ``genesis_time + offset``) and write every file into ``out``."""
+                      gas_limit: int = 60_000_000, interop_predeploys: bool = False) -> ChainFiles:
+    """Build the L2 genesis (forks at ``genesis_time + offset``; ``interop_predeploys``: CrossL2Inbox and
+    L2ToL2CrossDomainMessenger in it) and write every file into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     times = {f: genesis_time + o for f, o in fork_offsets.items()}
-    g = build_op_genesis(l2_chain_id, genesis_time, times, funded=funded, gas_limit=gas_limit)
+    g = build_op_genesis(l2_chain_id, genesis_time, times, funded=funded, gas_limit=gas_limit,
+                         interop_predeploys=interop_predeploys)
     genesis_hash = Chain(g).head.hash
     cfg = rollup_config_for(g, genesis_hash, l1_genesis=l1_genesis, l1_chain_id=l1_chain_id, batcher=batcher,
                             deposit_contract=deposit_contract, system_config_address=system_config,

@@ -20,10 +20,20 @@ ROOT = Path(__file__).resolve().parents[3]
 _PR_SET_PDEATHSIG = 1
 
 
+_GIVEN: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free now and never handed out before by this process: the kernel may offer a just-released port
+    again, and a port picked ahead (a supernode's, named in its sequencers' flags) was once given to an engine
+    started meanwhile (BindError in tests/e2e/test_supernode.py)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 def _die_with_parent() -> None:

@@ -70,6 +70,7 @@ class DevnetOptions:
     batcher_poll: float = 0.3
     batcher_args: tuple[str, ...] = ()  # more ``opnode batcher`` flags (tests: confirmations, channel duration)
     ready_file: Path | None = None
+    interop: bool = False  # two chains in one dependency set behind a supernode (interop_run.py)
 
 
 class Devnet:
@@ -299,7 +300,12 @@ def run_devnet(opts: DevnetOptions, out=sys.stdout) -> int:
     from opnode.node.logs import LogConfig, setup_logging
 
     workdir = opts.workdir or Path(tempfile.mkdtemp(prefix="opnode-devnet-"))
-    devnet = Devnet(opts, workdir)
+    if opts.interop:
+        from opnode.tools.devnet.interop_run import InteropDevnet
+
+        devnet: Devnet = InteropDevnet(opts, workdir)
+    else:
+        devnet = Devnet(opts, workdir)
     # The live table owns the terminal: the devnet's own log lines then go to a file next to the others.
     log_file = open(devnet.dir / "logs" / "devnet.log", "a", buffering=1) if opts.interactive else None  # noqa: SIM115
     setup_logging(LogConfig(level="info", format="terminal"), stream=log_file)

@@ -31,7 +31,7 @@ DEFAULT_FORKS = {Fork.GRANITE: 0, Fork.HOLOCENE: 40, Fork.ISTHMUS: 80, Fork.JOVI
 OWNER_KEY, BATCHER_KEY, NEXT_BATCHER_KEY = DEV_KEYS[0], DEV_KEYS[1], DEV_KEYS[2]
 SEQUENCER_P2P_KEY = keccak256(b"opnode devnet sequencer p2p key")
 GAS_LIMIT = 60_000_000
-BASEFEE_SCALAR = 1368  # the genesis SystemConfig of engine.execution.genesis.rollup_config_for
+BASEFEE_SCALAR = 1368  # the genesis SystemConfig of engine.execution.op_genesis.rollup_config_for
 
 
 def node_key(name: str) -> bytes:
@@ -69,13 +69,16 @@ class Stack:
                  seq_window_size: int = 200, channel_timeout: int = 60, batcher_args: list[str] | None = None,
                  start_batcher: bool = True, metrics: bool = False, sequencer_l1_confs: int = 4,
                  l1_url_for: Callable[[str, str], str] | None = None, spread_light_nodes: bool = False,
-                 l1_poll_interval: float = 1, l1_epoch_poll_interval: float = 2):
+                 l1_poll_interval: float = 1, l1_epoch_poll_interval: float = 2, interop: bool = False):
         """``l1_url_for(anvil_url, node_name)`` gives a node another L1 URL (a counting or faulty proxy).
         Light nodes follow source-A (the first two) and source-B (the rest), or, with ``spread_light_nodes``, the
         sources in turn (light-1 → source-A, light-2 → source-B, …).
         ``sequencer_l1_confs``: op-node's default 4 keeps the sequencer's L1 origins out of shallow L1 reorgs.
         ``l1_poll_interval``/``l1_epoch_poll_interval``: every node's ``--l1.http-poll-interval`` and
-        ``--l1.epoch-poll-interval`` (seconds; op-node's defaults are 12 and 384, a devnet polls faster)."""
+        ``--l1.epoch-poll-interval`` (seconds; op-node's defaults are 12 and 384, a devnet polls faster).
+        ``interop``: every chain's genesis has the interop predeploys, and chains added later share the first chain's
+        block times (their genesis is moved up to the next block time of the first chain), so blocks of the set meet
+        at equal timestamps as interop's same-timestamp rules assume."""
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.logs = self.dir / "logs"
@@ -95,6 +98,9 @@ class Stack:
         self.l1_url_for = l1_url_for or (lambda url, name: url)
         self.l1_poll_interval = l1_poll_interval
         self.l1_epoch_poll_interval = l1_epoch_poll_interval
+        self.interop = interop
+        self.activation: int | None = None  # the supernode's interop activation time (start_interop)
+        self.spawned: list[Proc] = []  # every engine process started (stopped by stop() whoever owns it)
         self.anvil: Anvil | None = None
         self.beacon: Proc | None = None
         self.beacon_url = ""
@@ -137,8 +143,53 @@ class Stack:
         if self.start_batcher:
             self.start_batcher_proc(seq)
 
+    def start_interop(self, chain_ids: tuple[int, int] = (901, 902), *, activation_blocks: int = 4,
+                      expiry_window: int = 0) -> NodeInfo:
+        """The interop topology (issue 16): chains ``chain_ids`` on this L1 in one dependency set, each with a light
+        sequencer (it follows the supernode's ``/<chainID>``, so it adopts replaced blocks, which its engine fetches
+        from the supernode's engine of that chain) and a batcher; one supernode as the only source, verifying from
+        ``activation_blocks`` blocks after the later genesis; light nodes following the chains' routes in turn.
+        Returns the supernode."""
+        self.start_l1()
+        self.deploy_contracts()
+        self.write_files(l2_chain_id=chain_ids[0])
+        keys = {chain_ids[0]: BATCHER_KEY}
+        for cid in chain_ids[1:]:
+            keys[cid] = NEXT_BATCHER_KEY
+            self.write_files(self.deploy_contracts(NEXT_BATCHER_KEY), l2_chain_id=cid, batcher_key=NEXT_BATCHER_KEY,
+                             out=f"chain-{cid}")
+        # every engine at once (each takes seconds to open its store), then the nodes in order
+        engines = {cid: self._spawn_engine(f"supernode-{cid}", [], self.chain_files[cid]) for cid in chain_ids}
+        seq_names = {cid: "sequencer" if i == 0 else f"sequencer-{cid}" for i, cid in enumerate(chain_ids)}
+        seq_engines = {cid: self._spawn_engine(seq_names[cid], [engines[cid][1]], self.chain_files[cid])
+                       for cid in chain_ids}
+        light_chain = [chain_ids[i % len(chain_ids)] for i in range(self.n_light)]
+        light_engines = [self._spawn_engine(f"light-{i + 1}", [seq_engines[cid][1], engines[cid][1]],
+                                            self.chain_files[cid]) for i, cid in enumerate(light_chain)]
+        for proc, url, _ in [*engines.values(), *seq_engines.values(), *light_engines]:
+            proc.wait_rpc(url, "eth_chainId", timeout=120)
+        sn_port = free_port()
+        sn_url = f"http://127.0.0.1:{sn_port}"
+        seqs = {}
+        for i, cid in enumerate(chain_ids):
+            files = None if i == 0 else self.chain_files[cid]
+            seqs[cid] = self.add_node(seq_names[cid], "sequencer", files=files, follow_url=f"{sn_url}/{cid}",
+                                      engine=seq_engines[cid])
+            if self.start_batcher:
+                proc = self.start_batcher_proc(seqs[cid], keys[cid])
+                if i > 0:
+                    self.batchers.append(proc)
+        self.activation = max(f.rollup_config.genesis.l2_time for f in self.chain_files.values()) + \
+            activation_blocks * self.block_time
+        sn = self.add_supernode(extra_args=["--interop.activation-timestamp", str(self.activation)],
+                                rpc_port=sn_port, expiry_window=expiry_window, engines=engines)
+        for i, cid in enumerate(light_chain):
+            self.add_light_node(f"light-{i + 1}", f"{sn.rpc}/{cid}", peer=seqs[cid], sync_peer=seqs[cid],
+                                engine=light_engines[i])
+        return sn
+
     def stop(self) -> None:
-        engines = [e for n in self.nodes for e in ([n.engine] + [p for p, _ in n.engines.values()])]
+        engines = [e for n in self.nodes for e in ([n.engine] + [p for p, _ in n.engines.values()])] + self.spawned
         for p in [self.batcher, *self.batchers, *(n.proc for n in self.nodes), *dict.fromkeys(engines), self.beacon]:
             if p is not None:
                 p.stop()
@@ -197,9 +248,13 @@ class Stack:
         l1_genesis = BlockID(from_hex(g["hash"], 32), deployment.block_number)
         batcher = address_from_private_key(from_hex(batcher_key, 32))
         funded = {address_from_private_key(from_hex(k, 32)): 10**24 for k in DEV_KEYS}
+        genesis_time = parse_quantity(g["timestamp"])
+        if self.interop and self.files is not None:
+            first = self.files.rollup_config.genesis.l2_time
+            genesis_time = first + -(-(genesis_time - first) // self.block_time) * self.block_time
         files = write_chain_files(
             self.dir / out, l1_chain_id=parse_quantity(self.l1_rpc("eth_chainId")), l1_genesis=l1_genesis,
-            genesis_time=parse_quantity(g["timestamp"]), fork_offsets=self.forks, batcher=batcher,
+            genesis_time=genesis_time, fork_offsets=self.forks, batcher=batcher, interop_predeploys=self.interop,
             deposit_contract=deployment.portal, system_config=deployment.system_config, funded=funded,
             block_time=self.block_time, seq_window_size=self.seq_window_size, channel_timeout=self.channel_timeout,
             gas_limit=GAS_LIMIT, l2_chain_id=l2_chain_id)
@@ -208,31 +263,39 @@ class Stack:
         self.chain_files[files.rollup_config.l2_chain_id] = files
         return files
 
-    def add_chain(self, l2_chain_id: int, batcher_key: str = NEXT_BATCHER_KEY) -> NodeInfo:
+    def add_chain(self, l2_chain_id: int, batcher_key: str = NEXT_BATCHER_KEY, follow_url: str | None = None) -> NodeInfo:
         """A further L2 chain on the same L1: its own deposit contract and SystemConfig (batcher ``batcher_key``),
-        files, sequencer ``sequencer-<id>`` and batcher; the sequencer is returned (its ``files`` name the chain)."""
+        files, sequencer ``sequencer-<id>`` (following ``follow_url`` if given) and batcher; the sequencer is
+        returned (its ``files`` name the chain)."""
         files = self.write_files(self.deploy_contracts(batcher_key), l2_chain_id=l2_chain_id, batcher_key=batcher_key,
                                  out=f"chain-{l2_chain_id}")
-        seq = self.add_node(f"sequencer-{l2_chain_id}", "sequencer", files=files)
+        seq = self.add_node(f"sequencer-{l2_chain_id}", "sequencer", files=files, follow_url=follow_url)
         if self.start_batcher:
             self.batchers.append(self.start_batcher_proc(seq, batcher_key))
         return seq
 
     # -------------------------------------------------------------------------------------------- nodes
 
-    def _start_engine(self, name: str, sync_peer: NodeInfo | None,
-                      files: ChainFiles | None = None) -> tuple[Proc, str, str]:
+    def _start_engine(self, name: str, sync_peer: NodeInfo | None, files: ChainFiles | None = None,
+                      sync_urls: list[str] | None = None) -> tuple[Proc, str, str]:
+        """``sync_urls``: more engines to sync from, besides ``sync_peer``'s."""
+        engine = self._spawn_engine(name, ([sync_peer.engine_rpc] if sync_peer is not None else []) + (sync_urls or []),
+                                    files)
+        engine[0].wait_rpc(engine[1], "eth_chainId", timeout=120)
+        return engine
+
+    def _spawn_engine(self, name: str, peers: list[str], files: ChainFiles | None = None) -> tuple[Proc, str, str]:
+        """An engine process, not waited for: (process, eth RPC URL, Engine API URL)."""
         files = files or self.files
         http_port, auth_port = free_port(), free_port()
         args = ["engine", "--genesis", str(files.genesis), "--jwt-secret", str(files.jwt),
                 "--http.port", str(http_port), "--authrpc.port", str(auth_port),
                 "--datadir", str(self.dir / "data" / name)]
-        if sync_peer is not None:
-            args += ["--sync.peers", sync_peer.engine_rpc]
+        if peers:
+            args += ["--sync.peers", ",".join(peers)]
         proc = Proc(f"{name}-engine", args, self.logs).start()
-        url = f"http://127.0.0.1:{http_port}"
-        proc.wait_rpc(url, "eth_chainId", timeout=120)
-        return proc, url, f"http://127.0.0.1:{auth_port}"
+        self.spawned.append(proc)
+        return proc, f"http://127.0.0.1:{http_port}", f"http://127.0.0.1:{auth_port}"
 
     def node_args(self, info: NodeInfo, role: str, rpc_port: int, follows: NodeInfo | None) -> list[str]:
         f = info.files or self.files
@@ -244,6 +307,8 @@ class Stack:
         args += self.p2p_args(info.name, role, follows)
         if role == "sequencer":
             args += ["--sequencer.enabled", "--sequencer.l1-confs", str(self.sequencer_l1_confs)]
+            if follows is not None:  # a light sequencer: safe heads (and replaced blocks) from its source
+                args += ["--l2.follow.source", follows.rpc]
         if role == "source":
             args += ["--safedb.path", str(self.dir / "data" / f"{info.name}.safedb")]
         if role == "light":  # its engine syncs from the sequencer's: EL sync fills gaps in what gossip brings
@@ -273,11 +338,17 @@ class Stack:
         return f"/ip4/127.0.0.1/tcp/{self.p2p_ports[name]}/p2p/{peer_id_of(node_key(name))}"
 
     def add_node(self, name: str, role: str, follows: NodeInfo | None = None,
-                 sync_peer: NodeInfo | None = None, files: ChainFiles | None = None) -> NodeInfo:
-        engine, eth, auth = self._start_engine(name, sync_peer, files)
+                 sync_peer: NodeInfo | None = None, files: ChainFiles | None = None,
+                 follow_url: str | None = None, sync_urls: list[str] | None = None,
+                 engine: tuple[Proc, str, str] | None = None) -> NodeInfo:
+        """``follow_url`` (a sequencer): follow that source route, e.g. a supernode's ``/<chainID>``, which need not
+        answer yet; ``sync_urls``: more engines its engine syncs from; ``engine``: one already started."""
+        engine, eth, auth = engine or self._start_engine(name, sync_peer, files, sync_urls)
         rpc_port = free_port()
         info = NodeInfo(name, role, f"http://127.0.0.1:{rpc_port}", eth, auth,
-                        follows=follows.name if follows else None, engine=engine, files=files)
+                        follows=follow_url or (follows.name if follows else None), engine=engine, files=files)
+        if follow_url is not None:
+            follows = NodeInfo("", "source", follow_url, "", "")
         info.args = self.node_args(info, role, rpc_port, follows)
         self.nodes.append(info)
         self.start_node(info)
@@ -294,14 +365,20 @@ class Stack:
     def l2_chain_id(self) -> int:
         return self.files.rollup_config.l2_chain_id
 
-    def add_supernode(self, name: str = "supernode", extra_args: list[str] | None = None) -> NodeInfo:
+    def add_supernode(self, name: str = "supernode", extra_args: list[str] | None = None, *,
+                      rpc_port: int | None = None, expiry_window: int = 0,
+                      engines: dict[int, tuple[Proc, str, str]] | None = None) -> NodeInfo:
         """An ``opnode supernode`` deriving every chain of the stack (``chain_files``) in one dependency set, an
         engine per chain (``<name>-<id>``); its ``rpc`` is the root route, chain ``id``'s op-node API is at
-        ``rpc/<id>``."""
+        ``rpc/<id>``. ``expiry_window``: the set's ``overrideMessageExpiryWindow`` (0: the protocol's); ``engines``:
+        already started engines by chain id (``_start_engine``'s result)."""
         ids = sorted(self.chain_files)
         depset = self.dir / "dependency-set.json"
-        depset.write_text(json.dumps({"dependencies": {str(c): {} for c in ids}}))
-        rpc_port = free_port()
+        body: dict = {"dependencies": {str(c): {} for c in ids}}
+        if expiry_window:
+            body["overrideMessageExpiryWindow"] = expiry_window
+        depset.write_text(json.dumps(body))
+        rpc_port = rpc_port or free_port()
         info = NodeInfo(name, "supernode", f"http://127.0.0.1:{rpc_port}", "", "", chains=ids)
         args = ["supernode", "--chains", ",".join(map(str, ids)), "--l1", self.l1_url_for(self.anvil.url, name),
                 "--l1.beacon", self.beacon_url, "--data-dir", str(self.dir / "data" / name), "--dependency-set",
@@ -309,7 +386,7 @@ class Stack:
                 "--log.format", "logfmt", "--vn.all.l1.epoch-poll-interval", "2s"]
         for cid in ids:
             f = self.chain_files[cid]
-            engine, eth, auth = self._start_engine(f"{name}-{cid}", None, f)
+            engine, eth, auth = (engines or {}).get(cid) or self._start_engine(f"{name}-{cid}", None, f)
             info.engines[cid] = (engine, eth)
             args += [f"--vn.{cid}.l2", auth, f"--vn.{cid}.l2.jwt-secret", str(f.jwt), f"--vn.{cid}.rollup.config",
                      str(f.rollup), f"--vn.{cid}.rollup.l1-chain-config", str(f.l1_chain_config)]
@@ -320,10 +397,12 @@ class Stack:
         self.start_node(info)
         return info
 
-    def add_light_node(self, name: str, follow_url: str, peer: NodeInfo, sync_peer: NodeInfo) -> NodeInfo:
+    def add_light_node(self, name: str, follow_url: str, peer: NodeInfo, sync_peer: NodeInfo,
+                       sync_urls: list[str] | None = None, engine: tuple[Proc, str, str] | None = None) -> NodeInfo:
         """A light node of ``sync_peer``'s chain following ``follow_url`` (e.g. a supernode's ``/<chainID>``
-        route), gossiping with ``peer``."""
-        engine, eth, auth = self._start_engine(name, sync_peer, sync_peer.files)
+        route), gossiping with ``peer``; its engine syncs from ``sync_peer``'s and ``sync_urls`` (or is
+        ``engine``, already started)."""
+        engine, eth, auth = engine or self._start_engine(name, sync_peer, sync_peer.files, sync_urls)
         rpc_port = free_port()
         info = NodeInfo(name, "light", f"http://127.0.0.1:{rpc_port}", eth, auth, follows=follow_url, engine=engine,
                         files=sync_peer.files)
