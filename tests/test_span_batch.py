@@ -134,6 +134,12 @@ def test_unsupported_tx_types_fail_derivation_not_decoding():
 @pytest.mark.parametrize("tx_data, why", [
     (rlp.encode([1, 2, b"", b"extra"]), "expected 3 fields"),
     (rlp.encode([b"\x00\x01", 2, b""]), "leading zero"),
+    (rlp.encode([b"\x00", 2, b""]), "leading zero"),  # a lone 0x00 byte is a non-canonical zero
+    (rlp.encode([b"\x00" + b"\x01" * 60, 2, b""]), "leading zero"),  # long-form string header
+    (rlp.encode([[], 2, b""]), "got a list"),
+    (rlp.encode([1, 2, [b"x"]]), "got a list"),
+    (b"\x02" + rlp.encode([1, 2, b"\x00\x03", b"", []]), "leading zero"),
+    (b"\x04" + rlp.encode([b"\x00", 2, 3, b"", [], []]), "leading zero"),
     (b"\x01" + rlp.encode([1, 2, b"", [[b"\x11" * 19, []]]]), "20 bytes"),
     (b"\x02" + rlp.encode([1, 2, 3, b"", [b"x"]]), "access list"),
     (b"\x04" + rlp.encode([1, 2, 3, b"", [], [[1, b"\x33" * 20, 0, 2, 1]]]), "authorization"),
@@ -143,6 +149,12 @@ def test_malformed_tx_data_fails_derivation(tx_data, why):
     raw = RawSpanBatch.decode(_one_tx_span(tx_data))
     with pytest.raises(SpanBatchError, match=why):
         raw.derive(2, 0, 10)
+
+
+def test_set_code_values_take_exactly_256_bits():
+    raw = RawSpanBatch.decode(_one_tx_span(b"\x04" + rlp.encode([(1 << 256) - 1, 2, 3, b"", [], []])))
+    (tx,) = raw.derive(2, 0, 10).elements[0].transactions
+    assert rlp.decode(tx[1:])[6] == b"\xff" * 32
 
 
 def test_set_code_contract_creation_is_invalid():

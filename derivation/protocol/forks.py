@@ -77,9 +77,10 @@ class ForkSchedule:
         """Fork ``fork`` (or a later scheduled one) is active at ``timestamp``."""
         if fork == Fork.BEDROCK:
             return True
-        for f in range(fork, len(Fork)):
-            t = self.fork_times.get(Fork(f))
-            if t is not None and timestamp >= t:
+        # Walks the few scheduled forks rather than every later Fork member: derivation asks this several times
+        # per block, and building enum members per call was a visible share of the pipeline's time.
+        for f, t in self.fork_times.items():
+            if f >= fork and t is not None and timestamp >= t:
                 return True
         return False
 

@@ -32,18 +32,29 @@ def _fields(raw: bytes, pos: int, arity: int, what: str) -> list[bytes]:
 
 
 def _int(enc: bytes, max_bits: int | None = None) -> bytes:
-    item = rlp.decode(enc)
-    rlp.decode_uint(item, max_bits or 1 << 30)
+    """A canonical integer field, as encoded. Its header was checked by :func:`rlp.list_spans`, so only the
+    payload's first byte matters (no leading zero; a lone ``0x00`` is a non-canonical zero). Without ``max_bits``
+    the size is unbounded, as op-node's ``*big.Int`` (a tx data element is capped far below any limit anyway)."""
+    b = enc[0]
+    if b >= 0xC0:
+        raise rlp.RLPError("expected an integer, got a list")
+    start = 0 if b < 0x80 else 1 if b < 0xB8 else b - 0xB6
+    if b != 0x80 and enc[start] == 0:
+        raise rlp.RLPError("non-canonical integer (leading zero bytes)")
+    if max_bits is not None:
+        rlp.decode_uint(enc[start:] if b >= 0x80 else enc, max_bits)
     return enc
 
 
 def _bytes(enc: bytes) -> bytes:
-    rlp.decode_bytes(rlp.decode(enc))
+    if enc[0] >= 0xC0:
+        raise rlp.RLPError("expected a byte string, got a list")
     return enc
 
 
 def _access_list(enc: bytes) -> bytes:
-    check_access_list(rlp.decode(enc))
+    if enc != b"\xc0":  # the empty list needs no walk
+        check_access_list(rlp.decode(enc))
     return enc
 
 
