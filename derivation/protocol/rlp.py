@@ -34,9 +34,10 @@ def _length_prefix(n: int, offset: int) -> bytes:
 
 
 def encode_bytes(b: bytes) -> bytes:
-    if len(b) == 1 and b[0] < 0x80:
+    n = len(b)
+    if n == 1 and b[0] < 0x80:
         return bytes(b)
-    return _length_prefix(len(b), 0x80) + b
+    return (bytes((0x80 + n,)) if n < 56 else _length_prefix(n, 0x80)) + b
 
 
 def encode_uint(n: int) -> bytes:
@@ -49,7 +50,8 @@ def encode_uint(n: int) -> bytes:
 
 def encode_list_payload(payload: bytes) -> bytes:
     """Wrap already-encoded items (concatenated) in a list header."""
-    return _length_prefix(len(payload), 0xC0) + payload
+    n = len(payload)
+    return (bytes((0xC0 + n,)) if n < 56 else _length_prefix(n, 0xC0)) + payload
 
 
 def encode(item: Encodable) -> bytes:
