@@ -8,7 +8,7 @@ import importlib
 import sys
 import traceback
 
-SECTIONS = ["codecs", "engine", "l1", "pipeline", "node", "restart", "follow", "gossip", "witness"]
+SECTIONS = ["codecs", "engine", "l1", "pipeline", "node", "restart", "follow", "gossip", "witness", "soak"]
 
 
 def main(argv: list[str]) -> int:
