@@ -15,9 +15,9 @@ growth between them (the node's and engine's own memory, as both start empty). T
 stretch within 20% of the first's blocks/s) and a peak RSS under 400 MB.
 
 ``SOAK_BLOCKS`` (default 50,000: ``make bench``) and ``SOAK_STRETCH`` (default a tenth of the blocks, at most
-5,000) set the size. On this 2-core machine shared with other jobs the engine builds about 40-60 empty-ish blocks/s,
-so the default run takes about 2 × 50,000 / 50 s ≈ 35 min (chain making and the sync); ``SOAK_BLOCKS=2000`` takes
-about 1.5 min.
+5,000) set the size. Measured here (2 cores shared with other jobs): a 600-block run used 40 CPU seconds for
+making the chain and syncing it, about 30 blocks per CPU second each way, so the default run needs about an hour
+of one core (longer in wall time on a loaded machine); ``SOAK_BLOCKS=5000`` about six minutes.
 
 Not covered here: a light node following a source over the same span (it needs the source's RPC server and an
 engine that EL-syncs from the source's engine, i.e. the devnet's processes; see ``bench.follow`` for its L1 calls).
