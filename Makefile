@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 PYTEST  := $(BIN)/python -m pytest
 FUZZ_SECONDS ?= 600
 
-.PHONY: install test devnet bench lint fuzz chaos clean
+.PHONY: install test devnet bench lint fuzz chaos clean dist
 
 install: $(BIN)/opnode
 
@@ -19,6 +19,10 @@ $(BIN)/opnode: pyproject.toml scripts/install-system-deps.sh scripts/install-npm
 
 test: install
 	$(PYTEST) tests
+
+# The wheel operators install (README "Deploying"): `pip install dist/opnode-*.whl` runs a source or light node.
+dist:
+	$(PY) -m pip wheel --no-deps -w dist .
 
 # Chaos on real processes (tests/chaos): every scenario, ~10 min; CHAOS_QUICK=1 runs the quick subset that
 # `make test` runs too (pytest collects tests/chaos in its quick form unless CHAOS_FULL=1).
@@ -42,4 +46,4 @@ lint: install
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

@@ -9,6 +9,7 @@ import click
 
 from opnode import __version__
 from opnode.commands.config import config_group
+from opnode.extras import missing_extra
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
@@ -106,6 +107,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except KeyboardInterrupt:
         sys.exit(130)
+    except ModuleNotFoundError as e:
+        msg = missing_extra(e)
+        if msg is None or os.environ.get("OPNODE_DEBUG"):
+            raise
+        print(f"opnode: error: {msg}", file=sys.stderr)
+        sys.exit(1)
     except Exception as e:  # a bug, not bad input: the real error(s) and where, the traceback on request
         if os.environ.get("OPNODE_DEBUG"):
             raise

@@ -14,12 +14,14 @@ import dataclasses
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-from multiaddr import Multiaddr
+from typing import TYPE_CHECKING
 
 from derivation.protocol.errors import ParseError
 from p2p.enr import NodeRecord, parse_bootnodes
 from p2p.signing import LocalSigner
+
+if TYPE_CHECKING:
+    from multiaddr import Multiaddr
 
 DEFAULT_KEY_FILE = "opnode_p2p_priv.txt"  # op-node's --p2p.priv.path default
 
@@ -133,6 +135,8 @@ class P2PConfig:
 
     @property
     def listen_multiaddr(self) -> Multiaddr:
+        from multiaddr import Multiaddr  # py-libp2p's, in the opnode[p2p] extra: a node without gossip needs none
+
         family = "ip6" if ipaddress.ip_address(self.listen_ip).version == 6 else "ip4"
         return Multiaddr(f"/{family}/{self.listen_ip}/tcp/{self.listen_tcp}")
 
@@ -218,6 +222,11 @@ def _ip(value, name: str) -> str:
 
 
 def _static_peers(value: str) -> list[str]:
+    try:
+        from multiaddr import Multiaddr
+    except ImportError:
+        raise P2PConfigError("--p2p.static needs block gossip, which needs the opnode[p2p] extra: "
+                             "pip install 'opnode[p2p]'") from None
     out = []
     items = value.split(",")
     for i, item in enumerate(items):

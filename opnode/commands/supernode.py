@@ -36,6 +36,11 @@ E = "OP_SUPERNODE_"
 @click.option("--rpc.port", "rpc_port", type=int, envvar=E + "RPC_PORT", help="RPC listening port  [default: 8545]")
 @click.option("--rpc.enable-admin", "rpc_enable_admin", type=BOOL, is_flag=False, flag_value="true",
               envvar=E + "RPC_ENABLE_ADMIN", help="Serve each chain's admin API")
+@click.option("--metrics.enabled", "metrics_enabled", type=BOOL, is_flag=False, flag_value="true",
+              envvar=E + "METRICS_ENABLED", help="Serve Prometheus metrics (the shared L1 client's and the process')")
+@click.option("--metrics.addr", "metrics_addr", envvar=E + "METRICS_ADDR", help="Metrics address  [default: 0.0.0.0]")
+@click.option("--metrics.port", "metrics_port", type=int, envvar=E + "METRICS_PORT",
+              help="Metrics port  [default: 7300]")
 @click.option("--log.level", "log_level", type=Choice(LOG_LEVELS, fold=True), envvar=E + "LOG_LEVEL",
               help="Lowest log level  [default: info]")
 @click.option("--log.format", "log_format", type=Choice(LOG_FORMATS), envvar=E + "LOG_FORMAT",
@@ -55,6 +60,8 @@ def supernode_command(ctx, **own):
     log = get_logger("opnode.supernode")
     for notice in config.notices:
         log.info(notice)
+    for warning in config.warnings:
+        log.warn(warning)
     from opnode.supernode.service import run_supernode
 
     sys.exit(run_supernode(config))

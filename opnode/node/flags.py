@@ -532,6 +532,14 @@ BY_DEST = {f.dest: f for f in FLAGS}
 REQUIRED = ("l1", "l2", "l2.jwt-secret")
 
 
+def unknown_env_vars(environ) -> list[str]:
+    """op-service ``ValidateEnvVars`` (okx/optimism@7573e762 op-service/util.go; called by op-node/cmd/main.go at
+    start): every ``KEY=VALUE`` of the environment whose key starts with ``OP_NODE`` and is no flag's variable. The
+    node logs each as ``WARN "Unknown env var" prefix=OP_NODE env_var=KEY=VALUE``, as op-node does."""
+    known = {e for f in FLAGS for e in f.envvars}
+    return [f"{k}={v}" for k, v in environ.items() if k.startswith(ENV_PREFIX.rstrip("_")) and k not in known]
+
+
 def flag_label(name: str) -> str:
     """``--l1.max-concurrency`` (or its env var ``OP_NODE_L1_MAX_CONCURRENCY``), for messages."""
     f = BY_NAME[name]

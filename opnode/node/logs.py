@@ -8,6 +8,10 @@
   message padded to 40 columns, coloured level when ``--log.color``;
 - ``json``: one object per line, ``{"t": RFC 3339 with nanoseconds, "lvl": "info", "msg": …, key: value…}``.
 
+Block references (anything with ``hash``, ``number`` and ``to_json``: op-service/eth/id.go's ``BlockID``,
+``L1BlockRef``, ``L2BlockRef``) render as go-ethereum renders them: ``String()`` in logfmt (``0x<hash>:<number>``),
+``TerminalString()`` in terminal (``0xabcdef..123456:<number>``), ``json.Marshal`` (the RPC object) in json.
+
 Code logs through :func:`get_logger`: ``log.info("Derived block", number=n, hash=h)``; ``log.new(chain=10)`` binds
 context. Modules that use stdlib ``logging`` directly (``%``-style messages) come out in the same format. One handler
 on the root logger serves every trio task (stdlib handlers take a lock per record); :func:`set_level` changes the
@@ -83,9 +87,21 @@ class LogConfig:
 # ----------------------------------------------------------------------------------------------------- rendering
 
 
-def _logfmt_value(v) -> str:
+def _is_block_ref(v) -> bool:
+    return isinstance(getattr(v, "hash", None), bytes) and isinstance(getattr(v, "number", None), int) \
+        and hasattr(v, "to_json")
+
+
+def _block_ref_text(v, terminal: bool) -> str:
+    """op-service/eth/id.go: ``String()`` is ``hash:number``; ``TerminalString()`` abbreviates the hash as
+    go-ethereum's ``common.Hash.TerminalString`` (first 3 and last 3 bytes)."""
+    h = v.hash.hex()
+    return f"0x{h[:6]}..{h[-6:]}:{v.number}" if terminal else f"0x{h}:{v.number}"
+
+
+def _logfmt_value(v, terminal: bool = False) -> str:
     """slog's text handler quoting: bare when the text needs no quotes, else a Go-quoted string."""
-    s = _text(v)
+    s = _block_ref_text(v, terminal) if _is_block_ref(v) else _text(v)
     if s and all(c > " " and c not in '="\\' and c.isprintable() for c in s):
         return s
     return json.dumps(s, ensure_ascii=False)
@@ -106,6 +122,8 @@ def _text(v) -> str:
 def _json_value(v):
     if isinstance(v, (bool, int, str)) or v is None:
         return v
+    if _is_block_ref(v):
+        return v.to_json()
     if isinstance(v, float):
         return v if math.isfinite(v) else str(v)
     if isinstance(v, (bytes, bytearray, memoryview)):
@@ -158,7 +176,7 @@ class _Formatter(logging.Formatter):
         line = f"{level}[{t}] {msg}"
         if fields:
             line += " " * max(0, TERMINAL_MSG_WIDTH - len(msg))
-            line += " " + " ".join(f"{_key(k)}={_logfmt_value(v)}" for k, v in fields)
+            line += " " + " ".join(f"{_key(k)}={_logfmt_value(v, terminal=True)}" for k, v in fields)
         return line
 
 

@@ -114,8 +114,9 @@ class SyncStatusTracker:
         local = held if st.local_safe_l2.number < held.number else st.local_safe_l2
         return st.replace(safe_l2=held, local_safe_l2=local)
 
-    def hold(self, safe: L2BlockRef) -> None:
-        """Report at least ``safe`` (a safe head already reported, still canonical) until derivation is past it."""
+    def hold(self, safe: L2BlockRef | None) -> None:
+        """Report at least ``safe`` (a safe head already reported, still canonical) until derivation is past it;
+        ``None`` drops the hold (a reset decides again)."""
         self._held = safe
 
     def on_l1(self, name: str, ref: L1BlockRef) -> None:

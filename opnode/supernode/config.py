@@ -34,7 +34,7 @@ import click
 from derivation.interop.dependency_set import DependencySetError, common_activation_time, from_chain_ids
 from derivation.protocol.errors import ParseError
 from derivation.protocol.rollup_config import DependencySet, Fork
-from opnode.node.config import NodeConfig, node_config_from
+from opnode.node.config import MetricsConfig, NodeConfig, node_config_from
 from opnode.node.flags import BY_NAME, FLAGS, GoBool, StringList
 from opnode.node.l1.config import BeaconConfig, L1Config
 from opnode.node.logs import LogConfig
@@ -47,6 +47,9 @@ VN_ALL = "all"
 EXCLUDED = frozenset({"safedb.path", "p2p.peerstore.path", "p2p.discovery.path", "p2p.priv.path", "p2p.priv.raw",
                       "p2p.listen.tcp", "p2p.listen.udp", "l1", "l1.beacon", "l1.http-poll-interval"})
 OWNED = frozenset({"interop.dependency-set"})
+# Per-chain op-node flags of what the supernode has once for all chains (its RPC port, metrics server, log) or does
+# not run (per-chain P2P): accepted as op-supernode accepts them, with a WARN that they have no effect.
+NOT_PER_CHAIN = ("rpc.", "metrics.", "pprof.", "log.", "p2p.")
 _BY_ALIAS = {a: f for f in FLAGS for a in (f.name, *f.aliases)}
 _BY_ENV = {e: f for f in FLAGS for e in f.env}
 
@@ -61,8 +64,10 @@ class SupernodeConfig:
     dependency_set: DependencySet
     activation_time: int | None  # None: interop not scheduled, cross-safe follows local-safe (op-supernode #20191)
     rpc: RPCConfig = RPCConfig(addr="0.0.0.0", port=8545)
+    metrics: MetricsConfig = MetricsConfig()
     log: LogConfig = LogConfig()
     notices: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # logged as WARN at start: settings given that have no effect
 
     def chain_dir(self, chain_id: int) -> Path:
         return self.data_dir / str(chain_id)
@@ -248,13 +253,32 @@ def supernode_config_from(own: Mapping[str, object], extra_args: Sequence[str],
         raise _usage(f"--rpc.port must be a port number (0-65535), got {port}")
     rpc = RPCConfig(addr=str(own.get("rpc_addr") or "0.0.0.0"), port=8545 if port is None else port,
                     enable_admin=bool(own.get("rpc_enable_admin")))
+    mport = own.get("metrics_port")
+    if mport is not None and not 0 <= mport <= 65535:
+        raise _usage(f"--metrics.port must be a port number (0-65535), got {mport}")
+    metrics = MetricsConfig(enabled=bool(own.get("metrics_enabled")), addr=str(own.get("metrics_addr") or "0.0.0.0"),
+                            port=7300 if mport is None else mport)
     log = LogConfig(level=own.get("log_level") or "info", format=own.get("log_format") or "text")
     # one cache for every chain: at least a sequencing window of L1 blocks (what one chain's reset walks back)
     window = max(c.rollup.seq_window_size for c in chains.values())
     l1 = first.l1 if first.l1.cache_size >= window else dataclasses.replace(first.l1, cache_size=window)
     return SupernodeConfig(chain_ids=chain_ids, l1=l1, beacon=beacon, data_dir=data_dir, chains=chains,
-                           dependency_set=ds, activation_time=activation, rpc=rpc, log=log,
-                           notices=tuple(notices) + tuple(n for c in chains.values() for n in c.notices))
+                           dependency_set=ds, activation_time=activation, rpc=rpc, metrics=metrics, log=log,
+                           notices=tuple(notices) + tuple(n for c in chains.values() for n in c.notices),
+                           warnings=no_effect(flags, env))
+
+
+def no_effect(flags: VNArgs, env: VNArgs) -> tuple[str, ...]:
+    """A WARN for each per-chain flag given (as a flag or env) that the supernode does not use per chain."""
+    out = []
+    for args, fmt in ((flags, "--vn.{scope}.{name}"), (env, "OP_SUPERNODE_VN_{scope}_* for {name}")):
+        for scope, names in sorted(args.values.items()):
+            for name in sorted(names):
+                if name.startswith(NOT_PER_CHAIN):
+                    out.append(fmt.format(scope=scope.upper() if args is env else scope, name=name)
+                               + " has no effect: the supernode has one RPC port, metrics server and log for every "
+                               "chain (its own --rpc.*, --metrics.*, --log.*) and runs no per-chain P2P")
+    return tuple(out)
 
 
 def _dependency_set(path, chains: Mapping[int, NodeConfig], chain_ids: Sequence[int]) -> DependencySet:

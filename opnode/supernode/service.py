@@ -78,6 +78,11 @@ class ChainContainer:
         s = self.services
         self.status, self.ctrl, self.driver, self.safedb = s.status, s.ctrl, s.driver, s.safedb
         self.driver.hooks.append(self._run_actions)
+        self.driver.safe_heads.verified_safe = self._verified_head
+
+    def _verified_head(self) -> BlockID | None:
+        last = self.store.last_verified()
+        return None if last is None else last.heads.get(self.chain_id)
 
     def _on_event(self, ev: Event) -> None:
         if isinstance(ev, Dropped):
@@ -102,6 +107,8 @@ class ChainContainer:
         return None if row is None else row.l1
 
     async def set_cross_safe(self, head: BlockID) -> None:
+        if head.number <= self.ctrl.safe.number:
+            return  # every round asks again: no engine call for what is already cross-safe
         ref = await self.ctrl.block_ref(head.hash)
         if ref is not None and self.ctrl.set_cross_safe(ref):
             self.driver.wake()  # the driver's loop sends the forkchoice update
@@ -113,6 +120,8 @@ class ChainContainer:
             return None
 
     async def finalize(self, head: BlockID) -> None:
+        if head.number <= self.ctrl.finalized.number:
+            return
         ref = await self.ctrl.block_ref(head.hash)
         if ref is not None and self.ctrl.finalize(ref):
             self.driver.wake()
@@ -163,6 +172,7 @@ class Supernode:
         self.metrics = metrics or Metrics()
         self.chains: dict[int, ChainContainer] = {}
         self.port: int | None = None
+        self.metrics_port: int | None = None
         self.l1: L1Client | None = None
         self.verifier: Verifier | None = None
 
@@ -217,6 +227,9 @@ class Supernode:
                     await n.start(chain.driver.run)
                 await n.start(self.verifier.run)
                 self.port = await n.start(server.run)
+                if c.metrics.enabled:
+                    self.metrics_port = await n.start(self.metrics.serve, c.metrics.addr, c.metrics.port)
+                    log.info("Metrics server started", addr=f"http://{c.metrics.addr}:{self.metrics_port}")
                 log.info("Supernode started", rpc=f"http://{c.rpc.addr}:{self.port}",
                          chains=",".join(map(str, c.chain_ids)),
                          activation="none" if c.activation_time is None else c.activation_time)

@@ -283,7 +283,7 @@ def _rollup(stack: Stack) -> dict:
 
 
 def _reset_count(stack: Stack, name: str) -> int:
-    return stack.node(name).proc.log_path.read_text(errors="replace").count('msg="reset (')
+    return stack.node(name).proc.log_path.read_text(errors="replace").count('msg="Reset of Engine is completed"')
 
 
 def test_l1_reorg_sources_rederive_and_light_nodes_follow(net):

@@ -22,7 +22,7 @@ HEAD = b"\x11" * 32
 
 def _runtime(files, state_path, *, active):  # noqa: F811
     cfg = parse(base(files) + ["--sequencer.enabled"])
-    ctrl = SimpleNamespace(unsafe=SimpleNamespace(hash=HEAD))
+    ctrl = SimpleNamespace(unsafe=SimpleNamespace(hash=HEAD, time=0))
     driver = SimpleNamespace(wake=lambda: None)
     seq = Sequencer(cfg.rollup, ctrl, None, driver, active=active)
     config = SimpleNamespace(fetch_withdrawal_root_from_state=False, rpc=RPCConfig(admin_state=str(state_path)))

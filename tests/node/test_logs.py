@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import re
@@ -10,27 +9,6 @@ import re
 import pytest
 
 from opnode.node import logs
-
-
-@pytest.fixture
-def capture():
-    root = logging.getLogger()
-    saved_level, saved_handlers = root.level, list(root.handlers)
-    streams = []
-
-    def setup(**kw):
-        buf = io.StringIO()
-        streams.append(logs.setup_logging(logs.LogConfig(**kw), stream=buf))
-        return buf
-
-    yield setup
-    for h in streams:
-        root.removeHandler(h)
-    logs._handler = None
-    root.setLevel(saved_level)
-    for h in saved_handlers:
-        if h not in root.handlers:
-            root.addHandler(h)
 
 
 def test_logfmt_is_the_default_text_format(capture):

@@ -22,4 +22,5 @@ async def test_timeout_is_counted_and_named(caplog):
         with caplog.at_level(logging.WARNING, logger="opnode.follow"):
             assert await fs.fetch(http) is None
     assert results == [follow.FETCH]
-    assert "Failed to fetch status: " in caplog.text and "ReadTimeout" in caplog.text
+    (rec,) = caplog.records
+    assert rec.getMessage() == "Follow Upstream: Failed to fetch status" and "ReadTimeout" in dict(rec.kv)["err"]

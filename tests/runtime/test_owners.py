@@ -182,3 +182,63 @@ async def test_a_safe_head_the_engine_answers_syncing_to_is_neither_reported_nor
     await b.driver._reset()
     assert b.status.status().safe_l2.number >= reported.safe_l2.number
     b.driver.safe_heads.safedb.close()
+
+
+async def test_a_supernode_chain_records_its_local_safe_heads_before_they_are_cross_safe(nursery, tmp_path):
+    """A supernode's chain (``cross_safe_gate``): derivation moves local-safe only, and its verifier makes a block
+    cross-safe (safe) only after reading that block's L1 inclusion from the chain's safe DB. So the rows are the
+    local-safe heads the engine holds, written before anything is cross-safe; waiting for safe there deadlocks the
+    verifier (the e2e supernode stalled at its activation block after the merges of issue 18)."""
+    c = await make_chain(10, 1, 2, forks={Fork.HOLOCENE: 0})
+    ports = await nursery.start(EngineService(c.genesis, SECRET, http_port=0, auth_port=0).run)
+    a = Node(c.world, f"http://127.0.0.1:{ports.auth}", derive=True, cross_safe_gate=True)
+    a.driver.safe_heads.safedb = db = SafeDB(tmp_path / "safedb")
+    await a.driver._reset()
+    with trio.fail_after(60):
+        while a.ctrl.heads.local_safe.number < 4:
+            await a.ctrl.sync_forkchoice()
+            await a.driver.safe_heads.finalize()
+            await a.driver._derive()
+    await a.driver.safe_heads.finalize()
+    assert a.ctrl.safe.number == 0  # nothing verified yet
+    local = a.ctrl.heads.local_safe
+    assert db.latest().safe_head == local.id
+    for row in db.entries():  # each row's L2 block is the engine's, derived from the row's L1 block
+        assert (await a.ctrl.block_ref(row.safe_head.number)).hash == row.safe_head.hash
+    db.close()
+
+
+async def test_a_supernode_chain_restarted_reports_its_verified_head_not_the_walked_back_one(nursery, tmp_path):
+    """Sync start walks the restarted chain's safe head back (a sequencing window, or to finalized) for derivation
+    to start from; a supernode's chain must still report its last verified (cross-safe) head while the engine has
+    it, or safe goes down across a restart and proxyd bans the supernode (found by the e2e's consensus poller:
+    79 -> 77 after kill -9)."""
+    c = await make_chain(10, 1, 2, forks={Fork.HOLOCENE: 0})
+    ports = await nursery.start(EngineService(c.genesis, SECRET, http_port=0, auth_port=0).run)
+    url = f"http://127.0.0.1:{ports.auth}"
+    a = Node(c.world, url, derive=True, cross_safe_gate=True)
+    await a.driver._reset()
+    with trio.fail_after(60):
+        while a.ctrl.heads.local_safe.number < 8:
+            await a.ctrl.sync_forkchoice()
+            await a.driver._derive()
+    verified = a.ctrl.heads.local_safe
+    assert a.ctrl.set_cross_safe(verified)
+    await a.ctrl.sync_forkchoice()
+    assert a.status.status().safe_l2 == verified
+
+    def restarted(hook):
+        b = Node(c.world, url, derive=True, cross_safe_gate=True)
+        b.driver.safe_heads.verified_safe = hook
+        return b
+
+    b = restarted(None)
+    await b.driver._reset()
+    assert b.ctrl.safe.number < verified.number  # the walk went below it: what would be reported without the hold
+    b = restarted(lambda: verified.id)
+    await b.driver._reset()
+    st = b.status.status()
+    assert st.safe_l2 == verified and st.local_safe_l2.number >= verified.number
+    b = restarted(lambda: dataclasses.replace(verified.id, hash=b"\x01" * 32))  # not the engine's block: no hold
+    await b.driver._reset()
+    assert b.status.status().safe_l2.number < verified.number

@@ -6,6 +6,7 @@ source's updates behind the driver's back-off)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import trio
 
@@ -30,6 +31,10 @@ class Env:
     @property
     def parent_hash(self) -> bytes:
         return bytes([self.number - 1]) * 32
+
+    @property
+    def payload(self):  # the gas the "Inserted new L2 unsafe block" line reports
+        return SimpleNamespace(gas_used=21_000)
 
 
 def _ref(n: int) -> L2BlockRef:

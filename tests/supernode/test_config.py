@@ -136,3 +136,12 @@ def test_rollup_config_of_another_chain_is_refused(files):
     with pytest.raises(Exception) as e:
         parse(args)
     assert "chain 902: its rollup config is for chain 901" in str(e.value)
+
+
+def test_metrics_flags_and_per_chain_settings_without_effect_warn(files):
+    c = parse([*base(files), "--metrics.enabled", "--metrics.port", "7301", "--vn.all.metrics.port", "9000",
+               "--vn.901.rpc.port", "9545"], {"OP_SUPERNODE_VN_902_P2P_NO_DISCOVERY": "true"})
+    assert c.metrics.enabled and c.metrics.port == 7301 and c.metrics.addr == "0.0.0.0"
+    assert parse(base(files)).metrics.enabled is False and parse(base(files)).warnings == ()
+    named = sorted(w.split(" has no effect")[0] for w in c.warnings)
+    assert named == ["--vn.901.rpc.port", "--vn.all.metrics.port", "OP_SUPERNODE_VN_902_* for p2p.no-discovery"]

@@ -10,7 +10,6 @@ wakes it: a new L1 head, a finality change, an unsafe payload, an admin call.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -25,6 +24,7 @@ from derivation.protocol.types import L1BlockRef
 from derivation.providers import DataKind, DataRequest, NeedData
 from derivation.sync_start import find_l2_heads
 from engine.controller import EngineController, Outcome
+from opnode.node.logs import get_logger
 from opnode.node.metrics import Metrics
 from opnode.node.runtime.l1_data import NodeL1Source, NotYetOnL1
 from opnode.node.runtime.l2_data import NodeL2Source
@@ -33,7 +33,7 @@ from opnode.node.runtime.unsafe import UnsafePayloads
 from opnode.node.safedb import SafeDB
 from opnode.node.sync_status import SyncStatusTracker
 
-log = logging.getLogger("opnode.driver")
+log = get_logger("opnode.driver")
 T = TypeVar("T")
 
 L2_KINDS = {DataKind.L2_BLOCK_BY_NUMBER, DataKind.L2_BLOCK_BY_HASH, DataKind.L2_SYSTEM_CONFIG,
@@ -104,14 +104,14 @@ class Driver:
                 if not worked:
                     await self._sleep(min([1.0, *(max(0.0, d()) for d in self.deadlines)]))
             except ResetError as e:
-                log.warning("reset needed: %s", e)
+                log.warn("Derivation pipeline reset needed", err=str(e))
                 self.reset_reason = str(e)
             except TemporaryError as e:
-                log.warning("temporary error, retrying in %.1fs: %s", backoff, e)
+                log.warn("Derivation process temporary error", err=str(e), retry_in=backoff)
                 await trio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
             except (CriticalError, NeedData) as e:
-                log.critical("derivation halted: %s", e)
+                log.crit("Derivation process critical error", err=str(e))
                 raise
 
     async def _sleep(self, timeout: float) -> None:
@@ -148,8 +148,9 @@ class Driver:
         self.l1.forget_numbers()
         heads = await self.resolve(lambda: find_l2_heads(self.cfg, self.l1, -1 if head is None else head, self.l2,
                                                          current))
-        log.info("reset (%s): unsafe %d, safe %d, finalized %d", reason, heads.unsafe.number, heads.safe.number,
-                 heads.finalized.number)
+        # op-node engine_controller.go: "Reset of Engine is completed" (okx/optimism@7573e762)
+        log.info("Reset of Engine is completed", reason=reason, local_unsafe=heads.unsafe, local_safe=heads.safe,
+                 cross_safe=heads.safe, finalized=heads.finalized)
         self.ctrl.force_heads(heads)
         await self.ctrl.sync_forkchoice()
         self.pipeline.reset(heads.safe)

@@ -7,11 +7,18 @@ call is bounded by ``--l2.follow.source.rpc-timeout``). An update is applied onl
 ``current_l1`` when set — are canonical on our L1; otherwise the whole update is dropped and counted by reason,
 with op-node's metric labels. The URL may carry a path (an op-supernode serves each chain at ``/<chainID>``).
 The transport is the project's JSON-RPC client without retries (the next poll is the retry).
+
+Log lines and their keys are op-node's, which the topology runbook greps (op-node/rollup/driver/driver.go
+``followUpstream`` and op-node/rollup/engine/engine_controller.go ``FollowSource``, okx/optimism@7573e762,
+2026-06-30): ``Follow Upstream`` (eSafe, eLocalSafe, eFinalized, eCurrentL1), its ``Follow Upstream: …`` warnings,
+``Follow Source: Process external refs`` (currentUnsafe, currentSafe, externalSafe, externalLocalSafe,
+externalFinalized: the heads before the update) and the outcome (``Follow Source: Consolidation``, ``… EL Sync in
+progress``, ``… EL Sync: External local safe ahead of current unsafe`` at debug, ``… Reorg. May Trigger EL sync``
+at warn, as op-node).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 import httpx
@@ -19,11 +26,21 @@ import trio
 
 from derivation.protocol.errors import DerivationError
 from derivation.protocol.types import L1BlockRef
+from engine.controller import FollowOutcome
 from opnode.jsonrpc.client import NO_RETRY, RpcClient
 from opnode.jsonrpc.errors import RpcError
+from opnode.node.logs import get_logger
 from opnode.node.sync_status import SyncStatus, SyncStatusError, SyncStatusTracker
 
-log = logging.getLogger("opnode.follow")
+log = get_logger("opnode.follow")
+
+# op-node's line per FollowSource outcome (engine_controller.go), and its level
+OUTCOME_LINES = {
+    FollowOutcome.AHEAD: ("debug", "Follow Source: EL Sync: External local safe ahead of current unsafe"),
+    FollowOutcome.EL_SYNCING: ("debug", "Follow Source: EL Sync in progress"),
+    FollowOutcome.CONSOLIDATED: ("debug", "Follow Source: Consolidation"),
+    FollowOutcome.REORG: ("warn", "Follow Source: Reorg. May Trigger EL sync"),
+}
 
 SUCCESS, FETCH, INVALID, L1_LOOKUP, L1_MISMATCH = ("success", "error_fetch_status", "error_invalid_state",
                                                    "error_l1_lookup", "error_l1_mismatch")
@@ -59,34 +76,44 @@ class FollowSource:
         try:
             return SyncStatus.from_json(await rpc.call("optimism_syncStatus"))
         except (DerivationError, RpcError, SyncStatusError, ValueError, AttributeError, TypeError) as e:
-            log.warning("Follow Upstream: Failed to fetch status: %s", str(e) or type(e).__name__)  # timeouts: ''
+            log.warn("Follow Upstream: Failed to fetch status", err=str(e) or type(e).__name__)  # timeouts: ''
             self._result(FETCH)
             return None
 
     async def validate(self, st: SyncStatus) -> bool:
+        log.info("Follow Upstream", eSafe=st.safe_l2, eLocalSafe=st.local_safe_l2, eFinalized=st.finalized_l2,
+                 eCurrentL1=st.current_l1)
         if st.safe_l2.number > st.local_safe_l2.number:
-            log.warning("Follow Upstream: invalid external state, safe is ahead of local safe")
+            log.warn("Follow Upstream: Invalid external state, safe is ahead of local safe", safe=st.safe_l2.number,
+                     localSafe=st.local_safe_l2.number)
             self._result(INVALID)
             return False
         if st.finalized_l2.number > st.safe_l2.number:
-            log.warning("Follow Upstream: invalid external state, finalized is ahead of safe")
+            log.warn("Follow Upstream: Invalid external state, finalized is ahead of safe", safe=st.safe_l2.number,
+                     finalized=st.finalized_l2.number)
             self._result(INVALID)
             return False
-        checks: dict[int, tuple[str, bytes]] = {}
+        # op-node's wording per head; one L1 lookup per distinct origin number
+        checks: dict[int, tuple[str, object]] = {}
         for name, origin in (("local safe", st.local_safe_l2.l1_origin), ("safe", st.safe_l2.l1_origin),
                              ("finalized", st.finalized_l2.l1_origin)):
-            checks.setdefault(origin.number, (name, origin.hash))
+            checks.setdefault(origin.number, (name, origin))
         if not st.current_l1.is_zero():
-            checks.setdefault(st.current_l1.number, ("current L1", st.current_l1.hash))
+            checks.setdefault(st.current_l1.number, ("currentL1", st.current_l1))
         for number, (name, want) in checks.items():
             try:
                 ours: L1BlockRef = await self.l1_ref_by_number(number)
             except (DerivationError, LookupError, httpx.HTTPError) as e:
-                log.warning("Follow Upstream: L1 lookup of the %s origin %d failed: %s", name, number, e)
+                what = "external currentL1" if name == "currentL1" else f"L1 origin of external {name} head"
+                log.warn(f"Follow Upstream: Failed to look up {what}", err=str(e) or type(e).__name__)
                 self._result(L1_LOOKUP)
                 return False
-            if ours.hash != want:
-                log.warning("Follow Upstream: L1 origin of external %s %d is not canonical", name, number)
+            if ours.hash != want.hash:
+                if name == "currentL1":
+                    msg = "Follow Upstream: Invalid external CurrentL1: L1 head mismatch"
+                else:
+                    msg = (f"Follow Upstream: Invalid external {name}: L1 origin of external {name} head mismatch")
+                log.warn(msg, actual=ours, expected=want)
                 self._result(L1_MISMATCH)
                 return False
         return True
@@ -108,10 +135,14 @@ class FollowSource:
         st, self._pending = self._pending, None
         if st is None:
             return
+        log.info("Follow Source: Process external refs", currentUnsafe=self.ctrl.unsafe, currentSafe=self.ctrl.safe,
+                 externalSafe=st.safe_l2, externalLocalSafe=st.local_safe_l2, externalFinalized=st.finalized_l2)
         outcome = await self.ctrl.follow_source(st.safe_l2, st.local_safe_l2, st.finalized_l2, self.sequencer)
         if not st.current_l1.is_zero():
             self.status.on_current_l1(st.current_l1)
         self.last = st
         self._result(SUCCESS)
-        log.info("Follow Source: %s (safe %d, local safe %d, finalized %d)", outcome.value, st.safe_l2.number,
-                 st.local_safe_l2.number, st.finalized_l2.number)
+        level, msg = OUTCOME_LINES[outcome]
+        getattr(log, level)(msg, currentUnsafe=self.ctrl.unsafe, currentSafe=self.ctrl.safe,
+                            externalSafe=st.safe_l2, externalLocalSafe=st.local_safe_l2,
+                            externalFinalized=st.finalized_l2)

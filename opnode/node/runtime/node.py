@@ -17,6 +17,7 @@ from derivation.stages.attributes_builder import AttributesBuilder
 from engine.client import EngineClient
 from engine.controller import HeadsChanged, HeadsEvent
 from opnode import __version__
+from opnode.extras import missing_extra
 from opnode.jsonrpc.errors import RpcError
 from opnode.node.config import NodeConfig
 from opnode.node.l1.beacon import BeaconClient
@@ -32,6 +33,7 @@ from opnode.node.runtime.follow import FollowSource
 from opnode.node.runtime.runtime_config import unsafe_block_signer
 from opnode.node.runtime.sequencer import Sequencer
 from opnode.node.safedb import SafeDB
+from opnode.node.sync_progress import SyncProgressLog
 
 log = get_logger("opnode.node")
 
@@ -52,11 +54,18 @@ class OpNode:
         self.follow: FollowSource | None = None
         self.p2p = None
         self.safedb: SafeDB | None = None
+        self.sync_progress = SyncProgressLog(log)
 
     # -------------------------------------------------------------------------------------------- start-up
 
     async def _check_derivation_limit(self, l1: L1Client, engine: EngineClient) -> None:
         await check_derivation_limit(self.cfg, l1, engine)
+
+    def _safety_levels(self) -> None:
+        """op-node/node/node.go ``init`` (okx/optimism@7573e762, 2026-06-30): which safety levels the node serves and
+        where safe comes from (the follow source's URL on a light node)."""
+        fs = self.config.follow_source
+        log.info("Safety levels", unsafe="enabled", safe=fs.url if fs is not None else "enabled")
 
     def _interop_notice(self) -> None:
         """op-supernode checks cross-chain messages; a plain deriving node does not (op-node's localSafeIsFullySafe
@@ -91,8 +100,7 @@ class OpNode:
             ref = getattr(new, name)
             if ref != getattr(old, name):
                 self.metrics.record_l2_ref(f"l2_{name}", ref)
-        if new.safe != old.safe or new.unsafe != old.unsafe:
-            log.debug("Heads", unsafe=new.unsafe.number, safe=new.safe.number, finalized=new.finalized.number)
+        self.sync_progress.on_heads(old, new)
 
     def _on_l1(self, name: str, ref: L1BlockRef) -> None:
         self.metrics.record_l1_ref(f"l1_{name}", ref)
@@ -102,6 +110,7 @@ class OpNode:
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         c = self.config
+        self._safety_levels()
         self._interop_notice()
         self.metrics.record_info(__version__)
         self.metrics.record_up()
@@ -146,6 +155,8 @@ class OpNode:
             if c.sequencer.recover:
                 log.warn("sequencer is in recover mode")
                 self.sequencer.recover = True
+            if self.sequencer.active:
+                self.sequencer.log_started()
             self.driver.hooks.append(self.sequencer.step)
             self.driver.deadlines.append(self.sequencer.seconds_until_next)
         if light:
@@ -177,14 +188,22 @@ class OpNode:
                     n.start_soon(self.follow.run)
                 n.start_soon(self._report_idle)
                 self.ports = Ports(rpc_port, metrics_port)
-                log.info("Node started", rpc=f"http://{c.rpc.addr}:{rpc_port}", mode="light" if light else "source",
+                log.info("Rollup node started", rpc=f"http://{c.rpc.addr}:{rpc_port}", mode="light" if light else "source",
                          sequencer=bool(self.sequencer), unsafe=self.ctrl.unsafe.number, safe=self.ctrl.safe.number)
                 task_status.started(self.ports)
         finally:
             chain.close()
 
     async def _make_p2p(self, l1: L1Client):
-        from p2p.service import GossipService
+        try:
+            from p2p.service import GossipService
+        except ModuleNotFoundError as e:
+            if missing_extra(e) is None:
+                raise
+            # not unsafe to run without: unsafe blocks then come from derivation or the follow source only
+            log.warn("Block gossip is off: it needs the opnode[p2p] extra (pip install 'opnode[p2p]'); "
+                     "pass --p2p.disabled to silence this", missing=e.name)
+            return None
 
         cfg = self.config.p2p
         try:

@@ -3,7 +3,10 @@ is final: :class:`engine.finality.FinalityTracker`, op-node ``finality.Finalizer
 (``--safedb.path``, op-node ``safedb``), as one service the driver steps.
 
 The safe DB row is written only once the engine holds the safe head: a forkchoice update it answered VALID (an
-engine answering SYNCING has not taken the labels; the rows wait for the next VALID one). op-node writes its safe DB
+engine answering SYNCING has not taken the labels; the rows wait for the next VALID one). The rows are the
+*local*-safe heads, what derivation produced from each L1 block: on a plain node local-safe is safe; on a
+supernode's chain safe is the cross-safe head, which the verifier moves only after reading these rows (the L1
+inclusion of each local-safe block), so waiting for safe there would wait forever. op-node writes its safe DB
 on ``SafeDerivedEvent``, before the forkchoice update; we write after it, so that a node killed in between restarts
 from an engine and a DB that agree (issue 18). On a reset the DB's last row, while its L1 and L2 blocks are still
 canonical, stays the safe head the status tracker reports until derivation is back there: what the RPC reported
@@ -16,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 from derivation.protocol.errors import ResetError
-from derivation.protocol.types import L1BlockRef, L2BlockRef
+from derivation.protocol.types import BlockID, L1BlockRef, L2BlockRef
 from derivation.providers import L1Source, L2Source
 from engine.controller import EngineController
 from engine.finality import FinalityTracker
@@ -45,6 +48,9 @@ class SafeHeads:
         self.finality = FinalityTracker()
         self._unrecorded: list[tuple[L1BlockRef, L2BlockRef]] = []  # safe heads the engine has not acknowledged
         self._kept = -1  # after a reset: the DB's rows up to this L2 number stand (derivation re-derives them)
+        # A supernode's chain: its last verified (cross-safe) head in the interop store, which a reset must not
+        # report below while it is still the engine's block (set by opnode.supernode.service.ChainContainer).
+        self.verified_safe: Callable[[], BlockID | None] | None = None
 
     async def on_safe(self, safe: L2BlockRef, derived_from: L1BlockRef) -> None:
         """The safe head moved to ``safe`` while deriving from ``derived_from``."""
@@ -57,7 +63,7 @@ class SafeHeads:
         """Write the safe heads the engine now holds (forkchoice synced: VALID) to the safe DB, in order."""
         if not self._unrecorded or not await self.ctrl.sync_forkchoice():
             return
-        held = self.ctrl.safe.number
+        held = self.ctrl.heads.local_safe.number
         while self._unrecorded and self._unrecorded[0][1].number <= held:
             l1, l2 = self._unrecorded.pop(0)
             if l2.number > self._kept:  # rewriting a kept row would drop the rows after it until derived again
@@ -71,11 +77,14 @@ class SafeHeads:
         self.finality.reset()
         self._unrecorded.clear()
         self._kept = -1
+        self.status.hold(None)
+        if self.ctrl.cross_safe_gate:
+            await self._hold_verified(safe)
         if self.safedb is None:
             return
         row = self.safedb.latest()
         # A supernode's chain reports cross-safe as safe: what it derived before is local-safe only.
-        if row is not None and row.safe_head.number > safe.number and not getattr(self.ctrl, "cross_safe_gate", False):
+        if row is not None and row.safe_head.number > safe.number and not self.ctrl.cross_safe_gate:
             l1 = await self.resolve(lambda: self.l1.block_by_number(row.l1.number))
             l2 = await self.resolve(lambda: self.l2.block_ref_by_number(row.safe_head.number))
             if l1.hash == row.l1.hash and l2.hash == row.safe_head.hash:
@@ -84,13 +93,25 @@ class SafeHeads:
                 return
         self.safedb.truncate_after(safe)
 
+    async def _hold_verified(self, safe: L2BlockRef) -> None:
+        """A supernode's chain restarts derivation below its last verified head (sync start walks back a sequencing
+        window): that head stays the reported safe head while it is still the engine's block, until cross-safe is
+        back there, so safe never goes down across a restart (proxyd bans a backend whose safe head decreases). An
+        L1 reorg under it makes the verifier rewind: the chain's unsafe head goes below the head it dropped."""
+        got = None if self.verified_safe is None else self.verified_safe()
+        if got is None or got.number <= safe.number or got.number > self.ctrl.unsafe.number:
+            return  # above the unsafe head: a rewind in progress, the store is about to drop it
+        ours = await self.ctrl.block_ref(got.number)
+        if ours is not None and ours.hash == got.hash:
+            self.status.hold(ours)
+
     async def finalize(self) -> None:
         """Finalize the highest safe block derived from finalized L1 data, if its L1 block is still canonical. A
         supernode's chain leaves finality to its verifier: a cross-safe block is final only when the L1 blocks of
         everything it depends on are (op-supernode: the verified head whose L1 inclusion is finalized)."""
-        if getattr(self.ctrl, "cross_safe_gate", False):
-            return
         await self.record()
+        if self.ctrl.cross_safe_gate:
+            return
         fin = self.l1_finalized()
         if fin is None:
             return

@@ -7,12 +7,17 @@ without it no block is built. The pool is off (``noTxPool``) past the drift and 
 upgrade transactions, Ecotone through Lagoon (op-node sequencer: "For the Karst activation block we must not include
 any sequencer transactions"; Jovian, Karst and Lagoon also drop a batch that carries any). ``--sequencer.max-safe-lag`` pauses
 sequencing when the unsafe head runs too far ahead of the safe head.
+
+Log lines are op-node's (op-node/rollup/sequencing/sequencer.go, okx/optimism@7573e762, 2026-06-30): "Sequencer has
+been started" (``next action``), "Sequencer has been stopped", "Started sequencing new block" (parent, l1Origin),
+"Sequencer sealed block" (block, parent, txs, time; no ``payloadID``: the engine client does not surface it),
+"Sequencer inserted block" (block, parent), "sequencer has fallen behind safe head by more than lag, stalling"
+(head, safe, max_lag; once per stall, where op-node repeats it per forkchoice update) and the recover-mode warning.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import time
 from collections.abc import Callable
 
@@ -23,8 +28,9 @@ from derivation.protocol.types import BlockID, L1BlockInfo
 from derivation.protocol.upgrades import UPGRADE_FORKS
 from derivation.stages.attributes_builder import AttributesBuilder
 from engine.controller import EngineController, InvalidPayload
+from opnode.node.logs import get_logger
 
-log = logging.getLogger("opnode.sequencer")
+log = get_logger("opnode.sequencer")
 
 NO_POOL_FORKS = UPGRADE_FORKS
 
@@ -61,6 +67,7 @@ class Sequencer:
         # --sequencer.recover / admin_setRecoverMode (op-node Sequencer.SetRecoverMode): blocks take no pool
         # transactions. The origin rule is already recover mode's: the next L1 origin is always looked up.
         self.recover = False
+        self.stalled = False  # behind the safe head by --sequencer.max-safe-lag (logged once per stall)
 
     # -------------------------------------------------------------------------------------------- control
 
@@ -71,17 +78,27 @@ class Sequencer:
         if head_hash != self.ctrl.unsafe.hash:
             raise ValueError(f"block hash does not match the unsafe head {self.ctrl.unsafe.hash.hex()}")
         self.active = True
+        self.log_started()
         self.driver.wake()
+
+    def log_started(self) -> None:
+        # op-node's next action is a time.Time, formatted by go-ethereum's logfmt as 2006-01-02T15:04:05-0700
+        nxt = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(max(self.clock(), self.next_seal_time())))
+        log.info("Sequencer has been started", **{"next action": nxt})
 
     def stop(self) -> bytes:
         """``admin_stopSequencer``: returns the unsafe head hash to restart from."""
         if not self.active:
             raise ValueError("sequencer not running")
         self.active = False
+        log.info("Sequencer has been stopped")
         return self.ctrl.unsafe.hash
 
+    def next_seal_time(self) -> float:
+        return self.ctrl.unsafe.time + self.cfg.block_time - self.sealing_duration
+
     def seconds_until_next(self) -> float:
-        return self.ctrl.unsafe.time + self.cfg.block_time - self.sealing_duration - self.clock()
+        return self.next_seal_time() - self.clock()
 
     # -------------------------------------------------------------------------------------------- building
 
@@ -91,13 +108,18 @@ class Sequencer:
             return
         h = self.ctrl.heads
         if self.max_safe_lag and h.unsafe.number - h.safe.number >= self.max_safe_lag:
+            if not self.stalled:
+                log.warn("sequencer has fallen behind safe head by more than lag, stalling", head=h.unsafe,
+                         safe=h.safe, max_lag=self.max_safe_lag)
+            self.stalled = True
             return
+        self.stalled = False
         if self.seconds_until_next() > 0:
             return
         try:
             await self._seal()
         except InvalidPayload as e:
-            log.error("engine refused the sequenced block: %s", e)
+            log.error("engine refused the sequenced block", err=str(e))
             if self.metrics is not None:
                 self.metrics.record_sequencing_error()
         finally:
@@ -123,7 +145,8 @@ class Sequencer:
             return cur
         if nxt is None:
             if not self.waiting:
-                log.warning("past the sequencer drift and the next L1 origin is not available: waiting")
+                log.warn("past the sequencer drift and the next L1 origin is not available: waiting",
+                         origin=cur.number)
             self.waiting = True
             return None
         return cur if ts < nxt.time else nxt
@@ -136,11 +159,12 @@ class Sequencer:
             return
         self.waiting = False
         epoch = BlockID(origin.hash, origin.number)
+        log.info("Started sequencing new block", parent=parent, l1Origin=epoch)
         attrs = await self.driver.resolve(lambda: self.builder.prepare(parent, epoch))
         ts = attrs.timestamp
         attrs = dataclasses.replace(attrs, no_tx_pool=no_tx_pool(self.cfg, origin.time, ts) or self.recover)
         if self.recover:
-            log.warning("Sequencing temporarily without user transactions, in recover mode")
+            log.warn("Sequencing temporarily without user transactions, in recover mode")
         sealing = time.monotonic()
         env, ref = await self.ctrl.sequence(attrs)
         if self.metrics is not None:
@@ -151,4 +175,5 @@ class Sequencer:
         await self.ctrl.sync_forkchoice()
         self.sealed += 1
         self.on_sealed(env)
-        log.info("sealed block %d (%d txs, L1 origin %d)", ref.number, len(env.transactions), origin.number)
+        log.info("Sequencer sealed block", block=ref.id, parent=parent.id, txs=len(env.transactions), time=ref.time)
+        log.info("Sequencer inserted block", block=ref, parent=parent.id)

@@ -5,18 +5,22 @@ A payload the engine cannot take yet (SYNCING while it catches up to a head the 
 is offered again after :data:`UNSAFE_RETRY`, as op-node's CL sync keeps it. With ``--syncmode execution-layer`` the
 lowest payload past a gap is handed to the engine, which fills the gap from its peers; without it the gap waits for
 derivation (no req-resp sync here).
+
+Each payload inserted is logged as op-node's engine does (op-node/rollup/engine/payload_success.go, okx/optimism@
+7573e762): ``Inserted new L2 unsafe block`` with hash, number, insert_time, mgas and mgasps.
 """
 
 from __future__ import annotations
 
-import logging
+import time
 
 import trio
 
 from derivation.protocol.errors import TemporaryError
 from derivation.protocol.payload import ExecutionPayloadEnvelope
+from opnode.node.logs import get_logger
 
-log = logging.getLogger("opnode.driver")
+log = get_logger("opnode.driver")
 
 MAX_QUEUED_UNSAFE = 512
 UNSAFE_RETRY = 0.5  # seconds before offering the engine a payload it could not take yet
@@ -53,15 +57,20 @@ class UnsafePayloads:
                 await self._el_sync_over_gap(unsafe)
                 break
             env = nxt[0]
+            started = time.monotonic()
             try:
                 inserted = await self.ctrl.insert_unsafe(env)
             except TemporaryError as e:
-                log.info("unsafe payload %d not inserted yet: %s", env.number, e)
+                log.info("Unsafe payload not inserted yet", number=env.number, err=str(e))
                 self._retry_at = trio.current_time() + UNSAFE_RETRY
                 return
             self.queue.pop(env.block_hash, None)
             if inserted:
                 await self.ctrl.sync_forkchoice()
+                took = time.monotonic() - started
+                mgas = env.payload.gas_used / 1e6
+                log.info("Inserted new L2 unsafe block", hash=env.block_hash, number=env.number,
+                         insert_time=f"{took * 1e3:.3f}ms", mgas=mgas, mgasps=mgas / took if took > 0 else 0.0)
 
     async def _el_sync_over_gap(self, unsafe) -> None:
         ahead = [e for e in self.queue.values() if e.number > unsafe.number + 1]
@@ -69,7 +78,7 @@ class UnsafePayloads:
             return
         env = min(ahead, key=lambda e: e.number)
         if await self.ctrl.el_sync_to(env):
-            log.info("unsafe payload %d is past the unsafe head %d: the engine syncs the gap", env.number,
-                     unsafe.number)
+            log.info("Unsafe payload past the unsafe head: the engine syncs the gap", number=env.number,
+                     unsafe=unsafe)
         self.queue.pop(env.block_hash, None)
         await self.ctrl.sync_forkchoice()
