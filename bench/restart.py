@@ -1,8 +1,9 @@
 """Source-node restart after kill -9 (real processes on a devnet): how long from spawning the process until its RPC
 answers with the safe head it had (the heads are read from the engine and the safe-head DB before the RPC serves,
 so the first answer already carries them), and until the safe head moves past it again (derivation resumed where
-it stopped). The section fails when a first answer after a restart is below the last answer before the kill. The floor, measured in the same run: a bare interpreter importing the node's modules, which every
-start pays before doing anything.
+it stopped). The floor, measured in the same run: a bare interpreter importing the node's modules, which every
+start pays before doing anything. The section fails when a first answer after a restart is below the last answer
+before the kill.
 """
 
 from __future__ import annotations
