@@ -8,7 +8,8 @@ import importlib
 import sys
 import traceback
 
-SECTIONS = ["codecs", "engine", "l1", "pipeline", "node", "restart", "follow", "gossip", "supernode", "witness"]
+SECTIONS = ["codecs", "engine", "l1", "pipeline", "node", "restart", "follow", "gossip", "supernode", "witness",
+            "soak"]
 
 
 def main(argv: list[str]) -> int:

@@ -20,6 +20,7 @@ driver loop, the controller's bookkeeping and the trio scheduler.
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 import time
 from collections import defaultdict
 
@@ -125,18 +126,24 @@ class SequencedRange:
     user_txs: int
 
 
-async def make_chain(blocks: int, txs_per_block: int, channel_l1_blocks: int, forks=FORKS) -> SequencedRange:
+async def make_chain(blocks: int, txs_per_block: int, channel_l1_blocks: int, forks=FORKS,
+                     keep_blocks: bool = True) -> SequencedRange:
     """A sequencer on its own engine builds ``blocks`` L2 blocks; a batcher posts them in brotli span-batch
-    channels, one every ``channel_l1_blocks`` L1 blocks (L1 and L2 time advance together)."""
+    channels, one every ``channel_l1_blocks`` L1 blocks (L1 and L2 time advance together). Without
+    ``keep_blocks`` only the last envelope is kept and no attributes, and the sequencer's engine keeps its chain
+    in a temporary datadir: a long range then costs the bench process little memory."""
     w, genesis = make_world(forks)
-    async with trio.open_nursery() as nursery:  # the sequencer's engine and driver, stopped once the chain is made
-        c = await _sequence(nursery, w, genesis, blocks, txs_per_block, channel_l1_blocks)
-        nursery.cancel_scope.cancel()
+    with tempfile.TemporaryDirectory(prefix="opnode-bench-seq-") as datadir:
+        async with trio.open_nursery() as nursery:  # the sequencer's engine and driver, stopped once the chain is made
+            c = await _sequence(nursery, w, genesis, blocks, txs_per_block, channel_l1_blocks, keep_blocks,
+                                None if keep_blocks else datadir)
+            nursery.cancel_scope.cancel()
     return c
 
 
-async def _sequence(nursery, w, genesis, blocks: int, txs_per_block: int, channel_l1_blocks: int) -> SequencedRange:
-    ports = await nursery.start(EngineService(genesis, SECRET, http_port=0, auth_port=0).run)
+async def _sequence(nursery, w, genesis, blocks: int, txs_per_block: int, channel_l1_blocks: int,
+                    keep_blocks: bool = True, datadir: str | None = None) -> SequencedRange:
+    ports = await nursery.start(EngineService(genesis, SECRET, datadir=datadir, http_port=0, auth_port=0).run)
     client = EngineClient(f"http://127.0.0.1:{ports.auth}", SECRET, w.cfg)
     ctrl = EngineController(w.cfg, client)
     l2 = NodeL2Source(w.cfg, client, controller=ctrl)
@@ -145,13 +152,13 @@ async def _sequence(nursery, w, genesis, blocks: int, txs_per_block: int, channe
     await nursery.start(seq.run)
     builder = AttributesBuilder(w.cfg, L1_CHAIN, w.l1, l2)
     per_l1 = w.l1.block_time // w.cfg.block_time
-    nonce, envs, attributes, pending = 0, [], [], []
+    nonce, envs, attributes, pending, made = 0, [], [], [], 0
     w.l1.mine()  # L2 genesis time: origins start here (span batches need a Delta-active L1 origin)
-    while len(envs) < blocks:
+    while made < blocks:
         if channel_l1_blocks > 1:
             w.l1.mine(n=channel_l1_blocks - 1)
         for _ in range(per_l1 * channel_l1_blocks):
-            if len(envs) == blocks:
+            if made == blocks:
                 break
             parent = ctrl.unsafe
             ts = parent.time + w.cfg.block_time
@@ -164,8 +171,12 @@ async def _sequence(nursery, w, genesis, blocks: int, txs_per_block: int, channe
             attrs = dataclasses.replace(attrs, transactions=attrs.transactions + tuple(user))
             env, ref = await ctrl.sequence(attrs)
             await ctrl.sync_forkchoice()
-            envs.append(env)
-            attributes.append(attrs)
+            made += 1
+            if keep_blocks:
+                envs.append(env)
+                attributes.append(attrs)
+            else:
+                envs[:] = [env]
             pending.append((SingularBatch(parent.hash, epoch.number, epoch.hash, ts, tuple(user)),
                             ref.sequence_number))
         ch = ChannelOut(len(w.l1.canonical).to_bytes(16, "big"), span=True, compression=BROTLI,

@@ -11,9 +11,11 @@ from derivation.protocol.crypto import keccak256
 from derivation.protocol.frames import parse_frames
 from derivation.protocol.rollup_config import MAX_RLP_BYTES_PER_CHANNEL_FJORD
 from opnode.testing.harness import World
+from opnode.testing.harness.world import Verifier
 from opnode.testing.txgen import KEYS, make_tx
 
 BLOCKS, TXS_PER_BLOCK, CHANNEL_BLOCKS = 600, 12, 102
+ROUNDS = int(__import__("os").environ.get("PIPE_ROUNDS", 5))
 
 
 def _world() -> World:
@@ -48,31 +50,41 @@ def _channels(w: World) -> list[bytes]:
 
 
 def run() -> None:
-    header(f"pipeline: {BLOCKS} L2 blocks x {TXS_PER_BLOCK} txs in span batches (brotli, calldata)")
+    header(f"pipeline: {BLOCKS} L2 blocks x {TXS_PER_BLOCK} txs in span batches (brotli, calldata), best of {ROUNDS} rounds, CPU time")
     t = time.perf_counter()
     w = _world()
     print(f"  (building the chain took {time.perf_counter() - t:.1f} s)")
     channels = _channels(w)
     txs = [tx for b in w.blocks for tx in b.batch.transactions]
-    t = time.perf_counter()
-    r = w.derive()
-    t_pipe = time.perf_counter() - t
-    assert len(r.derived) == BLOCKS and r.failure is None
-    t = time.perf_counter()
-    for c in channels:
-        d = Decompressor(c, True)
-        while d.read(1 << 20):
-            pass
-    for tx in txs:
-        keccak256(tx)
-    t_floor = time.perf_counter() - t
-    t = time.perf_counter()
-    for c in channels:
-        for raw in BatchReader(c, MAX_RLP_BYTES_PER_CHANNEL_FJORD, True):
-            for tx in (t for e in raw.derive(2, w.cfg.genesis.l2_time, w.cfg.l2_chain_id).elements
-                       for t in e.transactions):
-                keccak256(tx)
-    t_codec = time.perf_counter() - t
+
+    def pipeline() -> None:
+        r = Verifier(w).run()
+        assert len(r.derived) == BLOCKS and r.failure is None
+
+    def floor() -> None:
+        for c in channels:
+            d = Decompressor(c, True)
+            while d.read(1 << 20):
+                pass
+        for tx in txs:
+            keccak256(tx)
+
+    def codecs() -> None:
+        for c in channels:
+            for raw in BatchReader(c, MAX_RLP_BYTES_PER_CHANNEL_FJORD, True):
+                for tx in (t for e in raw.derive(2, w.cfg.genesis.l2_time, w.cfg.l2_chain_id).elements
+                           for t in e.transactions):
+                    keccak256(tx)
+
+    # CPU time of this process, not wall time: other processes on a shared machine then cost a measurement little
+    # (cache and frequency effects remain); rounds interleave the three and each keeps its best round.
+    best = {f: float("inf") for f in (pipeline, floor, codecs)}
+    for _ in range(ROUNDS):
+        for f in best:
+            t = time.process_time()
+            f()
+            best[f] = min(best[f], time.process_time() - t)
+    t_pipe, t_floor, t_codec = best[pipeline], best[floor], best[codecs]
     print(f"  whole pipeline (L1 → payload attributes, stand-in engine): {BLOCKS / t_pipe:8.0f} blocks/s "
           f"{len(txs) / t_pipe:9.0f} txs/s")
     print(f"  codecs alone (decompress + span batch + signed txs + hashes): {BLOCKS / t_codec:6.0f} blocks/s "

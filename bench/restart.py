@@ -2,7 +2,8 @@
 answers with the safe head it had (the heads are read from the engine and the safe-head DB before the RPC serves,
 so the first answer already carries them), and until the safe head moves past it again (derivation resumed where
 it stopped). The floor, measured in the same run: a bare interpreter importing the node's modules, which every
-start pays before doing anything.
+start pays before doing anything. The section fails when a first answer after a restart is below the last answer
+before the kill.
 """
 
 from __future__ import annotations
@@ -71,3 +72,13 @@ def run() -> None:
     adv = median([x["advance_s"] for x in r["rounds"]])
     print(f"  median: serving {rpc:.2f} s, advancing {adv:.2f} s; floor (interpreter + imports) {floor:.2f} s; "
           f"ratio serving/floor {rpc / floor:.2f}x")
+    check_no_step_back(r["rounds"])
+
+
+def check_no_step_back(rounds: list[dict]) -> None:
+    """Issue 18: the first safe head a restarted source answers is never below the last it answered before the kill
+    (proxyd bans a backend whose safe head decreases)."""
+    back = [f"round {i}: {x['before']} -> {x['resumed']}" for i, x in enumerate(rounds, 1) if x["resumed"] < x["before"]]
+    if back:
+        raise AssertionError("safe head went back across a restart: " + "; ".join(back))
+    print("  first safe answer after each restart >= the last before it: met")

@@ -12,6 +12,7 @@ from derivation.protocol.errors import ParseError
 from derivation.protocol.frames import parse_frames
 from derivation.protocol.hexutil import checksum_address
 from derivation.protocol.span_batch import RawSpanBatch, SpanBatchError
+from derivation.protocol.transactions import check_access_list
 from derivation.protocol.transactions import decode as decode_tx
 from derivation.protocol.varint import put_uvarint
 from opnode.node.networks import load_rollup_config
@@ -134,8 +135,19 @@ def test_unsupported_tx_types_fail_derivation_not_decoding():
 @pytest.mark.parametrize("tx_data, why", [
     (rlp.encode([1, 2, b"", b"extra"]), "expected 3 fields"),
     (rlp.encode([b"\x00\x01", 2, b""]), "leading zero"),
+    (rlp.encode([b"\x00", 2, b""]), "leading zero"),  # a lone 0x00 byte is a non-canonical zero
+    (rlp.encode([b"\x00" + b"\x01" * 60, 2, b""]), "leading zero"),  # long-form string header
+    (rlp.encode([[], 2, b""]), "got a list"),
+    (rlp.encode([1, 2, [b"x"]]), "got a list"),
+    (b"\x02" + rlp.encode([1, 2, b"\x00\x03", b"", []]), "leading zero"),
+    (b"\x04" + rlp.encode([b"\x00", 2, 3, b"", [], []]), "leading zero"),
     (b"\x01" + rlp.encode([1, 2, b"", [[b"\x11" * 19, []]]]), "20 bytes"),
     (b"\x02" + rlp.encode([1, 2, 3, b"", [b"x"]]), "access list"),
+    (b"\x02" + rlp.encode([1, 2, 3, b"", b""]), "access list must be a list"),  # one byte, not the empty list
+    (b"\x02" + rlp.encode([1, 2, 3, b"", [[b"\x11" * 20, [b"\x22" * 31]]]]), "32 bytes"),
+    (b"\x02" + rlp.encode([1, 2, 3, b"", [[b"\x11" * 20, b"\x22" * 32]]]), "storage keys must be a list"),
+    (b"\x02" + rlp.encode([1, 2, 3, b"", [[[b"\x11" * 20], []]]]), "got a list"),
+    (b"\x02" + rlp.encode([1, 2, 3, b"", [[b"\x11" * 20, [], b""]]]), "entry must be"),
     (b"\x04" + rlp.encode([1, 2, 3, b"", [], [[1, b"\x33" * 20, 0, 2, 1]]]), "authorization"),
     (b"\x04" + rlp.encode([1 << 256, 2, 3, b"", [], []]), "256 bits"),
 ])
@@ -143,6 +155,12 @@ def test_malformed_tx_data_fails_derivation(tx_data, why):
     raw = RawSpanBatch.decode(_one_tx_span(tx_data))
     with pytest.raises(SpanBatchError, match=why):
         raw.derive(2, 0, 10)
+
+
+def test_set_code_values_take_exactly_256_bits():
+    raw = RawSpanBatch.decode(_one_tx_span(b"\x04" + rlp.encode([(1 << 256) - 1, 2, 3, b"", [], []])))
+    (tx,) = raw.derive(2, 0, 10).elements[0].transactions
+    assert rlp.decode(tx[1:])[6] == b"\xff" * 32
 
 
 def test_set_code_contract_creation_is_invalid():
@@ -209,3 +227,37 @@ def test_mutated_span_batches_raise_only_parse_errors(where, byte):
         RawSpanBatch.decode(bytes(data)).derive(2, 0, 10)
     except ParseError:
         pass
+
+
+def _sized(*sizes: int):
+    return st.sampled_from(sizes).flatmap(lambda n: st.binary(min_size=n, max_size=n))
+
+
+_ITEM = st.recursive(_sized(0, 1, 19, 20, 21, 31, 32, 33, 56), lambda kids: st.lists(kids, max_size=3), max_leaves=8)
+# Near-valid access lists: mostly right entries, each part now and then off by a little or replaced.
+_KEY = st.one_of(*[_sized(32)] * 6, _sized(31, 33, 0), _ITEM)
+_ENTRY = st.builds(lambda address, keys, extra: [address, keys, *extra],
+                   st.one_of(*[_sized(20)] * 4, _sized(19, 21), _ITEM),
+                   st.one_of(*[st.lists(_KEY, max_size=3)] * 4, _ITEM),
+                   st.one_of(*[st.just([])] * 5, st.lists(_ITEM, min_size=1, max_size=1)))
+_ACCESS_LIST = st.one_of(_ITEM, st.lists(_ENTRY, max_size=3), st.lists(_ENTRY, max_size=2))
+
+
+def _verdict(fn) -> bool:
+    try:
+        fn()
+    except ParseError:
+        return False
+    return True
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ACCESS_LIST, _ITEM)
+def test_span_tx_fields_are_judged_like_the_decoded_items(access_list, value):
+    """Span tx fields are checked in place, without decoding: the verdict must be that of the typed decoding
+    of the same items (an integer field as ``rlp.decode_uint``, the access list as ``check_access_list``)."""
+    tx_data = b"\x02" + rlp.encode([value, 2, 3, b"", access_list])
+    raw = RawSpanBatch.decode(_one_tx_span(tx_data))
+    expected = _verdict(lambda: (rlp.decode_uint(rlp.decode(rlp.encode(value)), 1 << 30),
+                                 check_access_list(rlp.decode(rlp.encode(access_list)))))
+    assert _verdict(lambda: raw.derive(2, 0, 10)) == expected

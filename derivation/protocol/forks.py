@@ -70,22 +70,24 @@ class ForkSchedule:
         """When ``fork`` becomes active: the earliest time set for it or for a later fork."""
         if fork == Fork.BEDROCK:
             return 0
-        times = [t for f, t in self.fork_times.items() if f >= fork]
+        times = [t for f, t in self.fork_times.items() if f >= fork and t is not None]
         return min(times) if times else None
 
     def is_active(self, fork: Fork, timestamp: int) -> bool:
         """Fork ``fork`` (or a later scheduled one) is active at ``timestamp``."""
         if fork == Fork.BEDROCK:
             return True
-        for f in range(fork, len(Fork)):
-            t = self.fork_times.get(Fork(f))
-            if t is not None and timestamp >= t:
+        # Walks the few scheduled forks rather than every later Fork member: derivation asks this several times
+        # per block, and building enum members per call was a visible share of the pipeline's time.
+        for f, t in self.fork_times.items():
+            if f >= fork and t is not None and timestamp >= t:
                 return True
         return False
 
     def activates(self, fork: Fork, timestamp: int, parent_time: int) -> bool:
         """A block at ``timestamp`` whose parent is at ``parent_time`` is the first one with ``fork`` active."""
-        return self.is_active(fork, timestamp) and not self.is_active(fork, parent_time)
+        at = None if fork == Fork.BEDROCK else self.activation_time(fork)  # Bedrock is active from the start
+        return at is not None and parent_time < at <= timestamp
 
     def active_fork(self, timestamp: int, among: Iterable[Fork] = Fork) -> Fork:
         """The newest fork of ``among`` active at ``timestamp`` (Bedrock when none is)."""

@@ -34,23 +34,24 @@ def _length_prefix(n: int, offset: int) -> bytes:
 
 
 def encode_bytes(b: bytes) -> bytes:
-    if len(b) == 1 and b[0] < 0x80:
+    n = len(b)
+    if n == 1 and b[0] < 0x80:
         return bytes(b)
-    return _length_prefix(len(b), 0x80) + b
+    return (bytes((0x80 + n,)) if n < 56 else _length_prefix(n, 0x80)) + b
 
 
 def encode_uint(n: int) -> bytes:
-    if n == 0:
-        return b"\x80"
     if n < 0x80:
-        return bytes((n,))
-    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return _length_prefix(len(b), 0x80) + b
+        return b"\x80" if n == 0 else bytes((n,))
+    ln = (n.bit_length() + 7) // 8
+    # Integers of up to 55 bytes (every uint256) take the one-byte header: inline, as this runs per tx field.
+    return bytes((0x80 + ln,)) + n.to_bytes(ln, "big") if ln < 56 else _length_prefix(ln, 0x80) + n.to_bytes(ln, "big")
 
 
 def encode_list_payload(payload: bytes) -> bytes:
     """Wrap already-encoded items (concatenated) in a list header."""
-    return _length_prefix(len(payload), 0xC0) + payload
+    n = len(payload)
+    return (bytes((0xC0 + n,)) if n < 56 else _length_prefix(n, 0xC0)) + payload
 
 
 def encode(item: Encodable) -> bytes:
@@ -92,23 +93,22 @@ def header(data: bytes, pos: int = 0) -> tuple[bool, int, int]:
                 raise RLPError("non-canonical size information: single byte below 0x80 encoded as a string")
         return False, pos + 1, ln
     if b < 0xC0:
-        return False, *_long(data, pos, b - 0xB7)
-    if b < 0xF8:
+        is_list, lenlen = False, b - 0xB7
+    elif b < 0xF8:
         return True, pos + 1, b - 0xC0
-    return True, *_long(data, pos, b - 0xF7)
-
-
-def _long(data: bytes, pos: int, lenlen: int) -> tuple[int, int]:
+    else:
+        is_list, lenlen = True, b - 0xF7
+    # Long form, inline: every transaction and most of their data fields take it.
     start = pos + 1
     end = start + lenlen
-    if end > len(data):
+    if end > n:
         raise RLPError("unexpected end of input in length prefix")
     if data[start] == 0:
         raise RLPError("non-canonical size information: leading zero in length")
     ln = int.from_bytes(data[start:end], "big")
     if ln < 56:
         raise RLPError("non-canonical size information: long form used for a length below 56")
-    return end, ln
+    return is_list, end, ln
 
 
 def decode_at(data: bytes, pos: int = 0) -> tuple[Item, int]:
@@ -135,6 +135,15 @@ def decode_at(data: bytes, pos: int = 0) -> tuple[Item, int]:
             if not stack:
                 return root, end
             cur, cur_end = stack[-1]
+            continue
+        b = data[p]
+        if b < 0xB8 and b != 0x81:  # a single byte or a short string (0x81 needs the canonical check in header)
+            s, e = (p, p + 1) if b < 0x80 else (p + 1, p + 1 + b - 0x80)
+            if e > cur_end:
+                raise RLPError("value size exceeds available input length" if e > n
+                               else "list element exceeds the list's size")
+            cur.append(data[s:e])
+            p = e
             continue
         is_list, s, ln = header(data, p)
         e = s + ln
@@ -209,11 +218,13 @@ def decode_bool(b: Item) -> bool:
     return v == 1
 
 
-def list_spans(data: bytes, pos: int = 0) -> tuple[list[tuple[int, int]], int]:
-    """The (start, end) byte ranges of the direct children of the list at ``pos``, and the list's end.
+def list_starts(data: bytes, pos: int = 0) -> list[int]:
+    """Where each direct child of the list at ``pos`` starts, then where the list ends (children are contiguous:
+    child ``i`` is ``data[starts[i]:starts[i + 1]]``).
 
     Children are checked for canonical headers and bounds; their payloads are not decoded (callers that re-use
-    the raw encodings of fields validate each field themselves).
+    the raw encodings of fields validate each field themselves). Short headers are read inline: this walks every
+    field of every span-batch transaction.
     """
     is_list, start, ln = header(data, pos)
     end = start + ln
@@ -221,13 +232,26 @@ def list_spans(data: bytes, pos: int = 0) -> tuple[list[tuple[int, int]], int]:
         raise RLPError("expected an RLP list")
     if end > len(data):
         raise RLPError("list size exceeds available input length")
-    spans: list[tuple[int, int]] = []
+    starts = []
     p = start
     while p < end:
-        _, s, n = header(data, p)
-        e = s + n
-        if e > end:
+        starts.append(p)
+        b = data[p]
+        if b < 0x80:
+            p += 1
+        elif b < 0xB8 and b != 0x81 or 0xC0 <= b < 0xF8:  # short forms (0x81 needs header's canonical check)
+            p += 1 + (b - 0xC0 if b >= 0xC0 else b - 0x80)
+        else:
+            _, s, n = header(data, p)
+            p = s + n
+        if p > end:
             raise RLPError("list element exceeds the list's size")
-        spans.append((p, e))
-        p = e
-    return spans, end
+    starts.append(end)
+    return starts
+
+
+def list_spans(data: bytes, pos: int = 0) -> tuple[list[tuple[int, int]], int]:
+    """The (start, end) byte ranges of the direct children of the list at ``pos``, and the list's end
+    (see :func:`list_starts`)."""
+    starts = list_starts(data, pos)
+    return list(zip(starts, starts[1:], strict=False)), starts[-1]

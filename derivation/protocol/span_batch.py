@@ -206,8 +206,9 @@ class RawSpanBatch:
         legacy_idx = 0
         cc, yp, pb = self.contract_creation_bits, self.y_parity_bits, self.protected_bits
         tos = self.tx_tos
-        for i, raw in enumerate(self.tx_datas):
-            t = self.tx_types[i]
+        enc = rlp.encode_uint
+        for i, (raw, t, (r, s), nonce, gas) in enumerate(zip(self.tx_datas, self.tx_types, self.tx_sigs,
+                                                             self.tx_nonces, self.tx_gases, strict=True)):
             if (cc >> i) & 1:
                 to = b"\x80"
             else:
@@ -219,11 +220,8 @@ class RawSpanBatch:
                 legacy_idx += 1
             else:
                 v = y
-            r, s = self.tx_sigs[i]
-            sig = rlp.encode_uint(v) + rlp.encode_uint(r) + rlp.encode_uint(s)
             try:
-                out.append(FULL_TX[t](raw, chain, rlp.encode_uint(self.tx_nonces[i]),
-                                       rlp.encode_uint(self.tx_gases[i]), to, sig))
+                out.append(FULL_TX[t](raw, chain, enc(nonce), enc(gas), to, enc(v) + enc(r) + enc(s)))
             except ParseError as e:  # RLP or transaction-structure errors
                 raise SpanBatchError(f"span batch tx {i}: {e}") from None
         return out

@@ -61,11 +61,13 @@ class StoredBlock:
 
 
 class Chain:
+    HEADER_CACHE = 4096  # decoded headers kept in memory (BLOCKHASH reads 256 back); the store has every one
+
     def __init__(self, genesis: Genesis, store: Store | None = None):
         self.genesis = genesis
         self.spec = genesis.spec
         self.store = store if store is not None else Store()
-        self._headers: OrderedDict[bytes, Header] = OrderedDict()
+        self._headers: OrderedDict[bytes, Header] = OrderedDict()  # bounded by HEADER_CACHE: see _cache
         self.create2deployer = artifact_code("Create2Deployer")
         known = self.store.get_meta("genesis")
         if known is None:
@@ -95,10 +97,15 @@ class Chain:
         if rec is None:
             return None
         h = Header.decode(rec[0])
-        self._headers[block_hash] = h
-        if len(self._headers) > 4096:
-            self._headers.popitem(last=False)
+        self._cache(block_hash, h)
         return h
+
+    def _cache(self, block_hash: bytes, h: Header) -> None:
+        """Remember a decoded header, dropping the oldest past :attr:`HEADER_CACHE` (every block written used to
+        stay: a 50,000-block sync kept 50,000 headers)."""
+        self._headers[block_hash] = h
+        while len(self._headers) > self.HEADER_CACHE:
+            self._headers.popitem(last=False)
 
     def block(self, block_hash: bytes) -> StoredBlock | None:
         rec = self.store.get_block(block_hash)
@@ -159,7 +166,7 @@ class Chain:
         self.store.put_block(header.hash, header.number, header.encode(), body, rlp.encode(receipts))
         for i, raw in enumerate(raw_txs):
             self.store.put_tx(keccak256(raw), header.hash, i)
-        self._headers[header.hash] = header
+        self._cache(header.hash, header)
 
     def builder(self, parent_hash: bytes, attrs: BlockAttributes) -> BlockBuilder:
         parent = self.header(parent_hash)

@@ -192,10 +192,19 @@ class EngineAPI:
             return {"payloadStatus": status("VALID", head), "payloadId": None if pid is None else to_hex(pid)}
 
     def _ancestor_at(self, header, number: int) -> bytes | None:
-        h = header
-        while h is not None and h.number > number:
-            h = self.chain.header(h.parent_hash)
-        return None if h is None else h.hash
+        """The hash of ``header``'s ancestor at ``number``. The walk back stops at the first canonical block: the
+        canonical index then answers (it holds one chain, up to the head: set_forkchoice deletes above it). A
+        safe or finalized label far behind the head (a sequencer without a batcher) cost one header read per block
+        of the distance on every forkchoice update, past the header cache from the store."""
+        h, block_hash = header, header.hash
+        while h.number > number:
+            if self.chain.canonical_hash(h.number) == block_hash:
+                return self.chain.canonical_hash(number)
+            block_hash = h.parent_hash
+            h = self.chain.header(block_hash)
+            if h is None:
+                return None
+        return block_hash
 
     def _build(self, parent: bytes, a: PayloadAttributes, version: int) -> BuiltPayload:
         try:

@@ -22,6 +22,7 @@ class L2Block:
     ref: L2BlockRef
     attributes: PayloadAttributes | None  # None for genesis
     extra_data: bytes
+    l1_info_data: bytes = b""  # the L1-info deposit's calldata, decoded once when the block is built
 
     @property
     def transactions(self) -> tuple[bytes, ...]:
@@ -58,13 +59,15 @@ class MemoryL2:
         """Build the block for ``attrs`` on ``parent`` and make it canonical (dropping anything above parent)."""
         if self.canonical[parent.number - self.cfg.genesis.l2.number].ref != parent:
             raise ValueError(f"unknown parent {parent}")
-        info = decode_l1_info(decode_tx(attrs.transactions[0]).data)
+        info_data = decode_tx(attrs.transactions[0]).data
+        info = decode_l1_info(info_data)
         extra = extra_data(self.cfg, attrs)
-        h = keccak256(rlp.encode([parent.hash, attrs.timestamp, attrs.prev_randao, attrs.gas_limit, extra,
-                                  list(attrs.transactions), attrs.parent_beacon_block_root or b""]))
+        txs = rlp.encode_list_payload(b"".join([rlp.encode_bytes(tx) for tx in attrs.transactions]))
+        h = keccak256(rlp.encode([parent.hash, attrs.timestamp, attrs.prev_randao, attrs.gas_limit, extra])
+                      + txs + rlp.encode_bytes(attrs.parent_beacon_block_root or b""))
         ref = L2BlockRef(h, parent.number + 1, parent.hash, attrs.timestamp, BlockID(info.block_hash, info.number),
                          info.sequence_number)
-        block = L2Block(ref, attrs, extra)
+        block = L2Block(ref, attrs, extra, info_data)
         del self.canonical[parent.number - self.cfg.genesis.l2.number + 1:]
         self.canonical.append(block)
         self.by_hash[h] = block
@@ -96,8 +99,7 @@ class MemoryL2:
             raise NeedData(DataRequest(DataKind.L2_SYSTEM_CONFIG, block_hash))
         if b.attributes is None:
             return self.cfg.genesis.system_config
-        return system_config_from_l2_block(self.cfg, decode_tx(b.transactions[0]).data, b.attributes.gas_limit,
-                                           b.extra_data, b.ref.time)
+        return system_config_from_l2_block(self.cfg, b.l1_info_data, b.attributes.gas_limit, b.extra_data, b.ref.time)
 
     def transactions(self, number: int) -> list[bytes]:
         return list(self._idx(number).transactions)

@@ -1,0 +1,21 @@
+"""The soak and restart benchmark sections on a tiny scale: the soak syncs the whole range and reports one
+stretch per ``stretch`` blocks with positive rates and RSS (the figures themselves depend on the machine); the
+restart section's check refuses a safe head that went back across a restart."""
+
+import pytest
+
+from bench.restart import check_no_step_back
+from bench.soak import soak
+
+
+def test_soak_reports_each_stretch_of_the_sync():
+    r = soak(blocks=12, stretch=4)
+    assert [s["upto"] for s in r["stretches"]] == [4, 8, 12]
+    assert all(s["blocks_per_s"] > 0 and s["blocks_per_cpu_s"] > 0 and s["rss_mb"] > 0 for s in r["stretches"])
+    assert r["peak_rss_mb"] >= r["sync_peak_rss_mb"] >= r["start_rss_mb"] > 0 and r["sync_s"] > 0
+
+
+def test_restart_check_refuses_a_safe_head_that_went_back():
+    check_no_step_back([{"before": 8, "resumed": 8}, {"before": 9, "resumed": 12}])
+    with pytest.raises(AssertionError, match="round 2: 8 -> 6"):
+        check_no_step_back([{"before": 5, "resumed": 7}, {"before": 8, "resumed": 6}])
