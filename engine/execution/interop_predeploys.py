@@ -26,10 +26,9 @@ from functools import cache
 from derivation.protocol.crypto import keccak256
 from derivation.protocol.errors import CriticalError
 from derivation.protocol.nut_bundle import nut_bundle
-from derivation.protocol.predeploys import CROSS_L2_INBOX, L2_TO_L2_CROSS_DOMAIN_MESSENGER
+from derivation.protocol.predeploys import CROSS_L2_INBOX, DETERMINISTIC_DEPLOYER, L2_TO_L2_CROSS_DOMAIN_MESSENGER
 from derivation.protocol.rollup_config import Fork
 
-DETERMINISTIC_DEPLOYER = bytes.fromhex("4e59b44847b379578588920cA78FbF26c0B4956C")
 DEPLOY_SELECTOR = keccak256(b"deploy(bytes32,bytes)")[:4]
 INTENTS = {CROSS_L2_INBOX: "Deploy CrossL2Inbox Implementation",
            L2_TO_L2_CROSS_DOMAIN_MESSENGER: "Deploy L2ToL2CrossDomainMessenger Implementation"}

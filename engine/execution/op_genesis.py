@@ -27,7 +27,7 @@ from eth.db.atomic import AtomicDB
 
 from derivation.protocol import upgrades
 from derivation.protocol.crypto import keccak256
-from derivation.protocol.predeploys import L2_PROXY_ADMIN
+from derivation.protocol.predeploys import DETERMINISTIC_DEPLOYER, L2_PROXY_ADMIN
 from derivation.protocol.rollup_config import ChainOpConfig, Fork, RollupConfig
 from derivation.protocol.rollup_config import Genesis as RollupGenesis
 from derivation.protocol.system_config import SystemConfig
@@ -44,7 +44,6 @@ DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_CHAIN_ID = 901
 DEV_L1_CHAIN_ID = 900
 
-DETERMINISTIC_DEPLOYER = bytes.fromhex("4e59b44847b379578588920cA78FbF26c0B4956C")
 
 # Predeploys behind a Proxy at genesis: address suffix -> whether an implementation is set at genesis (else proxy
 # only, filled by an upgrade). The list is contracts-bedrock's Predeploys (getUpgradeablePredeploys plus the legacy
