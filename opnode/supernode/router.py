@@ -20,11 +20,13 @@ import trio
 
 from derivation.interop.dependency_set import dependency_set_json
 from derivation.interop.super_root import OptimisticOutput, super_root_v1, superroot_at_timestamp_json
-from derivation.protocol.hexutil import parse_quantity, to_hex
+from derivation.protocol.errors import ParseError
+from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
 from derivation.protocol.types import BlockID
-from opnode.jsonrpc.errors import InvalidParams
+from opnode.jsonrpc.errors import SERVER_ERROR, InvalidParams, RpcError, TransportError
 from opnode.jsonrpc.http import bind, http_request, send_response, serve_socket
 from opnode.jsonrpc.server import TEXT, Dispatcher, JsonRpcApp, Method
+from opnode.node.l2_reader import BlockNotFound
 from opnode.node.rpc.methods import VERSION, node_methods
 from opnode.node.runtime.api import RuntimeAPI
 from opnode.supernode.verifier import target_number
@@ -85,11 +87,13 @@ class RootAPI:
             if n > ch.local_safe().number:
                 continue
             denied = [d for d in self.sn.store.denylist() if d[0] == cid and d[1] == n]
-            blk = await ch.block(n)
-            if blk is None:
-                continue
-            block_hash = bytes.fromhex(blk["hash"][2:])
-            out = await ch.l2_reader.output_v0_at_block(ch.cfg, block_hash)
+            try:
+                blk = await ch.block(n)
+                if blk is None:
+                    continue
+                out = await ch.l2_reader.output_v0_at_block(ch.cfg, from_hex(blk["hash"], 32))
+            except (TransportError, RpcError, ParseError, BlockNotFound) as e:  # that chain's engine is down
+                raise RpcError(SERVER_ERROR, f"chain {cid}: failed to get L2 output at block {n}: {e}") from None
             outputs[cid] = out.root()
             inc = ch.l1_inclusion(n) or BlockID(bytes(32), 0)
             if not denied:  # a replaced block's optimistic output is the original's, which the engine no longer has
