@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 PYTEST  := $(BIN)/python -m pytest
 FUZZ_SECONDS ?= 600
 
-.PHONY: install test devnet bench lint fuzz chaos clean dist
+.PHONY: install test test-long devnet bench lint fuzz chaos clean dist
 
 install: $(BIN)/opnode
 
@@ -17,8 +17,13 @@ $(BIN)/opnode: pyproject.toml scripts/install-system-deps.sh scripts/install-npm
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
+# `make test` keeps under ~20 min on 2 cores; the multi-minute e2e modules (marker `long`: the supernode and the
+# interop devnet, ~6 min together) run in `make test-long`. CI (.ci/run) runs both.
 test: install
-	$(PYTEST) tests
+	$(PYTEST) tests -m "not long"
+
+test-long: install
+	$(PYTEST) tests -m long
 
 # The wheel operators install (README "Deploying"): `pip install dist/opnode-*.whl` runs a source or light node.
 dist:

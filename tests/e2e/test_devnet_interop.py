@@ -19,7 +19,7 @@ import pytest
 
 from opnode.tools.devnet.interop_traffic import FAULTS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 ROOT = Path(__file__).resolve().parents[2]
 DURATION = 130  # seconds after READY: the faults take 80-100 (start-up takes 45 to 100 s on 2 shared cores)

@@ -40,7 +40,7 @@ from opnode.tools.devnet.procs import Proc, free_port
 from opnode.tools.devnet.stack import Stack
 from tests.e2e.waiting import wait
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 BLOCK_TIME = 2
 ACTIVATION_BLOCKS = 6  # the verifier starts at genesis + 6 blocks
