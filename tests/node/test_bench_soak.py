@@ -8,11 +8,16 @@ from bench.restart import check_no_step_back
 from bench.soak import soak
 
 
-def test_soak_reports_each_stretch_of_the_sync():
+def test_soak_reports_each_stretch_of_the_sync_on_the_source_and_the_light_node():
     r = soak(blocks=12, stretch=4)
-    assert [s["upto"] for s in r["stretches"]] == [4, 8, 12]
-    assert all(s["blocks_per_s"] > 0 and s["blocks_per_cpu_s"] > 0 and s["rss_mb"] > 0 for s in r["stretches"])
-    assert r["peak_rss_mb"] >= r["sync_peak_rss_mb"] >= r["start_rss_mb"] > 0 and r["sync_s"] > 0
+    assert [s["upto"] for s in r["source"]["stretches"]] == [4, 8, 12]
+    # the light node follows in the source's snapshot steps: its stretches end where its engine got to
+    assert r["light"]["stretches"][-1]["upto"] == 12
+    for node in ("source", "light"):
+        n = r[node]
+        assert all(s["blocks_per_s"] > 0 and s["blocks_per_cpu_s"] > 0 and s["rss_mb"] > 0 for s in n["stretches"])
+        assert r["peak_rss_mb"] >= n["sync_peak_rss_mb"] and n["start_rss_mb"] > 0 and n["sync_s"] > 0
+    assert r["light"]["follow_results"].get("success", 0) > 0
 
 
 def test_restart_check_refuses_a_safe_head_that_went_back():
