@@ -132,7 +132,8 @@ FLAGS: tuple[Flag, ...] = (
        "Read the message passer storage root with eth_getProof even after Isthmus (optimism_outputAtBlock)"),
     # L1 RPC
     _f("l1", "L1_ETH_RPC", TEXT, "http://127.0.0.1:8545", L1,
-       "Address of L1 User JSON-RPC endpoint to use (eth namespace required); required"),
+       "Address of L1 User JSON-RPC endpoint to use (eth namespace required): http(s)://, or ws(s):// to follow "
+       "the L1 head by eth_subscribe newHeads instead of polling; required"),
     _f("l1.trustrpc", "L1_TRUST_RPC", BOOL, False, L1,
        "Trust the L1 RPC: skip re-computing block hashes and roots"),
     _f("l1.rpckind", "L1_RPC_KIND", Choice(L1_RPC_KINDS, fold=True), "standard", L1,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from opnode.jsonrpc.client import RetryPolicy
+from opnode.jsonrpc.transport import check_url
 
 # op-node's --l1.rpckind values (op-service/sources/receipts_rpc.go RPCProviderKinds).
 RPC_KINDS = ("alchemy", "quicknode", "infura", "parity", "nethermind", "debug_geth", "erigon", "basic", "any",
@@ -17,7 +18,7 @@ RPC_KINDS = ("alchemy", "quicknode", "infura", "parity", "nethermind", "debug_ge
 
 @dataclass(frozen=True, slots=True)
 class L1Config:
-    rpc_url: str = "http://127.0.0.1:8545"  # --l1
+    rpc_url: str = "http://127.0.0.1:8545"  # --l1: http(s)://, or ws(s):// to follow the head by subscription
     trust_rpc: bool = False  # --l1.trustrpc: skip recomputing block hashes and roots
     rpc_kind: str = "standard"  # --l1.rpckind
     max_concurrency: int = 10  # --l1.max-concurrency: HTTP requests in flight
@@ -36,6 +37,10 @@ class L1Config:
     anvil_tx_root: bool = False
 
     def __post_init__(self):
+        try:
+            check_url(self.rpc_url)
+        except ValueError as e:
+            raise ValueError(f"--l1: {e}") from None
         if self.rpc_kind not in RPC_KINDS:
             raise ValueError(f"unknown --l1.rpckind {self.rpc_kind!r} (one of: {', '.join(RPC_KINDS)})")
         if not 1 <= self.rpc_max_batch_size <= 500:
