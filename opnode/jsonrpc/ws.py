@@ -35,6 +35,7 @@ from trio_websocket import (
     WebSocketConnection,
     connect_websocket_url,
 )
+from wsproto.utilities import LocalProtocolError
 
 from opnode.jsonrpc.errors import TransportError
 from opnode.jsonrpc.jwt import BearerToken
@@ -130,7 +131,6 @@ class _Conn:
         self.ready = trio.Event()  # the dial finished, one way or the other
         self.error: Retryable | TransportError | None = None  # why the dial failed
         self.dead = False
-        self.answered = False
         self.scope = trio.CancelScope()
         self.finished = trio.Event()
         self.waiters: dict[int, _Waiter] = {}
@@ -206,11 +206,15 @@ class WsTransport:
                 conn = await self._connection()
                 for i in ids:
                     conn.waiters[i] = waiter
+                if conn.dead:  # it ended between the dial and now: nobody would answer
+                    raise Retryable("connection closed")
                 try:
                     assert conn.ws is not None
                     await conn.ws.send_message(body.decode())
                 except ConnectionClosed as e:
                     raise Retryable(f"connection closed while sending ({_reason(e)})") from None
+                except LocalProtocolError as e:  # the connection is closing: wsproto refuses to send
+                    raise Retryable(f"connection closing: {e}") from None
                 await waiter.done.wait()
         except trio.TooSlowError:
             if conn is not None and not conn.dead:
@@ -308,7 +312,7 @@ class WsTransport:
             with trio.move_on_after(self.timeout) as waited:
                 try:
                     await ws.ping()
-                except ConnectionClosed:
+                except (ConnectionClosed, LocalProtocolError):
                     return
             if waited.cancelled_caught:
                 log.warning("%s: no pong within %ss, closing the connection", self.url, self.timeout)
@@ -337,8 +341,7 @@ class WsTransport:
                     break
         if waiter is None or waiter.done.is_set():
             return  # an answer nobody waits for any more (its call timed out)
-        conn.answered = True
-        self._failures = 0
+        self._failures = 0  # the connection works: the next dial after it is not held back
         waiter.reply = Reply(doc, len(message))
         if waiter.subscribe and isinstance(doc, dict) and isinstance(doc.get("result"), str):
             sub = Subscription(doc["result"], conn)

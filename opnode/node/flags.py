@@ -144,7 +144,7 @@ FLAGS: tuple[Flag, ...] = (
     _f("l1.rpc-max-batch-size", "L1_RPC_MAX_BATCH_SIZE", INT, 20, L1,
        "Maximum number of RPC requests to bundle in one HTTP batch (1-500)"),
     _f("l1.http-poll-interval", "L1_HTTP_POLL_INTERVAL", DURATION, 12.0, L1,
-       "Polling interval for the latest L1 block"),
+       "Polling interval for the latest L1 block when --l1 is an HTTP endpoint (a ws:// one is subscribed to)"),
     _f("l1.cache-size", "L1_CACHE_SIZE", UINT, 900, L1, "L1 blocks kept per cache (headers, transactions, receipts)"),
     _f("l1.epoch-poll-interval", "L1_EPOCH_POLL_INTERVAL", DURATION, 384.0, L1,
        "Poll interval for L1 safe and finalized blocks; 0 or negative disables"),

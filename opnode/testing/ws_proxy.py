@@ -7,7 +7,9 @@ on demand:
   load balancer or network does that);
 - ``down = True``: new connections are refused (HTTP 503 to the handshake) until it is cleared;
 - ``mute = True``: subscription notifications (``eth_subscription``) are swallowed, as a provider that loses some;
-- ``stall = True``: the client's requests are counted and swallowed: no answer comes (a hung backend).
+- ``stall = True``: the client's requests are counted and swallowed: no answer comes (a hung backend);
+- ``refuse``: methods answered with go-ethereum's "method not found" error instead of forwarded (a provider
+  without ``eth_subscribe``).
 
 Runs in the test's trio run: ``await nursery.start(proxy.serve)``.
 """
@@ -27,6 +29,7 @@ from trio_websocket import (
     serve_websocket,
 )
 
+from opnode.jsonrpc.errors import METHOD_NOT_FOUND, method_not_found
 from opnode.testing.l1_proxy import method_key
 
 MAX_MESSAGE = 256 * 1024 * 1024
@@ -43,6 +46,7 @@ class WsProxy:
         self.down = False
         self.mute = False
         self.stall = False
+        self.refuse: set[str] = set()
         self._open: dict[WebSocketConnection, trio.CancelScope] = {}
 
     @property
@@ -92,12 +96,26 @@ class WsProxy:
                     self._count(message)
                     if self.stall:
                         continue
+                    refusal = self._refusal(message)
+                    if refusal is not None:
+                        await src.send_message(refusal)
+                        continue
                 elif self.mute and _is_notification(message):
                     self.muted += 1
                     continue
                 await dst.send_message(message)
         except (ConnectionClosed, trio.BrokenResourceError, trio.ClosedResourceError):
             done.cancel()
+
+    def _refusal(self, message: str | bytes) -> str | None:
+        try:
+            doc = json.loads(message)
+        except ValueError:
+            return None
+        if not isinstance(doc, dict) or doc.get("method") not in self.refuse:
+            return None
+        return json.dumps({"jsonrpc": "2.0", "id": doc.get("id"), "error": {
+            "code": METHOD_NOT_FOUND, "message": method_not_found(doc["method"])}})
 
     def _count(self, message: str | bytes) -> None:
         try:

@@ -36,7 +36,8 @@ class _View:
 
     def __init__(self, client: L1Client):
         self.heads: list[int] = []
-        self.tracker = HeadTracker(client, on_change=self._changed)
+        self.reorgs: list[int] = []
+        self.tracker = HeadTracker(client, on_change=self._changed, on_reorg=self.reorgs.append)
 
     def _changed(self, name: str, ref) -> None:
         if name == "head":
@@ -83,6 +84,13 @@ async def test_the_l1_view_follows_anvil_by_subscription_not_polling():
                 assert view.tracker.backfilled == 3 and proxy.counts["eth_getBlockByHash"] == 3
                 assert proxy.counts["eth_getBlockByNumber/latest"] == latest
                 assert view.tracker.subscriptions == 1 and proxy.connections == 1
+
+                # an L1 reorg: anvil announces the replacing blocks; the head moves back, then up the new branch
+                anvil.rpc("anvil_reorg", 2, [])
+                new_number, new_hash = _head(anvil)
+                assert new_number == number and new_hash != block_hash
+                await _until(lambda: view.tracker.head.hash == new_hash, "the reorged head")
+                assert view.reorgs == [1] and view.heads[-3:] == [number, number - 1, number]
                 n.cancel_scope.cancel()
             outer.cancel_scope.cancel()
 
@@ -124,5 +132,24 @@ async def test_the_subscription_survives_the_socket_dropping():
                 anvil.rpc("anvil_mine", "0x1")
                 await _until(lambda: view.tracker.head.number == number + 1, f"head {number + 1}")
                 assert proxy.counts["eth_getBlockByNumber/latest"] == latest + 1 and view.contiguous()
+                n.cancel_scope.cancel()
+            outer.cancel_scope.cancel()
+
+
+async def test_an_endpoint_without_eth_subscribe_is_polled():
+    with Anvil() as anvil:
+        async with trio.open_nursery() as outer:
+            proxy = await outer.start(WsProxy(anvil.url.replace("http://", "ws://")).serve)
+            proxy.refuse = {"eth_subscribe"}
+            cfg = L1Config(rpc_url=proxy.url, anvil_tx_root=True, retry=FAST, http_poll_interval=0.1,
+                           epoch_poll_interval=0)
+            async with L1Client.open(cfg, headers_only=True) as client, trio.open_nursery() as n:
+                view = _View(client)
+                await n.start(view.tracker.run)
+                await _until(lambda: proxy.counts["eth_getBlockByNumber/latest"] >= 4, "head polls")
+                assert proxy.counts["eth_subscribe"] == 1 and not view.tracker.subscribed
+                anvil.rpc("anvil_mine", "0x1")
+                number, block_hash = _head(anvil)
+                await _until(lambda: view.tracker.head.hash == block_hash, f"head {number} by polling")
                 n.cancel_scope.cancel()
             outer.cancel_scope.cancel()

@@ -24,7 +24,7 @@ class L1Config:
     max_concurrency: int = 10  # --l1.max-concurrency: HTTP requests in flight
     rpc_rate_limit: float = 0.0  # --l1.rpc-rate-limit: requests per second, 0 = off
     rpc_max_batch_size: int = 20  # --l1.rpc-max-batch-size (1..500)
-    http_poll_interval: float = 12.0  # --l1.http-poll-interval: head polling
+    http_poll_interval: float = 12.0  # --l1.http-poll-interval: head polling (an http L1; ws subscribes)
     epoch_poll_interval: float = 384.0  # --l1.epoch-poll-interval (6m24s): safe/finalized polling
     cache_size: int = 900  # --l1.cache-size: blocks kept per cache (headers, txs, receipts)
     verifier_l1_confs: int = 0  # --verifier.l1-confs: blocks to stay behind the L1 head
