@@ -23,9 +23,11 @@ to whichever caller dialled), which never raises; :meth:`WsTransport.aclose` end
 from __future__ import annotations
 
 import logging
+import ssl
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import trio
 from trio_websocket import (
@@ -33,7 +35,7 @@ from trio_websocket import (
     ConnectionRejected,
     HandshakeError,
     WebSocketConnection,
-    connect_websocket_url,
+    wrap_client_stream,
 )
 from wsproto.utilities import LocalProtocolError
 
@@ -278,13 +280,34 @@ class WsTransport:
             self._finish(conn, reason)
 
     async def _dial(self, nursery: trio.Nursery) -> WebSocketConnection:
+        """TCP, then TLS for ``wss`` (its handshake done here, so that a certificate that fails verification is
+        reported as such: trio-websocket would wait for its websocket handshake for ever), then the websocket."""
+        parts = urlsplit(self.url)
+        host = parts.hostname or ""
+        tls = parts.scheme.lower() == "wss"
+        port = parts.port or (443 if tls else 80)
+        resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        named = f"[{host}]" if ":" in host else host
         headers = [(k.encode(), v.encode()) for k, v in self._headers]
         if self._bearer is not None:
             headers.append((b"authorization", self._bearer.header().encode()))
         with trio.fail_after(self.timeout):
-            return await connect_websocket_url(nursery, self.url, extra_headers=headers,
-                                               max_message_size=self.max_message_bytes,
-                                               receive_buffer_size=RECEIVE_BUFFER)
+            stream: trio.abc.Stream
+            if tls:
+                stream = await trio.open_ssl_over_tcp_stream(host, port, ssl_context=ssl.create_default_context(),
+                                                             https_compatible=True)
+            else:
+                stream = await trio.open_tcp_stream(host, port)
+            try:
+                if isinstance(stream, trio.SSLStream):
+                    await stream.do_handshake()
+                return await wrap_client_stream(nursery, stream, named if port in (80, 443) else f"{named}:{port}",
+                                                resource, extra_headers=headers,
+                                                max_message_size=self.max_message_bytes,
+                                                receive_buffer_size=RECEIVE_BUFFER)
+            except BaseException:
+                await trio.aclose_forcefully(stream)
+                raise
 
     def _dial_error(self, e: BaseException) -> Retryable | TransportError:
         if isinstance(e, trio.TooSlowError):
@@ -294,7 +317,7 @@ class WsTransport:
             if status >= 500 or status == 429:
                 return Retryable(f"websocket handshake refused: HTTP {status}", f"http_{status}", status)
             return TransportError(f"{self.url}: websocket handshake refused: HTTP {status}", f"http_{status}", status)
-        cause = e.__cause__ if isinstance(e, HandshakeError) and e.__cause__ is not None else e
+        cause = e.__cause__ if isinstance(e, (HandshakeError, trio.BrokenResourceError)) and e.__cause__ else e
         return Retryable(f"cannot connect: {_describe(cause)}")
 
     async def _read(self, conn: _Conn, ws: WebSocketConnection) -> str:

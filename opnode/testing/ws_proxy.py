@@ -17,6 +17,7 @@ Runs in the test's trio run: ``await nursery.start(proxy.serve)``.
 from __future__ import annotations
 
 import json
+import ssl
 from collections import Counter
 
 import trio
@@ -36,8 +37,9 @@ MAX_MESSAGE = 256 * 1024 * 1024
 
 
 class WsProxy:
-    def __init__(self, upstream: str):
+    def __init__(self, upstream: str, ssl_context: ssl.SSLContext | None = None):
         self.upstream = upstream
+        self.ssl_context = ssl_context  # serve wss://
         self.port: int | None = None
         self.counts: Counter[str] = Counter()
         self.connections = 0  # accepted
@@ -51,12 +53,12 @@ class WsProxy:
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"{'ws' if self.ssl_context is None else 'wss'}://127.0.0.1:{self.port}"
 
     async def serve(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         async with trio.open_nursery() as nursery:
             server = await nursery.start(lambda task_status: serve_websocket(
-                self._handle, "127.0.0.1", 0, None, max_message_size=MAX_MESSAGE, task_status=task_status))
+                self._handle, "127.0.0.1", 0, self.ssl_context, max_message_size=MAX_MESSAGE, task_status=task_status))
             self.port = server.port
             task_status.started(self)
 

@@ -5,6 +5,10 @@ HTTP; the response bound; refusals, hangs and drops as retryable failures that a
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
+
 import pytest
 import trio
 
@@ -135,3 +139,34 @@ async def test_an_unreachable_endpoint_is_a_transport_error():
         with pytest.raises(TransportError, match="failed after 3 attempts: cannot connect"):
             await c.call("eth_chainId")
         assert c.websocket.dials == 3
+
+
+@pytest.fixture
+def tls(tmp_path):
+    """A self-signed certificate for 127.0.0.1: (server context, certificate file)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx, cert
+
+
+async def test_wss_verifies_the_server_certificate(anvil, tls, monkeypatch, nursery):
+    ctx, cert = tls
+    proxy = await nursery.start(WsProxy(anvil.url.replace("http://", "ws://"), ssl_context=ctx).serve)
+    assert proxy.url.startswith("wss://")
+    async with RpcClient(proxy.url, retry=FAST, timeout=2) as c:
+        with pytest.raises(TransportError, match="cannot connect: .*CERTIFICATE_VERIFY_FAILED"):
+            await c.call("eth_chainId")
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the system's trust store, plus this certificate
+    async with RpcClient(proxy.url, retry=FAST, timeout=2) as c:
+        assert await c.call("eth_chainId") == "0x384"
+        sub = await c.subscribe("newHeads")
+        anvil.rpc("anvil_mine", "0x1")
+        with trio.fail_after(5):
+            assert int((await sub.next())["number"], 16) == int(anvil.rpc("eth_blockNumber"), 16)
