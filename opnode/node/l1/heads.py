@@ -185,6 +185,7 @@ class HeadTracker:
             try:
                 if not first:
                     # heads announced while the subscription was down are not announced again: read the head
+                    log.info("L1 head subscription restored (subscription %d)", self.subscriptions)
                     await self._advance(await self.client.latest_info())
                     delay = 0.0
                 async for header in sub:
