@@ -3,7 +3,9 @@
 - :mod:`opnode.jsonrpc.errors`: :class:`RpcError` (code, message, data), :class:`TransportError`, the codes and
   go-ethereum's texts;
 - :mod:`opnode.jsonrpc.client`: :class:`RpcClient` (async: batches, retries, timeouts, JWT, metrics, bounded
-  responses) and :class:`SyncRpcClient` (set-up code and tools);
+  responses, ``eth_subscribe``) and :class:`SyncRpcClient` (set-up code and tools);
+- :mod:`opnode.jsonrpc.transport` and :mod:`opnode.jsonrpc.ws`: what carries the client's requests, HTTP(S) or a
+  websocket (with its subscriptions), picked by the URL;
 - :mod:`opnode.jsonrpc.server`: :class:`Dispatcher` and :class:`JsonRpcApp` (geth's request and HTTP rules);
 - :mod:`opnode.jsonrpc.http`: hypercorn on trio and the ASGI helpers;
 - :mod:`opnode.jsonrpc.jwt`: the Engine API's HS256 tokens.

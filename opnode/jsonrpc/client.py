@@ -18,6 +18,11 @@ op-service/metrics/rpc_metrics.go; ethereum-optimism/optimism develop, read 2026
   (None), ``rpc_<code>`` for a single call answered with an error, ``http_<status>`` or ``<unknown>``.
 
 Responses are read with a size bound so that a hostile or broken server cannot exhaust memory.
+
+The URL picks the transport (:mod:`opnode.jsonrpc.transport`): ``http(s)://`` posts each request, ``ws(s)://`` sends
+it over one websocket (:mod:`opnode.jsonrpc.ws`) that also carries :meth:`RpcClient.subscribe` (``eth_subscribe``),
+as op-node's client does for a websocket URL. Everything above (batches, retries, limits, metrics, bounds) is the
+same for both; "HTTP request" below means one request body on either.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import trio
@@ -34,9 +41,12 @@ import trio
 from derivation.protocol.jsonutil import loads_bounded
 from opnode.jsonrpc.errors import RpcError, TransportError
 from opnode.jsonrpc.jwt import BearerToken
+from opnode.jsonrpc.transport import HttpTransport, Reply, Retryable, Transport, is_websocket
+from opnode.jsonrpc.ws import Subscription, WsTransport
 
 BATCH_METHOD = "<batch>"  # op-node's method label of an HTTP batch
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+T = TypeVar("T")
 
 
 class MetricsSink(Protocol):
@@ -54,13 +64,6 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy(attempts=1)
-
-
-class _Retryable(Exception):
-    def __init__(self, message: str, label: str = "<unknown>", status: int | None = None):
-        super().__init__(message)
-        self.label = label
-        self.status = status
 
 
 @dataclass(slots=True)
@@ -102,8 +105,15 @@ class _TokenBucket:
                 await trio.sleep((n - self.tokens) / self.rate)
 
 
+@dataclass(slots=True)
+class _Attempt:
+    label: str | None = None  # op-node's error label of the request
+    size: int = 0  # the answer's size
+
+
 class RpcClient:
-    """A JSON-RPC client for one HTTP endpoint. Create and use it inside a trio run; close with ``aclose``."""
+    """A JSON-RPC client for one HTTP(S) or websocket endpoint. Create and use it inside a trio run; close with
+    ``aclose``. ``transport`` replaces httpx's transport of an HTTP endpoint (tests)."""
 
     def __init__(self, url: str, *, max_batch_size: int = 20, max_concurrency: int = 10, rate_limit: float = 0.0,
                  timeout: float = 10.0, retry: RetryPolicy | None = None, metrics: MetricsSink | None = None,
@@ -121,12 +131,27 @@ class RpcClient:
         self._bucket = _TokenBucket(rate_limit, self.max_batch_size) if rate_limit > 0 else None
         self._rng = rng or random.Random()
         self._next_id = 1
-        self._bearer = BearerToken(jwt_secret) if jwt_secret is not None else None
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout), headers=dict(headers), transport=transport,
-                                       limits=httpx.Limits(max_connections=max(1, max_concurrency)))
+        bearer = BearerToken(jwt_secret) if jwt_secret is not None else None
+        self._transport: Transport
+        if is_websocket(url):
+            self._transport = WsTransport(url, timeout=timeout, max_message_bytes=max_response_bytes,
+                                          headers=headers, bearer=bearer)
+        else:
+            self._transport = HttpTransport(url, timeout=timeout, max_response_bytes=max_response_bytes,
+                                            headers=headers, bearer=bearer, max_connections=max_concurrency,
+                                            transport=transport)
+
+    @property
+    def subscriptions(self) -> bool:
+        """Whether :meth:`subscribe` works here (a websocket endpoint)."""
+        return isinstance(self._transport, WsTransport)
+
+    @property
+    def websocket(self) -> WsTransport | None:
+        return self._transport if isinstance(self._transport, WsTransport) else None
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._transport.aclose()
 
     async def __aenter__(self) -> RpcClient:
         return self
@@ -158,13 +183,45 @@ class RpcClient:
                 nursery.start_soon(self._send_chunk, calls, chunk, results)
         return results
 
+    async def subscribe(self, kind: str, *params: Any) -> Subscription:
+        """``eth_subscribe(kind, *params)`` on a websocket endpoint (retried, metered and rate-limited as a call);
+        RpcError when the server refuses it, TransportError on an HTTP endpoint or when the endpoint is down. The
+        subscription ends (its ``next`` raises TransportError) when the connection drops: subscribe again."""
+        ws = self.websocket
+        if ws is None:
+            raise TransportError(f"{self.url}: subscriptions need a ws:// or wss:// endpoint")
+        (rid,) = self._new_ids(1)
+        body = json.dumps({"jsonrpc": "2.0", "id": rid, "method": "eth_subscribe", "params": [kind, *params]},
+                          separators=(",", ":")).encode()
+        method = "eth_subscribe"
+
+        async def once() -> Subscription:
+            async with self._request(body, method, [method]) as attempt:
+                reply, sub = await ws.subscribe(body, rid)
+                attempt.size = reply.size
+                if sub is not None:
+                    sub.on_close(lambda: self._unsubscribe(sub))
+                    return sub
+                item = reply.doc if isinstance(reply.doc, dict) else {}
+                if item.get("error") is not None:
+                    attempt.label = _rpc_label(item)
+                    raise RpcError.from_json(item["error"], method)
+                raise Retryable("eth_subscribe answered no subscription id")
+
+        return await self._with_retries(method, once)
+
+    async def _unsubscribe(self, sub: Subscription) -> None:
+        await self.call("eth_unsubscribe", sub.id)
+
     # ------------------------------------------------------------------------------------------------ internals
 
+    def _new_ids(self, n: int) -> list[int]:
+        ids = list(range(self._next_id, self._next_id + n))
+        self._next_id += n
+        return ids
+
     async def _send_chunk(self, calls: list[tuple[str, list[Any]]], idx: range, results: list[Any]) -> None:
-        ids = []
-        for _ in idx:
-            ids.append(self._next_id)
-            self._next_id += 1
+        ids = self._new_ids(len(idx))
         methods = [calls[i][0] for i in idx]
         reqs = [{"jsonrpc": "2.0", "id": rid, "method": calls[i][0], "params": calls[i][1]}
                 for rid, i in zip(ids, idx, strict=True)]
@@ -179,86 +236,65 @@ class RpcClient:
             else:
                 results[i] = item.get("result")
 
-    async def _post_with_retries(self, body: bytes, label_method: str, methods: list[str], ids: list[int],
-                                 single: bool) -> dict[int, dict[str, Any]]:
-        attempt = 0
+    async def _with_retries(self, label_method: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        n = 0
         while True:
             try:
-                return await self._post_once(body, label_method, methods, ids, single)
-            except _Retryable as e:
-                attempt += 1
-                if attempt >= self.retry.attempts:
-                    tries = f" failed after {attempt} attempts" if attempt > 1 else ""
+                return await attempt()
+            except Retryable as e:
+                n += 1
+                if n >= self.retry.attempts:
+                    tries = f" failed after {n} attempts" if n > 1 else ""
                     raise TransportError(f"{self.url}: {label_method}{tries}: {e}", e.label, e.status) from None
                 self.stats.retries += 1
-                cap = min(self.retry.max_delay, self.retry.base_delay * (2 ** (attempt - 1)))
+                cap = min(self.retry.max_delay, self.retry.base_delay * (2 ** (n - 1)))
                 await trio.sleep(self._rng.uniform(0, cap))
 
-    async def _post_once(self, body: bytes, label_method: str, methods: list[str], ids: list[int],
-                         single: bool) -> dict[int, dict[str, Any]]:
+    async def _post_with_retries(self, body: bytes, label_method: str, methods: list[str], ids: list[int],
+                                 single: bool) -> dict[int, dict[str, Any]]:
+        async def once() -> dict[int, dict[str, Any]]:
+            async with self._request(body, label_method, methods) as attempt:
+                reply = await self._transport.exchange(body, ids)
+                attempt.size = reply.size
+                answer = self._index(reply, ids, single)
+                if single:
+                    attempt.label = _rpc_label(answer[ids[0]])
+                return answer
+
+        return await self._with_retries(label_method, once)
+
+    @asynccontextmanager
+    async def _request(self, body: bytes, label_method: str, methods: list[str]) -> AsyncIterator[_Attempt]:
+        """One request on the transport: rate limit, concurrency bound, stats and op-node's metrics around it."""
         if self._bucket is not None:
-            await self._bucket.take(len(ids))
+            await self._bucket.take(len(methods))
         async with self._limiter:
             start = trio.current_time()
-            label = None
+            attempt = _Attempt()
             try:
-                raw = await self._http_post(body)
-                if len(set(methods)) == 1:
-                    self.stats.bytes_by_method[methods[0]] += len(raw) + len(body)
-                answer = self._parse(raw, ids, single)
-                if single:
-                    label = _rpc_label(answer[ids[0]])
-                return answer
-            except (_Retryable, TransportError) as e:
-                label = e.label
+                yield attempt
+            except (Retryable, TransportError) as e:
+                attempt.label = e.label
                 raise
             finally:
                 elapsed = trio.current_time() - start
                 self.stats.http_requests += 1
                 self.stats.bytes_sent += len(body)
+                self.stats.bytes_received = self._transport.bytes_received
+                if attempt.size and len(set(methods)) == 1:
+                    self.stats.bytes_by_method[methods[0]] += attempt.size + len(body)
                 for m in methods:
                     self.stats.calls[m] += 1
                     self.stats.seconds[m] += elapsed
                 if self.metrics is not None:
-                    self.metrics.record_rpc_client(label_method, elapsed, label)
+                    self.metrics.record_rpc_client(label_method, elapsed, attempt.label)
 
-    async def _http_post(self, body: bytes) -> bytes:
-        headers = {"content-type": "application/json"}
-        if self._bearer is not None:
-            headers["authorization"] = self._bearer.header()
-        try:
-            with trio.fail_after(self.timeout):
-                async with self._http.stream("POST", self.url, content=body, headers=headers) as resp:
-                    chunks, size = [], 0
-                    try:
-                        async for chunk in resp.aiter_bytes():  # decompressed; the bound applies after decoding
-                            size += len(chunk)
-                            if size > self.max_response_bytes:
-                                raise _Retryable(f"response larger than {self.max_response_bytes} bytes")
-                            chunks.append(chunk)
-                    finally:
-                        self.stats.bytes_received += resp.num_bytes_downloaded
-                    raw = b"".join(chunks)
-                    status = resp.status_code
-        except trio.TooSlowError:
-            raise _Retryable(f"no answer within {self.timeout}s") from None
-        except httpx.HTTPError as e:  # httpx timeouts have an empty message: the class names them
-            raise _Retryable(f"{type(e).__name__}: {e}" if str(e) else type(e).__name__) from None
-        if status >= 500 or status == 429:
-            raise _Retryable(f"HTTP {status}", f"http_{status}", status)
-        if status != 200:
-            text = raw[:200].decode("utf-8", "replace").strip()
-            raise TransportError(f"{self.url}: HTTP {status}: {text}", f"http_{status}", status)
-        return raw
-
-    def _parse(self, raw: bytes, ids: list[int], single: bool) -> dict[int, dict[str, Any]]:
-        try:
-            doc = loads_bounded(raw)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise _Retryable(f"response is not JSON ({e}; {len(raw)} bytes)") from None
+    @staticmethod
+    def _index(reply: Reply, ids: list[int], single: bool) -> dict[int, dict[str, Any]]:
+        doc = reply.doc
         items = [doc] if isinstance(doc, dict) else doc
         if not isinstance(items, list):
-            raise _Retryable("response is neither a JSON-RPC object nor a batch")
+            raise Retryable("response is neither a JSON-RPC object nor a batch")
         by_id: dict[Any, dict[str, Any]] = {}
         for item in items:
             if isinstance(item, dict) and "id" in item:
@@ -269,7 +305,7 @@ class RpcClient:
             by_id = {ids[0]: doc}
         missing = [i for i in ids if i not in by_id]
         if missing:
-            raise _Retryable(f"answer lacks {len(missing)} of {len(ids)} calls")
+            raise Retryable(f"answer lacks {len(missing)} of {len(ids)} calls")
         return by_id
 
 

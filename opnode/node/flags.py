@@ -132,7 +132,8 @@ FLAGS: tuple[Flag, ...] = (
        "Read the message passer storage root with eth_getProof even after Isthmus (optimism_outputAtBlock)"),
     # L1 RPC
     _f("l1", "L1_ETH_RPC", TEXT, "http://127.0.0.1:8545", L1,
-       "Address of L1 User JSON-RPC endpoint to use (eth namespace required); required"),
+       "Address of L1 User JSON-RPC endpoint to use (eth namespace required): http(s)://, or ws(s):// to follow "
+       "the L1 head by eth_subscribe newHeads instead of polling; required"),
     _f("l1.trustrpc", "L1_TRUST_RPC", BOOL, False, L1,
        "Trust the L1 RPC: skip re-computing block hashes and roots"),
     _f("l1.rpckind", "L1_RPC_KIND", Choice(L1_RPC_KINDS, fold=True), "standard", L1,
@@ -143,7 +144,7 @@ FLAGS: tuple[Flag, ...] = (
     _f("l1.rpc-max-batch-size", "L1_RPC_MAX_BATCH_SIZE", INT, 20, L1,
        "Maximum number of RPC requests to bundle in one HTTP batch (1-500)"),
     _f("l1.http-poll-interval", "L1_HTTP_POLL_INTERVAL", DURATION, 12.0, L1,
-       "Polling interval for the latest L1 block"),
+       "Polling interval for the latest L1 block when --l1 is an HTTP endpoint (a ws:// one is subscribed to)"),
     _f("l1.cache-size", "L1_CACHE_SIZE", UINT, 900, L1, "L1 blocks kept per cache (headers, transactions, receipts)"),
     _f("l1.epoch-poll-interval", "L1_EPOCH_POLL_INTERVAL", DURATION, 384.0, L1,
        "Poll interval for L1 safe and finalized blocks; 0 or negative disables"),

@@ -1,9 +1,15 @@
 """`opnode node` as real processes (issue 6): anvil L1 + beacon shim, a sequencer node and a source node each with
 its own embedded engine, and a test batcher posting the sequencer's blocks to L1 as calldata and as blobs. The
 source node derives the safe chain from L1 alone; its blocks equal the sequencer's hash by hash; safe and
-finalized advance in optimism_syncStatus; after kill -9 it resumes from its engine and safe-head DB."""
+finalized advance in optimism_syncStatus; after kill -9 it resumes from its engine and safe-head DB.
+
+The source node reads L1 over a websocket (``--l1=ws://…``, issue 17: anvil serves it on its HTTP port), so the
+whole of derivation runs over that transport and its L1 head comes from the newHeads subscription; the sequencer
+reads L1 over HTTP."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -20,7 +26,11 @@ from tests.e2e.waiting import wait as _wait
 @pytest.fixture
 def stack(tmp_path):
     forks = {Fork.GRANITE: 0, Fork.HOLOCENE: 0, Fork.ISTHMUS: 0, Fork.JOVIAN: 0}
-    with Stack(tmp_path, sources=1, forks=forks, start_batcher=False, seq_window_size=100) as s:
+    def l1_url_for(anvil_url: str, node: str) -> str:
+        return anvil_url.replace("http://", "ws://") if node == "source-A" else anvil_url
+
+    with Stack(tmp_path, sources=1, forks=forks, start_batcher=False, seq_window_size=100, metrics=True,
+               l1_url_for=l1_url_for) as s:
         yield s
 
 
@@ -49,6 +59,12 @@ def test_source_node_derives_the_sequencers_chain(stack):
     txs = sum(len(stack.rpc(src.engine_rpc, "eth_getBlockByNumber", hex(n), False)["transactions"])
               for n in range(1, target + 1))
     assert txs >= target + 10  # an L1-info deposit per block plus the ten transfers
+    # its L1 client went over the websocket: a newHeads subscription, and derivation's calls, in op-node's metrics
+    metrics = stack.jsonrpc.http.get(src.metrics + "/metrics").text  # labels in name order
+    assert re.search(r'rpc_client_requests_total\{method="eth_subscribe",rpc="l1"\} [1-9]', metrics), metrics
+    assert re.search(r'rpc_client_requests_total\{method="eth_getBlockReceipts",rpc="l1"\} [1-9]', metrics)
+    l1_head = int(stack.l1_rpc("eth_blockNumber"), 16)
+    _wait(lambda: stack.sync_status(src)["head_l1"]["number"] >= l1_head, 30, "the subscribed L1 head")
     st = _wait(lambda: (s := stack.sync_status(src))["finalized_l2"]["number"] > 0 and s, 60, "finality")
     assert st["finalized_l2"]["number"] <= st["safe_l2"]["number"] <= st["local_safe_l2"]["number"]
     assert st["current_l1"]["number"] > 0 and st["head_l1"]["number"] >= st["current_l1"]["number"]

@@ -185,6 +185,13 @@ def test_values_reach_the_right_fields(files):
     assert c.l2.rpc_timeout == 30
 
 
+def test_a_websocket_l1_is_taken_as_given(files):
+    assert parse(base(files) + ["--l1", "wss://l1.example:8546/v2/key"]).l1.rpc_url == "wss://l1.example:8546/v2/key"
+    args = base(files)
+    del args[args.index("--l1"):args.index("--l1") + 2]
+    assert parse(args, env={"OP_NODE_L1_ETH_RPC": "ws://127.0.0.1:8546"}).l1.rpc_url == "ws://127.0.0.1:8546"
+
+
 def test_env_lists_and_bools(files):
     c = parse(base(files), env={"OP_NODE_L1_BEACON_ARCHIVER": "http://x,http://y", "OP_NODE_L1_TRUST_RPC": "True",
                                 "OP_NODE_P2P_DISABLE": "1", "OP_NODE_SEQUENCER_ENABLED": "f"})
@@ -296,6 +303,10 @@ def test_good_flags_exit_zero_through_the_cli(run_cli, files):
     (["--l2.follow.source=http://x", "--l2.follow.source.rpc-timeout", "0s"], "must be a positive duration"),
     (["--l2.engine-rpc-timeout", "-1s"], "--l2.engine-rpc-timeout must be a positive duration"),
     (["--p2p.peers.lo", "40"], "--p2p.peers.lo must not be above --p2p.peers.hi"),
+    (["--l1", "ws://"], "--l1: 'ws://' has no host"),
+    (["--l1", "wss//l1.example:8546"], "the scheme must be one of http, https, ws, wss"),
+    (["--l1", "ws://127.0.0.1:85460"], "--l1: 'ws://127.0.0.1:85460' is not a valid URL"),
+    (["--l1", "ftp://l1.example"], "is not a JSON-RPC URL"),
 ])
 def test_bad_values_are_one_line_errors(run_cli, files, extra, message):
     code, err = run_cli(base(files) + extra)

@@ -131,6 +131,8 @@ async def test_a_check_just_above_the_head_reads_the_head_instead():
 class _Labels:
     """An L1 client for the head tracker: answers label reads, logs when they were made."""
 
+    subscribes = False  # an HTTP L1: the head is polled
+
     def __init__(self, poll: float, epoch: float):
         self.cfg = L1Config(rpc_url="http://unused", http_poll_interval=poll, epoch_poll_interval=epoch)
         self.heads = L1Heads()

@@ -25,7 +25,7 @@ from contextlib import asynccontextmanager, nullcontext
 import trio
 
 from derivation.protocol.errors import ParseError
-from derivation.protocol.hexutil import parse_quantity, to_hex
+from derivation.protocol.hexutil import from_hex, parse_quantity, to_hex
 from derivation.protocol.transactions import Transaction
 from derivation.protocol.types import L1BlockInfo, L1BlockRef, Receipt
 from opnode.node.l1 import blockdata
@@ -36,7 +36,7 @@ from opnode.node.l1.config import L1Config
 from opnode.node.l1.errors import L1DataError, NotFoundError
 from opnode.node.l1.heads import L1Heads
 from opnode.node.l1.lookahead import LookAhead
-from opnode.node.l1.rpc import RpcClient
+from opnode.node.l1.rpc import RpcClient, Subscription
 from opnode.node.metrics import Metrics
 
 log = logging.getLogger("opnode.node.l1")
@@ -82,7 +82,8 @@ class L1Client(LookAhead):
                     yield client
                 finally:
                     nursery.cancel_scope.cancel()
-                    await client.aclose()
+                    with trio.CancelScope(shield=True):  # a Cancelled here would swallow the caller's exception
+                        await client.aclose()
         except BaseExceptionGroup as group:  # background look-ahead never raises: this is the caller's own error
             if len(group.exceptions) == 1:
                 raise group.exceptions[0] from None
@@ -132,13 +133,52 @@ class L1Client(LookAhead):
             raise ValueError(f"unknown block label {label!r}")
         with self._timed("L1BlockRefByLabel"):
             info = await self._load_header(label)
+        self.observe(label, info)
+        return info.ref
+
+    def observe(self, label: str, info: L1BlockInfo) -> None:
+        """``info`` is now the block ``label`` names (a label read, or a head from the ``newHeads`` subscription)."""
         self.heads.observe(label, info.ref)
         # the label named a canonical block, as a by-number answer does: a later lookup of its number costs no call
         # (a light node's canonical checks mostly ask for blocks at or just below its head)
         self.numbers.put(info.number, info.hash)
         if label == "latest":
             self.head_read_at = trio.current_time()
-        return info.ref
+
+    @property
+    def subscribes(self) -> bool:
+        """Whether the L1 head can come from a ``newHeads`` subscription (a websocket L1)."""
+        return self.rpc.subscriptions
+
+    async def subscribe_heads(self) -> Subscription:
+        """An ``eth_subscribe("newHeads")`` subscription (op-node: ``L1Client.SubscribeNewHead``)."""
+        return await self.rpc.subscribe("newHeads")
+
+    async def latest_info(self) -> L1BlockInfo:
+        """The L1 head's header, read, verified and cached but not observed (the head tracker observes it, after
+        the blocks a subscription missed below it)."""
+        with self._timed("L1BlockRefByLabel"):
+            return await self._load_header("latest")
+
+    async def head_info(self, header: object) -> L1BlockInfo:
+        """The header of a ``newHeads`` notification, verified as a label read is (unless ``--l1.trustrpc``) and
+        cached; one that fails is read again by its hash (op-node takes the notified header as it is:
+        op-service/eth/heads.go ``WatchHeadChanges``)."""
+        try:
+            if not isinstance(header, dict):
+                raise BlockDataError("newHeads notification is not a header object")
+            if not self.cfg.trust_rpc:
+                blockdata.check_block_hash(header)
+            info = blockdata.block_info(header)
+        except ParseError as e:
+            try:
+                block_hash = from_hex(header.get("hash") if isinstance(header, dict) else None, 32)
+            except ParseError:
+                raise L1DataError(f"L1 newHeads notification without a block hash: {e}") from None
+            log.warning("L1 newHeads header failed verification, reading it by hash: %s", e)
+            return await self.block_info_by_hash(block_hash)
+        self.headers.add(info.hash, info)
+        return info
 
     async def block_ref_by_number(self, number: int) -> L1BlockRef:
         with self._timed("L1BlockRefByNumber"):
@@ -189,10 +229,10 @@ class L1Client(LookAhead):
             if known is not None and (info := self.headers.get(known)) is not None:
                 return info
             head = self.heads.head
-            if head is not None and number == head.number + 1:
+            if head is not None and number == head.number + 1 and not self.subscribes:
                 # Just above the head last read (a source's current L1 when it polled L1 more recently): read the
                 # head instead, one call that answers this lookup when L1 has moved one block on and refreshes the
-                # head, so the head poll waits a period (HeadTracker).
+                # head, so the head poll waits a period (HeadTracker). A subscribed head is never behind: no need.
                 await self.block_ref_by_label("latest")
                 known = self.numbers.get(number)
                 if known is not None and (info := self.headers.get(known)) is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from opnode.jsonrpc.client import RetryPolicy
+from opnode.jsonrpc.transport import check_url
 
 # op-node's --l1.rpckind values (op-service/sources/receipts_rpc.go RPCProviderKinds).
 RPC_KINDS = ("alchemy", "quicknode", "infura", "parity", "nethermind", "debug_geth", "erigon", "basic", "any",
@@ -17,13 +18,13 @@ RPC_KINDS = ("alchemy", "quicknode", "infura", "parity", "nethermind", "debug_ge
 
 @dataclass(frozen=True, slots=True)
 class L1Config:
-    rpc_url: str = "http://127.0.0.1:8545"  # --l1
+    rpc_url: str = "http://127.0.0.1:8545"  # --l1: http(s)://, or ws(s):// to follow the head by subscription
     trust_rpc: bool = False  # --l1.trustrpc: skip recomputing block hashes and roots
     rpc_kind: str = "standard"  # --l1.rpckind
     max_concurrency: int = 10  # --l1.max-concurrency: HTTP requests in flight
     rpc_rate_limit: float = 0.0  # --l1.rpc-rate-limit: requests per second, 0 = off
     rpc_max_batch_size: int = 20  # --l1.rpc-max-batch-size (1..500)
-    http_poll_interval: float = 12.0  # --l1.http-poll-interval: head polling
+    http_poll_interval: float = 12.0  # --l1.http-poll-interval: head polling (an http L1; ws subscribes)
     epoch_poll_interval: float = 384.0  # --l1.epoch-poll-interval (6m24s): safe/finalized polling
     cache_size: int = 900  # --l1.cache-size: blocks kept per cache (headers, txs, receipts)
     verifier_l1_confs: int = 0  # --verifier.l1-confs: blocks to stay behind the L1 head
@@ -36,6 +37,10 @@ class L1Config:
     anvil_tx_root: bool = False
 
     def __post_init__(self):
+        try:
+            check_url(self.rpc_url)
+        except ValueError as e:
+            raise ValueError(f"--l1: {e}") from None
         if self.rpc_kind not in RPC_KINDS:
             raise ValueError(f"unknown --l1.rpckind {self.rpc_kind!r} (one of: {', '.join(RPC_KINDS)})")
         if not 1 <= self.rpc_max_batch_size <= 500:

@@ -3,5 +3,6 @@ re-exported here for the L1 client that builds it from ``L1Config``."""
 
 from opnode.jsonrpc.client import RpcClient, RpcStats
 from opnode.jsonrpc.errors import RpcError, TransportError
+from opnode.jsonrpc.ws import Subscription
 
-__all__ = ["RpcClient", "RpcError", "RpcStats", "TransportError"]
+__all__ = ["RpcClient", "RpcError", "RpcStats", "Subscription", "TransportError"]
