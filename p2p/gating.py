@@ -7,13 +7,15 @@ Where it is asked (py-libp2p 0.8.1):
 - accept: the swarm asks its ``connection_gate`` about the remote address of each inbound TCP connection before
   the security handshake (go-libp2p ``InterceptAccept``); :class:`SwarmGate` answers with :meth:`allow_ip`, so a
   refused connection is closed unsecured;
-- dial: :meth:`p2p.peers.PeerControl._dial` asks :meth:`allow_dial` first (``InterceptPeerDial`` /
+- dial: :meth:`p2p.peers.PeerControl._dial` asks :meth:`dial_refusal` first (``InterceptPeerDial`` /
   ``InterceptAddrDial``) and the swarm filters each address through :class:`SwarmGate` again;
 - secured: a peer id is known only after the handshake; a banned or blocked peer is disconnected as soon as its
   connection opens (``InterceptSecured``; py-libp2p has no hook in between).
 
-Bans expire as op-node's: the first check after the expiry lifts the ban (and counts an unban). Permanent blocks
-and bans are written to the :class:`~p2p.peerstore.PeerStore`, so they outlive a restart with a file peerstore.
+Followed: the optimism git snapshot of 2024-10-25 (d317e96) and the 2026 file index (gating/expiry.go,
+scoring.go, p2p/host.go, p2p/node.go ``BanPeer``). Bans expire as op-node's: the first check after the expiry
+lifts the ban (and counts an unban). Permanent blocks and bans are written to the
+:class:`~p2p.peerstore.PeerStore`, so they outlive a restart with a file peerstore.
 """
 
 from __future__ import annotations

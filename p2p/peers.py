@@ -1,9 +1,9 @@
-"""The peers side of :class:`~p2p.service.GossipService` (op-node p2p/host.go, node.go, ``opp2p_*`` peer methods):
-connected, topic and mesh peers, protection, blocking and banning through the connection gate (:mod:`p2p.gating`),
-the peer monitor that bans peers whose score fell below ``--p2p.ban.threshold`` (op-node p2p/monitor/
-peer_monitor.go: one connected peer checked per second, static peers never banned), this node's ENR, and dialing
-the static peers, the bootnodes and the peers the peerstore knows from earlier runs. It runs on the service's host
-and state.
+"""The peers side of :class:`~p2p.service.GossipService` (op-node p2p/host.go, node.go, ``opp2p_*`` peer methods;
+optimism git snapshot 2024-10-25, d317e96): connected, topic and mesh peers, protection, blocking and banning through
+the connection gate (:mod:`p2p.gating`), the peer monitor that bans peers whose score fell below
+``--p2p.ban.threshold`` (op-node p2p/monitor/peer_monitor.go: one connected peer checked per second, static peers
+never banned), this node's ENR, and dialing the static peers, the bootnodes and the peers the peerstore knows from
+earlier runs. It runs on the service's host and state.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ op-node's ``MapDatastore``. What it keeps, by peer id (base58) or IP text:
 - the ``opp2p_block*`` lists (``blocked``: peer ids, IPs and subnets), which op-node's basic connection gater keeps
   in the same datastore, so they survive a restart too.
 
-The node's sqlite helper (``opnode.node.sqlite``) cannot be used here: p2p imports nothing of opnode (the
+Followed: the optimism git snapshot of 2024-10-25 (d317e96) and the 2026 file index (store/iface.go,
+scorebook.go, peer_ban_book.go, ip_ban_book.go, p2p/cli/load_config.go). The node's sqlite helper (``opnode.node.sqlite``) cannot be used here: p2p imports nothing of opnode (the
 architecture rule). Bans are in memory as well (the gate reads them for every connection); writes go through at
 once, scores when the service flushes them (op-node writes its score snapshot every minute).
 """
