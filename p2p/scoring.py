@@ -10,9 +10,11 @@ time (2 s if 0) and an epoch of 6 slots::
     DecayInterval = slot, DecayToZero 0.01, RetainScore = 100 epochs
     ScoreDecay(d) = 0.01 ** (1 / (d / slot)); thresholds: gossip -10, publish -40, graylist -40
 
-so one invalid block (a validator REJECT) takes a peer to 0.8 * -140.4475 = -112.4, below the default
-``--p2p.ban.threshold`` of -100, and the peer monitor bans it (:mod:`p2p.peers`); the counter halves in about 45
-slots (the squared penalty falls to a quarter) and is gone (below 0.01) after 50 epochs. A peer's score is the sum over the block topics of ``TopicWeight *
+so one invalid block (a validator REJECT) takes a peer to 0.8 * -140.4475 = -112.4: below the graylist threshold
+(its later messages are dropped unvalidated, for about 34 slots) and below the default ``--p2p.ban.threshold`` of
+-100 for about 4 slots, in which the peer monitor (:mod:`p2p.peers`, one peer a second) bans it if it gets to it
+(op-node's monitor reads a score snapshot up to a minute old: there a single invalid block rarely bans). The
+counter halves in about 45 slots (the squared penalty falls to a quarter) and is gone (below 0.01) after 50 epochs. A peer's score is the sum over the block topics of ``TopicWeight *
 (P2 + P4)``, capped above at ``TopicScoreCap``, plus the application score (op-node's is req-resp sync's, which
 opnode does not run: 0).
 

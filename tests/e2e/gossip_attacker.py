@@ -42,8 +42,8 @@ class Captured:
 
 
 class GossipAttacker:
-    """``identity`` seeds the peer key: the target bans a peer whose message it rejected (op-node's light scoring),
-    so each hostile message is sent by a peer of its own."""
+    """``identity`` seeds the peer key: the target ignores a peer whose message it rejected (op-node's light
+    scoring graylists it), so each hostile message is sent by a peer of its own."""
 
     def __init__(self, rollup: RollupConfig, target: str, identity: bytes = b"opnode e2e gossip attacker identity"):
         self.rollup = rollup
@@ -76,12 +76,6 @@ class GossipAttacker:
         """Until the target is in our mesh for the topic, so a publish goes to it."""
         with trio.fail_after(timeout):
             while not self.service.mesh_peers(version):
-                await trio.sleep(0.05)
-
-    async def wait_cut_off(self, timeout: float = 30) -> None:
-        """Until the target has closed our connection (a ban: our static redials are refused from then on)."""
-        with trio.fail_after(timeout):
-            while self.service.connected_peers():
                 await trio.sleep(0.05)
 
     async def next_block(self, timeout: float = 30) -> Captured:
