@@ -95,11 +95,12 @@ async def _measure(tmp: Path) -> None:
 
     async with trio.open_nursery() as nursery:
         seq = GossipService(cfg, P2PConfig(listen_ip="127.0.0.1", listen_tcp=0, priv_path=str(tmp / "seq"),
+                                           peerstore_path="memory",
                                            sequencer_key=seq_key), unsafe_block_signer=seq_key.address)
         await nursery.start(seq.run)
         addr = str(seq.host.get_addrs()[0])
         node = GossipService(cfg, P2PConfig(listen_ip="127.0.0.1", listen_tcp=0, priv_path=str(tmp / "node"),
-                                            static_peers=(addr,)), unsafe_block_signer=seq_key.address,
+                                            static_peers=(addr,), peerstore_path="memory"), unsafe_block_signer=seq_key.address,
                              deliver=on_block)
         await nursery.start(node.run)
         version = version_for_timestamp(cfg, int(time.time()))
@@ -205,7 +206,7 @@ async def seal_to_insert(tmp: Path, rounds: int, txs: int = SEAL_TXS) -> dict[st
                    for _ in range(2)]
         seq_node, light = (Node(w, f"http://127.0.0.1:{p.auth}", derive=False) for p in engines)
         seq_p2p = GossipService(cfg, P2PConfig(listen_ip="127.0.0.1", listen_tcp=0, priv_path=str(tmp / "s-seq"),
-                                               sequencer_key=seq_key), unsafe_block_signer=seq_key.address,
+                                               sequencer_key=seq_key, peerstore_path="memory"), unsafe_block_signer=seq_key.address,
                                 clock=clock)
         await nursery.start(seq_p2p.run)
 
@@ -215,7 +216,8 @@ async def seal_to_insert(tmp: Path, rounds: int, txs: int = SEAL_TXS) -> dict[st
 
         light_p2p = GossipService(cfg, P2PConfig(listen_ip="127.0.0.1", listen_tcp=0,
                                                  priv_path=str(tmp / "s-light"),
-                                                 static_peers=(str(seq_p2p.host.get_addrs()[0]),)),
+                                                 static_peers=(str(seq_p2p.host.get_addrs()[0]),),
+                                                 peerstore_path="memory"),
                                   unsafe_block_signer=seq_key.address, deliver=deliver, clock=clock)
         await nursery.start(light_p2p.run)
 

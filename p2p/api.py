@@ -4,8 +4,8 @@ p2p/rpc_server.go ``APIBackend``, JSON shapes of p2p/rpc_api.go). The RPC server
 
 Shapes follow op-node's Go JSON: ``connectedness`` and ``direction`` are go-libp2p's integers (0 not connected /
 1 connected; 0 unknown / 1 inbound / 2 outbound), ``latency`` is nanoseconds, ``nodeID`` is the discovery id in
-hex without ``0x``. Peer scores are reported with op-node's field names; py-libp2p keeps no per-topic breakdown
-in op-node's form, so only the gossip total is filled.
+hex without ``0x``. Peer scores are :meth:`p2p.scoring.PeerScores.snapshot` in op-node's ``store.PeerScores``
+shape (the block-topic counters summed over the block topics; the parts opnode does not score read 0).
 """
 
 from __future__ import annotations
@@ -110,20 +110,6 @@ def _node_id(peer: ID) -> str:
         return "00" * 32
 
 
-def _scores(service: GossipService, peer: ID) -> dict:
-    total = 0.0
-    router = service.router
-    if router is not None and getattr(router, "scorer", None) is not None:
-        try:
-            total = float(router.scorer.score(peer, list(service.topics)))
-        except Exception:  # the scorer is advisory; a failing lookup reads as zero
-            total = 0.0
-    return {"gossip": {"total": total, "blocks": {"timeInMesh": 0.0, "firstMessageDeliveries": 0.0,
-                                                  "meshMessageDeliveries": 0.0, "invalidMessageDeliveries": 0.0},
-                       "IPColocationFactor": 0.0, "behavioralPenalty": 0.0},
-            "reqResp": {"validResponses": 0.0, "errorResponses": 0.0, "rejectedPayloads": 0.0}}
-
-
 def _peer_info(service: GossipService, peer: ID, gossip_peers: set[ID]) -> dict:
     host = service.host
     store = host.get_peerstore() if host is not None else None
@@ -156,7 +142,7 @@ def _peer_info(service: GossipService, peer: ID, gossip_peers: set[ID]) -> dict:
             "addresses": addrs, "protocols": protocols or None, "connectedness": 1 if conns else 0,
             "direction": direction, "protected": service.is_protected(peer),
             "chainID": record.opstack[0] if record and record.opstack else 0, "latency": 0,
-            "gossipBlocks": peer in gossip_peers, "scores": _scores(service, peer)}
+            "gossipBlocks": peer in gossip_peers, "scores": service.scores.snapshot(peer.to_base58())}
 
 
 def _gossip_peers(service: GossipService) -> set[ID]:

@@ -23,7 +23,9 @@ Every difference between py-libp2p's defaults and what op-node expects is handle
   *before* validating it, so an invalid message is validated once; py-libp2p refreshes expiry on every lookup and
   marks only after validation.
 - Validation: op-node's extended validators answer ACCEPT, IGNORE or REJECT and only REJECT costs the forwarder
-  score; py-libp2p's validators are booleans, and caches results by id for 5 minutes (a block ignored while no
+  score (:class:`p2p.scoring.PeerScores`, op-node's "light" parameters; py-libp2p's own scorer, which counts
+  invalid messages linearly and forgets a peer when it disconnects, keeps its all-zero defaults and gates nothing);
+  messages from a peer below the graylist threshold are dropped unvalidated; py-libp2p's validators are booleans, and caches results by id for 5 minutes (a block ignored while no
   signer was known would stay ignored). The validator here returns a :class:`~p2p.validation.Verdict`.
 - A peer's RPC that is not protobuf resets its stream and drops the peer; py-libp2p lets the error kill the node.
   RPCs are written whole, one at a time per stream (py-libp2p's writers could interleave yamux frames).
@@ -53,6 +55,7 @@ from libp2p.pubsub.pubsub import Pubsub
 from libp2p.pubsub.rpc_queue import RpcQueue
 from libp2p.tools.timed_cache.first_seen_cache import FirstSeenCache
 
+from p2p.scoring import PeerScores
 from p2p.validation import Outcome, Verdict
 from p2p.wire import MAX_GOSSIP_SIZE, message_id
 
@@ -141,7 +144,7 @@ class OpPubsub(Pubsub):
     included; ``deliver(verdict, forwarder, topic)`` receives each accepted message from a peer once."""
 
     def __init__(self, host: IHost, router: OpGossipSub, *, topics: set[str], validate: Validate, deliver: Deliver,
-                 trace: Trace = lambda event: None):
+                 trace: Trace = lambda event: None, scores: PeerScores | None = None):
         super().__init__(host, router, strict_signing=False, msg_id_constructor=gossip_message_id,
                          seen_ttl=SEEN_TTL_SECONDS, max_inbound_rpc_size=MAX_GOSSIP_SIZE, allowed_topics=topics)
         self.seen_messages.stop()  # replaced: a sweeper thread per cache, first-seen expiry wanted
@@ -150,6 +153,7 @@ class OpPubsub(Pubsub):
         self._deliver = deliver
         self._write_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._trace = trace
+        self._scores = scores
 
     def close_caches(self) -> None:
         """Stop the seen cache's sweeper thread (py-libp2p starts one per cache and never stops it)."""
@@ -200,6 +204,9 @@ class OpPubsub(Pubsub):
     async def push_msg(self, msg_forwarder: ID, msg: rpc_pb2.Message) -> Verdict | None:
         if self.is_peer_blacklisted(msg_forwarder):
             return None
+        if self._scores is not None and msg_forwarder != self.my_id and \
+                self._scores.graylisted(msg_forwarder.to_base58()):
+            return None  # go-libp2p-pubsub drops a graylisted peer's RPCs whole
         topics = list(msg.topicIDs)
         if msg.from_id or msg.seqno or msg.signature or msg.key or len(topics) != 1:
             self._trace("REJECT_MESSAGE")
@@ -217,9 +224,8 @@ class OpPubsub(Pubsub):
             if verdict.outcome is Outcome.REJECT:
                 self._penalize(msg_forwarder, topics)
             return verdict
-        scorer = getattr(self.router, "scorer", None)
-        if scorer is not None:
-            scorer.on_first_delivery(msg_forwarder, topic)
+        if self._scores is not None and msg_forwarder != self.my_id:
+            self._scores.on_first_delivery(msg_forwarder.to_base58(), topic)
         self._trace("DELIVER_MESSAGE")
         if msg_forwarder != self.my_id:
             self._deliver(verdict, msg_forwarder, topic)
@@ -227,7 +233,6 @@ class OpPubsub(Pubsub):
         return verdict
 
     def _penalize(self, peer: ID, topics: list[str]) -> None:
-        scorer = getattr(self.router, "scorer", None)
-        if scorer is not None and peer != self.my_id:
+        if self._scores is not None and peer != self.my_id:
             for topic in topics:
-                scorer.on_invalid_message(peer, topic)
+                self._scores.on_invalid(peer.to_base58(), topic)

@@ -52,17 +52,21 @@ class P2PConfig:
     flood_publish: bool = False
     gossip_timestamp_threshold: float = 60.0  # --p2p.gossip.timestamp.threshold: older blocks are REJECTed
     static_redial_seconds: float = 60.0  # op-node monitorStaticPeers ticks every minute
-    # op-node settings kept as given (so the node's configuration is complete) that the gossip service does not
-    # act on: scoring and banning, discv5 (UDP, NAT, netrestrict), stores, req-resp sync, transport tuning
+    # peer management (op-node p2p/config.go BanningEnabled/Threshold/Duration, ScoringParams, NetRestrict, Store):
+    # "light" or "none" gossip peer scoring; peers scoring below ban_threshold are banned for ban_duration seconds;
+    # netrestrict: CIDRs every dialed or accepted peer must be in (empty: any); the sqlite peerstore file or "memory"
     scoring: str = "light"
     ban_peers: bool = True
     ban_threshold: float = -100.0
     ban_duration: float = 3600.0
+    netrestrict: tuple[str, ...] = ()
+    peerstore_path: str = "opnode_peerstore_db"
+    peer_monitor_seconds: float = 1.0  # op-node monitor/peer_monitor.go checkInterval: one peer per tick
+    # op-node settings kept as given (so the node's configuration is complete) that the gossip service does not
+    # act on: discv5 (UDP, NAT), its store, req-resp sync, transport tuning
     listen_udp: int = 0
     advertise_udp: int = 0
-    netrestrict: tuple[str, ...] = ()
     nat: bool = False
-    peerstore_path: str = "opnode_peerstore_db"
     discovery_path: str = "opnode_discovery_db"
     sync_req_resp: bool = True
     sync_only_req_to_static: bool = False
@@ -79,7 +83,7 @@ class P2PConfig:
     def from_flags(cls, flags: Mapping[str, object]) -> P2PConfig:
         """``flags`` maps op-node flag names (without ``--``) to values, as strings or parsed (lists, numbers,
         booleans); absent names keep the defaults. The settings the service does not act on are kept as given
-        (:data:`KEPT`); op-node's remaining ``p2p.*`` flags are accepted and ignored."""
+        (:data:`KEPT`), the peer-management ones parsed (:data:`PEER_MANAGEMENT`); op-node's remaining ``p2p.*`` flags are accepted and ignored."""
         foreign = sorted(k for k in flags if not k.startswith("p2p."))
         if foreign:
             raise P2PConfigError(f"not a p2p flag: {', '.join(foreign)}")
@@ -125,7 +129,7 @@ class P2PConfig:
                 out["sequencer_key"] = LocalSigner.from_hex(str(v["p2p.sequencer.key"]))
             except ValueError as e:
                 raise P2PConfigError(f"--p2p.sequencer.key: {e}") from None
-        for name, (key, parse) in KEPT.items():
+        for name, (key, parse) in (PEER_MANAGEMENT | KEPT).items():
             if v.get(name) is not None:
                 out[key] = parse(v[name], name)
         cfg = cls(**out)
@@ -145,10 +149,6 @@ def _text(value, name: str) -> str:
     return str(value)
 
 
-def _list(value, name: str) -> tuple[str, ...]:
-    return tuple(x.strip() for x in str(value).split(",") if x.strip())
-
-
 def _float(value, name: str) -> float:
     try:
         return float(str(value).strip())
@@ -161,6 +161,42 @@ def _scoring(value, name: str) -> str:
     if s not in ("light", "none"):
         raise P2PConfigError(f"--{name}: unknown peer scoring {value!r} (light or none)")
     return s
+
+
+def _netlist(value, name: str) -> tuple[str, ...]:
+    """go-ethereum ``netutil.ParseNetlist``: CIDRs separated by commas or spaces, each ``address/prefix`` (host bits
+    may be set: Go's ``ParseCIDR`` masks them)."""
+    out = []
+    for item in str(value).replace(",", " ").split():
+        if "/" not in item:
+            raise P2PConfigError(f"--{name}: invalid CIDR address {item!r} (want address/prefix, e.g. 10.0.0.0/8)")
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise P2PConfigError(f"--{name}: invalid CIDR address {item!r}") from None
+    return tuple(out)
+
+
+def _peerstore_path(value, name: str) -> str:
+    path = str(value).strip()
+    if not path:  # op-node p2p/cli/load_config.go
+        raise P2PConfigError(f"--{name}: peerstore path must be specified, use 'memory' to explicitly not persist "
+                             "peer records")
+    return path
+
+
+def _ban_threshold(value, name: str) -> float:
+    t = _float(value, name)
+    if t != t:  # NaN: every comparison false, nobody would ever be banned or kept
+        raise P2PConfigError(f"--{name}: not a number: {value!r}")
+    return t
+
+
+def _ban_duration(value, name: str) -> float:
+    d = _seconds(value, name)
+    if d < 0:
+        raise P2PConfigError(f"--{name} must not be negative")
+    return d
 
 
 def _flag(value, name: str) -> bool:
@@ -243,12 +279,15 @@ def _static_peers(value: str) -> list[str]:
     return out
 
 
-KEPT = {  # flag -> (field, parser) of the op-node settings kept without effect
+PEER_MANAGEMENT = {  # flag -> (field, parser) of the peer scoring, banning, network restriction and peerstore
     "p2p.scoring": ("scoring", _scoring), "p2p.ban.peers": ("ban_peers", _flag),
-    "p2p.ban.threshold": ("ban_threshold", _float), "p2p.ban.duration": ("ban_duration", _seconds),
+    "p2p.ban.threshold": ("ban_threshold", _ban_threshold), "p2p.ban.duration": ("ban_duration", _ban_duration),
+    "p2p.netrestrict": ("netrestrict", _netlist), "p2p.peerstore.path": ("peerstore_path", _peerstore_path),
+}
+
+KEPT = {  # flag -> (field, parser) of the op-node settings kept without effect
     "p2p.listen.udp": ("listen_udp", _port), "p2p.advertise.udp": ("advertise_udp", _port),
-    "p2p.netrestrict": ("netrestrict", _list), "p2p.nat": ("nat", _flag),
-    "p2p.peerstore.path": ("peerstore_path", _text), "p2p.discovery.path": ("discovery_path", _text),
+    "p2p.nat": ("nat", _flag), "p2p.discovery.path": ("discovery_path", _text),
     "p2p.sync.req-resp": ("sync_req_resp", _flag), "p2p.sync.onlyreqtostatic": ("sync_only_req_to_static", _flag),
     "p2p.gossip.mesh.dlazy": ("mesh_d_lazy", _int), "p2p.mux": ("mux", _text), "p2p.security": ("security", _text),
     "p2p.useragent": ("user_agent", _text), "p2p.timeout.negotiation": ("timeout_negotiation", _seconds),

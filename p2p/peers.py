@@ -1,7 +1,9 @@
-"""The peers side of :class:`~p2p.service.GossipService` (op-node p2p/host.go, gating.go, ``opp2p_*`` peer methods):
-connected, topic and mesh peers, protection, the connection gate (blocked peers, addresses and subnets; py-libp2p has
-no pre-upgrade gater, so a gated connection is closed as soon as it opens), this node's ENR, and dialing the static
-peers and bootnodes. It runs on the service's host and state.
+"""The peers side of :class:`~p2p.service.GossipService` (op-node p2p/host.go, node.go, ``opp2p_*`` peer methods;
+optimism git snapshot 2024-10-25, d317e96): connected, topic and mesh peers, protection, blocking and banning through
+the connection gate (:mod:`p2p.gating`), the peer monitor that bans peers whose score fell below
+``--p2p.ban.threshold`` (op-node p2p/monitor/peer_monitor.go: one connected peer checked per second, static peers
+never banned), this node's ENR, and dialing the static peers, the bootnodes and the peers the peerstore knows from
+earlier runs. It runs on the service's host and state.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from multiaddr import Multiaddr
 
 from p2p.enr import NodeRecord, encode_record
 from p2p.errors import P2PError
+from p2p.gating import remote_ip
 from p2p.keys import peer_id_of_public_key
 from p2p.topics import BlockVersion, blocks_topic
 
@@ -24,6 +27,7 @@ log = logging.getLogger("opnode.p2p")
 
 DIAL_TIMEOUT = 30.0  # op-node dials static peers with a 30 s context
 API_TAG = "api-protected"
+PEER_SCORE_INSPECT_SECONDS = 60.0  # op-node peerScoreInspectFrequency: scores to metrics and the peerstore
 
 
 class PeerControl:
@@ -75,30 +79,53 @@ class PeerControl:
         host, _ = self._require_running()
         host.get_network().unprotect(peer, API_TAG)
 
+    @property
+    def blocked_peers(self) -> set[ID]:
+        return self.gater.blocked_peers
+
+    @property
+    def blocked_addrs(self) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+        return self.gater.blocked_addrs
+
+    @property
+    def blocked_subnets(self) -> set[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return self.gater.blocked_subnets
+
     def block_peer(self, peer: ID) -> None:
         """Refuse the peer's connections and drop its messages; an open connection is closed."""
-        self.blocked_peers.add(peer)
+        self.gater.set_peer_blocked(peer, True)
         if self.pubsub is not None:
             self.pubsub.add_to_blacklist(peer)
-        if self._nursery is not None and self.host is not None:
-            self._nursery.start_soon(self.host.disconnect, peer)
+        self._close_peer(peer)
 
     def unblock_peer(self, peer: ID) -> None:
-        self.blocked_peers.discard(peer)
+        self.gater.set_peer_blocked(peer, False)
         if self.pubsub is not None:
             self.pubsub.remove_from_blacklist(peer)
 
     def block_addr(self, ip: str) -> None:
-        self.blocked_addrs.add(ipaddress.ip_address(ip))
+        self.gater.set_addr_blocked(ipaddress.ip_address(ip), True)
 
     def unblock_addr(self, ip: str) -> None:
-        self.blocked_addrs.discard(ipaddress.ip_address(ip))
+        self.gater.set_addr_blocked(ipaddress.ip_address(ip), False)
 
     def block_subnet(self, cidr: str) -> None:
-        self.blocked_subnets.add(ipaddress.ip_network(cidr, strict=False))
+        self.gater.set_subnet_blocked(ipaddress.ip_network(cidr, strict=False), True)
 
     def unblock_subnet(self, cidr: str) -> None:
-        self.blocked_subnets.discard(ipaddress.ip_network(cidr, strict=False))
+        self.gater.set_subnet_blocked(ipaddress.ip_network(cidr, strict=False), False)
+
+    def ban_peer(self, peer: ID, expiry: float) -> None:
+        """op-node ``BanPeer``: refuse the peer until ``expiry`` (unix seconds) and close its connections."""
+        self.gater.ban_peer(peer, expiry)
+        self._close_peer(peer)
+
+    def peer_score(self, peer: ID) -> float:
+        return self.scores.score(peer.to_base58())
+
+    def _close_peer(self, peer: ID) -> None:
+        if self._nursery is not None and self.host is not None:
+            self._nursery.start_soon(self.host.disconnect, peer)
 
     def record_of(self, peer: ID) -> NodeRecord | None:
         return self._records.get(peer)
@@ -121,20 +148,16 @@ class PeerControl:
         return None
 
     def _gate(self, peer: ID, conn: INetConn) -> bool:
-        """Whether a new connection may stay open."""
-        if peer in self.blocked_peers:
+        """Whether a connection may stay open (read-only: a connection already refused is not counted again)."""
+        if self.gater.peer_refusal(peer) is not None:
             return False
-        if not (self.blocked_addrs or self.blocked_subnets):
-            return True
-        ip = _remote_ip(conn)
-        if ip is None:
-            return True
-        return ip not in self.blocked_addrs and not any(ip in net for net in self.blocked_subnets)
+        ip = remote_ip(conn)
+        return ip is None or self.gater.ip_refusal(ip) is None
 
     def _peer_connected(self, peer: ID, conn: INetConn) -> None:
-        if not self._gate(peer, conn):
-            if self._nursery is not None and self.host is not None:
-                self._nursery.start_soon(self.host.disconnect, peer)
+        ip = remote_ip(conn)
+        if not self.gater.allow_peer(peer) or (ip is not None and not self.gater.allow_ip(ip)):
+            self._close_peer(peer)
             return
         self.metrics.set_peer_count(len(self.connected_peers()))
 
@@ -147,9 +170,13 @@ class PeerControl:
 
     async def _dial(self, info: PeerInfo) -> None:
         host, _ = self._require_running()
+        why = self.gater.dial_refusal(info.peer_id, list(info.addrs))
+        if why is not None:  # go-libp2p's swarm error for a gated dial, with the reason
+            raise P2PError(f"gater disallows connection to peer ({why})")
         host.get_network().unblock_peer(info.peer_id)  # py-libp2p keeps failed peers undialable for 60 s
         with trio.fail_after(DIAL_TIMEOUT):
             await host.connect(info)
+        self.peerstore.add_addrs(info.peer_id.to_base58(), [str(a) for a in info.addrs], self._clock())
 
     async def _try_dial(self, info: PeerInfo, what: str) -> None:
         try:
@@ -163,29 +190,73 @@ class PeerControl:
             connected = set(self.connected_peers())
             async with trio.open_nursery() as n:
                 for info in self._static:
-                    if info.peer_id not in connected and info.peer_id not in self.blocked_peers:
+                    if info.peer_id not in connected and self.gater.dial_refusal(info.peer_id, info.addrs) is None:
                         n.start_soon(self._try_dial, info, "static peer")
             await trio.sleep(self.config.static_redial_seconds)
 
     async def _dial_bootnodes(self) -> None:
-        """Dial the bootnodes whenever fewer than ``peers.lo`` peers are connected (a stand-in for discovery)."""
+        """Dial the bootnodes and the peers the peerstore knows from earlier runs whenever fewer than ``peers.lo``
+        peers are connected (a stand-in for discovery, which op-node feeds from the same peerstore); peers the gate
+        refuses (banned, blocked, outside ``--p2p.netrestrict``) are skipped."""
         infos = [PeerInfo(peer_id_of_public_key(r.public_key), [Multiaddr(f"/ip4/{r.ip}/tcp/{r.tcp}")])
                  for r in self._bootnodes]
+        static = {p.peer_id for p in self._static}
+        for peer, addrs in self.peerstore.known_peers().items():
+            info = _known_peer(peer, addrs)
+            if info is not None and info.peer_id not in static and all(i.peer_id != info.peer_id for i in infos):
+                infos.append(info)
         while infos:
             connected = set(self.connected_peers())
             if len(connected) < self.config.peers_lo:
                 async with trio.open_nursery() as n:
                     for info in infos:
-                        if info.peer_id not in connected and info.peer_id != self.peer_id:
-                            n.start_soon(self._try_dial, info, "bootnode")
+                        if (info.peer_id not in connected and info.peer_id != self.peer_id
+                                and self.gater.dial_refusal(info.peer_id, info.addrs) is None):
+                            n.start_soon(self._try_dial, info, "known peer")
             await trio.sleep(self.config.static_redial_seconds)
 
+    async def _peer_monitor(self) -> None:
+        """op-node ``PeerMonitor.checkNextPeer`` once per ``peer_monitor_seconds``: the next connected peer whose
+        score is below ``--p2p.ban.threshold`` and that is not a static peer is banned for ``--p2p.ban.duration``
+        and disconnected."""
+        static = {p.peer_id for p in self._static}
+        peers: list[ID] = []
+        i = 0
+        while True:
+            await trio.sleep(self.config.peer_monitor_seconds)
+            if i >= len(peers):
+                peers, i = self.connected_peers(), 0
+            if not peers:
+                continue
+            peer = peers[i]
+            i += 1
+            score = self.peer_score(peer)
+            if score >= self.config.ban_threshold or peer in static:
+                continue
+            log.warning("banning peer %s for %.0f s: score %.2f is below %.2f", peer.pretty(),
+                        self.config.ban_duration, score, self.config.ban_threshold)
+            self.ban_peer(peer, self._clock() + self.config.ban_duration)
+            self._save_scores()
 
-def _remote_ip(conn: INetConn):
+    async def _inspect_scores(self) -> None:
+        """op-node's score inspection (``peerScoreInspectFrequency``): the connected peers' scores to the
+        ``peer_scores`` histogram, every score to the peerstore."""
+        while True:
+            await trio.sleep(PEER_SCORE_INSPECT_SECONDS)
+            self.metrics.set_peer_scores([self.scores.snapshot(p.to_base58()) for p in self.connected_peers()])
+            self._save_scores()
+
+    def _save_scores(self) -> None:
+        try:
+            self.peerstore.save_scores(self.scores.records(), self._clock())
+        except Exception as e:  # a full disk must not stop gossip; the next inspection tries again
+            log.warning("could not save peer scores: %s", e)
+
+
+def _known_peer(peer: str, addrs: list[str]) -> PeerInfo | None:
     try:
-        addr = conn.muxed_conn.get_remote_address()
-        return ipaddress.ip_address(addr[0]) if addr else None
-    except (AttributeError, ValueError, TypeError):
+        return PeerInfo(ID.from_base58(peer), [Multiaddr(a) for a in addrs])
+    except Exception:  # a record this version cannot read is skipped, not fatal
         return None
 
 

@@ -19,11 +19,15 @@ directly over TCP when their record carries an address and, for ENRs, this chain
 discv5: peers are not discovered beyond those lists, and ``opp2p_discoveryTable`` reports discovery as disabled.
 Connection tides (``--p2p.peers.lo/.hi/.grace``) are py-libp2p's connection manager's watermarks, as op-node uses
 go-libp2p's; static peers are protected from pruning.
+
+Peer management as op-node's: ``--p2p.scoring`` (:mod:`p2p.scoring`, fed by the pubsub's validation verdicts),
+``--p2p.ban.*`` (the peer monitor in :mod:`p2p.peers`), ``--p2p.netrestrict`` and the block lists and bans
+(:mod:`p2p.gating`), all kept in ``--p2p.peerstore.path`` (:mod:`p2p.peerstore`). The peerstore is opened with the
+service and closed when :meth:`GossipService.run` ends: a service runs once.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
 from collections.abc import Callable
@@ -46,9 +50,12 @@ from p2p.compat import OpGossipSub, OpPubsub
 from p2p.config import P2PConfig
 from p2p.enr import NodeRecord
 from p2p.errors import P2PError
+from p2p.gating import ConnectionGater, SwarmGate
 from p2p.keys import key_pair, load_or_create_node_key, peer_id_of_public_key
 from p2p.metrics import GossipMetrics, NoMetrics
 from p2p.peers import DIAL_TIMEOUT, PeerControl, PeerNotifee
+from p2p.peerstore import PeerStore
+from p2p.scoring import LightParams, PeerScores
 from p2p.topics import BlockVersion, all_blocks_topics, blocks_topic, version_for_timestamp
 from p2p.validation import BlockValidator, Outcome, Verdict, guarded
 from p2p.wire import encode_block_message, message_id
@@ -107,9 +114,13 @@ class GossipService(PeerControl):
         self.pubsub: OpPubsub | None = None
         self.router: OpGossipSub | None = None
         self.started = trio.Event()
-        self.blocked_peers: set[ID] = set()
-        self.blocked_addrs: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
-        self.blocked_subnets: set[ipaddress.IPv4Network | ipaddress.IPv6Network] = set()
+        self.scores = PeerScores(rollup.block_time, self.topics, clock, enabled=config.scoring == "light")
+        self.peerstore = PeerStore(config.peerstore_path, now=clock(),
+                                   score_retention=LightParams.for_block_time(rollup.block_time).retain)
+        records, saved_at = self.peerstore.load_scores()
+        if saved_at is not None:
+            self.scores.load(records, saved_at)
+        self.gater = ConnectionGater(self.peerstore, config.netrestrict, clock, self.metrics)
         self._static = [info_from_p2p_addr(Multiaddr(a)) for a in config.static_peers]
         self._static = [p for p in self._static if p.peer_id != self.peer_id]  # op-node ignores itself
         self._bootnodes = [r for r in config.bootnodes if r.matches_chain(self.chain_id) and r.ip and r.tcp]
@@ -134,8 +145,9 @@ class GossipService(PeerControl):
         router = OpGossipSub(d=self.config.mesh_d, d_lo=self.config.mesh_d_lo, d_hi=self.config.mesh_d_hi,
                              flood_publish=self.config.flood_publish, trace=self.metrics.record_gossip_event)
         pubsub = OpPubsub(host, router, topics=set(self.topics), validate=self._validate, deliver=self._on_accepted,
-                          trace=self.metrics.record_gossip_event)
+                          trace=self.metrics.record_gossip_event, scores=self.scores)
         host.get_network().register_notifee(PeerNotifee(self))
+        host.get_network().connection_gate = SwarmGate(self.gater)
         try:
             async with host.run([self.config.listen_multiaddr]):
                 try:
@@ -151,6 +163,9 @@ class GossipService(PeerControl):
                             nursery.start_soon(self._publish_loop)
                             nursery.start_soon(self._static_peers_loop)
                             nursery.start_soon(self._dial_bootnodes)
+                            nursery.start_soon(self._inspect_scores)
+                            if self.config.ban_peers and self.scores.enabled:
+                                nursery.start_soon(self._peer_monitor)
                             log.info("p2p listening on %s as %s", ", ".join(str(a) for a in host.get_addrs()),
                                      self.peer_id.pretty())
                             task_status.started(self)
@@ -163,6 +178,8 @@ class GossipService(PeerControl):
             self.host = self.pubsub = self.router = None
             self.metrics.set_peer_count(0)
             pubsub.close_caches()
+            self._save_scores()
+            self.peerstore.close()
 
     def _connection_config(self) -> ConnectionConfig:
         """op-node's tides on py-libp2p's connection manager: above ``peers.hi`` unprotected peers past their

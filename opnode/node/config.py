@@ -10,7 +10,7 @@ Where opnode is stricter than op-node, on purpose:
 - ``--safedb.path`` with ``--l2.follow.source`` is an error (a light node derives nothing; op-node's later
   ``ErrSafeDBWithFollowSource``);
 - the flags of :attr:`opnode.node.flags.Flag.refuse` are refused with any value but their default
-  (``--conductor.enabled=true``, ``--altda.enabled=true``, ``--signer.endpoint``, ``--p2p.netrestrict``, …).
+  (``--conductor.enabled=true``, ``--altda.enabled=true``, ``--signer.endpoint``, …).
 
 Wiring (``opnode node``)::
 
@@ -42,7 +42,7 @@ from opnode.node.l1.config import BeaconConfig, L1Config
 from opnode.node.logs import LogConfig
 from opnode.node.networks import ConfigError, load_dependency_set, load_rollup_config
 from opnode.node.rpc.server import RPCConfig
-from p2p.config import KEPT, P2PConfig, P2PConfigError
+from p2p.config import KEPT, PEER_MANAGEMENT, P2PConfig, P2PConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +302,7 @@ def _sync_config(v: _Values, notices: list[str]) -> SyncConfig:
 P2P_FLAGS = ("p2p.disable", "p2p.listen.ip", "p2p.listen.tcp", "p2p.advertise.ip", "p2p.advertise.tcp", "p2p.static",
              "p2p.bootnodes", "p2p.no-discovery", "p2p.priv.path", "p2p.priv.raw", "p2p.peers.lo", "p2p.peers.hi",
              "p2p.peers.grace", "p2p.sequencer.key", "p2p.gossip.mesh.d", "p2p.gossip.mesh.lo", "p2p.gossip.mesh.dhi",
-             "p2p.gossip.mesh.floodpublish", "p2p.gossip.timestamp.threshold", *KEPT)
+             "p2p.gossip.mesh.floodpublish", "p2p.gossip.timestamp.threshold", *PEER_MANAGEMENT, *KEPT)
 
 
 def _p2p_config(v: _Values) -> P2PConfig:

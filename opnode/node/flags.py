@@ -15,7 +15,7 @@ Every flag has one of three statuses (:attr:`Flag.status`):
   it at start;
 - ``refused``: accepted with its default (off/empty) value; any other value is a one-line error (exit 2), because
   running on while ignoring it would be unsafe (``--altda.enabled=true``, ``--conductor.enabled=true``, a remote
-  signer, ``--p2p.netrestrict``, the interop supervisor RPC).
+  signer, the interop supervisor RPC).
 """
 
 from __future__ import annotations
@@ -248,14 +248,12 @@ FLAGS: tuple[Flag, ...] = (
     _f("p2p.gossip.timestamp.threshold", "P2P_GOSSIP_TIMESTAMP_THRESHOLD", DURATION, 60.0, P2P,
        "Reject gossiped blocks whose timestamp is older than this"),
     _f("p2p.no-discovery", "P2P_NO_DISCOVERY", BOOL, False, P2P, "Disable Discv5 (node discovery)"),
-    _f("p2p.scoring", "P2P_PEER_SCORING", Choice(("light", "none")), "light", P2P, "Peer scoring: light or none",
-       no_effect=True),
-    _f("p2p.ban.peers", "P2P_PEER_BANNING", BOOL, True, P2P, "Ban peers whose score falls below the threshold",
-       no_effect=True),
-    _f("p2p.ban.threshold", "P2P_PEER_BANNING_THRESHOLD", FLOAT, -100.0, P2P, "Score below which peers are banned",
-       no_effect=True),
-    _f("p2p.ban.duration", "P2P_PEER_BANNING_DURATION", DURATION, 3600.0, P2P, "Duration of a peer ban",
-       no_effect=True),
+    _f("p2p.scoring", "P2P_PEER_SCORING", Choice(("light", "none")), "light", P2P,
+       "Peer scoring: light (gossip score: invalid blocks lower it) or none"),
+    _f("p2p.ban.peers", "P2P_PEER_BANNING", BOOL, True, P2P,
+       "Disconnect and ban peers whose score falls below the threshold"),
+    _f("p2p.ban.threshold", "P2P_PEER_BANNING_THRESHOLD", FLOAT, -100.0, P2P, "Score below which peers are banned"),
+    _f("p2p.ban.duration", "P2P_PEER_BANNING_DURATION", DURATION, 3600.0, P2P, "Duration of a peer ban"),
     _f("p2p.priv.path", "P2P_PRIV_PATH", TEXT, "opnode_p2p_priv.txt", P2P,
        "File holding the hex secp256k1 private key of the P2P identity (created if missing)"),
     _f("p2p.priv.raw", "P2P_PRIV_RAW", TEXT, "", P2P, "The P2P private key as hex (overrides --p2p.priv.path)",
@@ -270,16 +268,15 @@ FLAGS: tuple[Flag, ...] = (
        no_effect=True),
     _f("p2p.bootnodes", "P2P_BOOTNODES", LIST, (), P2P, "Comma-separated ENR/enode URLs to bootstrap discovery"),
     _f("p2p.static", "P2P_STATIC", LIST, (), P2P, "Comma-separated multiaddrs of peers to stay connected to"),
-    _f("p2p.netrestrict", "P2P_NETRESTRICT", LIST, (), P2P, "Comma-separated CIDRs peers must be in",
-       refuse="peers are not restricted by network yet"),
+    _f("p2p.netrestrict", "P2P_NETRESTRICT", LIST, (), P2P,
+       "Comma-separated CIDRs peers must be in: others are neither dialed nor accepted"),
     _f("p2p.nat", "P2P_NAT", BOOL, False, P2P, "Use NAT port mapping",
        no_effect=True),
     _f("p2p.peers.lo", "P2P_PEERS_LO", UINT, 20, P2P, "Low-water mark of peer count"),
     _f("p2p.peers.hi", "P2P_PEERS_HI", UINT, 30, P2P, "High-water mark of peer count"),
     _f("p2p.peers.grace", "P2P_PEERS_GRACE", DURATION, 30.0, P2P, "Grace period of new peers before pruning"),
     _f("p2p.peerstore.path", "P2P_PEERSTORE_PATH", TEXT, "opnode_peerstore_db", P2P,
-       "Peerstore database location; 'memory' keeps it in memory",
-       no_effect=True),
+       "Peerstore database (sqlite: known peers, scores, bans); 'memory' keeps it in memory"),
     _f("p2p.discovery.path", "P2P_DISCOVERY_PATH", TEXT, "opnode_discovery_db", P2P,
        "Discovery database location; 'memory' keeps it in memory",
        no_effect=True),

@@ -30,6 +30,7 @@ from prometheus_client.metrics_core import Metric
 
 NAMESPACE = "op_node_default"
 RPC_BUCKETS = (.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10)
+PEER_SCORE_BUCKETS = (-100, -40, -20, -10, -5, -2, -1, -0.5, -0.05, 0, 0.05, 0.5, 1, 2, 5, 10, 20, 40)  # op-node
 
 
 class _ExactCounter:
@@ -343,6 +344,10 @@ class Metrics:
         self.p2p_gossip_validations = Counter("gossip_validations", "Gossiped blocks by validation result and "
                                               "reason", ["result", "reason"], namespace=ns, subsystem="p2p",
                                               registry=r)
+        self.peer_scores = Histogram("peer_scores", "Histogram of currently connected peer scores", ["type"],
+                                     namespace=ns, registry=r, buckets=PEER_SCORE_BUCKETS)
+        self.p2p_peer_unbans = _ExactCounter(f"{ns}_p2p_peer_unbans", "Count of peer unbans", (), r)
+        self.p2p_ip_unbans = _ExactCounter(f"{ns}_p2p_ip_unbans", "Count of IP unbans", (), r)
 
     def record_gossip_event(self, event: str) -> None:
         """``p2p_gossip_events_total{type}`` with go-libp2p-pubsub's trace event names (PUBLISH_MESSAGE, ...)."""
@@ -356,6 +361,24 @@ class Metrics:
 
     def set_stream_count(self, count: int) -> None:
         self.p2p_stream_count.set(count)
+
+    def set_peer_scores(self, scores: list[dict]) -> None:
+        """op-node ``SetPeerScores``: each peer's score parts observed under op-node's ``type`` labels."""
+        for s in scores:
+            g = s["gossip"]
+            for label, value in (("total", g["total"]), ("ipColocation", g["IPColocationFactor"]),
+                                 ("behavioralPenalty", g["behavioralPenalty"]),
+                                 ("blocksFirstMessage", g["blocks"]["firstMessageDeliveries"]),
+                                 ("blocksTimeInMesh", g["blocks"]["timeInMesh"]),
+                                 ("blocksMessageDeliveries", g["blocks"]["meshMessageDeliveries"]),
+                                 ("blocksInvalidMessageDeliveries", g["blocks"]["invalidMessageDeliveries"])):
+                self.peer_scores.labels(label).observe(value)
+
+    def record_peer_unban(self) -> None:
+        self.p2p_peer_unbans.inc()
+
+    def record_ip_unban(self) -> None:
+        self.p2p_ip_unbans.inc()
 
     async def serve(self, addr: str, port: int, *, task_status=None) -> None:
         """Serve the exposition on ``http://addr:port/`` (any path, as op-node's promhttp handler) until cancelled.

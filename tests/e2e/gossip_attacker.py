@@ -42,13 +42,15 @@ class Captured:
 
 
 class GossipAttacker:
-    def __init__(self, rollup: RollupConfig, target: str):
+    """``identity`` seeds the peer key: the target ignores a peer whose message it rejected (op-node's light
+    scoring graylists it), so each hostile message is sent by a peer of its own."""
+
+    def __init__(self, rollup: RollupConfig, target: str, identity: bytes = b"opnode e2e gossip attacker identity"):
         self.rollup = rollup
         self.chain_id = rollup.l2_chain_id
         self.topics = all_blocks_topics(self.chain_id)
-        key = keccak256(b"opnode e2e gossip attacker identity")
-        config = P2PConfig(listen_ip="127.0.0.1", listen_tcp=0, priv_raw=key, static_peers=(target,),
-                           static_redial_seconds=0.5, peers_lo=1, peers_hi=4)
+        config = P2PConfig(listen_ip="127.0.0.1", listen_tcp=0, priv_raw=keccak256(identity), static_peers=(target,),
+                           static_redial_seconds=0.5, peers_lo=1, peers_hi=4, peerstore_path="memory")
         self.service = GossipService(rollup, config, unsafe_block_signer=None)
         self.captured: list[Captured] = []
         self._arrived = trio.Event()

@@ -4,7 +4,8 @@ thing that moves any node's unsafe head (safe stays at genesis: the sequencing w
 
 - every node's unsafe head stays within 2 blocks of the sequencer at every sample, and is the sequencer's block;
 - hostile messages from a py-libp2p host in this process (:mod:`.gossip_attacker`) get op-node's outcomes, are
-  counted in the attacked node's /metrics, are not relayed on, and do not touch any node's unsafe chain;
+  counted in the attacked node's /metrics, are not relayed on, and do not touch any node's unsafe chain (each from a
+  peer of its own: op-node's light scoring ignores a peer after its first rejected message);
 - a light node restarted mid-run redials its static peer, its engine fetches the blocks it missed (EL sync from its
   sync peer, set off by the first gossiped block past its head) and its unsafe head follows the sequencer again.
 
@@ -181,10 +182,18 @@ def test_hostile_messages_are_rejected_counted_and_not_relayed(stack):
                 (attacker.wrong_topic(block, BlockVersion.V3), ("REJECT", "encoding")),
                 (attacker.oversized(block), ("REJECT", "too_large")),
             ]
-            for (topic, data), (result, reason) in cases:
-                await attacker.publish(topic, data)
-                want = _value(old, VALIDATIONS, result=result, reason=reason) + 1
-                old = await metric_reaches(VALIDATIONS, want, result=result, reason=reason)
+            # One rejected block costs its sender -112 (op-node's light scoring), below the graylist threshold of
+            # -40: the target ignores that peer's messages from then on (and its peer monitor bans it if it gets to
+            # the peer while the score is below -100), so each hostile message comes from a peer of its own.
+            for i, ((topic, data), (result, reason)) in enumerate(cases):
+                async with trio.open_nursery() as hn:
+                    hostile = GossipAttacker(rollup, stack.multiaddr("source-A"), identity=b"hostile %d" % i)
+                    await hn.start(hostile.run)
+                    await hostile.wait_meshed(version)
+                    await hostile.publish(topic, data)
+                    want = _value(old, VALIDATIONS, result=result, reason=reason) + 1
+                    old = await metric_reaches(VALIDATIONS, want, result=result, reason=reason)
+                    hn.cancel_scope.cancel()
             # A replay has the id of a message the node saw: go-libp2p-pubsub's seen cache drops it before any
             # validation (op-node traces it as DUPLICATE_MESSAGE) and the block is not handled twice.
             topic, data = attacker.replayed(first)

@@ -28,7 +28,6 @@ NOT_APPLICABLE = {
                                            "caches payloads and block refs); every L2 read goes to the engine",
     "op_node_default_l2_source_cache_get": "as l2_source_cache_add: no L2 source cache",
     "op_node_default_p2p_bandwidth_bytes_total": "py-libp2p exposes no per-connection byte counters to meter",
-    "op_node_default_peer_scores_bucket": "opnode scores no peers (--p2p.scoring is accepted without effect)",
     "op_node_default_protocol_versions": "op-node removed ProtocolVersions tracking in 2026 (ethereum-optimism/"
                                          "optimism #20311); opnode never read the contract",
     "op_node_default_events_emitted": "op-node's event-system internals (op-service/event); opnode's derivation "

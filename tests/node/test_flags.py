@@ -81,6 +81,7 @@ SPECIAL = {  # flags whose samples need a particular shape: (sample, other sampl
     **{f"p2p.{n}": ("127.0.0.1", "10.0.0.1") for n in ("listen.ip", "advertise.ip")},
     **{f"p2p.{n}": ("11" * 32, "22" * 32) for n in ("priv.raw", "sequencer.key")},
     "p2p.static": (PEER_A, PEER_B), "p2p.bootnodes": (ENODE_A, ENODE_B),
+    "p2p.netrestrict": ("10.0.0.0/8,192.168.0.0/16", "172.16.0.0/12"), "p2p.peerstore.path": ("memory", "peers.db"),
 }
 SKIP = {  # covered by their own tests below
     "network", "rollup.config", "rollup.l1-chain-config", "l2.jwt-secret", "l2.engine-sync",

@@ -140,7 +140,7 @@ def _opnode(argv, capsys) -> tuple[int, list[str]]:
     return e.value.code, [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
 
 
-REFUSED_SAMPLES = {"p2p.netrestrict": "10.0.0.0/8", "signer.endpoint": "http://signer:8080",
+REFUSED_SAMPLES = {"signer.endpoint": "http://signer:8080",
                    "interop.rpc.addr": "0.0.0.0"}
 
 

@@ -26,7 +26,10 @@ class RecordingMetrics:
         self.events: Counter[str] = Counter()
         self.validations: Counter[tuple[str, str]] = Counter()
         self.peer_count = 0
+        self.peer_counts: list[int] = []  # every value set, in order
         self.stream_count = 0
+        self.peer_scores: list[dict] = []
+        self.unbans: Counter[str] = Counter()
 
     def record_gossip_event(self, event: str) -> None:
         self.events[event] += 1
@@ -36,9 +39,19 @@ class RecordingMetrics:
 
     def set_peer_count(self, count: int) -> None:
         self.peer_count = count
+        self.peer_counts.append(count)
 
     def set_stream_count(self, count: int) -> None:
         self.stream_count = count
+
+    def set_peer_scores(self, scores: list[dict]) -> None:
+        self.peer_scores = scores
+
+    def record_peer_unban(self) -> None:
+        self.unbans["peer"] += 1
+
+    def record_ip_unban(self) -> None:
+        self.unbans["ip"] += 1
 
 
 def chain_where_now_is(version_fork: Fork) -> RollupConfig:
@@ -57,6 +70,7 @@ def free_port() -> int:
 def make_service(cfg: RollupConfig, tmp_path, name: str, *, port: int = 0, static: tuple[str, ...] = (),
                  sequencer: bool = False, metrics: RecordingMetrics | None = None, redial: float = 0.2,
                  **kwargs) -> GossipService:
+    kwargs.setdefault("peerstore_path", "memory")
     config = P2PConfig(listen_ip="127.0.0.1", listen_tcp=port, priv_path=str(tmp_path / f"{name}.key"),
                        static_peers=static, sequencer_key=SEQUENCER if sequencer else None,
                        static_redial_seconds=redial, **kwargs)

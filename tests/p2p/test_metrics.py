@@ -55,3 +55,21 @@ async def test_a_running_service_reports_through_the_node_metrics(tmp_path):
             assert m.sample("op_node_default_p2p_gossip_events_total", {"type": "REJECT_MESSAGE"}) == 1
             nursery.cancel_scope.cancel()
     assert m.sample("op_node_default_p2p_peer_count") == 0
+
+
+def test_peer_scores_and_unbans_use_op_node_names():
+    from p2p.scoring import PeerScores
+
+    m = Metrics()
+    g: GossipMetrics = m
+    scores = PeerScores(2, ("/optimism/10/3/blocks",), lambda: 0.0)
+    scores.on_invalid("p", "/optimism/10/3/blocks")
+    g.set_peer_scores([scores.snapshot("p"), scores.snapshot("q")])
+    assert m.sample("op_node_default_peer_scores_count", {"type": "total"}) == 2
+    assert m.sample("op_node_default_peer_scores_bucket", {"type": "total", "le": "-100.0"}) == 1  # -112.4
+    assert m.sample("op_node_default_peer_scores_count", {"type": "blocksInvalidMessageDeliveries"}) == 2
+    g.record_peer_unban()
+    g.record_ip_unban()
+    g.record_ip_unban()
+    assert m.sample("op_node_default_p2p_peer_unbans") == 1 and m.sample("op_node_default_p2p_ip_unbans") == 2
+    assert b"op_node_default_p2p_peer_unbans 1.0" in m.exposition()  # Go's counter name, no _total

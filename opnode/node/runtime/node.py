@@ -220,8 +220,14 @@ class OpNode:
             log.warn("Cannot read the unsafe block signer from L1 yet", err=str(e))
             signer = None
         log.info("P2P", unsafe_block_signer="0x" + signer.hex() if signer else "unset (gossip ignored)")
-        return GossipService(self.cfg, cfg, unsafe_block_signer=signer, deliver=self.driver.submit_unsafe,
-                             metrics=self.metrics)
+        from p2p.errors import P2PError
+        from p2p.keys import NodeKeyError
+
+        try:
+            return GossipService(self.cfg, cfg, unsafe_block_signer=signer, deliver=self.driver.submit_unsafe,
+                                 metrics=self.metrics)
+        except (P2PError, NodeKeyError) as e:  # the key file or the peerstore cannot be read or created
+            raise StartupError(f"p2p: {e}") from None
 
     def _p2p_methods(self) -> dict[str, Method]:
         p2p = self.p2p

@@ -324,7 +324,8 @@ class Stack:
         with the source they follow, so blocks reach light nodes relayed by a source."""
         port = self.p2p_ports.setdefault(name, free_port())
         args = ["--p2p.listen.ip", "127.0.0.1", "--p2p.listen.tcp", str(port), "--p2p.no-discovery",
-                "--p2p.priv.raw", node_key(name).hex()]
+                "--p2p.priv.raw", node_key(name).hex(),
+                "--p2p.peerstore.path", str(self.dir / "data" / f"{name}.peerstore")]
         peer = {"source": "sequencer", "light": follows.name if follows else None}.get(role)
         if peer is not None:
             args += ["--p2p.static", self.multiaddr(peer)]
