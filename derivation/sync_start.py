@@ -5,6 +5,11 @@ Walking back from the engine's unsafe head: the new unsafe head is the first blo
 (canonical, or ahead of what L1 shows yet); the new safe head is the parent of the first block at or below the old
 safe head, with sequence number 0, whose L1 origin is a full sequencing window behind the highest canonical origin
 seen; reaching the finalized head stops the walk. Inconsistent chains are errors, not resets.
+
+The two recovery branches (an engine EL-synced without finality, an engine rewound under its forkchoice) start from
+the engine's head with safe and finalized ``--syncmode.offset-el-safe`` behind it (op-node ``sync.FindL2Heads`` and
+``L2HeadsForELSyncWithOffset``, op-node/rollup/sync/start.go, okx/optimism@7573e762, 2026-06-30, which carries
+upstream #19972).
 """
 
 from __future__ import annotations
@@ -20,6 +25,23 @@ MAX_REORG_SEQ_WINDOWS = 5
 RECOVER_MIN_SEQ_WINDOWS = 14
 
 
+def duration_to_blocks(offset: float, block_time: int) -> int:
+    """op-node ``sync.DurationToBlocks``: ``ceil(offset / block_time)`` L2 blocks, over whole seconds of ``offset``
+    (a sub-second rest is dropped before rounding up); 0 for a zero or negative offset or a zero block time."""
+    if offset <= 0 or block_time <= 0:
+        return 0
+    return -(-int(offset) // block_time)
+
+
+def offset_block_num(offset: float, block_time: int, head: int, genesis: int) -> int:
+    """op-node ``sync.OffsetBlockNum``: the block ``offset`` behind ``head``, never below ``genesis``; ``head``
+    itself for no offset or a head at (or below) genesis."""
+    n = duration_to_blocks(offset, block_time)
+    if n == 0 or head <= genesis:
+        return head
+    return head - min(n, head - genesis)
+
+
 class SyncStartError(CriticalError):
     """The engine's chain cannot be reconciled with the rollup (wrong chain, finalized block reorged, too deep)."""
 
@@ -31,17 +53,28 @@ class L2Heads:
     finalized: L2BlockRef
 
 
-def find_l2_heads(cfg: RollupConfig, l1: L1Source, l1_head_number: int, l2: L2Source, current: L2Heads) -> L2Heads:
-    """``current`` are the engine's unsafe/safe/finalized heads (safe and finalized default to genesis).
+def heads_for_el_sync(cfg: RollupConfig, l2: L2Source, tip: L2BlockRef, offset_el_safe: float = 0.0) -> L2Heads:
+    """op-node ``L2HeadsForELSyncWithOffset``: unsafe at ``tip``, safe and finalized ``offset_el_safe`` seconds
+    behind it (in whole L2 blocks, rounded up, never below genesis)."""
+    target = offset_block_num(offset_el_safe, cfg.block_time, tip.number, cfg.genesis.l2.number)
+    derived = tip if target >= tip.number else l2.block_ref_by_number(target)
+    return L2Heads(tip, derived, derived)
+
+
+def find_l2_heads(cfg: RollupConfig, l1: L1Source, l1_head_number: int, l2: L2Source, current: L2Heads,
+                  offset_el_safe: float = 0.0) -> L2Heads:
+    """``current`` are the engine's unsafe/safe/finalized heads (safe and finalized default to genesis);
+    ``offset_el_safe``: ``--syncmode.offset-el-safe`` in seconds (0 unless EL sync).
     Lookups may raise NeedData; the walk is restartable from scratch. Kept as one walk, as op-node's
     ``sync.FindL2Heads`` is, so the two read side by side."""
     unsafe, safe, finalized = current.unsafe, current.safe, current.finalized
     g = cfg.genesis
     if (finalized.hash == g.l2.hash and safe.hash == g.l2.hash and unsafe.number > g.l2.number
             and unsafe.l1_origin.number > g.l1.number + RECOVER_MIN_SEQ_WINDOWS * cfg.seq_window_size):
-        return L2Heads(unsafe, unsafe, unsafe)  # EL synced without finality: trust its head
+        return heads_for_el_sync(cfg, l2, unsafe, offset_el_safe)  # EL synced without finality: trust its head
     if unsafe.number < finalized.number or unsafe.number < safe.number:
-        return L2Heads(unsafe, unsafe, unsafe)  # the engine was rewound under the forkchoice: start from its head
+        # the engine was rewound under the forkchoice: start from its head
+        return heads_for_el_sync(cfg, l2, unsafe, offset_el_safe)
     prev_unsafe = unsafe
     new_unsafe: L2BlockRef | None = None
     highest: L2BlockRef | None = None

@@ -18,6 +18,10 @@ after every change of the heads (with the block derived attributes became, and w
 :class:`ForkchoiceSynced` after the engine took a forkchoice update (op-node ``ForkchoiceUpdateEvent``). The
 pipeline's L2 view, the status tracker and the metrics learn the heads this way; nobody else writes them. The heads,
 these events and the outcomes the controller returns are values of :mod:`engine.heads`.
+
+EL sync (``--syncmode execution-layer``, ``--l2.enginekind``, ``--syncmode.offset-el-safe``): the controller owns
+the EL-sync status too and steps it as op-node's controller does (:mod:`engine.el_sync`): whether the first payload
+starts EL sync or skips it, and the heads when it ends.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from engine.client import (
     InvalidPayloadAttributes,
 )
 from engine.consolidation import mismatch
+from engine.el_sync import ELSyncConfig, ELSyncStatus, ELSyncSteps
 from engine.heads import (
     DerivedBlock,
     FollowOutcome,
@@ -54,13 +59,14 @@ from engine.heads import (
 from engine.heads import Outcome as Outcome  # re-exported: opnode/node/runtime/driver.py imports it from here
 
 
-class EngineController:
+class EngineController(ELSyncSteps):
     def __init__(self, cfg: RollupConfig, client: EngineClient, *, cross_safe_gate: bool = False,
-                 denied: Callable[[int, bytes], bool] | None = None):
+                 denied: Callable[[int, bytes], bool] | None = None, el_sync: ELSyncConfig | None = None):
         """``cross_safe_gate`` (a supernode's chain): derivation moves local-safe only and safe (the cross-safe head,
         the engine's ``safe`` label) moves by :meth:`set_cross_safe`; ``denied(number, hash)``: blocks the supernode
         found invalid, never inserted as derived or gossiped again (op-node ``SuperAuthority.IsDenied``,
-        ``rollup/engine/payload_process.go``, karlfloersch/optimism @f0b2b80e)."""
+        ``rollup/engine/payload_process.go``, karlfloersch/optimism @f0b2b80e); ``el_sync``: the initial EL sync
+        of a deriving node with ``--syncmode execution-layer`` (off by default)."""
         self.cfg = cfg
         self.client = client
         self.cross_safe_gate = cross_safe_gate
@@ -68,7 +74,8 @@ class EngineController:
         self.heads = Heads()
         self._need_fcu = False
         self._observers: list[Callable[[HeadsEvent], None]] = []
-        self.el_syncing = False
+        self.el_syncing = False  # the engine answered SYNCING/ACCEPTED to the last forkchoice update
+        self._init_el_sync(el_sync or ELSyncConfig())
 
     # -------------------------------------------------------------------------------------------- state
 
@@ -141,8 +148,11 @@ class EngineController:
             raise TemporaryError(f"forkchoice update failed: {e}") from None
         st = res.payload_status.status
         if st == "VALID":
-            self._need_fcu = False
             self.el_syncing = False
+            if self.el_status is ELSyncStatus.STARTED:  # op-node checkForkchoiceUpdatedStatus: EL sync is done
+                await self._finish_el_sync(h.unsafe)  # (a temporary error leaves the update to be sent again)
+                return await self.sync_forkchoice()
+            self._need_fcu = False
             self._emit(ForkchoiceSynced(h))
             return True
         if st in ("SYNCING", "ACCEPTED"):  # not taken: no ForkchoiceSynced (op-node emits it on VALID only)
@@ -272,11 +282,16 @@ class EngineController:
         h = self.heads
         if env.number <= h.safe.number or env.parent_hash != h.unsafe.hash or self.denied(env.number, env.block_hash):
             return False
+        if self.el_status is ELSyncStatus.WILL_START and not await self._el_sync_starts():
+            return False
         try:
             ref = await self.insert(env)
         except InvalidPayload:
             return False
-        self._set(unsafe=ref, cross_unsafe=ref)
+        if self.el_status is ELSyncStatus.STARTED:
+            await self._finish_el_sync(ref)
+        else:
+            self._set(unsafe=ref, cross_unsafe=ref)
         return True
 
     async def el_sync_to(self, env: ExecutionPayloadEnvelope) -> bool:
@@ -285,11 +300,16 @@ class EngineController:
         from its peers (SYNCING until it has them), as op-node does in EL sync instead of waiting for derivation."""
         if env.number <= self.heads.unsafe.number:
             return False
+        if self.el_status is ELSyncStatus.WILL_START and not await self._el_sync_starts():
+            return False
         st = await self.client.new_payload(env)
         if st.status in ("INVALID", "INVALID_BLOCK_HASH"):
             return False
         ref = ref_from_payload(self.cfg, env)
-        self._set(unsafe=ref, cross_unsafe=ref)
+        if st.status == "VALID" and self.el_status is ELSyncStatus.STARTED:  # op-node checkNewPayloadStatus
+            await self._finish_el_sync(ref)
+        else:
+            self._set(unsafe=ref, cross_unsafe=ref)
         return True
 
     async def sequence(self, attrs: PayloadAttributes) -> tuple[ExecutionPayloadEnvelope, L2BlockRef]:

@@ -36,6 +36,8 @@ from derivation.protocol.errors import ParseError
 from derivation.protocol.l1_chain_config import BUILTIN as BUILTIN_L1_CHAIN_CONFIGS
 from derivation.protocol.l1_chain_config import L1ChainConfig
 from derivation.protocol.rollup_config import Fork, RollupConfig
+from engine.el_sync import DEFAULT_ENGINE_KIND
+from engine.finality import FINALITY_DELAY
 from opnode.node.admin_state import AdminState, AdminStateError
 from opnode.node.flags import BY_NAME, FLAGS, REQUIRED, flag_label
 from opnode.node.l1.config import BeaconConfig, L1Config
@@ -50,7 +52,7 @@ class EngineConfig:
     url: str  # --l2
     jwt_secret: bytes = field(repr=False)  # contents of --l2.jwt-secret
     jwt_secret_path: str = ""
-    kind: str = "geth"  # --l2.enginekind
+    kind: str = DEFAULT_ENGINE_KIND  # --l2.enginekind (engine.el_sync: whether EL sync goes past finality)
     rpc_timeout: float = 10.0  # --l2.engine-rpc-timeout
 
 
@@ -58,6 +60,7 @@ class EngineConfig:
 class SyncConfig:
     mode: str = "consensus-layer"  # --syncmode
     req_resp: bool = False  # --syncmode.req-resp
+    offset_el_safe: float = 0.0  # --syncmode.offset-el-safe, seconds (0 unless execution-layer)
 
     @property
     def el_sync(self) -> bool:
@@ -107,6 +110,7 @@ class NodeConfig:
     runtime_config_reload_interval: float = 600.0  # --l1.runtime-config-reload-interval
     fetch_withdrawal_root_from_state: bool = False
     finality_lookback: int = 0  # --finality.lookback; 0: engine.finality.FINALITY_LOOKBACK
+    finality_delay: int = FINALITY_DELAY  # --finality.delay (given: used as is, 0 too, as op-node)
     notices: tuple[str, ...] = ()  # things to log once at start (deprecated flags, generated JWT secret, …)
 
 
@@ -189,7 +193,7 @@ def node_config_from(kwargs: dict) -> NodeConfig:
         p2p=_p2p_config(v), safedb_path=v["safedb.path"],
         runtime_config_reload_interval=v["l1.runtime-config-reload-interval"],
         fetch_withdrawal_root_from_state=v["fetch-withdrawal-root-from-state"],
-        finality_lookback=v["finality.lookback"], notices=tuple(notices))
+        finality_lookback=v["finality.lookback"], finality_delay=v["finality.delay"], notices=tuple(notices))
 
 
 def _sequencer_stopped(v: _Values, notices: list[str]) -> bool:
@@ -295,7 +299,15 @@ def _sync_config(v: _Values, notices: list[str]) -> SyncConfig:
             mode = "execution-layer"
     if v["syncmode.req-resp"] and not v["p2p.sync.req-resp"]:
         raise _usage("cannot set --p2p.sync.req-resp=false and --syncmode.req-resp=true at the same time")
-    return SyncConfig(mode=mode, req_resp=v["syncmode.req-resp"])
+    # op-node NewSyncConfig and sync.Config.Check (op-node/service.go, op-node/rollup/sync/config.go, 2026)
+    offset = v["syncmode.offset-el-safe"]
+    if offset < 0:
+        raise _usage("--syncmode.offset-el-safe must be >= 0")
+    if offset > 0 and mode != "execution-layer":
+        notices.append(f"--syncmode.offset-el-safe is ineffective unless --syncmode=execution-layer; ignoring "
+                       f"configured value (syncmode={mode}, configured_offset={v['syncmode.offset-el-safe']}s)")
+        offset = 0.0
+    return SyncConfig(mode=mode, req_resp=v["syncmode.req-resp"], offset_el_safe=offset)
 
 
 # The --p2p.* flags of the one P2P configuration (p2p.config.P2PConfig.from_flags).

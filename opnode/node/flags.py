@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import click
 
+from engine.el_sync import DEFAULT_ENGINE_KIND, ENGINE_KINDS
+from engine.finality import FINALITY_DELAY
 from opnode.node.flag_types import BOOL, DURATION, FLOAT, INT, LIST, TEXT, UINT, Choice, Duration, format_duration
 
 ENV_PREFIX = "OP_NODE_"
@@ -95,7 +97,6 @@ def _f(name, env, type_, default, category, help_, extra_env=(), **kw) -> Flag:
 
 
 SYNC_MODES = ("consensus-layer", "execution-layer")
-ENGINE_KINDS = ("geth", "reth", "erigon")
 L1_RPC_KINDS = ("alchemy", "quicknode", "infura", "parity", "nethermind", "debug_geth", "erigon", "basic", "any",
                 "standard")
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "crit")
@@ -170,10 +171,9 @@ FLAGS: tuple[Flag, ...] = (
        "Address of L2 Engine JSON-RPC endpoints to use (engine and eth namespace required); required"),
     _f("l2.jwt-secret", "L2_ENGINE_AUTH", TEXT, None, L2,
        "Path to the JWT secret: 32 bytes, hex encoded; generated if the file is missing or empty; required"),
-    _f("l2.enginekind", "L2_ENGINE_KIND", Choice(ENGINE_KINDS, fold=True), "geth", L2,
-       "The kind of engine client: " + ", ".join(ENGINE_KINDS) + " (accepted; no effect: opnode's EL sync "
-       "behaves as op-node's for reth and erigon, syncing past a finalized block, whatever the kind)",
-       no_effect=True),
+    _f("l2.enginekind", "L2_ENGINE_KIND", Choice(ENGINE_KINDS, fold=True), DEFAULT_ENGINE_KIND, L2,
+       "The kind of engine client: " + ", ".join(ENGINE_KINDS) + ". With --syncmode=execution-layer, reth and "
+       "erigon EL-sync even when the engine already has a finalized block past genesis; geth then skips EL sync"),
     _f("l2.engine-rpc-timeout", "L2_ENGINE_RPC_TIMEOUT", DURATION, 10.0, L2, "L2 engine client RPC timeout"),
     # sync
     _f("syncmode", "SYNCMODE", Choice(SYNC_MODES), "consensus-layer", SYNC,
@@ -182,8 +182,8 @@ FLAGS: tuple[Flag, ...] = (
        "Fetch missing unsafe blocks from peers by request-response (accepted; no effect: req-resp sync is not "
        "implemented)", no_effect=True),
     _f("syncmode.offset-el-safe", "SYNCMODE_OFFSET_EL_SAFE", DURATION, 0.0, SYNC,
-       "After execution-layer sync, put safe and finalized this far behind the synced tip (accepted; no effect: "
-       "opnode's EL sync never marks the synced tip safe)", no_effect=True),
+       "After execution-layer sync completes, set safe and finalized this far behind the synced tip (in L2 blocks, "
+       "rounded up); 0: at the tip. Ignored unless --syncmode=execution-layer"),
     # sequencer
     _f("sequencer.enabled", "SEQUENCER_ENABLED", BOOL, False, SEQUENCER, "Enable sequencing of new L2 blocks"),
     _f("sequencer.stopped", "SEQUENCER_STOPPED", BOOL, False, SEQUENCER,
@@ -199,9 +199,9 @@ FLAGS: tuple[Flag, ...] = (
        "0 or less means 50ms"),
     _f("finality.lookback", "FINALITY_LOOKBACK", UINT, 0, ROLLUP,
        "Number of L1 blocks of safe-head records kept for finality; 0 uses the default (4 epochs + 1)"),
-    _f("finality.delay", "FINALITY_DELAY", UINT, 0, ROLLUP,
-       "L1 blocks between finalization attempts (accepted; no effect: opnode tries on every finalized L1 signal)",
-       no_effect=True),
+    _f("finality.delay", "FINALITY_DELAY", UINT, FINALITY_DELAY, ROLLUP,
+       "Number of L1 blocks derivation traverses before trying to finalize L2 blocks again when idle (a new "
+       "finalized L1 block is tried at once)"),
     _f("conductor.enabled", "CONDUCTOR_ENABLED", BOOL, False, SEQUENCER,
        "Enable op-conductor (not supported by opnode)", refuse="op-conductor is not supported by opnode"),
     _f("conductor.rpc", "CONDUCTOR_RPC", TEXT, "http://127.0.0.1:8547", SEQUENCER,

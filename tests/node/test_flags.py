@@ -154,7 +154,9 @@ def test_defaults_are_op_nodes(files):
     c = parse(base(files))
     assert (c.l1.http_poll_interval, c.l1.epoch_poll_interval, c.runtime_config_reload_interval) == (12, 384, 600)
     assert (c.l1.rpc_kind, c.l1.max_concurrency, c.l1.rpc_max_batch_size, c.l1.cache_size) == ("standard", 10, 20, 900)
-    assert (c.l2.kind, c.l2.rpc_timeout, c.sync.mode, c.follow_source) == ("geth", 10, "consensus-layer", None)
+    # --l2.enginekind: reth, op-node's default since 2026 (upstream op-node/flags/flags.go, July 2026)
+    assert (c.l2.kind, c.l2.rpc_timeout, c.sync.mode, c.follow_source) == ("reth", 10, "consensus-layer", None)
+    assert (c.sync.offset_el_safe, c.finality_lookback, c.finality_delay) == (0, 0, 64)
     assert (c.sequencer.l1_confs, c.sequencer.max_safe_lag, c.l1.verifier_l1_confs) == (4, 0, 0)
     assert (c.rpc.addr, c.rpc.port, c.rpc.enable_admin) == ("0.0.0.0", 9545, False)
     assert (c.metrics.enabled, c.metrics.addr, c.metrics.port) == (False, "0.0.0.0", 7300)
@@ -308,6 +310,8 @@ def test_good_flags_exit_zero_through_the_cli(run_cli, files):
     (["--l1", "wss//l1.example:8546"], "the scheme must be one of http, https, ws, wss"),
     (["--l1", "ws://127.0.0.1:85460"], "--l1: 'ws://127.0.0.1:85460' is not a valid URL"),
     (["--l1", "ftp://l1.example"], "is not a JSON-RPC URL"),
+    (["--l2.enginekind", "nethermind"], "is not one of geth, reth, erigon"),
+    (["--syncmode", "execution-layer", "--syncmode.offset-el-safe", "-5s"], "--syncmode.offset-el-safe must be >= 0"),
 ])
 def test_bad_values_are_one_line_errors(run_cli, files, extra, message):
     code, err = run_cli(base(files) + extra)
@@ -433,3 +437,15 @@ def test_sealing_duration_of_zero_or_less_is_50ms(files):
     assert parse(base(files)).sequencer.sealing_duration == 0.05
     assert parse(base(files) + ["--sequencer.sealing-duration=0s"]).sequencer.sealing_duration == 0.05
     assert parse(base(files) + ["--sequencer.sealing-duration=200ms"]).sequencer.sealing_duration == 0.2
+
+
+def test_el_sync_and_finality_flags_as_op_node(files):
+    """op-node NewSyncConfig (2026): --syncmode.offset-el-safe is kept with execution-layer and ignored with a warning
+    otherwise; op-node NewDriverConfig: --finality.delay given is used as is (0 too), 64 when not given."""
+    el = parse(base(files) + ["--syncmode=execution-layer", "--syncmode.offset-el-safe=1h30m", "--l2.enginekind=GETH"])
+    assert (el.sync.offset_el_safe, el.l2.kind, el.notices) == (5400, "geth", ())
+    cl = parse(base(files) + ["--syncmode.offset-el-safe=1h30m"])
+    assert cl.sync.offset_el_safe == 0
+    assert [n for n in cl.notices if n.startswith("--syncmode.offset-el-safe is ineffective")], cl.notices
+    assert parse(base(files) + ["--finality.delay=0"]).finality_delay == 0
+    assert parse(base(files), env={"OP_NODE_FINALITY_DELAY": "8"}).finality_delay == 8

@@ -171,7 +171,8 @@ def test_a_no_op_flag_logs_one_warn_naming_it_at_start(files, no_node, capsys, f
 
 
 def test_an_op_node_source_node_command_line_starts(files, no_node, capsys):  # noqa: F811
-    """A source node as OP Labs' docs configure op-node, with the flags opnode accepts without effect."""
+    """A source node as OP Labs' docs configure op-node: EL sync on reth with safe and finalized 12h behind the
+    synced tip, taken without a warning (issue 17: these flags work as op-node's)."""
     code, err = _opnode(base(files) + [
         "--l1.rpckind=basic", "--l1.trustrpc", "--syncmode=execution-layer", "--l2.enginekind=reth",
         "--rpc.addr=0.0.0.0", "--rpc.port=9545", "--rpc.enable-admin", "--metrics.enabled", "--p2p.disable",
@@ -180,5 +181,6 @@ def test_an_op_node_source_node_command_line_starts(files, no_node, capsys):  # 
     assert code == 0, err
     cfg = no_node[0]
     assert cfg.rpc.addr == "0.0.0.0" and cfg.sync.el_sync and cfg.l2.kind == "reth"
+    assert cfg.sync.offset_el_safe == 12 * 3600
     warned = {r["msg"].split()[0] for r in map(json.loads, err) if r["lvl"] == "warn"}
-    assert warned == {"--l2.enginekind", "--syncmode.offset-el-safe"}
+    assert warned == set()

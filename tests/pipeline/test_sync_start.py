@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from derivation.sync_start import L2Heads, SyncStartError, find_l2_heads
+from derivation.sync_start import L2Heads, SyncStartError, duration_to_blocks, find_l2_heads, offset_block_num
 from opnode.testing.harness import World
 
 
@@ -72,3 +72,34 @@ def test_engine_behind_safe_recovers_from_its_head():
     old = _ref(w, 5)
     assert find_l2_heads(w.cfg, w.l1, w.l1.head.number, w.seq_l2, L2Heads(old, head, _ref(w, 0))) == \
         L2Heads(old, old, old)
+
+
+# --syncmode.offset-el-safe: op-node sync/start_test.go TestDurationToBlocks and TestOffsetBlockNum, case by case
+# (okx/optimism@7573e762, 2026-06-30, upstream #19972).
+@pytest.mark.parametrize("offset, block_time, want", [
+    (0, 2, 0), (-3600, 2, 0), (3600, 0, 0), (3, 2, 2), (4, 2, 2), (15, 4, 4), (16, 4, 4), (0.5, 1, 0),
+    (12 * 3600, 2, 21600)])
+def test_duration_to_blocks_is_op_nodes(offset, block_time, want):
+    assert duration_to_blocks(offset, block_time) == want
+
+
+@pytest.mark.parametrize("offset, block_time, head, genesis, want", [
+    (0, 2, 100, 0, 100), (10, 2, 0, 0, 0), (10, 2, 5, 10, 5), (10, 2, 100, 0, 95), (1000 * 3600, 2, 10, 0, 0),
+    (10, 2, 15, 10, 10), (15, 4, 100, 0, 96)])
+def test_offset_block_num_is_op_nodes(offset, block_time, head, genesis, want):
+    assert offset_block_num(offset, block_time, head, genesis) == want
+
+
+def test_recovery_from_the_engines_head_puts_safe_and_finalized_offset_behind_it():
+    """op-node FindL2Heads → L2HeadsForELSyncWithOffset: the engine rewound under its forkchoice restarts from its
+    head, safe and finalized ``offset`` behind it (ceil(offset / block time) blocks), clamped at genesis."""
+    w = _world(epochs=3)
+    head = w.seq_l2.head
+    old = _ref(w, 9)
+    bt = w.cfg.block_time
+    got = find_l2_heads(w.cfg, w.l1, w.l1.head.number, w.seq_l2, L2Heads(old, head, _ref(w, 0)), 3 * bt)
+    assert got == L2Heads(old, _ref(w, 6), _ref(w, 6))
+    got = find_l2_heads(w.cfg, w.l1, w.l1.head.number, w.seq_l2, L2Heads(old, head, _ref(w, 0)), 3 * bt - 1)
+    assert got.safe == _ref(w, 6)  # rounded up to whole blocks
+    got = find_l2_heads(w.cfg, w.l1, w.l1.head.number, w.seq_l2, L2Heads(old, head, _ref(w, 0)), 10**6)
+    assert got == L2Heads(old, _ref(w, 0), _ref(w, 0))

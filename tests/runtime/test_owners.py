@@ -94,10 +94,16 @@ async def test_sync_status_and_safe_db_never_go_back_across_a_restart(nursery, t
     url = f"http://127.0.0.1:{ports.auth}"
     a = Node(c.world, url, derive=True)
     a.driver.safe_heads.safedb = SafeDB(tmp_path / "safedb")
+    # L1 finalizes while the node derives (a new signal is tried at once: op-node finality.Finalizer), so finality
+    # moves before derivation has reached the L1 head
+    l1_finalized, signal = a.driver.safe_heads.l1_finalized, [None]
+    a.driver.safe_heads.l1_finalized = lambda: signal[0]
     await a.driver._reset()
     with trio.fail_after(60):
         while a.ctrl.finalized.number < 2 or a.ctrl.safe.number < 4:
             await a.ctrl.sync_forkchoice()
+            if a.ctrl.safe.number >= 4:
+                signal[0] = l1_finalized()
             await a.driver.safe_heads.finalize()
             await a.driver._derive()
     await a.ctrl.sync_forkchoice()

@@ -17,7 +17,8 @@ from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.types import L1BlockRef
 from engine.client import EngineClient
 from engine.controller import EngineController
-from engine.finality import FinalityTracker
+from engine.el_sync import ELSyncConfig
+from engine.finality import FINALITY_LOOKBACK, FinalityTracker
 from opnode.node.config import NodeConfig
 from opnode.node.l1.beacon import BeaconClient
 from opnode.node.l1.client import L1Client
@@ -78,6 +79,15 @@ async def check_chain(cfg: RollupConfig, l1: L1Client, engine: EngineClient) -> 
         raise StartupError(f"cannot check the L1/L2 endpoints: {e}") from None
 
 
+def el_sync_config(config: NodeConfig, derive: bool) -> ELSyncConfig:
+    """The initial EL sync of ``--syncmode execution-layer`` (:mod:`engine.el_sync`) runs on a verifier that
+    derives. A light node takes its safe and finalized heads from its source, and a sequencer inserts its own blocks
+    (never a payload that would end the initial EL sync): both only have their engine fill gaps by EL sync
+    (:mod:`opnode.node.runtime.unsafe`)."""
+    enabled = config.sync.el_sync and derive and config.follow_source is None and not config.sequencer.enabled
+    return ELSyncConfig(enabled=enabled, engine_kind=config.l2.kind, offset_el_safe=config.sync.offset_el_safe)
+
+
 class ChainServices:
     """A chain's services, wired: the controller tells the status tracker and the pipeline's L2 view what it did;
     :meth:`on_l1` is the chain's share of the (possibly shared) L1 head poll."""
@@ -87,7 +97,7 @@ class ChainServices:
                  derive: bool = True, ctrl: EngineController | None = None):
         cfg = config.rollup
         self.status = SyncStatusTracker()
-        self.ctrl = ctrl or EngineController(cfg, engine)
+        self.ctrl = ctrl or EngineController(cfg, engine, el_sync=el_sync_config(config, derive))
         self.ctrl.subscribe(self.status.on_l2)
         self.l1data = NodeL1Source(l1, beacon, confirmed_head=lambda: heads.confirmed_head)
         self.l2data = NodeL2Source(cfg, engine, controller=self.ctrl)
@@ -96,8 +106,9 @@ class ChainServices:
         self.driver = Driver(cfg, pipeline=self.pipeline, ctrl=self.ctrl, l1=self.l1data, l2=self.l2data,
                              l1_finalized=lambda: heads.finalized, safedb=self.safedb, derive=derive,
                              metrics=metrics, el_sync=config.sync.el_sync, status=self.status)
-        if config.finality_lookback:  # --finality.lookback (op-node finality.Config.FinalityLookback)
-            self.driver.safe_heads.finality = FinalityTracker(config.finality_lookback)
+        # --finality.lookback, --finality.delay (op-node finality.Config)
+        self.driver.safe_heads.finality = FinalityTracker(config.finality_lookback or FINALITY_LOOKBACK,
+                                                          config.finality_delay)
 
     def on_l1(self, name: str, ref: L1BlockRef) -> None:
         self.status.on_l1(name, ref)

@@ -6,6 +6,10 @@ sync start on a reset, finality, the safe-head DB and the queued unsafe payloads
 One loop, no locks: reset when asked, sync forkchoice, insert queued unsafe payloads, finalize, then derive. When
 derivation waits for L1 (the next block is not on L1 yet) or has nothing to do, the loop sleeps until something
 wakes it: a new L1 head, a finality change, an unsafe payload, an admin call.
+
+With ``--syncmode execution-layer`` derivation waits while the engine controller is in its initial EL sync and
+restarts from the safe head the controller set when EL sync ended (op-node ``SyncDeriver.SyncStep``: "the pipeline
+cannot move forwards if doing initial EL sync", op-node/rollup/driver/sync_deriver.go, okx/optimism@7573e762).
 """
 
 from __future__ import annotations
@@ -99,7 +103,9 @@ class Driver:
                 await self.safe_heads.finalize()
                 for hook in self.hooks:
                     await hook()
-                worked = await self._derive() if self.derive else False
+                if self.ctrl.take_el_sync_finished():  # (any forkchoice update above may have ended it)
+                    await self._restart_derivation()
+                worked = await self._derive() if self.derive and not self.ctrl.initial_el_syncing else False
                 backoff = 0.25
                 if not worked:
                     await self._sleep(min([1.0, *(max(0.0, d()) for d in self.deadlines)]))
@@ -146,8 +152,9 @@ class Driver:
         current = await self.ctrl.engine_heads()
         head = self.l1.confirmed_head()
         self.l1.forget_numbers()
+        offset = self.ctrl.el_sync.offset_el_safe
         heads = await self.resolve(lambda: find_l2_heads(self.cfg, self.l1, -1 if head is None else head, self.l2,
-                                                         current))
+                                                         current, offset))
         # op-node engine_controller.go: "Reset of Engine is completed" (okx/optimism@7573e762)
         log.info("Reset of Engine is completed", reason=reason, local_unsafe=heads.unsafe, local_safe=heads.safe,
                  cross_safe=heads.safe, finalized=heads.finalized)
@@ -156,6 +163,17 @@ class Driver:
         self.pipeline.reset(heads.safe)
         self.status.on_current_l1(self.pipeline.origin)
         await self.safe_heads.on_reset(heads.safe, current.safe)
+        if self.metrics is not None:
+            self.metrics.record_pipeline_reset()
+        await self.ctrl.maybe_skip_el_sync()
+
+    async def _restart_derivation(self) -> None:
+        """EL sync ended: the controller moved every head to the synced chain; derivation goes on from its safe head
+        (the pipeline resets onto it, as op-node's does once its engine holds the new heads)."""
+        self.attributes = None
+        self.l2.forget_numbers()
+        self.pipeline.reset(self.ctrl.safe)
+        await self.safe_heads.on_reset(self.ctrl.safe)
         if self.metrics is not None:
             self.metrics.record_pipeline_reset()
 
@@ -192,7 +210,8 @@ class Driver:
         if isinstance(r, Needed):
             try:
                 await self._fetch(r.request)
-            except NotYetOnL1:
+            except NotYetOnL1:  # op-node's io.EOF: derivation is idle at the L1 head
+                await self.safe_heads.on_derivation_idle(self.pipeline.origin)
                 return False
             return True
         if isinstance(r, Progress):

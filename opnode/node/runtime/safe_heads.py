@@ -119,13 +119,26 @@ class SafeHeads:
             self.status.hold(ours)
 
     async def finalize(self) -> None:
-        """Finalize the highest safe block derived from finalized L1 data, if its L1 block is still canonical. A
-        supernode's chain leaves finality to its verifier: a cross-safe block is final only when the L1 blocks of
-        everything it depends on are (op-supernode: the verified head whose L1 inclusion is finalized)."""
+        """Record what the engine holds; on a new L1 finality signal, try to finalize. A supernode's chain leaves
+        finality to its verifier: a cross-safe block is final only when the L1 blocks of everything it depends on
+        are (op-supernode: the verified head whose L1 inclusion is finalized)."""
         await self.record()
         if self.ctrl.cross_safe_gate:
             return
         fin = self.l1_finalized()
+        if fin is not None and self.finality.on_l1_finalized(fin):
+            await self._try_finalize()
+
+    async def on_derivation_idle(self, origin: L1BlockRef | None) -> None:
+        """Derivation is idle at the L1 head, at ``origin``: try to finalize unless it tried recently
+        (``--finality.delay``, :class:`engine.finality.FinalityTracker`)."""
+        if origin is not None and not self.ctrl.cross_safe_gate and self.finality.on_derivation_idle(origin):
+            await self._try_finalize()
+
+    async def _try_finalize(self) -> None:
+        """Finalize the highest safe block derived from finalized L1 data, if its L1 block is still canonical
+        (op-node ``tryFinalize``)."""
+        fin = self.finality.finalized_l1
         if fin is None:
             return
         rec = self.finality.candidate(fin)
