@@ -155,6 +155,11 @@ class SafeDB:
             rows = self._conn().execute("SELECT * FROM safe_heads ORDER BY l1_number").fetchall()
         return [_entry(r) for r in rows]
 
+    def first(self) -> SafeHeadEntry | None:
+        with self._lock:
+            row = self._conn().execute("SELECT * FROM safe_heads ORDER BY l1_number LIMIT 1").fetchone()
+        return None if row is None else _entry(row)
+
     def latest(self) -> SafeHeadEntry | None:
         with self._lock:
             row = self._conn().execute("SELECT * FROM safe_heads ORDER BY l1_number DESC LIMIT 1").fetchone()

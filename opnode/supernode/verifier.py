@@ -146,15 +146,9 @@ def decide(timestamp: int, frontier: Mapping[int, Observed], ds: DependencySet, 
 
 
 def target_number(cfg: RollupConfig, timestamp: int) -> int:
-    """The chain's highest block with time <= ``timestamp`` (op-supernode ``TargetBlockNumber``)."""
-    g = cfg.genesis
-    if timestamp < g.l2_time:
-        return g.l2.number
-    return g.l2.number + (timestamp - g.l2_time) // cfg.block_time
-
-
-def block_time_of(cfg: RollupConfig, number: int) -> int:
-    return cfg.genesis.l2_time + (number - cfg.genesis.l2.number) * cfg.block_time
+    """The chain's highest block with time <= ``timestamp`` (op-supernode ``TargetBlockNumber``); genesis before
+    it."""
+    return cfg.block_number_at(max(timestamp, cfg.genesis.l2_time))
 
 
 class Verifier:
@@ -187,7 +181,7 @@ class Verifier:
         last = self.store.last_verified()
         if last is None:
             return self.first_timestamp()
-        return min(block_time_of(cfg, target_number(cfg, last.timestamp) + 1) for cfg in self.configs.values())
+        return min(cfg.timestamp_for_block(target_number(cfg, last.timestamp) + 1) for cfg in self.configs.values())
 
     # -------------------------------------------------------------------------------------------- the loop
 

@@ -53,7 +53,8 @@ async def test_only_the_root_path_answers(nursery, http):
 
 async def test_rpc_modules_lists_the_namespaces_served(nursery, http):
     c, _ = await _serve(nursery, http)
-    assert await c.result("rpc_modules") == {"health": "1.0", "opp2p": "1.0", "optimism": "1.0", "rpc": "1.0"}
+    assert await c.result("rpc_modules") == {"health": "1.0", "opp2p": "1.0", "optimism": "1.0", "rpc": "1.0",
+                                             "superroot": "1.0"}
     admin, _ = await _serve(nursery, http, admin=True)
     assert (await admin.result("rpc_modules"))["admin"] == "1.0"
 

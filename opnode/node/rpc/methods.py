@@ -9,6 +9,7 @@
   before the first entry, "failed to get safe head at l1 block 0x…: safe head database not enabled" without
   ``--safedb.path`` (op-node wraps every error but ``safedb.ErrNotFound``, op-node/node/api.go);
 - ``optimism_dependencySet()`` → op-node's dependency-set JSON, "not found" when the chain has none;
+- ``superroot_atTimestamp(QUANTITY)`` → op-supernode's response over this one chain (:mod:`.superroot`);
 - ``health_status()`` → the version (op-service/rpc ``healthzAPI``, registered on every op-service RPC server);
 - ``rpc_modules()`` → ``{namespace: "1.0"}`` of the namespaces served (go-ethereum's built-in ``rpc`` service);
 - ``opp2p_peerStats()`` → op-node's PeerStats, zeros while there is no P2P (proxyd's consensus poller reads
@@ -41,6 +42,7 @@ from opnode.jsonrpc.server import Method
 from opnode.node import logs
 from opnode.node.l2_reader import BlockNotFound
 from opnode.node.rpc.api import NodeAPI
+from opnode.node.rpc.superroot import superroot_at_timestamp
 from opnode.node.safedb import SafeDBError, SafeHeadNotFound
 
 VERSION = f"v{__version__}-opnode"
@@ -151,6 +153,19 @@ class NodeMethods:
                 "withdrawalStorageRoot": to_hex(out.message_passer_storage_root),
                 "stateRoot": to_hex(out.state_root), "syncStatus": status.to_json()}
 
+    async def superroot_at_timestamp(self, ts):
+        cfg = self.api.rollup_config
+
+        async def ref_at(n: int) -> L2BlockRef:  # op-node BlockRefWithStatus
+            try:
+                return _ref(cfg, await self.api.l2_eth.block_by_number(n, True))
+            except BlockNotFound:
+                raise RpcError(SERVER_ERROR, f"blockRefWithStatus@{n}: not found") from None
+            except (TransportError, RpcError, ParseError) as e:
+                raise RpcError(SERVER_ERROR, f"blockRefWithStatus@{n}: {e}") from None
+
+        return await superroot_at_timestamp(self.api, uint64_param(ts, 0), ref_at)
+
     async def safe_head_at_l1_block(self, number):
         n = uint64_param(number, 0)
         db = self.api.safedb
@@ -247,6 +262,7 @@ def node_methods(api: NodeAPI, *, enable_admin: bool = False, version: str = VER
         "optimism_version": Method(h.optimism_version),
         "optimism_safeHeadAtL1Block": Method(h.safe_head_at_l1_block, 1),
         "optimism_dependencySet": Method(h.dependency_set),
+        "superroot_atTimestamp": Method(h.superroot_at_timestamp, 1),
         "opp2p_peerStats": Method(h.peer_stats),
         "health_status": Method(h.health_status),
     }
