@@ -19,6 +19,8 @@ import httpx
 import pytest
 
 from opnode.node.networks import load_rollup_config
+from opnode.tools.devnet.procs import free_port
+from opnode.tools.devnet.stack import Stack
 from tests.deploy.fake_chain import FakeChain
 from tests.e2e.waiting import wait
 
@@ -84,6 +86,45 @@ def test_light_node_from_the_wheel_answers_sync_status(fresh, tmp_path):
     # gossip needs opnode[p2p]: said once, loudly, and the node runs on
     assert text.count("Block gossip is off: it needs the opnode[p2p] extra") == 1
     assert "Traceback" not in text
+
+
+def test_light_node_from_the_wheel_follows_a_devnet_source(fresh, tmp_path):
+    """The acceptance as written: the wheel's ``opnode`` (op-node's root flags, no subcommand, no extras) follows a
+    devnet's source node, its engine (the devnet's, EL-syncing from the sequencer's) under it; its safe head reaches
+    the source's, block hashes equal to the sequencer's. The process gets a clean environment and works outside the
+    checkout, so it runs the installed wheel, never this tree."""
+    with Stack(tmp_path / "devnet", sources=1, light_nodes=0) as stack:
+        seq, src = stack.node("sequencer"), stack.node("source-A")
+        engine, eth, auth = stack.start_engine("wheel-light", seq)
+        f = stack.files
+        log = tmp_path / "wheel-light.log"
+        port = free_port()
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+        with open(log, "w") as out:
+            proc = subprocess.Popen([fresh / "opnode", "--rollup.config", f.rollup, "--rollup.l1-chain-config",
+                                     f.l1_chain_config, "--l1", stack.anvil.url, "--l2", auth, "--l2.jwt-secret",
+                                     f.jwt, "--l2.follow.source", src.rpc, "--syncmode", "execution-layer",
+                                     "--rpc.addr", "127.0.0.1", "--rpc.port", str(port), "--l1.http-poll-interval",
+                                     "1s"], stdout=out, stderr=out, cwd=tmp_path, env=env)
+            try:
+                target = wait(lambda: (lambda s: s["safe_l2"]["number"] >= 4 and s)(stack.sync_status(src)), 120,
+                              "the devnet source's safe head to pass block 4")["safe_l2"]
+                url = f"http://127.0.0.1:{port}"
+
+                def caught_up():
+                    assert proc.poll() is None, log.read_text()[-3000:]
+                    st = stack.rpc(url, "optimism_syncStatus")
+                    return st["safe_l2"]["number"] >= target["number"] and st
+
+                st = wait(caught_up, 180, "the wheel's light node to reach the source's safe head", poll=0.5)
+                for n in range(1, st["safe_l2"]["number"] + 1):
+                    ours = stack.rpc(eth, "eth_getBlockByNumber", hex(n), False)["hash"]
+                    assert ours == stack.block_hash(seq, n) and (n != target["number"] or ours == target["hash"]), n
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+                engine.stop()
+    assert "Traceback" not in log.read_text()
 
 
 def test_commands_needing_an_extra_name_it(fresh):

@@ -276,7 +276,7 @@ class Stack:
 
     # -------------------------------------------------------------------------------------------- nodes
 
-    def _start_engine(self, name: str, sync_peer: NodeInfo | None, files: ChainFiles | None = None,
+    def start_engine(self, name: str, sync_peer: NodeInfo | None, files: ChainFiles | None = None,
                       sync_urls: list[str] | None = None) -> tuple[Proc, str, str]:
         """``sync_urls``: more engines to sync from, besides ``sync_peer``'s."""
         engine = self._spawn_engine(name, ([sync_peer.engine_rpc] if sync_peer is not None else []) + (sync_urls or []),
@@ -344,7 +344,7 @@ class Stack:
                  engine: tuple[Proc, str, str] | None = None) -> NodeInfo:
         """``follow_url`` (a sequencer): follow that source route, e.g. a supernode's ``/<chainID>``, which need not
         answer yet; ``sync_urls``: more engines its engine syncs from; ``engine``: one already started."""
-        engine, eth, auth = engine or self._start_engine(name, sync_peer, files, sync_urls)
+        engine, eth, auth = engine or self.start_engine(name, sync_peer, files, sync_urls)
         rpc_port = free_port()
         info = NodeInfo(name, role, f"http://127.0.0.1:{rpc_port}", eth, auth,
                         follows=follow_url or (follows.name if follows else None), engine=engine, files=files)
@@ -372,7 +372,7 @@ class Stack:
         """An ``opnode supernode`` deriving every chain of the stack (``chain_files``) in one dependency set, an
         engine per chain (``<name>-<id>``); its ``rpc`` is the root route, chain ``id``'s op-node API is at
         ``rpc/<id>``. ``expiry_window``: the set's ``overrideMessageExpiryWindow`` (0: the protocol's); ``engines``:
-        already started engines by chain id (``_start_engine``'s result)."""
+        already started engines by chain id (``start_engine``'s result)."""
         ids = sorted(self.chain_files)
         depset = self.dir / "dependency-set.json"
         body: dict = {"dependencies": {str(c): {} for c in ids}}
@@ -387,7 +387,7 @@ class Stack:
                 "--log.format", "logfmt", "--vn.all.l1.epoch-poll-interval", "2s"]
         for cid in ids:
             f = self.chain_files[cid]
-            engine, eth, auth = (engines or {}).get(cid) or self._start_engine(f"{name}-{cid}", None, f)
+            engine, eth, auth = (engines or {}).get(cid) or self.start_engine(f"{name}-{cid}", None, f)
             info.engines[cid] = (engine, eth)
             args += [f"--vn.{cid}.l2", auth, f"--vn.{cid}.l2.jwt-secret", str(f.jwt), f"--vn.{cid}.rollup.config",
                      str(f.rollup), f"--vn.{cid}.rollup.l1-chain-config", str(f.l1_chain_config)]
@@ -403,7 +403,7 @@ class Stack:
         """A light node of ``sync_peer``'s chain following ``follow_url`` (e.g. a supernode's ``/<chainID>``
         route), gossiping with ``peer``; its engine syncs from ``sync_peer``'s and ``sync_urls`` (or is
         ``engine``, already started)."""
-        engine, eth, auth = engine or self._start_engine(name, sync_peer, sync_peer.files, sync_urls)
+        engine, eth, auth = engine or self.start_engine(name, sync_peer, sync_peer.files, sync_urls)
         rpc_port = free_port()
         info = NodeInfo(name, "light", f"http://127.0.0.1:{rpc_port}", eth, auth, follows=follow_url, engine=engine,
                         files=sync_peer.files)
