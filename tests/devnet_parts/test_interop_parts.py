@@ -105,6 +105,10 @@ def test_valid_messages_cross_safe_pending_and_missing():
     assert ok["ok"] and [m["state"] for m in ok["messages"]] == ["cross-safe", "cross-safe", "pending"]
     missing = check_valid(rpc, _nodes(), {901: 6}, [_valid("relay", "0x01", 5), _valid("validate", "0x04", 6)])
     assert not missing["ok"] and missing["messages"][1]["state"] == "missing"
+    # executed by the sequencer in block 7, not yet derived by the supernode when the run ended: pending
+    underived = check_valid(rpc, _nodes(), {901: 6}, [_valid("relay", "0x01", 5), _valid("validate", "0x02", 6),
+                                                      _valid("relay", "0x05", 7)])
+    assert underived["ok"] and underived["messages"][2]["state"] == "pending"
     only_relay = check_valid(rpc, _nodes(), {901: 6}, [_valid("relay", "0x01", 5)])
     assert not only_relay["ok"]  # no direct validateMessage reached cross-safe
 

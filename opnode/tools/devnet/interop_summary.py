@@ -4,7 +4,7 @@ nodes before they stop:
 - ``valid_messages_cross_safe``: every valid message the traffic executed is, at the end, in its chain's cross-safe
   chain at the supernode (the transaction in a block at or below ``safe_l2`` of ``/<chainID>``, that block on the
   supernode's chain), at least one relay and one direct ``validateMessage``; a message whose block is still above
-  cross-safe when the run ends is ``pending``, which fails only when no message of its kind is cross-safe;
+  cross-safe when the run ends (derived or not yet at the supernode) is ``pending``, which fails only when no message of its kind is cross-safe;
 - ``invalid_blocks_replaced``: every invalid message the traffic got included (``--faults``) is gone from every node of
   its chain (supernode, light nodes, the light sequencer): the block at that height has another hash, the transaction
   is in no block, and the supernode's cross-safe head is past it (specs interop/derivation.md §Replacing Invalid
@@ -70,7 +70,9 @@ def check_valid(rpc: JsonRpc, chains: dict[int, ChainNodes], safe: dict[int, int
     for m in valid:
         c = chains[m["chain_id"]]
         r = rpc.call(c.source_engine, "eth_getTransactionReceipt", m["tx"])
-        state = "missing"
+        # not (yet) at the supernode's engine: pending if the sequencer put it above cross-safe (a block the
+        # supernode has not derived when the run ends), missing otherwise
+        state = "pending" if m.get("block_number", 0) > safe[c.chain_id] else "missing"
         if isinstance(r, dict) and r.get("blockHash"):
             n = int(r["blockNumber"], 16)
             b = rpc.call(c.source_engine, "eth_getBlockByNumber", hex(n), False)
