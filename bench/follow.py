@@ -125,7 +125,7 @@ def follow_run(cadence: Cadence = DEVNET, workdir: Path | None = None) -> dict:
 
 def run() -> dict:
     header(f"follow: a light node next to a source node, L1 calls on two cadences (target light/source <= "
-           f"{TARGET_RATIO})")
+           f"{TARGET_RATIO} on a real network's cadence)")
     out = {}
     for key, cadence in (("devnet", DEVNET), ("real", REAL)):
         r = out[key] = follow_run(cadence)
@@ -136,9 +136,11 @@ def run() -> dict:
     for key in ("devnet", "real"):
         r = out[key]
         per_block = {who: sum(r["methods"][who].values()) / r["l1_blocks"] for who in ("source", "light")}
+        # issue 18's target is for a real network's cadence; on the devnet's, both nodes poll the L1 head every
+        # second and the labels every two, the same calls for both, which bound the ratio from below (shown only)
+        verdict = ("met" if r["ratio"] <= TARGET_RATIO else "NOT met") if key == "real" else "for information"
         print(f"  L1 economy, {r['cadence']}: light/source {r['ratio']:.2f} "
-              f"({per_block['light']:.2f} vs {per_block['source']:.2f} calls per L1 block): "
-              f"{'met' if r['ratio'] <= TARGET_RATIO else 'NOT met'}")
+              f"({per_block['light']:.2f} vs {per_block['source']:.2f} calls per L1 block): {verdict}")
     return out
 
 
