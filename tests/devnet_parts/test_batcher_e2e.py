@@ -189,6 +189,40 @@ async def test_l1_reorg_of_blocks_with_batches_is_reposted(nursery):
         nursery.cancel_scope.cancel()
 
 
+async def test_l1_reorg_deeper_than_the_confirmations_reposts_channels_already_done(nursery):
+    """Issue 18 (make chaos, reorg deeper than three blocks): the L1 blocks that held channels already done (all
+    their blocks safe, their transactions ``num_confirmations`` deep) are reorged out. The batcher finds that
+    itself and posts from the first block lost, without waiting for the node's safe head to fall back (a node
+    whose safe head's L1 origin stays canonical keeps it, and then nothing was posted again: derivation from the
+    new L1 chain stopped at the lost block)."""
+    with Anvil(block_time=1) as anvil:
+        chain = await start_chain(nursery, anvil, {Fork.HOLOCENE: 0}, l1_confs=30)
+        batcher = _batcher(chain, da="calldata", max_channel_duration=0, num_confirmations=2)
+        await nursery.start(batcher.run)
+        await _converged(chain, 4, 40)
+        snapshot = anvil.rpc("evm_snapshot")
+        base = int(anvil.rpc("eth_blockNumber"), 16)
+
+        def done_after_base() -> list:
+            return [c for c in batcher._done if c.inclusion_range()[0] > base]
+
+        await wait_for(lambda: len(done_after_base()) >= 2, 40, "two channels posted after the snapshot done")
+        first_lost = min(c.first for c in done_after_base())
+        posted_before = max(b for e in batcher.events.recent if e["event"] == "channel" for b in e["l2_blocks"])
+        depth = int(anvil.rpc("eth_blockNumber"), 16) - base
+        assert 2 < depth < 30, depth
+        anvil.rpc("evm_revert", snapshot)
+        await wait_for(lambda: batcher.events.rewinds.get("l1_reorg"), 30, "the batcher to see the reorg")
+        rewind = next(e for e in batcher.events.recent if e["event"] == "rewind")
+        assert rewind["l2_blocks"][0] <= first_lost, rewind
+        await _converged(chain, posted_before + 2, 60)
+        assert not batcher.events.counters.get("safe_reorg")  # found by the batcher, not by the node's safe head
+        for n in range(first_lost, posted_before + 1):
+            src = chain.verifier.derived_from[n]
+            assert (await chain.verifier.l1.client.block_ref_by_number(src.number)).hash == src.hash
+        nursery.cancel_scope.cancel()
+
+
 async def test_rotation_without_handshake_reposts_what_the_old_key_sent_too_late(nursery):
     """The batcher key changes in the same L1 block as a transaction of the old key: derivation ignores that
     transaction (derivation.md §L1 Traversal), so the batcher must post its channel again with the new key."""

@@ -6,9 +6,13 @@ One loop (every ``poll_interval``, or when woken):
    channels still kept is in a canonical block, was sent by the batcher of that block, and that each confirmed
    channel fits in the channel timeout (specs derivation.md §Channel Bank, "Timeouts"). A failure rewinds from that
    channel: it and every later one are posted again (Holocene drops batches that come out of order, so later channels must follow).
+   Channels already done are checked too, for ``REORG_WINDOW`` L1 blocks: a reorg deeper than the confirmations
+   that takes their data away posts their blocks again, from the first one lost, whatever the node's safe head
+   says (a node keeps a safe head whose L1 origin stays canonical even when the data it came from is gone, as
+   op-node's reset does, so another node deriving the new L1 chain would wait for that data for good).
 2. ``optimism_syncStatus``: channels whose blocks are all safe, and whose transactions are ``num_confirmations``
    deep, are done. A safe head that falls behind blocks already done, once the node has read past where they were
-   posted, means their data left L1 (a reorg deeper than the confirmations): everything after the safe head is
+   posted, means their data left L1 (a reorg deeper than the window above): everything after the safe head is
    loaded and posted again.
 3. New unsafe blocks from the L2 execution client, from the last loaded (or the safe head). A block that does not
    build on the last loaded one is an L2 reorg: the batcher starts again from the safe head.
@@ -44,6 +48,9 @@ from opnode.tools.batcher.txmgr import TxManager
 log = logging.getLogger("opnode.tools.batcher")
 
 MAX_BLOCKS_PER_STEP = 200
+# How long (in L1 blocks) a done channel's inclusion is still checked: Ethereum finalizes a block after two epochs
+# (64 slots); a reorg deeper than that is the node's safe-head check's to catch (step 2 above).
+REORG_WINDOW = 64
 
 
 class Batcher(Sending):
@@ -61,6 +68,8 @@ class Batcher(Sending):
         self._wake = trio.Event()
         self._flush = False
         self._pruned_inclusion = -1  # highest L1 block holding a channel already done
+        self._done: list[Channel] = []  # channels done within the last REORG_WINDOW L1 blocks, in posting order
+        self._floor: int | None = None  # posting again after an L1 reorg: blocks above this are not done
         self._l1: RpcClient | None = None
         self._l2: RpcClient | None = None
         self._node: RpcClient | None = None
@@ -168,26 +177,25 @@ class Batcher(Sending):
     # -------------------------------------------------------------------------------------------- L1 checks
 
     async def _check_posted(self) -> None:
-        """Every kept channel's transactions still on canonical L1, sent by that block's batcher, in time.
-        Sacrificial (fault) channels are not checked: their blocks are posted again anyway."""
+        """Every kept channel's transactions still on canonical L1, sent by that block's batcher, in time; every
+        done channel's still on canonical L1. Sacrificial (fault) channels are not checked: their blocks are posted
+        again anyway."""
+        self._done = [c for c in self._done if self.head.number - c.inclusion_range()[1] < REORG_WINDOW]
         subs = [s for c in self.cm.channels if not c.sacrificial for s in c.submissions
                 if s.included is not None and not s.garbage]
-        if not subs:
+        done = [s for c in self._done for s in c.submissions if s.included is not None and not s.garbage]
+        if not subs and not done:
             return
-        blocks = await canonical(self._l1, [s.included.number for s in subs])
+        blocks = await canonical(self._l1, [s.included.number for s in subs + done])
+        for s in done:
+            if not await self._still_included(s, blocks):
+                await self._repost_done(s.channel)
+                return
         bad: tuple[Channel, str] | None = None
         for s in subs:
-            ref = blocks.get(s.included.number)
-            if ref is None or ref.hash != s.included.hash:
-                r = await self._manager_of(s).receipt(s.pending)
-                again = blocks.get(r.block_number) if r is not None else None
-                if r is not None and again is not None and again.hash == r.block_hash:
-                    s.included = BlockID(r.block_hash, r.block_number)  # mined again in the new chain
-                else:
-                    s.included = None
-                    bad = bad or (s.channel, "l1_reorg")
-                    continue
-            if self.addresses.at(s.included.number) != s.sender:
+            if not await self._still_included(s, blocks):
+                bad = bad or (s.channel, "l1_reorg")
+            elif self.addresses.at(s.included.number) != s.sender:
                 bad = bad or (s.channel, "not_batcher")
         for ch in self.cm.channels:
             if bad is not None:
@@ -200,6 +208,34 @@ class Batcher(Sending):
                     bad = (ch, "channel_timed_out")
         if bad is not None:
             await self._rewind(*bad)
+
+    async def _still_included(self, s: Submission, blocks: dict) -> bool:
+        """Whether ``s`` is in a canonical block: where it was seen, or mined again in the new chain (then
+        ``s.included`` moves there). A transaction gone from L1 is marked not included."""
+        ref = blocks.get(s.included.number)
+        if ref is not None and ref.hash == s.included.hash:
+            return True
+        r = await self._manager_of(s).receipt(s.pending)
+        again = blocks.get(r.block_number) if r is not None else None
+        if r is not None and again is not None and again.hash == r.block_hash:
+            s.included = BlockID(r.block_hash, r.block_number)
+            return True
+        s.included = None
+        return False
+
+    async def _repost_done(self, ch: Channel) -> None:
+        """An L1 reorg took away ``ch``, a channel already done: post its blocks and every later one again."""
+        first = ch.first
+        lost = self._done[self._done.index(ch):]
+        del self._done[self._done.index(ch):]
+        last = self.cm.last_block.number if self.cm.last_block else lost[-1].last
+        self.events.emit("rewind", reason="l1_reorg", channel=ch.id, channels=len(lost) + len(self.cm.channels),
+                         l2_blocks=[first, last])
+        log.warning("posting L2 blocks %s again (%s)", [first, last], "l1_reorg of channels already done")
+        self._floor = first - 1
+        await self._restart_from(first - 1)
+        for m in self.managers.values():
+            await m.reset_nonce()
 
     async def _rewind(self, ch: Channel, reason: str) -> None:
         """Post ``ch`` and everything after it again; anything not yet mined goes with it."""
@@ -225,9 +261,12 @@ class Batcher(Sending):
         ref = (await canonical(self._l1, [status.current_l1])).get(status.current_l1)
         return ref is not None and ref.hash == status.current_l1_hash
 
+    def _safe_number(self, status: NodeStatus) -> int:
+        """The node's safe head, or below it while blocks whose data an L1 reorg took away are posted again."""
+        return status.safe.number if self._floor is None else min(status.safe.number, self._floor)
+
     async def _follow_safe_head(self, status: NodeStatus) -> None:
         cm = self.cm
-        safe = status.safe
         if cm.last_block is not None and not await self._node_on_canonical_l1(status):
             return
         depth = self.cfg.num_confirmations
@@ -236,25 +275,31 @@ class Batcher(Sending):
             span = ch.inclusion_range()
             return not ch.confirmed or span is None or self.head.number - span[1] < depth
 
-        for ch in cm.prune(safe.number, keep):
+        if self._floor is not None and any(c.first <= self._floor + 1 <= c.last and not keep(c)
+                                           for c in cm.channels if not c.sacrificial):
+            self._floor = None  # the first block lost is on L1 again, deep enough
+        safe = self._safe_number(status)
+        for ch in cm.prune(safe, keep):
             span = ch.inclusion_range()
             if span is not None:
                 self._pruned_inclusion = max(self._pruned_inclusion, span[1])
-        cm.drop_safe_blocks(safe.number)
+                if not ch.sacrificial:
+                    self._done.append(ch)
+        cm.drop_safe_blocks(safe)
         oldest = (cm.channels[0].first if cm.channels else cm.queue[0].number if cm.queue
                   else cm.last_block.number + 1 if cm.last_block else None)
         prev = self.status_seen
-        if cm.last_block is None or cm.last_block.number < safe.number:
+        if cm.last_block is None or cm.last_block.number < safe:
             if cm.last_block is not None:
-                log.info("safe head %d is past the last loaded block %d: continuing from it", safe.number,
+                log.info("safe head %d is past the last loaded block %d: continuing from it", safe,
                          cm.last_block.number)
-            await self._restart_from(safe.number)
-        elif (oldest is not None and safe.number + 1 < oldest and status.current_l1 > self._pruned_inclusion + 2
+            await self._restart_from(safe)
+        elif (oldest is not None and safe + 1 < oldest and status.current_l1 > self._pruned_inclusion + 2
               and (prev is None or status.current_l1 >= prev.current_l1)):
-            self.events.emit("safe_reorg", safe_l2=safe.number, oldest_kept=oldest)
-            log.warning("safe head %d fell behind blocks already posted (from %d): posting again", safe.number,
-                        oldest)
-            await self._restart_from(safe.number)
+            self.events.emit("safe_reorg", safe_l2=safe, oldest_kept=oldest)
+            log.warning("safe head %d fell behind blocks already posted (from %d): posting again", safe, oldest)
+            self._done.clear()
+            await self._restart_from(safe)
 
     async def _restart_from(self, number: int) -> None:
         block = await fetch_block(self._l2, self.rollup, number)
@@ -279,8 +324,10 @@ class Batcher(Sending):
                 cm.add_block(block, self.head.number)
             except L2Reorg as e:
                 self.events.emit("l2_reorg", l2_block=n, detail=str(e))
-                log.warning("L2 reorg: %s; starting again from the safe head %d", e, status.safe.number)
-                await self._restart_from(status.safe.number)
+                safe = self._safe_number(status)
+                log.warning("L2 reorg: %s; starting again from the safe head %d", e, safe)
+                self._done.clear()
+                await self._restart_from(safe)
                 return
 
     # -------------------------------------------------------------------------------------------- channels
