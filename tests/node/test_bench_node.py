@@ -5,7 +5,10 @@ from bench.node import sync_throughput
 
 
 def test_node_bench_syncs_the_chain_and_splits_its_time():
-    r = sync_throughput(blocks=8, txs_per_block=1, channel_l1_blocks=1, l1_latencies=(0.0, 0.003))
+    r = sync_throughput(blocks=8, txs_per_block=1, channel_l1_blocks=1, l1_latencies=(0.0, 0.003), rounds=2)
+    assert len(r["first_sync_runs_blocks_per_s"]) == 2 and len(r["build_runs_blocks_per_s"]) == 3
+    assert r["syncs"][0]["sync_blocks_per_s"] == max(r["first_sync_runs_blocks_per_s"])
+    assert len(r["paired_sync_vs_build"]) == 2 and all(x > 0 for x in r["paired_sync_vs_build"])
     assert r["blocks"] == 8 and r["user_txs"] == 8
     assert r["pipeline_s"] > 0 and r["build_s"] > 0 and r["import_s"] > 0
     slow_l1 = r["syncs"][1]
