@@ -226,8 +226,8 @@ class Batcher(Sending):
     async def _repost_done(self, ch: Channel) -> None:
         """An L1 reorg took away ``ch``, a channel already done: post its blocks and every later one again."""
         first = ch.first
-        lost = self._done[self._done.index(ch):]
-        del self._done[self._done.index(ch):]
+        i = self._done.index(ch)
+        lost, self._done = self._done[i:], self._done[:i]
         last = self.cm.last_block.number if self.cm.last_block else lost[-1].last
         self.events.emit("rewind", reason="l1_reorg", channel=ch.id, channels=len(lost) + len(self.cm.channels),
                          l2_blocks=[first, last])
