@@ -6,6 +6,8 @@ Asserted: exit 0; the READY line lists the supernode (role ``supernode``, its ro
 light node with the route it follows; every check of the ``--json`` summary passes (interop_summary.py: every valid
 message cross-safe, every invalid message's block replaced on every node, safe chains equal hash by hash, the super
 root recomputed from the chains' output roots), and the faults cover the seven kinds the traffic sends.
+``--duration`` ends while the fault rounds are under way: the devnet lets them finish (interop_run ``settle``) before
+it judges them (a summary taken mid-round once failed CI on a loaded machine).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from opnode.tools.devnet.interop_traffic import FAULTS
 pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 ROOT = Path(__file__).resolve().parents[2]
-DURATION = 130  # seconds after READY: the faults take 80-100 (start-up takes 45 to 100 s on 2 shared cores)
-BOUND = 240  # the whole command, start-up and summary included
+DURATION = 60  # seconds after READY; the fault rounds take 80-100 more, which the devnet waits for (its settle)
+BOUND = 400  # the whole command: start-up, the fault rounds settling past --duration (interop_run.SETTLE_LIMIT), summary
 
 
 def test_devnet_interop_with_faults(tmp_path):
@@ -45,6 +47,9 @@ def test_devnet_interop_with_faults(tmp_path):
 
     summary = json.loads(out.read_text())
     failed = {k: c for k, c in summary["checks"].items() if not c["ok"]}
+    for c in failed.values():  # only the faults that failed: the whole list does not fit in the message
+        if "faults" in c:
+            c["faults"] = [f for f in c["faults"] if not f["ok"]]
     assert not failed and not summary["errors"], json.dumps({"failed": failed, "errors": summary["errors"]},
                                                            indent=1)[:6000]
     assert p.returncode == 0

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import time
 
+import trio
+
 from derivation.protocol.hexutil import from_hex
 from derivation.protocol.rollup_config import Fork
 from opnode.tools.anvil import DEV_KEYS
@@ -28,6 +30,7 @@ log = logging.getLogger("opnode.tools.devnet")
 CHAINS = (901, 902)
 VALID_KEY, FAULT_KEY = DEV_KEYS[3], DEV_KEYS[0]  # funded on both L2s; key 0 signs nothing else on L2 here
 EXPIRY_WINDOW = 30  # the set's overrideMessageExpiryWindow: short, so that "expired" happens within a run
+SETTLE_LIMIT = 150.0  # --duration reached with fault rounds under way: how long they may still take
 ACTIVATION_BLOCKS = 4
 
 
@@ -104,6 +107,36 @@ class InteropDevnet(Devnet):
         except Exception as e:
             log.exception("interop traffic stopped")
             self.errors.append(f"interop traffic stopped: {type(e).__name__}: {e}")
+
+    async def settle(self) -> None:
+        """With ``--faults``: a summary taken while a fault round is under way would find its blocks not replaced
+        yet (a loaded machine, or a same-timestamp cycle that missed its block and was sent again, can take the
+        rounds past ``--duration``). Wait, at most ``SETTLE_LIMIT`` s, until the rounds are over and every view of
+        each chain (the supernode's route, the light sequencer, the light nodes) holds as safe the highest block a
+        fault landed in; the summary then judges what happened."""
+        if not self.opts.faults or self.interop is None:
+            return
+        views = {cid: [c.route, *(n.rpc for n in c.followers)] for cid, c in self.chain_nodes().items()}
+        with trio.move_on_after(SETTLE_LIMIT) as scope:
+            logged = False
+            while True:
+                counters = self.interop.counters
+                pending = [] if counters.faults_done else ["fault rounds"]
+                for cid, urls in views.items():
+                    top = max((e.block_number or 0 for e in counters.invalid if e.chain_id == cid), default=0)
+                    for url in urls:
+                        st = await self._rpc(url, "optimism_syncStatus")
+                        if not isinstance(st, dict) or st["safe_l2"]["number"] < top:
+                            pending.append(f"{url} safe < {top}")
+                if not pending:
+                    return
+                if not logged:
+                    log.info("--duration reached: waiting for the fault rounds to settle (at most %.0f s): %s",
+                             SETTLE_LIMIT, "; ".join(pending))
+                    logged = True
+                await trio.sleep(1)
+        if scope.cancelled_caught:
+            log.warning("fault rounds not settled within %.0f s: the summary judges them as they are", SETTLE_LIMIT)
 
     async def sample(self) -> dict:
         nodes: dict[str, dict | None] = {}

@@ -116,6 +116,7 @@ class InteropCounters:
     initiated: int = 0
     errors: list[str] = field(default_factory=list)
     faults_replaced: bool | None = None  # None: no faults sent (yet)
+    faults_done: bool = False  # the fault rounds are over, replaced in time or not
 
     def to_json(self) -> dict:
         return {"initiated": self.initiated, "valid": [e.to_json() for e in self.valid],
@@ -152,7 +153,10 @@ class InteropTraffic:
             while True:
                 if cfg.faults and self.counters.faults_replaced is None and \
                         len(self.counters.valid) >= cfg.faults_after:
-                    await self._faults()
+                    try:
+                        await self._faults()
+                    finally:
+                        self.counters.faults_done = True
                 await self._guarded(self._valid_round)
                 await trio.sleep(cfg.interval)
         finally:
@@ -314,9 +318,6 @@ class InteropTraffic:
         ``same_timestamp_cycle_missed`` (still invalid, for another rule) and the caller tries again."""
         cfg = self.cfg
         bt = max(c.block_time for c in cfg.configs.values())
-        t = max(await self._head_times([a, b])) + 2 * bt
-        nums = {c: cfg.configs[c].genesis.l2.number + (t - cfg.configs[c].genesis.l2_time) // cfg.configs[c].block_time
-                for c in (a, b)}
         other = {a: b, b: a}
         body = b"opnode devnet cycle"
         sent_payload = {}
@@ -325,13 +326,19 @@ class InteropTraffic:
                                                         "data": to_hex(MESSAGE_NONCE)}, "latest")
             sent_payload[c] = sent_message_payload(other[c], self.target, parse_quantity(nonce), self.bad[c].address,
                                                    body)
+            await self.bad[c].reset_nonce()
+        while True:  # a t both sequencers are still before: one that ran ahead while the other caught up re-plans
+            t = max(await self._head_times([a, b])) + 2 * bt
+            while min(times := await self._head_times([a, b])) < t - bt:
+                await trio.sleep(0.1)
+            if max(times) < t:
+                break
+        nums = {c: cfg.configs[c].genesis.l2.number + (t - cfg.configs[c].genesis.l2_time) // cfg.configs[c].block_time
+                for c in (a, b)}
         msgs = {c: Message(Identifier(L2_TO_L2_CROSS_DOMAIN_MESSENGER, nums[other[c]], 1, t, other[c]),
                            keccak256(sent_payload[other[c]])) for c in (a, b)}
-        while min(await self._head_times([a, b])) < t - bt:
-            await trio.sleep(0.1)
         sent, sends = [], []
         for c in (a, b):
-            await self.bad[c].reset_nonce()
             sent.append(await self._send_only(self.bad[c], c, "same_timestamp_cycle", msgs[c]))
             p = await self.bad[c].send(TxCandidate(L2_TO_L2_CROSS_DOMAIN_MESSENGER,
                                                    send_message_data(other[c], self.target, body), gas_limit=200_000))

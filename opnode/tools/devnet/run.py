@@ -131,6 +131,10 @@ class Devnet:
             nursery.start_soon(self._sampler, http)
             task_status.started()
 
+    async def settle(self) -> None:
+        """Once ``--duration`` is reached, before the summary: let work under way finish (bounded). The single-chain
+        devnet has none; the interop devnet finishes its fault rounds."""
+
     async def _traffic(self) -> None:
         s = self.stack
         cfg = TrafficConfig(l1_rpc=s.anvil.url, l2_rpc=s.node("sequencer").engine_rpc, rollup=s.files.rollup_config,
@@ -273,6 +277,7 @@ async def _run_until_stopped(devnet: Devnet) -> None:
             nursery.start_soon(stop_on_signal)
             if devnet.opts.duration is not None:
                 await trio.sleep(devnet.opts.duration)
+                await devnet.settle()
                 log.info("--duration reached: stopping")
                 nursery.cancel_scope.cancel()
 
