@@ -5,7 +5,8 @@ one counting L1 proxy), over the same window (issue 16):
   serve both chains, where each source node polls and fetches on its own (upstream measured the Go supernode at
   1.9-2.6x *more* than two op-nodes before its fix, op-supernode #20074);
 - CPU per derived L2 block: the supernode process's CPU seconds over the L2 blocks both chains derived in the window,
-  next to the two source nodes' CPU over the blocks they derived (the engines, the same work on both sides, apart);
+  next to the two source nodes' CPU over the blocks they derived (the engines, the same work on both sides, apart;
+  each source answers the same ``optimism_syncStatus`` polls as the supernode's route of its chain, 10 per second);
 - cross-safe lag: per L2 block past the interop activation, the time from the supernode showing it local-safe to
   showing it cross-safe (``safe_l2`` of ``/<chainID>``), p50/p99. Samples every ``SAMPLE`` s: each lag carries up
   to that much sampling error.
@@ -76,6 +77,8 @@ def supernode_run(workdir: Path | None = None) -> dict:
                     st = status(c)
                     for k in ("local_safe_l2", "safe_l2"):
                         hist[(c, k)].append((time.monotonic(), st[k]["number"]))
+                for s in sources:  # the same status polls on both sides: they cost each process CPU too
+                    stack.sync_status(s)
                 time.sleep(max(0.0, SAMPLE - (time.monotonic() - t)))
             end = time.monotonic()
             cpu = {"supernode": _cpu(sn) - cpu_0["supernode"],
