@@ -17,8 +17,8 @@ $(BIN)/opnode: pyproject.toml scripts/install-system-deps.sh scripts/install-npm
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-# `make test` keeps under ~20 min on 2 cores; the multi-minute e2e modules (marker `long`: the supernode and the
-# interop devnet, ~6 min together) run in `make test-long`. CI (.ci/run) runs both.
+# `make test` keeps under ~20 min on 2 cores; the multi-minute e2e tests (marker `long`: the supernode, the interop
+# devnet, the longest devnet and light-node runs, ~10 min together) run in `make test-long`. CI (.ci/run) runs both.
 test: install
 	$(PYTEST) tests -m "not long"
 

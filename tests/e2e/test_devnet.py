@@ -257,6 +257,7 @@ def _base_fee_scalars(dv: DevnetProcess, node: str) -> set[int]:
     return {decode_l1_info(from_hex(b["transactions"][0]["input"])).base_fee_scalar for b in blocks}
 
 
+@pytest.mark.long  # ~1-2 min: `make test-long`
 def test_devnet_with_blobs_converges_through_the_forks_and_leaves_nothing_behind(tmp_path):
     dv = DevnetProcess(tmp_path, "--da", "blobs", "--sources", "1", "--light-nodes", "1")
     try:
@@ -273,6 +274,7 @@ def test_devnet_with_blobs_converges_through_the_forks_and_leaves_nothing_behind
     _check_nothing_left(dv)
 
 
+@pytest.mark.long  # ~1-2 min: `make test-long`
 def test_devnet_with_faults_converges_and_reports_each_drop(tmp_path):
     dv = DevnetProcess(tmp_path, "--da", "calldata", "--faults", "--sources", "1", "--light-nodes", "0")
     kinds = DEVNET_FAULTS.split(",")
@@ -339,6 +341,7 @@ class LiveInThread:
         assert self.failure is None, self.failure
 
 
+@pytest.mark.long  # ~1-2 min: `make test-long`
 def test_devnet_l1_reorg_and_a_killed_source(tmp_path):
     """In-process: the Devnet orchestration with calldata; an L1 reorg, then kill -9 and restart of the source."""
     opts = DevnetOptions(sources=1, light_nodes=0, da="calldata", block_time=1, forks=FORKS, workdir=tmp_path,

@@ -158,6 +158,7 @@ def test_light_nodes_make_no_derivation_l1_calls(net):
 
 # ---------------------------------------------------------------------------------------------------- lying source
 
+@pytest.mark.long  # ~1-2 min: `make test-long`
 def test_light_node_rejects_and_counts_every_lie(net):
     stack = net
     seq, src = stack.node("sequencer"), stack.node("source-A")
