@@ -30,7 +30,7 @@ log = logging.getLogger("opnode.tools.devnet")
 CHAINS = (901, 902)
 VALID_KEY, FAULT_KEY = DEV_KEYS[3], DEV_KEYS[0]  # funded on both L2s; key 0 signs nothing else on L2 here
 EXPIRY_WINDOW = 30  # the set's overrideMessageExpiryWindow: short, so that "expired" happens within a run
-SETTLE_LIMIT = 150.0  # --duration reached with fault rounds under way: how long they may still take
+SETTLE_LIMIT = 180.0  # --duration reached with fault rounds under way: how long they may still take
 ACTIVATION_BLOCKS = 4
 
 
