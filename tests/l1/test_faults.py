@@ -178,3 +178,49 @@ async def test_rate_limit_paces_calls(l1_chain, rpc_proxy):
             await rpc.call("eth_chainId")
         # burst of 1, then 20 calls/s: five waits of 50 ms
         assert trio.current_time() - start >= 0.2
+
+
+# The chaos suite's "JSON of the wrong shape" (opnode/testing/fault_proxy.py GARBAGE) once reached the driver as a bare
+# ParseError ("expected a hex string, got int" from the block's "hash") and the source node exited: a malformed field
+# anywhere in an answer is a bad answer, refetched once and then an L1DataError (temporary), like a wrong hash.
+WRONG_SHAPES = {
+    "the chaos proxy's wrong shape": lambda r: {"hash": 7, "number": ["0xzz"], "transactions": "none"},
+    "hash is a number": lambda r: {**r, "hash": 7},
+    "a transaction's hash is a number": lambda r: {**r, "transactions": [{**r["transactions"][0], "hash": 7}]},
+    "withdrawals root is a list": lambda r: {**r, "withdrawalsRoot": ["0x00"]},
+}
+
+
+@pytest.mark.parametrize("shape", WRONG_SHAPES)
+async def test_a_block_with_a_field_of_the_wrong_type_is_refetched_then_reported(l1_chain, rpc_proxy, shape):
+    want, _ = await _expected(l1_chain, l1_chain.log_block)
+
+    def mutate(doc):
+        doc["result"] = WRONG_SHAPES[shape](doc["result"])
+        return doc
+
+    rpc_proxy.add(Fault(calls("eth_getBlockByNumber"), "mutate", times=1, mutate=mutate))
+    async with L1Client.open(cfg(rpc_proxy)) as client:
+        assert await client.block_info_by_number(l1_chain.log_block) == want
+    rpc_proxy.add(Fault(calls("eth_getBlockByNumber"), "mutate", times=-1, mutate=mutate))
+    async with L1Client.open(cfg(rpc_proxy)) as client:
+        with pytest.raises(L1DataError, match="bad data"):
+            await client.block_info_by_number(l1_chain.log_block)
+        assert len(client.headers) == 0 and len(client.txs) == 0
+
+
+async def test_receipts_with_a_field_of_the_wrong_type_are_refetched_then_reported(l1_chain, rpc_proxy):
+    info, (_, want) = await _expected(l1_chain, l1_chain.log_block)
+
+    def mutate(doc):
+        doc["result"][0]["logs"][0]["data"] = 7
+        return doc
+
+    rpc_proxy.add(Fault(calls("eth_getBlockReceipts"), "mutate", times=1, mutate=mutate))
+    async with L1Client.open(cfg(rpc_proxy)) as client:
+        assert (await client.receipts_by_hash(info.hash))[1] == want
+    rpc_proxy.add(Fault(calls("eth_getBlockReceipts"), "mutate", times=-1, mutate=mutate))
+    async with L1Client.open(cfg(rpc_proxy)) as client:
+        with pytest.raises(L1DataError, match="bad receipts"):
+            await client.receipts_by_hash(info.hash)
+        assert info.hash not in client.receipts

@@ -81,7 +81,12 @@ def header_hash(block: dict) -> bytes:
 
 def check_block_hash(block: dict) -> bytes:
     """Recompute the block hash from the header fields; raise if it differs from the claimed ``hash``."""
-    claimed = from_hex(_get(block, "hash"), 32)
+    try:
+        claimed = from_hex(_get(block, "hash"), 32)
+    except BlockDataError:
+        raise
+    except ParseError as e:
+        raise BlockDataError(f"malformed block hash: {e}") from None
     got = header_hash(block)
     if got != claimed:
         unknown = sorted(set(block) - _KNOWN_KEYS)

@@ -294,7 +294,7 @@ class L1Client(LookAhead):
                 raise NotFoundError(f"L1 {what} not found")
             try:
                 info, txs = await self._ingest_block(block)
-            except BlockDataError as e:
+            except ParseError as e:  # any malformed field of the answer, verified or not (BlockDataError is one)
                 last = e
                 log.warning("L1 %s failed verification, refetching: %s", what, e)
                 continue

@@ -10,11 +10,11 @@ import logging
 
 import trio
 
+from derivation.protocol.errors import ParseError
 from derivation.protocol.transactions import Transaction
 from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from derivation.protocol.types import L1BlockInfo
 from opnode.node.l1 import receipts as rcpt
-from opnode.node.l1.blockdata import BlockDataError
 from opnode.node.l1.rpc import RpcError
 
 log = logging.getLogger("opnode.node.l1")
@@ -41,7 +41,7 @@ class LookAhead:
                     continue
                 try:
                     info, txs = await self._ingest_block(block)
-                except BlockDataError as e:
+                except ParseError as e:
                     log.warning("prefetched L1 block %d failed verification, will refetch on use: %s", n, e)
                     continue
                 if info.number != n:
@@ -77,7 +77,7 @@ class LookAhead:
                 except RpcError as e:
                     self._chooser.on_error(method, e)
                     continue
-                except BlockDataError as e:
+                except ParseError as e:
                     log.warning("prefetched receipts of L1 block %d failed verification: %s", info.number, e)
                     continue
                 self._cache_receipts(info, txs, got)

@@ -13,6 +13,7 @@ import logging
 
 import trio
 
+from derivation.protocol.errors import ParseError
 from derivation.protocol.hexutil import to_hex
 from derivation.protocol.trie import EMPTY_TRIE_ROOT as EMPTY_ROOT
 from derivation.protocol.types import L1BlockInfo, Receipt
@@ -147,7 +148,7 @@ async def fetch_verified(rpc: RpcClient, chooser: MethodChooser, info: L1BlockIn
             if unusable(e):
                 continue
             raise L1DataError(f"receipts of L1 block {info.number}: {e}") from None
-        except BlockDataError as e:
+        except ParseError as e:  # BlockDataError, or any other malformed field
             last = e
             bad_answers += 1
             log.warning("receipts of L1 block %d failed verification, refetching: %s", info.number, e)

@@ -21,7 +21,7 @@ import trio
 
 from derivation.pipeline import CriticalFailure, Needed, Pipeline, Progress, ResetRequired, StepResult, TemporaryFailure
 from derivation.protocol.attributes import AttributesWithParent
-from derivation.protocol.errors import CriticalError, ResetError, TemporaryError
+from derivation.protocol.errors import CriticalError, ParseError, ResetError, TemporaryError
 from derivation.protocol.payload import ExecutionPayloadEnvelope
 from derivation.protocol.rollup_config import RollupConfig
 from derivation.protocol.types import L1BlockRef
@@ -143,6 +143,8 @@ class Driver:
                 await self.l1.fetch(req)
         except LookupError as e:
             raise TemporaryError(str(e)) from None
+        except ParseError as e:  # a provider's answer of the wrong shape: ask again later, never halt on it
+            raise TemporaryError(f"malformed answer to {req.kind.name}: {e}") from None
 
     # -------------------------------------------------------------------------------------------- reset
 
