@@ -224,3 +224,15 @@ async def test_receipts_with_a_field_of_the_wrong_type_are_refetched_then_report
         with pytest.raises(L1DataError, match="bad receipts"):
             await client.receipts_by_hash(info.hash)
         assert info.hash not in client.receipts
+
+
+@pytest.mark.parametrize("trust_rpc", [False, True])
+async def test_a_header_that_is_not_an_object_is_reported_trusted_or_not(l1_chain, rpc_proxy, trust_rpc):
+    def mutate(doc):
+        doc["result"] = ["0x01"]
+        return doc
+
+    rpc_proxy.add(Fault(calls("eth_getBlockByNumber"), "mutate", times=-1, mutate=mutate))
+    async with L1Client.open(cfg(rpc_proxy, trust_rpc=trust_rpc)) as client:
+        with pytest.raises(L1DataError, match="bad header"):
+            await client.block_ref_by_label("latest")

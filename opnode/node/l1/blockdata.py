@@ -98,6 +98,8 @@ def check_block_hash(block: dict) -> bytes:
 
 def block_info(block: dict) -> L1BlockInfo:
     """The header fields derivation reads. Does not verify; see :func:`check_block_hash`."""
+    if not isinstance(block, dict):
+        raise BlockDataError(f"block is a JSON {type(block).__name__}, not an object")
     try:
         opt = block.get
         return L1BlockInfo(
