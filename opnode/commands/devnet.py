@@ -24,7 +24,7 @@ _SECONDS = click.IntRange(min=0)
                                              "invalid cross-chain messages instead (the batchers post honestly).")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Stop after this many seconds (default: run until Ctrl-C or SIGTERM). With --interop --faults, "
-                   "fault rounds still under way then finish first (at most 180 s more).")
+                   "the fault rounds finish first (at most 180 s more).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, writable=True),
               help="Write the summary here on exit (heads over time, checks, errors).")
 @click.option("--block-time", type=click.IntRange(min=1), default=2, show_default=True, help="L2 block time (s).")

@@ -116,7 +116,7 @@ class InteropCounters:
     initiated: int = 0
     errors: list[str] = field(default_factory=list)
     faults_replaced: bool | None = None  # None: no faults sent (yet)
-    faults_done: bool = False  # the fault rounds are over, replaced in time or not
+    faults_done: bool = False  # no fault round is under way or coming: done, replaced in time or not
 
     def to_json(self) -> dict:
         return {"initiated": self.initiated, "valid": [e.to_json() for e in self.valid],
@@ -160,6 +160,7 @@ class InteropTraffic:
                 await self._guarded(self._valid_round)
                 await trio.sleep(cfg.interval)
         finally:
+            self.counters.faults_done = True  # (also when the traffic stopped: no round is coming)
             with trio.CancelScope(shield=True):
                 for r in rpcs.values():
                     await r.aclose()
