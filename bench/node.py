@@ -47,8 +47,8 @@ from opnode.testing.runtime import SECRET, MemoryL1Source, make_world
 from opnode.tools.batcher.channel_out import ChannelOut
 
 BLOCKS, TXS_PER_BLOCK, CHANNEL_L1_BLOCKS = 360, 4, 2
-L1_LATENCIES = (0.0, 0.002)
-ROUNDS = 3  # engine-alone builds and syncs at the first latency, alternating  # in-memory L1, and a 2 ms round trip per L1 request (a nearby L1 node)
+L1_LATENCIES = (0.0, 0.002)  # in-memory L1, and a 2 ms round trip per L1 request (a nearby L1 node)
+ROUNDS = 3  # engine-alone builds and syncs at the first latency, alternating
 FORKS = {Fork.HOLOCENE: 0, Fork.ISTHMUS: 0, Fork.JOVIAN: 0}
 
 

@@ -153,18 +153,34 @@ async def test_faults_after_holocene_with_blobs(nursery):
         nursery.cancel_scope.cancel()
 
 
+async def _posting_then_snapshot(nursery, anvil, *, num_confirmations: int):
+    """A Holocene chain whose batcher posts every block, converged to block 4, then an anvil snapshot: (chain,
+    batcher, snapshot id, the L1 block number at the snapshot). The sequencer's L1 origins stay 30 blocks deep, so a
+    revert to the snapshot takes batches away, never L1 origins (the tests check the depth: a slow machine may mine
+    more blocks while the batches land)."""
+    chain = await start_chain(nursery, anvil, {Fork.HOLOCENE: 0}, l1_confs=30)
+    batcher = _batcher(chain, da="calldata", max_channel_duration=0, num_confirmations=num_confirmations)
+    await nursery.start(batcher.run)
+    await _converged(chain, 4, 40)
+    return chain, batcher, anvil.rpc("evm_snapshot"), int(anvil.rpc("eth_blockNumber"), 16)
+
+
+def _last_posted(batcher) -> int:
+    return max(b for e in batcher.events.recent if e["event"] == "channel" for b in e["l2_blocks"])
+
+
+async def _derived_from_canonical(chain, numbers) -> None:
+    """Each of these L2 blocks was derived (last) from a block of the canonical L1 chain."""
+    for n in numbers:
+        src = chain.verifier.derived_from[n]
+        assert (await chain.verifier.l1.client.block_ref_by_number(src.number)).hash == src.hash, n
+
+
 async def test_l1_reorg_of_blocks_with_batches_is_reposted(nursery):
     """Three or more L1 blocks holding batches disappear (anvil snapshot/revert): the batcher notices, posts the
     blocks again, and derivation from the new L1 chain reaches the sequencer's head again."""
     with Anvil(block_time=1) as anvil:
-        # The sequencer's L1 origins stay below the reverted range, so only batches are lost, never L1 origins
-        # (the depth is checked below: a slow machine may mine more blocks while the batches land).
-        chain = await start_chain(nursery, anvil, {Fork.HOLOCENE: 0}, l1_confs=30)
-        batcher = _batcher(chain, da="calldata", max_channel_duration=0, num_confirmations=12)
-        await nursery.start(batcher.run)
-        await _converged(chain, 4, 40)
-        snapshot = anvil.rpc("evm_snapshot")
-        base = int(anvil.rpc("eth_blockNumber"), 16)
+        chain, batcher, snapshot, base = await _posting_then_snapshot(nursery, anvil, num_confirmations=12)
 
         def included_after_base():
             return {e["l1_block"] for e in batcher.events.recent if e["event"] == "tx_included"
@@ -172,7 +188,7 @@ async def test_l1_reorg_of_blocks_with_batches_is_reposted(nursery):
 
         await wait_for(lambda: len(included_after_base()) >= 3, 30, "batches in three new L1 blocks")
         lost = {n: src for n, src in chain.verifier.derived_from.items() if src.number > base}
-        posted_before = max(b for e in batcher.events.recent if e["event"] == "channel" for b in e["l2_blocks"])
+        posted_before = _last_posted(batcher)
         depth = int(anvil.rpc("eth_blockNumber"), 16) - base
         assert depth < 30, f"the reorg would be {depth} blocks deep, past the sequencer's confirmation depth"
         anvil.rpc("evm_revert", snapshot)
@@ -182,10 +198,8 @@ async def test_l1_reorg_of_blocks_with_batches_is_reposted(nursery):
         assert chain.verifier.resets >= 1
         assert not batcher.events.counters.get("safe_reorg")  # the rewind alone brought the data back
         # what was derived from the lost blocks is now derived from data posted again in the new chain
-        for n in lost:
-            src = chain.verifier.derived_from[n]
-            assert src.number > base and (await chain.verifier.l1.client.block_ref_by_number(src.number)).hash == \
-                src.hash
+        assert all(chain.verifier.derived_from[n].number > base for n in lost)
+        await _derived_from_canonical(chain, lost)
         nursery.cancel_scope.cancel()
 
 
@@ -196,19 +210,14 @@ async def test_l1_reorg_deeper_than_the_confirmations_reposts_channels_already_d
     whose safe head's L1 origin stays canonical keeps it, and then nothing was posted again: derivation from the
     new L1 chain stopped at the lost block)."""
     with Anvil(block_time=1) as anvil:
-        chain = await start_chain(nursery, anvil, {Fork.HOLOCENE: 0}, l1_confs=30)
-        batcher = _batcher(chain, da="calldata", max_channel_duration=0, num_confirmations=2)
-        await nursery.start(batcher.run)
-        await _converged(chain, 4, 40)
-        snapshot = anvil.rpc("evm_snapshot")
-        base = int(anvil.rpc("eth_blockNumber"), 16)
+        chain, batcher, snapshot, base = await _posting_then_snapshot(nursery, anvil, num_confirmations=2)
 
         def done_after_base() -> list:
             return [c for c in batcher._done if c.inclusion_range()[0] > base]
 
         await wait_for(lambda: len(done_after_base()) >= 2, 40, "two channels posted after the snapshot done")
         first_lost = min(c.first for c in done_after_base())
-        posted_before = max(b for e in batcher.events.recent if e["event"] == "channel" for b in e["l2_blocks"])
+        posted_before = _last_posted(batcher)
         depth = int(anvil.rpc("eth_blockNumber"), 16) - base
         assert 2 < depth < 30, depth
         anvil.rpc("evm_revert", snapshot)
@@ -217,9 +226,7 @@ async def test_l1_reorg_deeper_than_the_confirmations_reposts_channels_already_d
         assert rewind["l2_blocks"][0] <= first_lost, rewind
         await _converged(chain, posted_before + 2, 60)
         assert not batcher.events.counters.get("safe_reorg")  # found by the batcher, not by the node's safe head
-        for n in range(first_lost, posted_before + 1):
-            src = chain.verifier.derived_from[n]
-            assert (await chain.verifier.l1.client.block_ref_by_number(src.number)).hash == src.hash
+        await _derived_from_canonical(chain, range(first_lost, posted_before + 1))
         nursery.cancel_scope.cancel()
 
 
